@@ -1,0 +1,41 @@
+# Shared compile settings and two helpers: one engine layer a target, one test executable a layer.
+
+add_library(meterlab_options INTERFACE)
+target_compile_options(meterlab_options INTERFACE
+  $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wshadow -Wconversion -Wsign-conversion
+                                 -Wnon-virtual-dtor -Wold-style-cast>
+  $<$<BOOL:${MLAB_WERROR}>:-Werror>)
+if(MLAB_SANITIZE)
+  target_compile_options(meterlab_options INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(meterlab_options INTERFACE -fsanitize=address,undefined)
+endif()
+install(TARGETS meterlab_options EXPORT meterlabTargets)
+
+# meterlab_add_layer(NAME SOURCES a.cpp ... DEPS meterlab_core ...)
+# Builds meterlab_<NAME>, ALIAS meterlab::<NAME>, public headers in engine/include.
+function(meterlab_add_layer name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(meterlab_${name} STATIC ${ARG_SOURCES})
+  add_library(meterlab::${name} ALIAS meterlab_${name})
+  set_target_properties(meterlab_${name} PROPERTIES EXPORT_NAME ${name} OUTPUT_NAME meterlab_${name})
+  target_include_directories(meterlab_${name} PUBLIC
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/engine/include>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  target_link_libraries(meterlab_${name} PUBLIC ${ARG_DEPS} PRIVATE meterlab_options ${ARG_PRIVATE_DEPS})
+  target_compile_features(meterlab_${name} PUBLIC cxx_std_20)
+  install(TARGETS meterlab_${name} EXPORT meterlabTargets
+          ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+endfunction()
+
+# meterlab_add_test(NAME SOURCES a_test.cpp ... DEPS meterlab::hdlc ...)
+function(meterlab_add_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  if(NOT MLAB_TESTS)
+    return()
+  endif()
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} meterlab_options GTest::gtest GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE MLAB_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
+endfunction()

@@ -1,0 +1,132 @@
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "meterlab/core/bytes.hpp"
+#include "meterlab/core/crc.hpp"
+#include "meterlab/core/hex.hpp"
+
+namespace meterlab {
+namespace {
+
+std::vector<std::uint8_t> hex(std::string_view s) { return *parse_hex(s); }
+
+TEST(Crc, X25CheckValue) {
+  // The catalogue check value of CRC-16/X.25 over "123456789".
+  const std::string_view s = "123456789";
+  Bytes b(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+  EXPECT_EQ(crc16_x25(b), 0x906E);
+  EXPECT_EQ(crc16_x25_bytewise(b), 0x906E);
+}
+
+TEST(Crc, HcsOfSeed000Header) {
+  // Seed 000 (Kaifa MA304H4D list 3): header A0 9B 01 00 01 10 has HCS 56 1B on the wire.
+  auto h = hex("a09b01000110");
+  std::uint16_t crc = crc16_x25(h);
+  EXPECT_EQ(crc & 0xFF, 0x56);
+  EXPECT_EQ(crc >> 8, 0x1B);
+}
+
+TEST(Crc, SliceBy8EqualsBytewiseOnEveryLengthAndAlignment) {
+  std::mt19937 rng(7);
+  std::vector<std::uint8_t> data(600);
+  for (auto& b : data) b = static_cast<std::uint8_t>(rng());
+  for (std::size_t start = 0; start < 9; ++start) {
+    for (std::size_t len = 0; len + start <= data.size(); len += 7) {
+      Bytes b(data.data() + start, len);
+      ASSERT_EQ(crc16_x25(b), crc16_x25_bytewise(b)) << start << "+" << len;
+    }
+  }
+}
+
+TEST(Crc, MbusChecksumIsSumModulo256) {
+  EXPECT_EQ(mbus_checksum(hex("53ff00")), 0x52);
+  EXPECT_EQ(mbus_checksum(hex("ffff02")), 0x00);
+}
+
+TEST(Hex, ParsesWithSeparatorsAndRejectsOddOrBad) {
+  EXPECT_EQ(hex("7E a0:0A\n-ff"), (std::vector<std::uint8_t>{0x7E, 0xA0, 0x0A, 0xFF}));
+  auto odd = parse_hex("7ea");
+  ASSERT_FALSE(odd);
+  EXPECT_EQ(odd.error().code, Errc::bad_hex);
+  EXPECT_EQ(odd.error().offset, 2u);
+  auto bad = parse_hex("7e zz");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().offset, 3u);
+  EXPECT_EQ(to_hex(hex("00ff7e")), "00ff7e");
+}
+
+TEST(ByteReader, BoundsAndAbsoluteOffsets) {
+  auto data = hex("0102030405");
+  ByteReader r(data, 100);
+  EXPECT_EQ(*r.read_u8(), 1);
+  EXPECT_EQ(*r.read_u16be(), 0x0203);
+  auto sub = r.sub_reader(2);
+  ASSERT_TRUE(sub);
+  EXPECT_EQ(sub->offset(), 103u);
+  EXPECT_TRUE(r.expect_end());
+  auto over = r.read_bytes(1);
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code, Errc::truncated);
+  EXPECT_EQ(over.error().offset, 105u);
+  // A huge length must not wrap the bounds check.
+  ByteReader r2(data);
+  EXPECT_FALSE(r2.read_bytes(SIZE_MAX));
+  EXPECT_EQ(r2.remaining(), 5u);
+}
+
+TEST(ByteReader, ExpectEndReportsLeftover) {
+  auto data = hex("0102");
+  ByteReader r(data);
+  (void)r.read_u8();
+  auto end = r.expect_end();
+  ASSERT_FALSE(end);
+  EXPECT_EQ(end.error().code, Errc::trailing_bytes);
+  EXPECT_EQ(end.error().offset, 1u);
+}
+
+TEST(ByteWriter, BerLengthPrefixForms) {
+  for (std::size_t len : {0u, 0x7Fu, 0x80u, 0xFFu, 0x100u, 0x155u}) {
+    std::vector<std::uint8_t> out;
+    ByteWriter w(out);
+    w.put_u8(0xDB);
+    w.put_ber_length_prefixed([&](ByteWriter& c) {
+      for (std::size_t i = 0; i < len; ++i) c.put_u8(0xAA);
+    });
+    ByteReader r(out);
+    EXPECT_EQ(*r.read_u8(), 0xDB);
+    std::uint8_t first = *r.read_u8();
+    std::size_t got = first;
+    if (first == 0x81) got = *r.read_u8();
+    if (first == 0x82) got = *r.read_u16be();
+    EXPECT_EQ(got, len);
+    EXPECT_EQ(r.remaining(), len);
+  }
+}
+
+TEST(Error, NamesLayersAndMessages) {
+  EXPECT_EQ(name(Errc::hdlc_fcs_mismatch), "hdlc_fcs_mismatch");
+  EXPECT_EQ(layer_of(Errc::security_auth_failed), Layer::security);
+  EXPECT_EQ(name(layer_of(Errc::mbus_segment_lost)), "mbus");
+  EXPECT_NE(message(Errc::axdr_too_deep), "unknown error");
+}
+
+Result<int> half(int v) {
+  if (v % 2) return fail(Errc::axdr_bad_value, static_cast<std::size_t>(v));
+  return v / 2;
+}
+Result<int> quarter(int v) {
+  MLAB_ASSIGN(int h, half(v));
+  MLAB_ASSIGN(int q, half(h));
+  return q;
+}
+
+TEST(Result, AssignPropagatesTheFirstError) {
+  EXPECT_EQ(*quarter(8), 2);
+  auto r = quarter(6);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().offset, 3u);
+}
+
+}  // namespace
+}  // namespace meterlab

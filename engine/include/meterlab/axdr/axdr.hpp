@@ -1,0 +1,93 @@
+// A-XDR (IEC 61334-6, DLMS Blue Book data types) decoding into a flat node tape, in the manner of
+// simdjson: one reusable vector of nodes, strings referenced in the input, no allocation per
+// frame once the tape has grown. Counts and nesting are checked before anything is used.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "meterlab/core/bytes.hpp"
+
+namespace meterlab::axdr {
+
+enum class Tag : std::uint8_t {
+  null_data = 0,
+  array = 1,
+  structure = 2,
+  boolean = 3,
+  bit_string = 4,
+  double_long = 5,           // int32
+  double_long_unsigned = 6,  // uint32
+  octet_string = 9,
+  visible_string = 10,
+  utf8_string = 12,
+  bcd = 13,
+  integer = 15,        // int8
+  long_ = 16,          // int16
+  unsigned_ = 17,      // uint8
+  long_unsigned = 18,  // uint16
+  compact_array = 19,
+  long64 = 20,
+  long64_unsigned = 21,
+  enum_ = 22,
+  float32 = 23,
+  float64 = 24,
+  date_time = 25,  // 12 bytes
+  date = 26,       // 5 bytes
+  time = 27,       // 4 bytes
+};
+
+constexpr std::size_t kMaxDepth = 16;     // deepest nesting accepted
+constexpr std::size_t kMaxNodes = 8192;   // most nodes in one body
+
+struct Node {
+  Tag tag = Tag::null_data;
+  std::uint32_t count = 0;    // array/structure/compact-array: elements; strings: bytes;
+                              // bit-string: bits
+  std::uint32_t subtree = 1;  // nodes in this subtree including itself: next sibling = i + subtree
+  std::uint32_t offset = 0;   // offset of this value's tag (or, in a compact array, its content)
+                              // in the parsed input
+  std::uint32_t data = 0;     // offset of the content bytes (strings, date-time, bit-string)
+  union {
+    std::int64_t i;   // integer, long, double-long, long64, enum (as unsigned), boolean
+    std::uint64_t u;  // unsigned types
+    double f;         // float32, float64
+  };
+  Node() : i(0) {}
+
+  bool is_container() const noexcept {
+    return tag == Tag::array || tag == Tag::structure || tag == Tag::compact_array;
+  }
+  bool is_integer() const noexcept;  // any integer width, enum, boolean
+  bool is_signed() const noexcept;
+  bool is_string() const noexcept;   // octet, visible, utf8, bcd
+};
+
+class Document {
+ public:
+  Bytes source() const noexcept { return source_; }
+  const std::vector<Node>& nodes() const noexcept { return nodes_; }
+  const Node& root() const { return nodes_.front(); }
+  bool empty() const noexcept { return nodes_.empty(); }
+  // The content bytes of a string / date-time / bit-string node.
+  Bytes bytes(const Node& n) const noexcept;
+  // Children of a container: call with the container's index; returns index of first child.
+  static std::uint32_t first_child(std::uint32_t index) noexcept { return index + 1; }
+  std::uint32_t next_sibling(std::uint32_t index) const noexcept {
+    return index + nodes_[index].subtree;
+  }
+
+ private:
+  friend class Parser;
+  Bytes source_;
+  std::vector<Node> nodes_;
+};
+
+// Parses exactly one value from `input` into `doc` (reusing its storage). `base` is added to the
+// error offsets so they point into the caller's buffer (e.g. the APDU). Trailing bytes after the
+// value are NOT an error here (the caller decides, via the returned consumed length).
+Result<std::size_t> parse(Bytes input, Document& doc, std::size_t base = 0);
+
+const char* tag_name(Tag tag) noexcept;  // "double-long-unsigned", ...
+
+}  // namespace meterlab::axdr

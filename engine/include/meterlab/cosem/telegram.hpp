@@ -1,0 +1,76 @@
+// Telegram: what one notification says, after every layer. Readings {OBIS, name, value, unit}.
+// Strings live in the telegram's own text storage (reused from telegram to telegram), so a
+// steady stream of telegrams allocates nothing.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "meterlab/cosem/obis.hpp"
+
+namespace meterlab::cosem {
+
+struct TextRef {
+  std::uint32_t offset = 0;
+  std::uint32_t length = 0;
+  bool empty() const noexcept { return length == 0; }
+};
+
+enum class ValueKind : std::uint8_t {
+  none,       // null-data (a placeholder the meter sends)
+  integer,    // raw integer x 10^scaler (any width, enum)
+  boolean,
+  real,       // float32 / float64
+  text,       // visible / utf8 string, or an octet-string that is printable text
+  octets,     // an octet-string that is not text: printed as hex
+  date_time,  // COSEM date-time, date or time
+};
+
+struct Reading {
+  ObisCode obis;
+  std::string_view name;  // static storage: OBIS name table or a built-in layout
+  std::string_view unit;  // static storage: unit table
+  ValueKind kind = ValueKind::none;
+  std::int64_t raw = 0;      // integer, boolean
+  bool raw_unsigned = false; // raw holds a uint64 beyond INT64_MAX bit pattern
+  std::int8_t scaler = 0;    // value = raw x 10^scaler
+  double real = 0;           // real
+  TextRef text;              // text, octets (raw bytes)
+  DateTime date_time;        // date_time
+
+  double number() const noexcept;  // integer scaled, or real; 0 for other kinds
+};
+
+enum class Transport : std::uint8_t { hdlc, mbus, apdu };
+
+struct Telegram {
+  TextRef meter_id;
+  TextRef meter_type;
+  TextRef list_id;
+  std::string_view layout;  // name of the layout that mapped the body
+  std::optional<DateTime> timestamp;  // APDU date-time, else the list's clock reading
+
+  std::uint8_t security = 0;  // dlms::SecurityState
+  std::optional<std::array<std::uint8_t, 8>> system_title;
+  std::optional<std::uint32_t> invocation_counter;
+  std::uint32_t invoke_id = 0;  // long-invoke-id-and-priority
+
+  std::vector<Reading> readings;
+
+  Transport transport = Transport::apdu;
+  std::size_t stream_offset = 0;
+  std::size_t length = 0;
+  std::uint32_t segments = 0;
+
+  std::string text_storage;
+
+  std::string_view text(TextRef r) const noexcept { return {text_storage.data() + r.offset, r.length}; }
+  TextRef store(std::string_view s);
+  void clear() noexcept;  // keeps capacity
+};
+
+}  // namespace meterlab::cosem

@@ -1,0 +1,66 @@
+// DLMS APDUs that push meters send: data-notification (0x0F), general-block-transfer (0xE0),
+// general-glo-ciphering (0xDB) and general-ded-ciphering (0xDC). IEC 62056-5-3.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "meterlab/core/bytes.hpp"
+
+namespace meterlab::dlms {
+
+constexpr std::uint8_t kDataNotification = 0x0F;
+constexpr std::uint8_t kGeneralGloCiphering = 0xDB;
+constexpr std::uint8_t kGeneralDedCiphering = 0xDC;
+constexpr std::uint8_t kGeneralBlockTransfer = 0xE0;
+constexpr std::size_t kMaxMessage = 16384;
+
+enum class DateTimeForm : std::uint8_t { absent, bare, tagged };  // 00 | 0C+12 | 09 0C+12
+
+struct DataNotification {
+  std::uint32_t long_invoke_id_and_priority = 0;
+  DateTimeForm date_time_form = DateTimeForm::absent;
+  Bytes date_time;          // 12 bytes when present
+  Bytes body;               // the A-XDR notification-body (one value)
+  std::size_t body_offset = 0;  // offset of body in the APDU
+};
+
+// Parses 0F ... ; the body is not parsed here (that is axdr's job).
+Result<DataNotification> parse_data_notification(Bytes apdu);
+
+// Reads a BER length (1 byte; 81 xx; 82 xx xx; 83/84 rejected as dlms_bad_length).
+Result<std::size_t> read_ber_length(ByteReader& r);
+
+struct CipheredApdu {
+  std::uint8_t tag = 0;                 // 0xDB or 0xDC
+  std::array<std::uint8_t, 8> system_title{};
+  std::uint8_t security_control = 0;    // SC byte
+  std::uint32_t invocation_counter = 0;
+  Bytes ciphertext;                     // without the tag
+  Bytes tag_bytes;                      // 12 bytes when SC has the authentication bit, else empty
+  std::size_t ciphertext_offset = 0;    // offset of ciphertext in the APDU
+};
+
+// Parses DB/DC: system title (length 08), BER length, SC, IC, ciphertext [, tag].
+Result<CipheredApdu> parse_ciphered(Bytes apdu);
+
+// General block transfer (0xE0) reassembly: block-control (last-block bit, streaming, window),
+// block-number, block-number-ack, BER length, raw data. Blocks must come in order starting at 1.
+class GbtAssembler {
+ public:
+  // true: apdu() holds the whole reassembled APDU; false: more blocks expected.
+  Result<bool> push(Bytes gbt_apdu);
+  Bytes apdu() const noexcept { return buf_; }
+  std::uint32_t blocks() const noexcept { return blocks_; }
+  void reset() noexcept;
+
+ private:
+  std::vector<std::uint8_t> buf_;
+  std::uint16_t next_block_ = 1;
+  std::uint32_t blocks_ = 0;
+  bool pending_ = false;
+};
+
+}  // namespace meterlab::dlms

@@ -1,0 +1,108 @@
+// HDLC (IEC 62056-46, frame format type 3) streaming framer and segment reassembly.
+//
+// Push bytes as they arrive, pull events: a frame, bytes discarded with a reason, or need-more.
+// The framer hunts for 0x7E, checks format, length, addresses, HCS and FCS, and resynchronises by
+// itself after garbage or a broken frame, without any timeout. Need-more is not an error.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "meterlab/core/bytes.hpp"
+
+namespace meterlab::hdlc {
+
+constexpr std::uint8_t kFlag = 0x7E;
+constexpr std::size_t kMaxFrameLength = 2047;  // 11-bit length field (frame format type 3)
+constexpr std::size_t kMaxMessage = 16384;     // reassembled segments, longest accepted
+
+struct Address {
+  std::uint32_t value = 0;  // the address bytes as sent (extension bits included), big-endian
+  std::uint8_t size = 0;    // 1, 2 or 4 bytes on the wire
+  bool operator==(const Address&) const = default;
+};
+
+struct Frame {
+  std::size_t stream_offset = 0;  // offset of the opening flag in the whole stream
+  std::size_t length = 0;         // flag to flag inclusive
+  bool segmented = false;         // S bit of the format field: more segments follow
+  Address dst;
+  Address src;
+  std::uint8_t control = 0;
+  Bytes info;  // information field (between HCS and FCS); valid until the next push/next call
+};
+
+struct Discard {
+  Error error;                    // error.offset: stream offset where the problem was seen
+  std::size_t stream_offset = 0;  // first discarded byte
+  std::size_t length = 0;         // bytes discarded
+};
+
+struct Event {
+  enum class Kind : std::uint8_t { need_more, frame, discard };
+  Kind kind = Kind::need_more;
+  Frame frame;      // when kind == frame
+  Discard discard;  // when kind == discard
+};
+
+struct FramerStats {
+  std::uint64_t bytes_in = 0;
+  std::uint64_t frames_ok = 0;
+  std::uint64_t bytes_in_frames = 0;
+  std::uint64_t bytes_discarded = 0;
+  std::uint64_t hcs_errors = 0;
+  std::uint64_t fcs_errors = 0;
+  std::uint64_t format_errors = 0;  // bad format, length, address or missing closing flag
+  std::uint64_t resyncs = 0;        // times the framer went back to hunting after a bad frame
+};
+
+class Framer {
+ public:
+  Framer();
+  // Appends bytes to the internal buffer (no allocation once the buffer has grown to its size).
+  void push(Bytes bytes);
+  // The next event. Call until it answers need_more, then push more bytes.
+  Event next();
+  // End of input: whatever is buffered is discarded as hdlc_truncated (or hdlc_garbage).
+  Event finish();
+  const FramerStats& stats() const noexcept { return stats_; }
+
+ private:
+  std::vector<std::uint8_t> buf_;
+  std::size_t start_ = 0;       // first unconsumed byte in buf_
+  std::size_t base_offset_ = 0; // stream offset of buf_[0]
+  FramerStats stats_;
+  // implementation detail members may be added by the implementation
+};
+
+// One whole message: the information fields of a run of segments, LLC (E6 E7 00) removed.
+struct Message {
+  Bytes apdu;                     // valid until the next call of push()
+  std::size_t stream_offset = 0;  // first frame's opening flag
+  std::size_t length = 0;         // through the last frame's closing flag
+  std::uint32_t segments = 0;
+  Address dst;
+  Address src;
+  bool had_llc = false;
+};
+
+// Collects segmented frames (S bit) into one message. A frame with S=0 and no pending segments is
+// a message of its own. Errors: hdlc_segment_orphan is impossible to detect in HDLC (no sequence
+// numbers in UI frames), so a new first segment after a pending one drops the pending one with
+// hdlc_segment_mismatch when the addresses differ.
+class Reassembler {
+ public:
+  // Returns a message when `frame` completes one, nothing when it is a segment that opens or
+  // continues one, or an error (the pending message is dropped, the error names the frame).
+  Result<bool> push(const Frame& frame);
+  const Message& message() const noexcept { return message_; }  // valid after push() == true
+  void reset() noexcept;
+
+ private:
+  std::vector<std::uint8_t> buf_;
+  Message message_;
+  bool pending_ = false;
+};
+
+}  // namespace meterlab::hdlc
