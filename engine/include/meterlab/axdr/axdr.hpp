@@ -37,8 +37,8 @@ enum class Tag : std::uint8_t {
   time = 27,       // 4 bytes
 };
 
-constexpr std::size_t kMaxDepth = 16;     // deepest nesting accepted
-constexpr std::size_t kMaxNodes = 8192;   // most nodes in one body
+constexpr std::size_t kMaxDepth = 16;    // deepest nesting accepted
+constexpr std::size_t kMaxNodes = 8192;  // most nodes in one body
 
 struct Node {
   Tag tag = Tag::null_data;
@@ -46,7 +46,7 @@ struct Node {
                               // bit-string: bits
   std::uint32_t subtree = 1;  // nodes in this subtree including itself: next sibling = i + subtree
   std::uint32_t offset = 0;   // offset of this value's tag (or, in a compact array, its content)
-                              // in the parsed input
+                              // in the parsed input (relative to Document::source())
   std::uint32_t data = 0;     // offset of the content bytes (strings, date-time, bit-string)
   union {
     std::int64_t i;   // integer, long, double-long, long64, enum (as unsigned), boolean
@@ -60,16 +60,20 @@ struct Node {
   }
   bool is_integer() const noexcept;  // any integer width, enum, boolean
   bool is_signed() const noexcept;
-  bool is_string() const noexcept;   // octet, visible, utf8, bcd
+  bool is_string() const noexcept;  // octet, visible, utf8, bcd
 };
 
 class Document {
  public:
   Bytes source() const noexcept { return source_; }
+  // The `base` given to parse(): Node offsets are relative to source(); error offsets are
+  // base + position.
+  std::size_t base() const noexcept { return base_; }
   const std::vector<Node>& nodes() const noexcept { return nodes_; }
   const Node& root() const { return nodes_.front(); }
   bool empty() const noexcept { return nodes_.empty(); }
-  // The content bytes of a string / date-time / bit-string node.
+  // The content bytes of a string / bcd / date-time / date / time / bit-string node (for those,
+  // count is the content length in bytes; for a bit-string it is bits).
   Bytes bytes(const Node& n) const noexcept;
   // Children of a container: call with the container's index; returns index of first child.
   static std::uint32_t first_child(std::uint32_t index) noexcept { return index + 1; }
@@ -80,6 +84,7 @@ class Document {
  private:
   friend class Parser;
   Bytes source_;
+  std::size_t base_ = 0;
   std::vector<Node> nodes_;
 };
 

@@ -30,7 +30,7 @@ struct DataNotification {
 // Parses 0F ... ; the body is not parsed here (that is axdr's job).
 Result<DataNotification> parse_data_notification(Bytes apdu);
 
-// Reads a BER length (1 byte; 81 xx; 82 xx xx; 83/84 rejected as dlms_bad_length).
+// Reads a BER length (1 byte; 81 xx; 82 xx xx; 80 and 83+ rejected as dlms_bad_length).
 Result<std::size_t> read_ber_length(ByteReader& r);
 
 struct CipheredApdu {
@@ -44,10 +44,14 @@ struct CipheredApdu {
 };
 
 // Parses DB/DC: system title (length 08), BER length, SC, IC, ciphertext [, tag].
+// Header faults are security_bad_header at the field's offset: system title length not 08, a
+// malformed BER length, a length that is not exactly what remains, no room for SC+IC or the tag.
 Result<CipheredApdu> parse_ciphered(Bytes apdu);
 
 // General block transfer (0xE0) reassembly: block-control (last-block bit, streaming, window),
-// block-number, block-number-ack, BER length, raw data. Blocks must come in order starting at 1.
+// block-number, block-number-ack, BER length, raw data. Blocks must come in order starting at 1;
+// block 1 always starts a new transfer. Errors: dlms_gbt_orphan (no transfer to continue),
+// dlms_gbt_out_of_order (the transfer is dropped), dlms_gbt_too_long, dlms_bad_length.
 class GbtAssembler {
  public:
   // true: apdu() holds the whole reassembled APDU; false: more blocks expected.

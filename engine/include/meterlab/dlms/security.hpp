@@ -46,7 +46,9 @@ struct Decrypted {
   Bytes plaintext;  // points into the caller's output buffer
 };
 
-// Decrypts (and verifies where SC asks for it) into `out` (resized; capacity reused).
+// Decrypts (and verifies where SC asks for it) into `out` (resized; capacity reused). The keyed
+// objects of a KeyRing hold per-message state: one thread uses a KeyRing at a time.
+// SC 0x40 (broadcast) uses the same key; authentication-only (no 0x20 bit) is unsupported.
 // Errors: security_no_key (offset = system title offset), security_unsupported (SC with
 // compression or an unknown suite), security_auth_failed (tag does not verify and the plaintext
 // looks like an APDU: corrupted or forged), security_wrong_key (plaintext is not an APDU).

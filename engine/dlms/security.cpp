@@ -1,0 +1,232 @@
+// DLMS security suite 0/1 for ciphered APDUs (DLMS Green Book 9.2.7.2, NIST SP 800-38D GCM)
+// through Botan 2. This is the only file of the engine that includes Botan.
+//
+// IV = system title (8) || invocation counter (4). With the authentication bit (SC 0x10) the
+// APDU carries a 12-byte GCM tag over AAD = SC || AK; without it (SC 0x20/0x21) there is no tag
+// and the ciphertext is the GCM keystream alone: AES-CTR from counter block IV || 00000002
+// (IV || 00000001 only masks the tag). Keyed Botan objects are made once per key, in KeyRing::add.
+#include "meterlab/dlms/security.hpp"
+
+#include <botan/aead.h>
+#include <botan/exceptn.h>
+#include <botan/secmem.h>
+#include <botan/stream_cipher.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace meterlab::dlms {
+
+namespace {
+
+// Security control byte (Green Book 9.2.7.2.4.1 "security header").
+constexpr std::uint8_t kScAuthentication = 0x10;
+constexpr std::uint8_t kScEncryption = 0x20;
+constexpr std::uint8_t kScCompression = 0x80;
+constexpr std::uint8_t kScSuiteMask = 0x0F;
+constexpr std::uint8_t kMaxSuite = 1;  // suites 0 and 1 are both AES-128-GCM here
+
+constexpr std::size_t kScAndIcLength = 5;            // SC (1) + IC (4) before the ciphertext
+constexpr std::size_t kSystemTitleOffset = 2;        // tag (DB/DC) + length 08
+constexpr const char* kGcmSpec = "AES-128/GCM(12)";  // DLMS uses a 12-byte tag
+constexpr const char* kCtrSpec = "CTR-BE(AES-128)";
+
+using Iv = std::array<std::uint8_t, 12>;
+using CounterBlock = std::array<std::uint8_t, 16>;
+
+Iv make_iv(const SystemTitle& st, std::uint32_t ic) noexcept {
+  Iv iv{};
+  std::copy(st.begin(), st.end(), iv.begin());
+  for (std::size_t i = 0; i < 4; ++i) {
+    iv[8 + i] = static_cast<std::uint8_t>(ic >> (24 - 8 * i));
+  }
+  return iv;
+}
+
+// GCM's first keystream block for the data: inc32(J0) with J0 = IV || 00000001.
+CounterBlock first_data_counter(const Iv& iv) noexcept {
+  CounterBlock block{};
+  std::copy(iv.begin(), iv.end(), block.begin());
+  block[15] = 2;
+  return block;
+}
+
+// A wrong key decrypts to noise; a right one to an xDLMS APDU (Green Book 9.5 tags):
+// data-notification (parsed up to its body), get/set/action requests and responses,
+// general-block-transfer.
+bool looks_like_apdu(Bytes p) {
+  if (p.empty()) return false;
+  switch (p.front()) {
+    case kDataNotification:
+      return parse_data_notification(p).has_value();
+    case 0xC0:  // get-request
+    case 0xC1:  // set-request
+    case 0xC2:  // event-notification-request
+    case 0xC3:  // action-request
+    case 0xC4:  // get-response
+    case 0xC7:  // action-response
+    case kGeneralBlockTransfer:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Result<void> check_security_control(std::uint8_t sc, std::size_t at) {
+  if ((sc & kScCompression) != 0) return fail(Errc::security_unsupported, at);
+  if ((sc & kScSuiteMask) > kMaxSuite) return fail(Errc::security_unsupported, at);
+  // Authentication-only (SC 0x10) and no protection at all inside a ciphered APDU are not used
+  // by push meters.
+  if ((sc & kScEncryption) == 0) return fail(Errc::security_unsupported, at);
+  return {};
+}
+
+}  // namespace
+
+struct KeyRing::Entry {
+  std::optional<SystemTitle> title;          // nullopt: the default entry
+  std::unique_ptr<Botan::StreamCipher> ctr;  // AES-CTR keyed with EK
+  std::unique_ptr<Botan::AEAD_Mode> gcm;     // GCM decryption keyed with EK; only with an AK
+  // SC || AK, the GCM additional data (SC is written per message); empty without an AK.
+  mutable Botan::secure_vector<std::uint8_t> aad;
+  // ciphertext || tag for Botan's in-place finish(), reused from frame to frame.
+  mutable Botan::secure_vector<std::uint8_t> scratch;
+};
+
+KeyRing::KeyRing() = default;
+KeyRing::~KeyRing() = default;
+KeyRing::KeyRing(KeyRing&&) noexcept = default;
+KeyRing& KeyRing::operator=(KeyRing&&) noexcept = default;
+
+void KeyRing::add(std::optional<SystemTitle> title, const Key& ek, std::optional<Key> ak) {
+  auto e = std::make_unique<Entry>();
+  e->title = title;
+  e->ctr = Botan::StreamCipher::create_or_throw(kCtrSpec);
+  e->ctr->set_key(ek.data(), ek.size());
+  if (ak) {
+    e->gcm = Botan::AEAD_Mode::create_or_throw(kGcmSpec, Botan::DECRYPTION);
+    e->gcm->set_key(ek.data(), ek.size());
+    e->aad.resize(1 + ak->size());
+    std::copy(ak->begin(), ak->end(), e->aad.begin() + 1);
+    Botan::secure_scrub_memory(ak->data(), ak->size());  // our by-value copy
+  }
+  for (auto& existing : entries_) {
+    if (existing->title == title) {
+      existing = std::move(e);
+      return;
+    }
+  }
+  entries_.push_back(std::move(e));
+}
+
+bool KeyRing::empty() const noexcept { return entries_.empty(); }
+
+const KeyRing::Entry* KeyRing::find(const SystemTitle& title) const noexcept {
+  const Entry* fallback = nullptr;
+  for (const auto& e : entries_) {
+    if (!e->title) {
+      fallback = e.get();
+    } else if (*e->title == title) {
+      return e.get();
+    }
+  }
+  return fallback;
+}
+
+namespace {
+
+void ctr_decrypt(const KeyRing::Entry& e, const Iv& iv, Bytes ciphertext,
+                 std::vector<std::uint8_t>& out) {
+  const CounterBlock counter = first_data_counter(iv);
+  e.ctr->set_iv(counter.data(), counter.size());
+  out.resize(ciphertext.size());
+  e.ctr->cipher(ciphertext.data(), out.data(), ciphertext.size());
+}
+
+// GCM decryption with tag verification. The one place that catches Botan's tag failure.
+bool gcm_open(const KeyRing::Entry& e, const CipheredApdu& c, const Iv& iv,
+              std::vector<std::uint8_t>& out) {
+  e.aad[0] = c.security_control;
+  e.gcm->set_associated_data(e.aad.data(), e.aad.size());
+  e.gcm->start(iv.data(), iv.size());
+  e.scratch.assign(c.ciphertext.begin(), c.ciphertext.end());
+  e.scratch.insert(e.scratch.end(), c.tag_bytes.begin(), c.tag_bytes.end());
+  try {
+    e.gcm->finish(e.scratch);
+  } catch (const Botan::Invalid_Authentication_Tag&) {
+    return false;
+  }
+  out.assign(e.scratch.begin(), e.scratch.end());
+  return true;
+}
+
+// SC 0x30/0x31 with the AK known. A failed tag is told apart from a wrong key by decrypting
+// anyway: an APDU under a failed tag means the frame was corrupted or forged.
+Result<Decrypted> decrypt_verified(const CipheredApdu& c, const KeyRing::Entry& e, const Iv& iv,
+                                   std::vector<std::uint8_t>& out) {
+  if (gcm_open(e, c, iv, out)) return Decrypted{SecurityState::authenticated, Bytes(out)};
+  ctr_decrypt(e, iv, c.ciphertext, out);
+  if (looks_like_apdu(out)) {
+    return fail(Errc::security_auth_failed, c.ciphertext_offset + c.ciphertext.size());
+  }
+  return fail(Errc::security_wrong_key, c.ciphertext_offset);
+}
+
+}  // namespace
+
+Result<Decrypted> decrypt(const CipheredApdu& c, const KeyRing& keys,
+                          std::vector<std::uint8_t>& out) {
+  MLAB_TRY(check_security_control(c.security_control, c.ciphertext_offset - kScAndIcLength));
+  const KeyRing::Entry* e = keys.find(c.system_title);
+  if (e == nullptr) return fail(Errc::security_no_key, kSystemTitleOffset);
+  const Iv iv = make_iv(c.system_title, c.invocation_counter);
+  const bool tagged = (c.security_control & kScAuthentication) != 0;
+  if (tagged && e->gcm) return decrypt_verified(c, *e, iv, out);
+  // No tag, or a tag but no AK to check it with: the keystream alone.
+  ctr_decrypt(*e, iv, c.ciphertext, out);
+  if (!looks_like_apdu(out)) return fail(Errc::security_wrong_key, c.ciphertext_offset);
+  const SecurityState state =
+      tagged ? SecurityState::decrypted_unverified : SecurityState::decrypted;
+  return Decrypted{state, Bytes(out)};
+}
+
+void encrypt(const Key& ek, const std::optional<Key>& ak, std::uint8_t sc, const SystemTitle& st,
+             std::uint32_t ic, Bytes plaintext, std::vector<std::uint8_t>& out) {
+  const Iv iv = make_iv(st, ic);
+  if ((sc & kScAuthentication) == 0) {
+    auto ctr = Botan::StreamCipher::create_or_throw(kCtrSpec);
+    ctr->set_key(ek.data(), ek.size());
+    const CounterBlock counter = first_data_counter(iv);
+    ctr->set_iv(counter.data(), counter.size());
+    out.resize(plaintext.size());
+    ctr->cipher(plaintext.data(), out.data(), plaintext.size());
+    return;
+  }
+  if (!ak) throw std::invalid_argument("encrypt: SC with authentication needs an AK");
+  auto gcm = Botan::AEAD_Mode::create_or_throw(kGcmSpec, Botan::ENCRYPTION);
+  gcm->set_key(ek.data(), ek.size());
+  Botan::secure_vector<std::uint8_t> aad(1 + ak->size());
+  aad[0] = sc;
+  std::copy(ak->begin(), ak->end(), aad.begin() + 1);
+  gcm->set_associated_data(aad.data(), aad.size());
+  gcm->start(iv.data(), iv.size());
+  Botan::secure_vector<std::uint8_t> buf(plaintext.begin(), plaintext.end());
+  gcm->finish(buf);
+  out.assign(buf.begin(), buf.end());
+}
+
+const char* state_name(SecurityState s) noexcept {
+  switch (s) {
+    case SecurityState::plain:
+      return "plain";
+    case SecurityState::decrypted:
+      return "decrypted";
+    case SecurityState::authenticated:
+      return "authenticated";
+    case SecurityState::decrypted_unverified:
+      return "decrypted_unverified";
+  }
+  return "unknown";
+}
+
+}  // namespace meterlab::dlms
