@@ -23,7 +23,8 @@ namespace meterlab::cosem {
 
 struct LayoutContext {
   const axdr::Document* body = nullptr;  // parsed notification body
-  std::size_t body_offset = 0;           // offset of the body in the APDU (for errors)
+  std::size_t body_offset = 0;           // offset of the body in the APDU: added to the body's
+                                         // node offsets in errors
 };
 
 class LayoutSet {
@@ -40,11 +41,15 @@ class LayoutSet {
   void load_json(std::string_view json_text);
   std::vector<std::string> names() const;
 
+  // Readings' names point into this set (built-in names are static): a LayoutSet loaded with
+  // load_json must outlive the telegrams it maps.
   // Maps a parsed body into `out.readings`, `out.meter_id`, `out.meter_type`, `out.list_id`,
   // `out.layout` and (when the APDU had none) `out.timestamp`. Errors: cosem_unknown_layout
   // (offset = body offset), cosem_layout_mismatch / cosem_bad_obis / cosem_bad_date_time at the
   // element's offset.
   Result<void> map(const LayoutContext& ctx, Telegram& out) const;
+  // The names of every layout that would map this body (tests: matching must be unambiguous).
+  std::vector<std::string_view> matching(const LayoutContext& ctx) const;
 
   struct Impl;
 

@@ -17,7 +17,7 @@ struct ObisCode {
   std::array<std::uint8_t, 6> v{};
   bool operator==(const ObisCode&) const = default;
   auto operator<=>(const ObisCode&) const = default;
-  std::string to_string() const;                          // "1-0:1.7.0.255"
+  std::string to_string() const;                           // "1-0:1.7.0.255"
   static std::optional<ObisCode> parse(std::string_view);  // "1-0:1.7.0.255", also "1.0.1.7.0.255"
   static Result<ObisCode> from_bytes(Bytes six, std::size_t offset);
 };
@@ -25,6 +25,8 @@ struct ObisCode {
 // Symbol of a DLMS unit code ("W", "Wh", "var", "V", "A", "Hz", ...); "" for 255 (count) and
 // unknown codes.
 std::string_view unit_symbol(std::uint8_t code) noexcept;
+// The code of a unit symbol as unit_symbol() spells it (first code when two share a symbol).
+std::optional<std::uint8_t> unit_code(std::string_view symbol) noexcept;
 
 // A name for well-known OBIS codes ("active_power_import", "voltage_l1", "meter_id", ...) and the
 // unit such a quantity has when the list does not say; empty when not known.

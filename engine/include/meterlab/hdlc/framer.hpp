@@ -64,21 +64,45 @@ class Framer {
   void push(Bytes bytes);
   // The next event. Call until it answers need_more, then push more bytes.
   Event next();
-  // End of input: whatever is buffered is discarded as hdlc_truncated (or hdlc_garbage).
+  // End of input: whatever is buffered is discarded as hdlc_truncated (or hdlc_garbage). It may
+  // still find frames behind a truncated one, so call finish() (or next()) until need_more.
+  // Afterwards bytes_in == bytes_in_frames + bytes_discarded. push() starts a new input.
   Event finish();
   const FramerStats& stats() const noexcept { return stats_; }
 
+  // Discarded bytes are reported as one run between two frames (or up to finish()), so that the
+  // events do not depend on how the input was split into push() calls. A run is reported at the
+  // latest when it reaches this length.
+  static constexpr std::size_t kMaxDiscardRun = 4096;
+
  private:
+  enum class Stage : std::uint8_t;
+  struct Verdict;
+  struct Header;
+  Verdict examine(Header& h) const;
+  static Verdict check_header(Bytes w, std::size_t at, Header& h);
+  static Verdict check_body(Bytes w, std::size_t at, Header& h);
+  void hunt();
+  void reject(const Verdict& v);
+  void add_to_run(std::size_t from, std::size_t to);
+  Event take_run();
+  Event accept(const Header& h);
+
   std::vector<std::uint8_t> buf_;
-  std::size_t start_ = 0;       // first unconsumed byte in buf_
-  std::size_t base_offset_ = 0; // stream offset of buf_[0]
+  std::size_t start_ = 0;        // first unconsumed byte in buf_
+  std::size_t base_offset_ = 0;  // stream offset of buf_[0]
   FramerStats stats_;
-  // implementation detail members may be added by the implementation
+  std::size_t accounted_ = 0;   // stream offset before which every byte is in a frame or a run
+  Discard run_;                 // discarded bytes not reported yet
+  std::uint8_t run_stage_ = 0;  // how far the most credible rejected frame in the run got
+  bool finished_ = false;
 };
 
 // One whole message: the information fields of a run of segments, LLC (E6 E7 00) removed.
 struct Message {
-  Bytes apdu;                     // valid until the next call of push()
+  // Valid until the next call of push(). A one-frame message points into that frame's info
+  // (no copy), so it is also only valid as long as the frame is (the framer's next push/next).
+  Bytes apdu;
   std::size_t stream_offset = 0;  // first frame's opening flag
   std::size_t length = 0;         // through the last frame's closing flag
   std::uint32_t segments = 0;
@@ -95,14 +119,24 @@ class Reassembler {
  public:
   // Returns a message when `frame` completes one, nothing when it is a segment that opens or
   // continues one, or an error (the pending message is dropped, the error names the frame).
+  // On hdlc_segment_mismatch `frame` is not lost: it opens the next message, or, when it is a
+  // whole message by itself, message() holds it and ready() is true.
   Result<bool> push(const Frame& frame);
   const Message& message() const noexcept { return message_; }  // valid after push() == true
+  // message() holds a whole message (after push() == true, or see push()).
+  bool ready() const noexcept { return ready_; }
+  // A message has begun and waits for more segments; message() says where it began.
+  bool pending() const noexcept { return pending_; }
   void reset() noexcept;
 
  private:
+  Result<bool> start(const Frame& frame);
+  Result<bool> append(const Frame& frame);
+
   std::vector<std::uint8_t> buf_;
   Message message_;
   bool pending_ = false;
+  bool ready_ = false;
 };
 
 }  // namespace meterlab::hdlc

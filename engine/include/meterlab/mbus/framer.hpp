@@ -47,23 +47,52 @@ struct FramerStats {
   std::uint64_t resyncs = 0;
 };
 
+// Streaming: push bytes as they arrive, call next() until need_more. Hunts for 68 L L 68, checks
+// the checksum and the stop byte, resynchronises from the byte after a bad frame's first 0x68.
+// E5 acks and short frames (10 C A CS 16) are skipped as Discard{mbus_short_frame}. Discarded
+// bytes between two frames are reported as one run, so the events do not depend on how the
+// input was split into push() calls.
 class Framer {
  public:
   Framer();
   void push(Bytes bytes);
   Event next();
+  // End of input: a partial frame is discarded as mbus_truncated. Call finish() (or next())
+  // until need_more; afterwards bytes_in == bytes_in_frames + bytes_discarded.
   Event finish();
   const FramerStats& stats() const noexcept { return stats_; }
 
+  static constexpr std::size_t kMaxDiscardRun = 4096;  // a run is reported at this length
+  // Sagemcom T210-D sends 257 L-counted bytes with L = 0x01 (L mod 256): a frame with a small L
+  // whose stop byte and checksum only fit at L + 256 is accepted as that longer frame.
+  static constexpr std::size_t kMaxOverflowL = 0x0F;
+
  private:
+  enum class Stage : std::uint8_t;
+  struct Verdict;
+  Verdict examine(Frame& f) const;
+  Verdict check_at(std::size_t l, Frame& f) const;
+  std::size_t short_frame() const;
+  void hunt();
+  void reject(const Verdict& v);
+  void add_to_run(std::size_t from, std::size_t to);
+  Event take_run();
+  Event take_short(std::size_t n);
+  Event accept(Frame& f);
+
   std::vector<std::uint8_t> buf_;
   std::size_t start_ = 0;
   std::size_t base_offset_ = 0;
   FramerStats stats_;
+  Discard run_;                 // discarded bytes not reported yet
+  std::uint8_t run_stage_ = 0;  // how far the most credible rejected frame in the run got
+  bool finished_ = false;
 };
 
 struct Message {
-  Bytes apdu;                     // STSAP/DTSAP removed; valid until the next push()
+  // STSAP/DTSAP removed; valid until the next push(). A one-segment message points into that
+  // frame's data (no copy), so it is also only valid as long as the frame is.
+  Bytes apdu;
   std::size_t stream_offset = 0;  // first segment's first byte
   std::size_t length = 0;         // through the last segment's stop byte
   std::uint32_t segments = 0;
@@ -75,14 +104,25 @@ class Reassembler {
  public:
   // true: message() holds a whole APDU. false: segment stored, more expected. Error: the
   // segment (and any pending message) is dropped; error.offset is the frame's stream offset.
+  // After a sequence error a segment numbered 0 is not lost: it opens the next message or, with
+  // FIN set, is one by itself (then message() holds it and ready() is true).
   Result<bool> push(const Frame& frame);
   const Message& message() const noexcept { return message_; }
+  // message() holds a whole message (after push() == true, or see push()).
+  bool ready() const noexcept { return ready_; }
+  // A message has begun and waits for more segments; message() says where it began.
+  bool pending() const noexcept { return pending_; }
   void reset() noexcept;
 
  private:
+  Result<bool> start(const Frame& frame, Bytes apdu, bool fin);
+  Result<bool> append(const Frame& frame, Bytes apdu, bool fin);
+  Errc sequence_error(std::uint8_t seq) const noexcept;
+
   std::vector<std::uint8_t> buf_;
   Message message_;
   bool pending_ = false;
+  bool ready_ = false;
   std::uint8_t next_seq_ = 0;
 };
 

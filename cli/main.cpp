@@ -1,0 +1,19 @@
+// meterlab: the command. Subcommands: decode, vectors (simulate and conform join them later).
+#include <CLI/CLI.hpp>
+
+#include "decode.hpp"
+
+namespace meterlab::cli {
+void add_vectors_command(CLI::App& app, int& status);
+}
+
+int main(int argc, char** argv) {
+  CLI::App app{"meterlab: decode, simulate and test smart-meter customer-interface data"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "meterlab 0.1.0");
+  int status = 0;
+  meterlab::cli::add_decode_command(app, status);
+  meterlab::cli::add_vectors_command(app, status);
+  CLI11_PARSE(app, argc, argv);
+  return status;
+}

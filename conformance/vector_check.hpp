@@ -1,0 +1,44 @@
+// Golden vectors: load one (vectors/<category>/<name>.json, format in vectors/README.md), run it
+// through the engine, compare with what it expects. Used by the vector tests and `meterlab vectors`.
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "meterlab/decoder/decoder.hpp"
+
+namespace meterlab::conformance {
+
+struct Vector {
+  std::string name;
+  std::string category;
+  std::filesystem::path path;
+  nlohmann::json doc;
+  std::vector<std::uint8_t> input;
+  InputTransport transport = InputTransport::auto_detect;
+};
+
+// Throws std::runtime_error with the file name on a malformed vector (a test data bug).
+Vector load_vector(const std::filesystem::path& file);
+std::vector<std::filesystem::path> find_vectors(const std::filesystem::path& dir);
+dlms::KeyRing key_ring(const Vector& v);
+
+struct Decoded {
+  std::vector<nlohmann::json> telegrams;  // as `meterlab decode` prints them
+  std::vector<nlohmann::json> errors;     // {"error": {...}} objects
+  DecoderStats stats;
+};
+
+// chunk == 0: the whole input in one push; otherwise pushes of `chunk` bytes.
+Decoded decode(const Vector& v, std::size_t chunk = 0);
+Decoded decode_bytes(Bytes input, InputTransport transport, dlms::KeyRing keys, std::size_t chunk);
+
+// Every way the decoded output differs from the vector's expectations; empty when it passes.
+std::vector<std::string> compare(const Vector& v, const Decoded& d);
+// Compares one expected telegram object with one decoded telegram.
+std::vector<std::string> compare_telegram(const nlohmann::json& expected, const nlohmann::json& got,
+                                          double precision);
+
+}  // namespace meterlab::conformance

@@ -1,0 +1,224 @@
+// Unit tests of OBIS codes, the unit table, names and the COSEM date-time.
+#include <gtest/gtest.h>
+
+#include "meterlab/core/hex.hpp"
+#include "meterlab/cosem/obis.hpp"
+#include "meterlab/cosem/telegram.hpp"
+
+namespace meterlab::cosem {
+namespace {
+
+std::vector<std::uint8_t> hex(std::string_view s) { return *parse_hex(s); }
+
+TEST(Obis, ParsesBothFormsAndPrints) {
+  auto a = ObisCode::parse("1-0:1.7.0.255");
+  auto b = ObisCode::parse("1.0.1.7.0.255");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(*a, *b);
+  EXPECT_EQ((std::array<std::uint8_t, 6>{1, 0, 1, 7, 0, 255}), a->v);
+  EXPECT_EQ("1-0:1.7.0.255", a->to_string());
+  EXPECT_EQ("0-6:25.9.0.255", ObisCode::parse("0-6:25.9.0.255")->to_string());
+}
+
+TEST(Obis, RejectsMalformedText) {
+  for (const char* bad : {"", "1-0:1.7.0", "1-0:1.7.0.256", "1-0-1.7.0.255", "1.0:1.7.0.255",
+                          "1-0:1.7.0.255.", "1-0:1.7.0.255x", "a-0:1.7.0.255", "1.0.1.7.0"}) {
+    EXPECT_FALSE(ObisCode::parse(bad).has_value()) << bad;
+  }
+}
+
+TEST(Obis, FromBytesNeedsSix) {
+  auto six = hex("0100010700ff");
+  auto ok = ObisCode::from_bytes(six, 10);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ("1-0:1.7.0.255", ok->to_string());
+  auto five = hex("0100010700");
+  auto r = ObisCode::from_bytes(five, 10);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(Errc::cosem_bad_obis, r.error().code);
+  EXPECT_EQ(10u, r.error().offset);
+}
+
+TEST(Units, BlueBookSamples) {
+  EXPECT_EQ("a", unit_symbol(1));
+  EXPECT_EQ("s", unit_symbol(7));
+  EXPECT_EQ("m3", unit_symbol(13));
+  EXPECT_EQ("W", unit_symbol(27));
+  EXPECT_EQ("VA", unit_symbol(28));
+  EXPECT_EQ("var", unit_symbol(29));
+  EXPECT_EQ("Wh", unit_symbol(30));
+  EXPECT_EQ("VAh", unit_symbol(31));
+  EXPECT_EQ("varh", unit_symbol(32));
+  EXPECT_EQ("A", unit_symbol(33));
+  EXPECT_EQ("V", unit_symbol(35));
+  EXPECT_EQ("Hz", unit_symbol(44));
+  EXPECT_EQ("1/(Wh)", unit_symbol(45));
+  EXPECT_EQ("%", unit_symbol(56));
+  EXPECT_EQ("", unit_symbol(255));  // count
+  EXPECT_EQ("", unit_symbol(0));
+  EXPECT_EQ("", unit_symbol(200));  // reserved
+  EXPECT_EQ(std::optional<std::uint8_t>(30), unit_code("Wh"));
+  EXPECT_FALSE(unit_code("kWh").has_value());
+}
+
+TEST(Names, WellKnownObjects) {
+  auto name = [](const char* s) { return obis_name(*ObisCode::parse(s)); };
+  auto unit = [](const char* s) { return default_unit(*ObisCode::parse(s)); };
+  EXPECT_EQ("active_power_import", name("1-0:1.7.0.255"));
+  EXPECT_EQ("active_power_export", name("1-1:2.7.0.255"));
+  EXPECT_EQ("reactive_power_import", name("1-0:3.7.0.255"));
+  EXPECT_EQ("current_l2", name("1-0:51.7.0.255"));
+  EXPECT_EQ("voltage_l3", name("1-0:72.7.0.255"));
+  EXPECT_EQ("active_energy_import", name("1-0:1.8.0.255"));
+  EXPECT_EQ("meter_id", name("0-0:96.1.0.255"));
+  EXPECT_EQ("meter_id", name("1-1:0.0.5.255"));
+  EXPECT_EQ("meter_type", name("1-1:96.1.1.255"));
+  EXPECT_EQ("list_id", name("1-1:0.2.129.255"));
+  EXPECT_EQ("clock", name("0-0:1.0.0.255"));
+  EXPECT_EQ("power_factor", name("1-0:13.7.0.255"));
+  EXPECT_EQ("frequency", name("1-0:14.7.0.255"));
+  EXPECT_EQ("", name("1-1:0.0.1.255"));
+  EXPECT_EQ("W", unit("1-0:1.7.0.255"));
+  EXPECT_EQ("varh", unit("1-0:4.8.0.255"));
+  EXPECT_EQ("A", unit("1-0:31.7.0.255"));
+  EXPECT_EQ("", unit("0-0:96.1.0.255"));
+}
+
+Result<DateTime> dt(std::string_view h, std::size_t offset = 0) {
+  static std::vector<std::uint8_t> keep;
+  keep = hex(h);
+  return parse_date_time(keep, offset);
+}
+
+// ISO text of a date-time, or the error's name: a failed parse shows in the assertion.
+std::string iso(std::string_view h) {
+  auto r = dt(h);
+  return r ? r->to_iso8601() : std::string(name(r.error().code));
+}
+std::string utc(std::string_view h) {
+  auto r = dt(h);
+  return r ? r->to_utc().value_or("no utc") : std::string(name(r.error().code));
+}
+
+TEST(DateTime, FullWithDeviationAndDst) {
+  // EVN doc example: 2021-09-27 09:47:15, deviation -120, status 0x80 (DST).
+  auto r = dt("07e5091b01092f0f00ff8880");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(2021, r->year);
+  EXPECT_EQ(1, r->weekday);
+  EXPECT_EQ(0, r->hundredths);
+  EXPECT_EQ(std::optional<int>(-120), r->deviation);
+  EXPECT_TRUE(r->dst());
+  EXPECT_EQ("2021-09-27T09:47:15+02:00", r->to_iso8601());
+  EXPECT_EQ(std::optional<std::string>("2021-09-27T07:47:15Z"), r->to_utc());
+}
+
+TEST(DateTime, Deviations) {
+  EXPECT_EQ("2021-09-22T17:35:30+01:00", iso("07e509160311231effffc400"));
+  EXPECT_EQ("2016-09-08T19:13:25+00:00", iso("07e0090804130d1900000080"));
+  auto none = dt("07e10203050f2e0eff800000");  // Kaifa: 0x8000 = not specified, status 0
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->deviation.has_value());
+  EXPECT_FALSE(none->dst());
+  EXPECT_TRUE(none->status_known);
+  EXPECT_EQ("2017-02-03T15:46:14", none->to_iso8601());
+  EXPECT_FALSE(none->to_utc().has_value());
+  // UTC across midnight: 00:30 local at +02:00 is 22:30 the day before.
+  EXPECT_EQ("2021-02-28T22:30:00Z", utc("07e5030101001e00ffff8800"));
+  EXPECT_EQ("2021-03-01T01:30:00Z", utc("07e5030101001e00ff003c00"));  // deviation +60
+}
+
+TEST(DateTime, HundredthsOnlyWhenNonZero) {
+  EXPECT_EQ("2024-05-07T21:11:17.25+02:00", iso("07e8050702150b1119ff8880"));
+}
+
+TEST(DateTime, NotSpecifiedFields) {
+  auto r = dt("ffffffffffffffffffff8000ff");
+  EXPECT_FALSE(r);  // 13 bytes
+  EXPECT_EQ(Errc::cosem_bad_date_time, r.error().code);
+  auto all = dt("ffffffffffffffffff8000ff");
+  ASSERT_TRUE(all);
+  EXPECT_EQ(-1, all->year);
+  EXPECT_EQ(-1, all->hour);
+  EXPECT_FALSE(all->status_known);
+  EXPECT_EQ("", all->to_iso8601());
+  EXPECT_EQ("2020-01-21", iso("07e4011503ffffffff800000"));
+  // 0xFD/0xFE month and day (DST end/begin, second-last/last day) are accepted as unspecified.
+  auto special = dt("ffff fe fd ff 02 00 00 00 8000 ff");
+  ASSERT_TRUE(special);
+  EXPECT_EQ(-1, special->month);
+  EXPECT_EQ(-1, special->day);
+  EXPECT_EQ(2, special->hour);
+}
+
+TEST(DateTime, ImpossibleFieldsAtTheirOffset) {
+  struct Case {
+    const char* hex;
+    std::size_t offset;
+  } cases[] = {
+      {"07e50d1b01092f0f00ff8880", 100 + 2},  // month 13
+      {"07e5090001092f0f00ff8880", 100 + 3},  // day 0
+      {"07e5091b08092f0f00ff8880", 100 + 4},  // weekday 8
+      {"07e5091b01192f0f00ff8880", 100 + 5},  // hour 25
+      {"07e5091b01093c0f00ff8880", 100 + 6},  // minute 60
+      {"07e5091b01092f3c00ff8880", 100 + 7},  // second 60
+      {"07e5091b01092f0f64ff8880", 100 + 8},  // hundredths 100
+      {"07e5091b01092f0f00fd0080", 100 + 9},  // deviation -768 < -720
+  };
+  for (const auto& c : cases) {
+    auto r = dt(c.hex, 100);
+    ASSERT_FALSE(r) << c.hex;
+    EXPECT_EQ(Errc::cosem_bad_date_time, r.error().code) << c.hex;
+    EXPECT_EQ(c.offset, r.error().offset) << c.hex;
+  }
+}
+
+TEST(DateTime, SeparateDateAndTime) {
+  auto d = hex("07e8050702");
+  auto t = hex("150b1100");
+  auto date = parse_date(d, 0);
+  auto time = parse_time(t, 0);
+  ASSERT_TRUE(date && time);
+  EXPECT_EQ("2024-05-07", date->to_iso8601());
+  EXPECT_EQ("21:11:17", time->to_iso8601());
+  auto bad = hex("1a0b1100");
+  auto r = parse_time(bad, 40);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(40u, r.error().offset);
+  auto short_date = hex("07e805");
+  EXPECT_EQ(Errc::cosem_bad_date_time, parse_date(short_date, 0).error().code);
+}
+
+TEST(TelegramStorage, StoreAndClearKeepCapacity) {
+  Telegram t;
+  TextRef a = t.store("AIDON_V0001");
+  TextRef b = t.store("6525");
+  EXPECT_EQ("AIDON_V0001", t.text(a));
+  EXPECT_EQ("6525", t.text(b));
+  t.readings.resize(20);
+  std::size_t cap_text = t.text_storage.capacity();
+  std::size_t cap_readings = t.readings.capacity();
+  t.clear();
+  EXPECT_TRUE(t.readings.empty());
+  EXPECT_TRUE(t.text_storage.empty());
+  EXPECT_EQ(cap_text, t.text_storage.capacity());
+  EXPECT_EQ(cap_readings, t.readings.capacity());
+}
+
+TEST(ReadingNumber, ScalesExactly) {
+  Reading r;
+  r.kind = ValueKind::integer;
+  r.raw = 2276;
+  r.scaler = -1;
+  EXPECT_EQ(227.6, r.number());
+  r.raw = 1352997;
+  r.scaler = 1;
+  EXPECT_EQ(13529970.0, r.number());
+  r.raw = -1;
+  r.raw_unsigned = true;
+  r.scaler = 0;
+  EXPECT_EQ(18446744073709551615.0, r.number());
+}
+
+}  // namespace
+}  // namespace meterlab::cosem

@@ -1,0 +1,494 @@
+// Layout matching and mapping: a parsed notification body -> Telegram readings. The layouts are
+// data (layouts/*.json, parsed once into layout_model.hpp structs); this file only walks them.
+// map() allocates nothing once the telegram's reading vector and text storage have grown.
+#include <limits>
+
+#include "layout_model.hpp"
+
+namespace meterlab::cosem {
+
+namespace detail {
+std::string_view builtin_layouts_json(std::size_t i) noexcept;  // generated: builtin_layouts.cpp
+std::size_t builtin_layouts_count() noexcept;
+}  // namespace detail
+
+using axdr::Node;
+using axdr::Tag;
+using detail::ElementSpec;
+using detail::Layout;
+using detail::Mode;
+using detail::Role;
+using detail::TypeClass;
+
+namespace {
+
+constexpr ObisCode kClockObis{{0, 0, 1, 0, 0, 255}};
+constexpr std::uint16_t kPushSetupClass = 40;  // Blue Book class 40: push setup (metadata)
+
+struct Scaling {
+  std::int8_t scaler = 0;
+  std::string_view unit;
+};
+
+bool is_obis_node(const Node& n) noexcept { return n.tag == Tag::octet_string && n.count == 6; }
+bool is_number(const Node& n) noexcept {
+  return (n.is_integer() && n.tag != Tag::boolean) || n.tag == Tag::float32 ||
+         n.tag == Tag::float64;
+}
+bool is_clock(const ObisCode& o) noexcept {
+  return o.v[0] == 0 && o.v[2] == 1 && o.v[3] == 0 && o.v[4] == 0;
+}
+bool is_list_id(const ObisCode& o) noexcept {
+  return o.v[0] <= 1 && o.v[2] == 0 && o.v[3] == 2 && o.v[4] == 129;
+}
+bool is_meter_id(const ObisCode& o) noexcept {
+  return (o.v[0] == 0 && o.v[2] == 96 && o.v[3] == 1 && o.v[4] == 0) ||
+         (o.v[0] == 1 && o.v[2] == 0 && o.v[3] == 0 && o.v[4] == 5);
+}
+bool is_meter_type(const ObisCode& o) noexcept {
+  return (o.v[0] == 0 && o.v[2] == 96 && o.v[3] == 1 && o.v[4] == 7) ||
+         (o.v[0] == 1 && o.v[2] == 96 && o.v[3] == 1 && o.v[4] == 1);
+}
+bool printable(Bytes b) noexcept {
+  if (b.empty()) return false;
+  for (std::uint8_t c : b) {
+    if (c < 0x20 || c > 0x7E) return false;
+  }
+  return true;
+}
+std::string_view as_text(Bytes b) noexcept {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+bool type_ok(const detail::TypeSpec& t, const Node& n) noexcept {
+  switch (t.cls) {
+    case TypeClass::any:
+      return true;
+    case TypeClass::number:
+      return is_number(n);
+    case TypeClass::string:
+      return n.is_string();
+    case TypeClass::date_time:
+      return n.tag == Tag::date_time || (n.tag == Tag::octet_string && n.count == 12);
+    case TypeClass::date:
+      return n.tag == Tag::date || (n.tag == Tag::octet_string && n.count == 5);
+    case TypeClass::time:
+      return n.tag == Tag::time || (n.tag == Tag::octet_string && n.count == 4);
+    case TypeClass::exact:
+      return n.tag == t.tag;
+  }
+  return false;
+}
+
+// The i-th child of a container node, by walking siblings (lists are short: < 64 elements).
+std::uint32_t child(const axdr::Document& doc, std::uint32_t container, std::uint32_t i) {
+  std::uint32_t idx = axdr::Document::first_child(container);
+  for (std::uint32_t k = 0; k < i; ++k) idx = doc.next_sibling(idx);
+  return idx;
+}
+
+class Mapper {
+ public:
+  Mapper(const Layout& layout, const LayoutContext& ctx, Telegram& out)
+      : layout_(layout), doc_(*ctx.body), base_(ctx.body_offset), out_(out) {}
+
+  Result<void> run();
+  std::optional<DateTime> clock;
+
+ private:
+  Result<void> map_obis();
+  Result<void> map_obis_run(std::uint32_t idx, std::uint32_t k, std::uint32_t end);
+  Result<std::uint32_t> map_obis_item(std::uint32_t idx, std::uint32_t k, std::uint32_t end);
+  Result<void> map_positional();
+  Result<void> map_capture();
+  Result<void> map_element(const ElementSpec& e, std::uint32_t idx);
+  Result<void> date_or_time(const ElementSpec& e, const Node& n);
+  Result<void> emit(const ObisCode& obis, const Node& value, Scaling s, std::string_view name,
+                    bool as_date_time);
+  Result<void> set_value(Reading& r, const Node& n, bool as_date_time);
+  Result<DateTime> read_date_time(const Node& n);
+  Scaling scaling_for(const ObisCode& obis) const noexcept;
+  TextRef node_text(const Node& n);
+  void apply_fields(const Reading& r);
+  void set_field(Role role, TextRef text);
+  Unexpected mismatch(const Node& n) const { return fail(Errc::cosem_layout_mismatch, at(n)); }
+  std::size_t at(const Node& n) const noexcept { return base_ + n.offset; }
+  const Node& node(std::uint32_t i) const { return doc_.nodes()[i]; }
+
+  const Layout& layout_;
+  const axdr::Document& doc_;
+  std::size_t base_;
+  Telegram& out_;
+  std::optional<DateTime> date_, time_;
+};
+
+Result<void> Mapper::run() {
+  switch (layout_.mode) {
+    case Mode::obis:
+      return map_obis();
+    case Mode::positional:
+      return map_positional();
+    case Mode::capture:
+      return map_capture();
+  }
+  return {};
+}
+
+// Mode obis: prefix elements, a run of OBIS-coded objects, suffix elements.
+Result<void> Mapper::map_obis() {
+  const Node& root = node(0);
+  auto np = static_cast<std::uint32_t>(layout_.prefix.size());
+  auto ns = static_cast<std::uint32_t>(layout_.suffix.size());
+  if (np + ns > root.count) return mismatch(root);
+  std::uint32_t idx = axdr::Document::first_child(0);
+  for (std::uint32_t k = 0; k < np; ++k, idx = doc_.next_sibling(idx)) {
+    MLAB_TRY(map_element(layout_.prefix[k], idx));
+  }
+  std::uint32_t suffix_at = root.count - ns;
+  MLAB_TRY(map_obis_run(idx, np, suffix_at));
+  idx = child(doc_, 0, suffix_at);
+  for (std::uint32_t k = 0; k < ns; ++k, idx = doc_.next_sibling(idx)) {
+    MLAB_TRY(map_element(layout_.suffix[k], idx));
+  }
+  return {};
+}
+
+Result<void> Mapper::map_obis_run(std::uint32_t idx, std::uint32_t k, std::uint32_t end) {
+  while (k < end) {
+    MLAB_ASSIGN(std::uint32_t used, map_obis_item(idx, k, end));
+    for (std::uint32_t i = 0; i < used; ++i) idx = doc_.next_sibling(idx);
+    k += used;
+  }
+  return {};
+}
+
+// {scaler, unit} of a Register (Blue Book class 3 attribute 3): structure{integer, enum}.
+bool scaler_unit_shape(const axdr::Document& doc, std::uint32_t idx) {
+  const Node& n = doc.nodes()[idx];
+  if (n.tag != Tag::structure || n.count != 2) return false;
+  std::uint32_t c0 = axdr::Document::first_child(idx);
+  return doc.nodes()[c0].tag == Tag::integer && doc.nodes()[doc.next_sibling(c0)].tag == Tag::enum_;
+}
+
+Scaling read_scaler_unit(const axdr::Document& doc, std::uint32_t idx) {
+  std::uint32_t c0 = axdr::Document::first_child(idx);
+  const Node& s = doc.nodes()[c0];
+  const Node& u = doc.nodes()[doc.next_sibling(c0)];
+  return {static_cast<std::int8_t>(s.i), unit_symbol(static_cast<std::uint8_t>(u.u))};
+}
+
+// One object of the run at child `idx` (position k): structure{OBIS, value[, scaler_unit]}, a
+// flat OBIS, value[, scaler_unit], or a null-data placeholder. Returns the children it used.
+Result<std::uint32_t> Mapper::map_obis_item(std::uint32_t idx, std::uint32_t k, std::uint32_t end) {
+  const Node& n = node(idx);
+  if (n.tag == Tag::null_data) return 1u;  // Kamstrup 1-phase: missing L2/L3 pairs are nulls
+  std::uint32_t obis_idx = idx, value_idx = 0, su_idx = 0, used = 0;
+  if (n.tag == Tag::structure && (n.count == 2 || n.count == 3)) {
+    obis_idx = axdr::Document::first_child(idx);
+    value_idx = doc_.next_sibling(obis_idx);
+    if (n.count == 3) su_idx = doc_.next_sibling(value_idx);
+    used = 1;
+  } else {
+    if (k + 1 >= end) return mismatch(n);
+    value_idx = doc_.next_sibling(idx);
+    std::uint32_t next = doc_.next_sibling(value_idx);
+    used = 2;
+    if (k + 2 < end && scaler_unit_shape(doc_, next)) su_idx = next, used = 3;
+  }
+  if (!is_obis_node(node(obis_idx))) return mismatch(node(obis_idx));
+  if (su_idx != 0 && !scaler_unit_shape(doc_, su_idx)) return mismatch(node(su_idx));
+  MLAB_ASSIGN(ObisCode obis, ObisCode::from_bytes(doc_.bytes(node(obis_idx)), at(node(obis_idx))));
+  const Node& value = node(value_idx);
+  bool has_su = su_idx != 0;
+  if (layout_.require_scaler_unit && is_number(value) && !has_su) return mismatch(value);
+  Scaling s = has_su ? read_scaler_unit(doc_, su_idx) : scaling_for(obis);
+  MLAB_TRY(emit(obis, value, s, obis_name(obis), is_clock(obis)));
+  return used;
+}
+
+Scaling Mapper::scaling_for(const ObisCode& obis) const noexcept {
+  for (const auto& rule : layout_.scalers) {
+    if (rule.pattern.matches(obis)) return {rule.scaler, rule.unit};
+  }
+  return {0, default_unit(obis)};
+}
+
+// Mode positional: one element description per child.
+Result<void> Mapper::map_positional() {
+  std::uint32_t idx = axdr::Document::first_child(0);
+  for (const auto& e : layout_.elements) {
+    MLAB_TRY(map_element(e, idx));
+    idx = doc_.next_sibling(idx);
+  }
+  return {};
+}
+
+Result<void> Mapper::map_element(const ElementSpec& e, std::uint32_t idx) {
+  const Node& n = node(idx);
+  if (!type_ok(e.type, n)) return mismatch(n);
+  switch (e.role) {
+    case Role::skip:
+      return {};
+    case Role::date:
+    case Role::time:
+      return date_or_time(e, n);
+    case Role::value: {
+      Scaling s{e.scaler, e.has_unit ? e.unit : default_unit(*e.obis)};
+      return emit(*e.obis, n, s, e.name.empty() ? obis_name(*e.obis) : e.name, false);
+    }
+    case Role::clock: {
+      const ObisCode& obis = e.obis ? *e.obis : kClockObis;
+      return emit(obis, n, {}, e.name.empty() ? obis_name(obis) : e.name, true);
+    }
+    default:
+      break;  // meter_id, meter_type, list_id
+  }
+  if (e.obis) {
+    MLAB_TRY(emit(*e.obis, n, {}, e.name.empty() ? obis_name(*e.obis) : e.name, false));
+    set_field(e.role, out_.readings.back().text);
+    return {};
+  }
+  if (!n.is_string()) return mismatch(n);
+  set_field(e.role, node_text(n));
+  return {};
+}
+
+// Iskra/Siemens AT lists send time (4) and date (5) as separate octet-strings: one clock.
+Result<void> Mapper::date_or_time(const ElementSpec& e, const Node& n) {
+  Bytes b = doc_.bytes(n);
+  if (e.role == Role::date) {
+    MLAB_ASSIGN(date_, parse_date(b, base_ + n.data));
+  } else {
+    MLAB_ASSIGN(time_, parse_time(b, base_ + n.data));
+  }
+  if (!date_ || !time_) return {};
+  DateTime dt = *date_;
+  dt.hour = time_->hour, dt.minute = time_->minute, dt.second = time_->second;
+  dt.hundredths = time_->hundredths;
+  Reading& r = out_.readings.emplace_back();
+  r.obis = e.obis ? *e.obis : kClockObis;
+  r.name = e.name.empty() ? obis_name(r.obis) : e.name;
+  r.kind = ValueKind::date_time;
+  r.date_time = dt;
+  if (!clock) clock = dt;
+  return {};
+}
+
+// Mode capture: structure{array of capture objects, value, value, ...}; the i-th value belongs
+// to the i-th capture object {class-id, logical name, attribute, data index} (Blue Book class 40
+// push_object_list). When the counts are equal the array is itself the first object's value.
+Result<void> Mapper::map_capture() {
+  const Node& root = node(0);
+  std::uint32_t list_idx = axdr::Document::first_child(0);
+  const Node& list = node(list_idx);
+  if (root.tag != Tag::structure || list.tag != Tag::array) return mismatch(root);
+  std::uint32_t skip = 0;
+  if (root.count == list.count + 1)
+    skip = 1;
+  else if (root.count != list.count)
+    return mismatch(root);
+  std::uint32_t value_idx = child(doc_, 0, skip);
+  std::uint32_t obj = axdr::Document::first_child(list_idx);
+  for (std::uint32_t i = 0; i < list.count; ++i) {
+    const Node& o = node(obj);
+    if (o.tag != Tag::structure || o.count != 4) return mismatch(o);
+    std::uint32_t c = axdr::Document::first_child(obj);
+    std::uint32_t ln = doc_.next_sibling(c);
+    if (node(c).tag != Tag::long_unsigned || !is_obis_node(node(ln))) return mismatch(o);
+    if (node(c).u != kPushSetupClass) {
+      MLAB_ASSIGN(ObisCode obis, ObisCode::from_bytes(doc_.bytes(node(ln)), at(node(ln))));
+      MLAB_TRY(emit(obis, node(value_idx), scaling_for(obis), obis_name(obis), is_clock(obis)));
+    }
+    obj = doc_.next_sibling(obj);
+    value_idx = doc_.next_sibling(value_idx);
+  }
+  return {};
+}
+
+Result<void> Mapper::emit(const ObisCode& obis, const Node& value, Scaling s, std::string_view name,
+                          bool as_date_time) {
+  Reading& r = out_.readings.emplace_back();
+  r.obis = obis;
+  r.name = name;
+  MLAB_TRY(set_value(r, value, as_date_time));
+  if (r.kind == ValueKind::integer || r.kind == ValueKind::real) {
+    r.scaler = s.scaler;
+    r.unit = s.unit;
+  }
+  apply_fields(r);
+  return {};
+}
+
+Result<DateTime> Mapper::read_date_time(const Node& n) {
+  Bytes b = doc_.bytes(n);
+  std::size_t off = base_ + n.data;
+  if (n.tag == Tag::date) return parse_date(b, off);
+  if (n.tag == Tag::time) return parse_time(b, off);
+  return parse_date_time(b, off);
+}
+
+Result<void> Mapper::set_value(Reading& r, const Node& n, bool as_date_time) {
+  if (n.tag == Tag::date_time || n.tag == Tag::date || n.tag == Tag::time ||
+      (as_date_time && n.tag == Tag::octet_string && n.count == 12)) {
+    MLAB_ASSIGN(r.date_time, read_date_time(n));
+    r.kind = ValueKind::date_time;
+    return {};
+  }
+  if (n.is_container()) return mismatch(n);
+  if (n.tag == Tag::null_data) {
+    r.kind = ValueKind::none;
+  } else if (n.tag == Tag::boolean) {
+    r.kind = ValueKind::boolean;
+    r.raw = n.i != 0;
+  } else if (n.is_integer()) {
+    r.kind = ValueKind::integer;
+    r.raw = n.i;
+    r.raw_unsigned = !n.is_signed() && n.u > static_cast<std::uint64_t>(INT64_MAX);
+  } else if (n.tag == Tag::float32 || n.tag == Tag::float64) {
+    r.kind = ValueKind::real;
+    r.real = n.f;
+  } else {  // strings, BCD, bit-string
+    Bytes b = doc_.bytes(n);
+    bool text = n.tag == Tag::visible_string || n.tag == Tag::utf8_string ||
+                (n.tag == Tag::octet_string && printable(b));
+    r.kind = text ? ValueKind::text : ValueKind::octets;
+    r.text = out_.store(as_text(b));
+  }
+  return {};
+}
+
+TextRef Mapper::node_text(const Node& n) { return out_.store(as_text(doc_.bytes(n))); }
+
+// Telegram fields from the well-known objects; the first one found wins.
+void Mapper::apply_fields(const Reading& r) {
+  if (r.kind == ValueKind::date_time) {
+    if (is_clock(r.obis) && !clock) clock = r.date_time;
+    return;
+  }
+  if (r.kind != ValueKind::text && r.kind != ValueKind::octets) return;
+  if (is_meter_id(r.obis))
+    set_field(Role::meter_id, r.text);
+  else if (is_meter_type(r.obis))
+    set_field(Role::meter_type, r.text);
+  else if (is_list_id(r.obis))
+    set_field(Role::list_id, r.text);
+}
+
+void Mapper::set_field(Role role, TextRef text) {
+  TextRef* field = role == Role::meter_id     ? &out_.meter_id
+                   : role == Role::meter_type ? &out_.meter_type
+                   : role == Role::list_id    ? &out_.list_id
+                                              : nullptr;
+  if (field && field->empty()) *field = text;
+}
+
+// ---- matching -----------------------------------------------------------------------------
+
+// The body's first OBIS code: the first child, or the first child of the first structure.
+std::optional<ObisCode> first_obis(const axdr::Document& doc) {
+  const auto& nodes = doc.nodes();
+  if (nodes.size() < 2) return std::nullopt;
+  std::uint32_t idx = 1;
+  if (nodes[idx].tag == Tag::structure && nodes[idx].count > 0) idx = 2;
+  if (idx >= nodes.size() || !is_obis_node(nodes[idx])) return std::nullopt;
+  auto code = ObisCode::from_bytes(doc.bytes(nodes[idx]), 0);
+  return code ? std::optional<ObisCode>(*code) : std::nullopt;
+}
+
+// The list's id text: the value after a leading x-x:0.2.129 object, or a leading string.
+std::optional<std::string_view> list_id_text(const axdr::Document& doc) {
+  const auto& nodes = doc.nodes();
+  if (nodes.size() < 2) return std::nullopt;
+  auto obis = first_obis(doc);
+  if (obis && is_list_id(*obis)) {
+    std::uint32_t obis_idx = nodes[1].tag == Tag::structure ? 2u : 1u;
+    std::uint32_t value_idx = doc.next_sibling(obis_idx);
+    if (value_idx >= nodes.size() || !nodes[value_idx].is_string()) return std::nullopt;
+    return as_text(doc.bytes(nodes[value_idx]));
+  }
+  if (nodes[1].is_string()) return as_text(doc.bytes(nodes[1]));
+  return std::nullopt;
+}
+
+bool keys_match(const Layout& l, const axdr::Document& doc) {
+  const Node& root = doc.root();
+  if (l.root == detail::RootKind::structure && root.tag != Tag::structure) return false;
+  if (l.root == detail::RootKind::array && root.tag != Tag::array) return false;
+  if (root.count < l.min_count || root.count > l.max_count) return false;
+  if (l.first_obis && first_obis(doc) != l.first_obis) return false;
+  if (l.list_id && list_id_text(doc) != std::string_view(*l.list_id)) return false;
+  return true;
+}
+
+void reset(Telegram& out) noexcept {
+  out.readings.clear();
+  out.text_storage.clear();
+  out.meter_id = out.meter_type = out.list_id = {};
+  out.layout = {};
+}
+
+}  // namespace
+
+LayoutSet::LayoutSet() : impl_(std::make_unique<Impl>()) {}
+LayoutSet::~LayoutSet() = default;
+LayoutSet::LayoutSet(LayoutSet&&) noexcept = default;
+LayoutSet& LayoutSet::operator=(LayoutSet&&) noexcept = default;
+
+const LayoutSet& LayoutSet::builtin() {
+  static const LayoutSet set = [] {
+    LayoutSet s;
+    for (std::size_t i = 0; i < detail::builtin_layouts_count(); ++i) {
+      s.load_json(detail::builtin_layouts_json(i));
+    }
+    return s;
+  }();
+  return set;
+}
+
+void LayoutSet::load_json(std::string_view json_text) {
+  detail::parse_layouts(json_text, impl_->layouts, impl_->names);
+}
+
+std::vector<std::string> LayoutSet::names() const {
+  std::vector<std::string> out;
+  for (const auto& l : impl_->layouts) out.push_back(l.name);
+  return out;
+}
+
+std::vector<std::string_view> LayoutSet::matching(const LayoutContext& ctx) const {
+  std::vector<std::string_view> out;
+  Telegram scratch;
+  for (const auto& l : impl_->layouts) {
+    if (!keys_match(l, *ctx.body)) continue;
+    reset(scratch);
+    if (Mapper(l, ctx, scratch).run()) out.push_back(l.name);
+  }
+  return out;
+}
+
+// Layouts are tried in load order; the first whose keys match and whose walk succeeds maps the
+// body. An identified layout (list id / first OBIS) that fails its walk reports the error.
+Result<void> LayoutSet::map(const LayoutContext& ctx, Telegram& out) const {
+  if (!ctx.body || ctx.body->empty() || !ctx.body->root().is_container()) {
+    return fail(Errc::cosem_unknown_layout, ctx.body_offset);
+  }
+  for (const auto& l : impl_->layouts) {
+    if (!keys_match(l, *ctx.body)) continue;
+    reset(out);
+    Mapper m(l, ctx, out);
+    Result<void> r = m.run();
+    if (!r) {
+      if (r.error().code == Errc::cosem_layout_mismatch && !l.identified()) continue;
+      reset(out);
+      return r;
+    }
+    out.layout = l.name;
+    if (out.list_id.empty()) out.list_id = out.store(l.name);
+    if (!out.timestamp && m.clock) out.timestamp = m.clock;
+    return {};
+  }
+  reset(out);
+  return fail(Errc::cosem_unknown_layout, ctx.body_offset);
+}
+
+}  // namespace meterlab::cosem

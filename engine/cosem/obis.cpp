@@ -1,0 +1,200 @@
+// OBIS codes (IEC 62056-61), the DLMS unit table (Blue Book, interface class 3 scaler_unit) and the
+// names and default units of the quantities the push lists carry.
+#include "meterlab/cosem/obis.hpp"
+
+#include <charconv>
+#include <cstdio>
+
+namespace meterlab::cosem {
+
+std::string ObisCode::to_string() const {
+  char buf[32];
+  int n = std::snprintf(buf, sizeof buf, "%u-%u:%u.%u.%u.%u", v[0], v[1], v[2], v[3], v[4], v[5]);
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+namespace {
+
+// Reads one decimal group 0..255 starting at `pos`; advances `pos`.
+std::optional<std::uint8_t> read_group(std::string_view s, std::size_t& pos) {
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(s.data() + pos, s.data() + s.size(), value);
+  if (ec != std::errc{} || value > 255) return std::nullopt;
+  pos = static_cast<std::size_t>(end - s.data());
+  return static_cast<std::uint8_t>(value);
+}
+
+}  // namespace
+
+// Accepts "A-B:C.D.E.F" (IEC 62056-61 display form) and "A.B.C.D.E.F" (all dots).
+std::optional<ObisCode> ObisCode::parse(std::string_view s) {
+  static constexpr char kDashForm[5] = {'-', ':', '.', '.', '.'};
+  ObisCode code;
+  std::size_t pos = 0;
+  bool dots_only = false;
+  for (std::size_t i = 0; i < 6; ++i) {
+    auto g = read_group(s, pos);
+    if (!g) return std::nullopt;
+    code.v[i] = *g;
+    if (i == 5) break;
+    if (pos >= s.size()) return std::nullopt;
+    char sep = s[pos++];
+    if (i == 0) dots_only = (sep == '.');
+    if (sep != (dots_only ? '.' : kDashForm[i])) return std::nullopt;
+  }
+  if (pos != s.size()) return std::nullopt;
+  return code;
+}
+
+Result<ObisCode> ObisCode::from_bytes(Bytes six, std::size_t offset) {
+  if (six.size() != 6) return fail(Errc::cosem_bad_obis, offset);
+  ObisCode code;
+  for (std::size_t i = 0; i < 6; ++i) code.v[i] = six[i];
+  return code;
+}
+
+namespace {
+
+// Blue Book (DLMS UA 1000-1), class 3 "Register" scaler_unit: the unit enumeration. Codes not
+// listed are reserved; 254 "other unit" and 255 "no unit / count" have no symbol.
+struct UnitRow {
+  std::uint8_t code;
+  std::string_view symbol;
+};
+constexpr UnitRow kUnits[] = {
+    {1, "a"},         {2, "mo"},         {3, "wk"},       {4, "d"},           {5, "h"},
+    {6, "min"},       {7, "s"},          {8, "\u00b0"},   {9, "\u00b0C"},     {10, "currency"},
+    {11, "m"},        {12, "m/s"},       {13, "m3"},      {14, "m3"},         {15, "m3/h"},
+    {16, "m3/h"},     {17, "m3/d"},      {18, "m3/d"},    {19, "l"},          {20, "kg"},
+    {21, "N"},        {22, "Nm"},        {23, "Pa"},      {24, "bar"},        {25, "J"},
+    {26, "J/h"},      {27, "W"},         {28, "VA"},      {29, "var"},        {30, "Wh"},
+    {31, "VAh"},      {32, "varh"},      {33, "A"},       {34, "C"},          {35, "V"},
+    {36, "V/m"},      {37, "F"},         {38, "\u03a9"},  {39, "\u03a9m2/m"}, {40, "Wb"},
+    {41, "T"},        {42, "A/m"},       {43, "H"},       {44, "Hz"},         {45, "1/(Wh)"},
+    {46, "1/(varh)"}, {47, "1/(VAh)"},   {48, "V2h"},     {49, "A2h"},        {50, "kg/s"},
+    {51, "S"},        {52, "K"},         {53, "1/(V2h)"}, {54, "1/(A2h)"},    {55, "1/m3"},
+    {56, "%"},        {57, "Ah"},        {60, "Wh/m3"},   {61, "J/m3"},       {62, "Mol %"},
+    {63, "g/m3"},     {64, "Pa s"},      {65, "J/kg"},    {66, "g/cm2"},      {67, "atm"},
+    {70, "dBm"},      {71, "dB\u00b5V"}, {72, "dB"},
+};
+
+}  // namespace
+
+std::string_view unit_symbol(std::uint8_t code) noexcept {
+  for (const auto& row : kUnits) {
+    if (row.code == code) return row.symbol;
+  }
+  return {};
+}
+
+std::optional<std::uint8_t> unit_code(std::string_view symbol) noexcept {
+  for (const auto& row : kUnits) {
+    if (row.symbol == symbol) return row.code;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// Names of the quantities by value groups C.D.E (IEC 62056-61 / EN 13757 tables), for A = 1
+// (electricity); B (channel) and F (billing period) are not part of the name.
+struct QuantityRow {
+  std::uint8_t c, d, e;
+  std::string_view name;
+  std::string_view unit;
+};
+constexpr QuantityRow kElectricity[] = {
+    {1, 7, 0, "active_power_import", "W"},
+    {2, 7, 0, "active_power_export", "W"},
+    {3, 7, 0, "reactive_power_import", "var"},
+    {4, 7, 0, "reactive_power_export", "var"},
+    {9, 7, 0, "apparent_power_import", "VA"},
+    {10, 7, 0, "apparent_power_export", "VA"},
+    {13, 7, 0, "power_factor", ""},
+    {14, 7, 0, "frequency", "Hz"},
+    {21, 7, 0, "active_power_import_l1", "W"},
+    {22, 7, 0, "active_power_export_l1", "W"},
+    {23, 7, 0, "reactive_power_import_l1", "var"},
+    {24, 7, 0, "reactive_power_export_l1", "var"},
+    {41, 7, 0, "active_power_import_l2", "W"},
+    {42, 7, 0, "active_power_export_l2", "W"},
+    {43, 7, 0, "reactive_power_import_l2", "var"},
+    {44, 7, 0, "reactive_power_export_l2", "var"},
+    {61, 7, 0, "active_power_import_l3", "W"},
+    {62, 7, 0, "active_power_export_l3", "W"},
+    {63, 7, 0, "reactive_power_import_l3", "var"},
+    {64, 7, 0, "reactive_power_export_l3", "var"},
+    {31, 7, 0, "current_l1", "A"},
+    {51, 7, 0, "current_l2", "A"},
+    {71, 7, 0, "current_l3", "A"},
+    {91, 7, 0, "current_neutral", "A"},
+    {32, 7, 0, "voltage_l1", "V"},
+    {52, 7, 0, "voltage_l2", "V"},
+    {72, 7, 0, "voltage_l3", "V"},
+    {33, 7, 0, "power_factor_l1", ""},
+    {53, 7, 0, "power_factor_l2", ""},
+    {73, 7, 0, "power_factor_l3", ""},
+    {1, 8, 0, "active_energy_import", "Wh"},
+    {2, 8, 0, "active_energy_export", "Wh"},
+    {3, 8, 0, "reactive_energy_import", "varh"},
+    {4, 8, 0, "reactive_energy_export", "varh"},
+    {5, 8, 0, "reactive_energy_q1", "varh"},
+    {6, 8, 0, "reactive_energy_q2", "varh"},
+    {7, 8, 0, "reactive_energy_q3", "varh"},
+    {8, 8, 0, "reactive_energy_q4", "varh"},
+    {9, 8, 0, "apparent_energy_import", "VAh"},
+    {10, 8, 0, "apparent_energy_export", "VAh"},
+    {21, 8, 0, "active_energy_import_l1", "Wh"},
+    {22, 8, 0, "active_energy_export_l1", "Wh"},
+    {41, 8, 0, "active_energy_import_l2", "Wh"},
+    {42, 8, 0, "active_energy_export_l2", "Wh"},
+    {61, 8, 0, "active_energy_import_l3", "Wh"},
+    {62, 8, 0, "active_energy_export_l3", "Wh"},
+    {1, 8, 1, "active_energy_import_t1", "Wh"},
+    {1, 8, 2, "active_energy_import_t2", "Wh"},
+    {2, 8, 1, "active_energy_export_t1", "Wh"},
+    {2, 8, 2, "active_energy_export_t2", "Wh"},
+    {3, 8, 1, "reactive_energy_import_t1", "varh"},
+    {3, 8, 2, "reactive_energy_import_t2", "varh"},
+    {4, 8, 1, "reactive_energy_export_t1", "varh"},
+    {4, 8, 2, "reactive_energy_export_t2", "varh"},
+    // List identifier of the Nordic HAN lists ("AIDON_V0001", "KFM_001"): 1-1/1-0:0.2.129.
+    {0, 2, 129, "list_id", ""},
+    // Kamstrup sends its GS1 meter number as 1-1:0.0.5 and the type as 1-1:96.1.1.
+    {0, 0, 5, "meter_id", ""},
+    {96, 1, 1, "meter_type", ""},
+};
+
+// Abstract objects (A = 0) by C.D.E; B is the channel.
+constexpr QuantityRow kAbstract[] = {
+    {1, 0, 0, "clock", ""},       {96, 1, 0, "meter_id", ""},
+    {96, 1, 7, "meter_type", ""}, {42, 0, 0, "logical_device_name", ""},
+    {25, 9, 0, "push_setup", ""},
+};
+
+const QuantityRow* find_quantity(const ObisCode& obis) noexcept {
+  if (obis.v[0] == 1) {
+    for (const auto& row : kElectricity) {
+      if (row.c == obis.v[2] && row.d == obis.v[3] && row.e == obis.v[4]) return &row;
+    }
+  } else if (obis.v[0] == 0) {
+    for (const auto& row : kAbstract) {
+      if (row.c == obis.v[2] && row.d == obis.v[3] && row.e == obis.v[4]) return &row;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string_view obis_name(const ObisCode& obis) noexcept {
+  const QuantityRow* row = find_quantity(obis);
+  return row ? row->name : std::string_view{};
+}
+
+std::string_view default_unit(const ObisCode& obis) noexcept {
+  const QuantityRow* row = find_quantity(obis);
+  return row ? row->unit : std::string_view{};
+}
+
+}  // namespace meterlab::cosem

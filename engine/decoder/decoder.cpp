@@ -1,0 +1,355 @@
+#include "meterlab/decoder/decoder.hpp"
+
+#include <algorithm>
+
+#include "meterlab/axdr/axdr.hpp"
+
+namespace meterlab {
+namespace {
+
+bool starts_like_apdu(Bytes b) noexcept {
+  if (b.empty()) return false;
+  switch (b[0]) {
+    case dlms::kDataNotification:
+    case dlms::kGeneralGloCiphering:
+    case dlms::kGeneralDedCiphering:
+    case dlms::kGeneralBlockTransfer:
+      return true;
+    case 0xE6:  // LLC in front of the APDU, as HDLC carries it
+      return b.size() >= 3 && b[1] == 0xE7 && b[2] == 0x00;
+    default:
+      return false;
+  }
+}
+
+Rejection link_rejection(Error e, std::size_t offset, std::size_t length, cosem::Transport t) {
+  return Rejection{e, offset, length, t, std::nullopt};
+}
+
+}  // namespace
+
+const char* transport_name(cosem::Transport t) noexcept {
+  switch (t) {
+    case cosem::Transport::hdlc: return "hdlc";
+    case cosem::Transport::mbus: return "mbus";
+    case cosem::Transport::apdu: return "apdu";
+  }
+  return "apdu";
+}
+
+Decoder::Decoder(InputTransport transport, dlms::KeyRing keys, const cosem::LayoutSet* layouts)
+    : transport_(transport), keys_(std::move(keys)), layouts_(layouts) {}
+
+void Decoder::push(Bytes bytes) {
+  stats_.bytes_in += bytes.size();
+  switch (transport_) {
+    case InputTransport::hdlc: hdlc_.push(bytes); break;
+    case InputTransport::mbus: mbus_.push(bytes); break;
+    case InputTransport::apdu: raw_.insert(raw_.end(), bytes.begin(), bytes.end()); break;
+    case InputTransport::auto_detect: detect(bytes); break;
+  }
+}
+
+// Until the first good frame decides the transport, both framers see every byte; a copy of the
+// first bytes is kept in case the input turns out to be a bare APDU.
+void Decoder::detect(Bytes bytes) {
+  hdlc_.push(bytes);
+  mbus_.push(bytes);
+  std::size_t room = dlms::kMaxMessage - std::min(dlms::kMaxMessage, raw_.size());
+  raw_.insert(raw_.end(), bytes.begin(),
+              bytes.begin() + static_cast<std::ptrdiff_t>(std::min(room, bytes.size())));
+}
+
+void Decoder::finish() { finished_ = true; }
+
+Decoder::Event Decoder::reject(Error e, const Meta& meta) {
+  return emit(Rejection{e, meta.offset, meta.length, meta.transport, std::nullopt});
+}
+
+Decoder::Event Decoder::emit(const Rejection& r) {
+  rejection_ = r;
+  ++stats_.rejections;
+  ++stats_.by_code[static_cast<std::size_t>(r.error.code)];
+  return Event::rejection;
+}
+
+Decoder::Event Decoder::next() {
+  stats_.resyncs = hdlc_.stats().resyncs + mbus_.stats().resyncs;
+  if (!pending_.empty()) {
+    Rejection r = pending_.front();
+    pending_.pop_front();
+    stats_.bytes_discarded += r.frame_length;
+    return emit(r);
+  }
+  if (held_h_) {
+    hdlc::Event ev = *held_h_;
+    held_h_.reset();
+    Event out = on_hdlc(ev);
+    if (out != Event::need_more) return out;
+  }
+  if (held_m_) {
+    mbus::Event ev = *held_m_;
+    held_m_.reset();
+    Event out = on_mbus(ev);
+    if (out != Event::need_more) return out;
+  }
+  if (hdlc_ready_) {
+    hdlc_ready_ = false;
+    return hdlc_message();
+  }
+  if (mbus_ready_) {
+    mbus_ready_ = false;
+    return mbus_message();
+  }
+  switch (transport_) {
+    case InputTransport::apdu:
+      if (!finished_ || raw_flushed_) return Event::need_more;
+      raw_flushed_ = true;
+      stats_.bytes_in_frames += raw_.size();
+      return on_apdu(raw_, Meta{cosem::Transport::apdu, 0, raw_.size(), 1}, Security{});
+    case InputTransport::auto_detect:
+      return detect_next();
+    default:
+      return pull_link();
+  }
+}
+
+Decoder::Event Decoder::pull_link() {
+  for (;;) {
+    Event out = Event::need_more;
+    if (transport_ == InputTransport::hdlc) {
+      hdlc::Event ev = hdlc_.next();
+      if (ev.kind == hdlc::Event::Kind::need_more) {
+        if (!finished_) return Event::need_more;
+        if (link_finished_) return at_end();
+        link_finished_ = true;
+        ev = hdlc_.finish();
+        if (ev.kind == hdlc::Event::Kind::need_more) return at_end();
+      }
+      out = on_hdlc(ev);
+    } else {
+      mbus::Event ev = mbus_.next();
+      if (ev.kind == mbus::Event::Kind::need_more) {
+        if (!finished_) return Event::need_more;
+        if (link_finished_) return at_end();
+        link_finished_ = true;
+        ev = mbus_.finish();
+        if (ev.kind == mbus::Event::Kind::need_more) return at_end();
+      }
+      out = on_mbus(ev);
+    }
+    if (out != Event::need_more) return out;
+  }
+}
+
+void Decoder::lock(InputTransport t) {
+  transport_ = t;
+  pending_ = t == InputTransport::hdlc ? std::move(held_hdlc_) : std::move(held_mbus_);
+  held_hdlc_.clear();
+  held_mbus_.clear();
+  raw_.clear();
+  raw_.shrink_to_fit();
+}
+
+// Auto-detection: both framers are polled; their discards are held until one of them finds a
+// good frame, which decides the transport; the winner's held discards are then reported first.
+Decoder::Event Decoder::detect_next() {
+  hdlc::Event h = hdlc_.next();
+  while (h.kind == hdlc::Event::Kind::discard) {
+    held_hdlc_.push_back(link_rejection(h.discard.error, h.discard.stream_offset,
+                                        h.discard.length, cosem::Transport::hdlc));
+    h = hdlc_.next();
+  }
+  mbus::Event m = mbus_.next();
+  while (m.kind == mbus::Event::Kind::discard) {
+    held_mbus_.push_back(link_rejection(m.discard.error, m.discard.stream_offset,
+                                        m.discard.length, cosem::Transport::mbus));
+    m = mbus_.next();
+  }
+  bool h_frame = h.kind == hdlc::Event::Kind::frame;
+  bool m_frame = m.kind == mbus::Event::Kind::frame;
+  if (h_frame && (!m_frame || h.frame.stream_offset <= m.frame.stream_offset)) {
+    lock(InputTransport::hdlc);
+    held_h_ = h;
+    return next();
+  }
+  if (m_frame) {
+    lock(InputTransport::mbus);
+    held_m_ = m;
+    return next();
+  }
+  if (!finished_) return Event::need_more;
+  return detect_at_end();
+}
+
+// The input ended before any good frame: a bare APDU (as captures and documents give them), or
+// else everything the HDLC framer saw is reported as discarded.
+Decoder::Event Decoder::detect_at_end() {
+  if (starts_like_apdu(raw_) && raw_.size() == stats_.bytes_in) {
+    transport_ = InputTransport::apdu;
+    held_hdlc_.clear();
+    held_mbus_.clear();
+    return next();
+  }
+  lock(InputTransport::hdlc);
+  return next();
+}
+
+Decoder::Event Decoder::on_hdlc(const hdlc::Event& ev) {
+  if (ev.kind == hdlc::Event::Kind::discard) {
+    stats_.bytes_discarded += ev.discard.length;
+    return emit(link_rejection(ev.discard.error, ev.discard.stream_offset, ev.discard.length,
+                               cosem::Transport::hdlc));
+  }
+  ++stats_.frames_ok;
+  stats_.bytes_in_frames += ev.frame.length;
+  auto done = hdlc_segments_.push(ev.frame);
+  if (!done) {
+    // The frame that broke the pending message may be a whole message of its own: it is
+    // decoded on the next call, after this rejection.
+    hdlc_ready_ = hdlc_segments_.ready();
+    return reject(done.error(), Meta{cosem::Transport::hdlc, ev.frame.stream_offset,
+                                     ev.frame.length, 1});
+  }
+  if (!*done) return Event::need_more;
+  return hdlc_message();
+}
+
+Decoder::Event Decoder::hdlc_message() {
+  const hdlc::Message& msg = hdlc_segments_.message();
+  ++stats_.messages;
+  return on_apdu(msg.apdu, Meta{cosem::Transport::hdlc, msg.stream_offset, msg.length, msg.segments},
+                 Security{});
+}
+
+Decoder::Event Decoder::on_mbus(const mbus::Event& ev) {
+  if (ev.kind == mbus::Event::Kind::discard) {
+    stats_.bytes_discarded += ev.discard.length;
+    return emit(link_rejection(ev.discard.error, ev.discard.stream_offset, ev.discard.length,
+                               cosem::Transport::mbus));
+  }
+  ++stats_.frames_ok;
+  stats_.bytes_in_frames += ev.frame.length;
+  auto done = mbus_segments_.push(ev.frame);
+  if (!done) {
+    mbus_ready_ = mbus_segments_.ready();
+    return reject(done.error(), Meta{cosem::Transport::mbus, ev.frame.stream_offset,
+                                     ev.frame.length, 1});
+  }
+  if (!*done) return Event::need_more;
+  return mbus_message();
+}
+
+Decoder::Event Decoder::mbus_message() {
+  const mbus::Message& msg = mbus_segments_.message();
+  ++stats_.messages;
+  return on_apdu(msg.apdu, Meta{cosem::Transport::mbus, msg.stream_offset, msg.length, msg.segments},
+                 Security{});
+}
+
+// End of input with a message still waiting for segments: it is dropped, and said so.
+Decoder::Event Decoder::at_end() {
+  if (end_reported_) return Event::need_more;
+  end_reported_ = true;
+  if (transport_ == InputTransport::hdlc && hdlc_segments_.pending()) {
+    const hdlc::Message& m = hdlc_segments_.message();
+    hdlc_segments_.reset();
+    return reject(Error{Errc::hdlc_truncated, m.stream_offset + m.length},
+                  Meta{cosem::Transport::hdlc, m.stream_offset, m.length, m.segments});
+  }
+  if (transport_ == InputTransport::mbus && mbus_segments_.pending()) {
+    const mbus::Message& m = mbus_segments_.message();
+    mbus_segments_.reset();
+    return reject(Error{Errc::mbus_segment_lost, m.stream_offset + m.length},
+                  Meta{cosem::Transport::mbus, m.stream_offset, m.length, m.segments});
+  }
+  return Event::need_more;
+}
+
+Decoder::Event Decoder::on_apdu(Bytes apdu, const Meta& meta, const Security& sec) {
+  // A bare APDU may still carry the LLC header it had inside an HDLC frame.
+  if (meta.transport == cosem::Transport::apdu && apdu.size() >= 3 && apdu[0] == 0xE6 &&
+      apdu[1] == 0xE7 && apdu[2] == 0x00) {
+    apdu = apdu.subspan(3);
+  }
+  if (apdu.empty()) return reject(Error{Errc::truncated, 0}, meta);
+  switch (apdu[0]) {
+    case dlms::kDataNotification:
+      return on_notification(apdu, meta, sec);
+    case dlms::kGeneralBlockTransfer:
+      return on_gbt(apdu, meta, sec);
+    case dlms::kGeneralGloCiphering:
+    case dlms::kGeneralDedCiphering: {
+      if (sec.state != dlms::SecurityState::plain) {
+        return reject(Error{Errc::dlms_unknown_apdu, 0}, meta);  // ciphering inside ciphering
+      }
+      auto c = dlms::parse_ciphered(apdu);
+      if (!c) return reject(c.error(), meta);
+      auto d = dlms::decrypt(*c, keys_, plaintext_);
+      if (!d) {
+        Event e = reject(d.error(), meta);
+        rejection_.system_title = c->system_title;
+        return e;
+      }
+      Security inner{d->state, c->system_title, c->invocation_counter};
+      if (!d->plaintext.empty() && d->plaintext[0] == dlms::kGeneralBlockTransfer) {
+        return on_gbt(d->plaintext, meta, inner);
+      }
+      if (!d->plaintext.empty() && d->plaintext[0] == dlms::kDataNotification) {
+        return on_notification(d->plaintext, meta, inner);
+      }
+      return reject(Error{Errc::dlms_unknown_apdu, 0}, meta);
+    }
+    default:
+      return reject(Error{Errc::dlms_unknown_apdu, 0}, meta);
+  }
+}
+
+// General block transfer: blocks of one APDU across frames. The telegram's place in the stream
+// runs from the first block's frame to the last one's.
+Decoder::Event Decoder::on_gbt(Bytes apdu, const Meta& meta, const Security& sec) {
+  auto done = gbt_.push(apdu);
+  if (!done) {
+    gbt_.reset();
+    return reject(done.error(), meta);
+  }
+  if (gbt_.blocks() == 1) gbt_meta_ = Meta{meta.transport, meta.offset, 0, 0};
+  gbt_meta_.length = meta.offset + meta.length - gbt_meta_.offset;
+  gbt_meta_.segments += meta.segments;
+  if (!*done) return Event::need_more;
+  gbt_copy_.assign(gbt_.apdu().begin(), gbt_.apdu().end());
+  Meta whole = gbt_meta_;
+  gbt_.reset();
+  return on_apdu(gbt_copy_, whole, sec);
+}
+
+Decoder::Event Decoder::on_notification(Bytes apdu, const Meta& meta, const Security& sec) {
+  auto dn = dlms::parse_data_notification(apdu);
+  if (!dn) return reject(dn.error(), meta);
+  telegram_.clear();
+  telegram_.transport = meta.transport;
+  telegram_.stream_offset = meta.offset;
+  telegram_.length = meta.length;
+  telegram_.segments = meta.segments;
+  telegram_.security = static_cast<std::uint8_t>(sec.state);
+  telegram_.system_title = sec.system_title;
+  telegram_.invocation_counter = sec.invocation_counter;
+  telegram_.invoke_id = dn->long_invoke_id_and_priority;
+  if (dn->date_time_form != dlms::DateTimeForm::absent) {
+    std::size_t at = static_cast<std::size_t>(dn->date_time.data() - apdu.data());
+    auto dt = cosem::parse_date_time(dn->date_time, at);
+    if (!dt) return reject(dt.error(), meta);
+    telegram_.timestamp = *dt;
+  }
+  auto used = axdr::parse(dn->body, body_, dn->body_offset);
+  if (!used) return reject(used.error(), meta);
+  if (*used != dn->body.size()) {
+    return reject(Error{Errc::trailing_bytes, dn->body_offset + *used}, meta);
+  }
+  auto mapped = layouts_->map(cosem::LayoutContext{&body_, dn->body_offset}, telegram_);
+  if (!mapped) return reject(mapped.error(), meta);
+  ++stats_.telegrams;
+  return Event::telegram;
+}
+
+}  // namespace meterlab

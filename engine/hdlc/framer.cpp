@@ -1,0 +1,304 @@
+// HDLC frame format type 3 (IEC 62056-46, the frame of the DLMS/COSEM HDLC profile) as a streaming
+// framer in hunt mode.
+//
+// The framer keeps one buffer, compacted on push() and never reallocated once it has grown to the
+// longest frame: a frame already in the buffer is checked and handed out in place.
+#include "meterlab/hdlc/framer.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "meterlab/core/crc.hpp"
+
+namespace meterlab::hdlc {
+namespace {
+
+constexpr std::size_t kInitialCapacity = 2 * (kMaxFrameLength + 2);
+// Flag, format (2), destination (up to 4), source (up to 4), control, HCS (2): once this many
+// bytes (or the whole frame) are buffered, every header field can be checked.
+constexpr std::size_t kMaxHeader = 14;
+// Format (2), one-byte addresses (2), control, FCS (2): the shortest frame the length may give.
+constexpr std::size_t kMinLength = 7;
+constexpr std::uint16_t kFormatType3 = 0xA;  // IEC 62056-46 frame format type 3: top nibble
+constexpr std::uint16_t kSegmentBit = 0x0800;
+constexpr std::uint16_t kLengthMask = 0x07FF;
+
+}  // namespace
+
+// How far a candidate frame got before it failed, or how far it is checked while it waits for
+// more bytes. A run of discarded bytes reports the error of its most credible candidate.
+enum class Framer::Stage : std::uint8_t {
+  none,
+  format,
+  length,
+  address,
+  hcs,
+  flag,
+  fcs,
+  truncated
+};
+
+struct Framer::Verdict {
+  enum class Kind : std::uint8_t { ok, need_more, bad };
+  Kind kind = Kind::ok;
+  Error error{};
+  Stage stage = Stage::none;
+
+  static Verdict need(Stage checked) { return {Kind::need_more, {}, checked}; }
+  static Verdict bad(Errc code, std::size_t offset, Stage failed) {
+    return {Kind::bad, Error{code, offset}, failed};
+  }
+};
+
+struct Framer::Header {
+  std::size_t length = 0;         // the format field's length: the frame without its two flags
+  std::size_t header_length = 0;  // format, addresses, control
+  bool segmented = false;
+  bool has_info = false;
+  Address dst;
+  Address src;
+  std::uint8_t control = 0;
+  Bytes info;
+};
+
+namespace {
+
+// IEC 62056-46 address field: an address is 1, 2 or 4 bytes; the least significant bit of the last
+// byte is 1, of every other byte 0. Running out of bytes here means the frame is shorter than its
+// addresses (Errc::truncated, which the caller reports as a bad length).
+Result<Address> read_address(ByteReader& r) {
+  const std::size_t at = r.offset();
+  Address a;
+  for (std::uint8_t n = 1; n <= 4; ++n) {
+    MLAB_ASSIGN(const std::uint8_t b, r.read_u8());
+    a.value = (a.value << 8) | b;
+    if ((b & 0x01U) != 0) {
+      if (n == 3) return fail(Errc::hdlc_bad_address, at);
+      a.size = n;
+      return a;
+    }
+  }
+  return fail(Errc::hdlc_bad_address, at);
+}
+
+// CRC-16/X.25 check sequences travel least significant byte first (IEC 62056-46 HCS/FCS, as ISO/IEC
+// 13239).
+Result<std::uint16_t> read_check_sequence(ByteReader& r) {
+  MLAB_ASSIGN(const std::uint8_t lo, r.read_u8());
+  MLAB_ASSIGN(const std::uint8_t hi, r.read_u8());
+  return static_cast<std::uint16_t>(lo | (hi << 8));
+}
+
+}  // namespace
+
+Framer::Framer() { buf_.reserve(kInitialCapacity); }
+
+void Framer::push(Bytes bytes) {
+  if (start_ > 0) {
+    // Compaction: the unconsumed tail moves to the front, the capacity stays.
+    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(start_));
+    base_offset_ += start_;
+    start_ = 0;
+  }
+  buf_.insert(buf_.end(), bytes.begin(), bytes.end());
+  stats_.bytes_in += bytes.size();
+  finished_ = false;
+}
+
+Event Framer::finish() {
+  finished_ = true;
+  return next();
+}
+
+Event Framer::next() {
+  for (;;) {
+    if (run_.length >= kMaxDiscardRun) return take_run();
+    if (start_ == buf_.size()) return finished_ ? take_run() : Event{};
+    if (buf_[start_] != kFlag) {
+      hunt();
+      continue;
+    }
+    Header h;
+    Verdict v = examine(h);
+    if (v.kind == Verdict::Kind::need_more) {
+      if (!finished_) return Event{};
+      // End of input inside a frame: a truncated frame once its format was seen, else garbage.
+      const std::size_t end = base_offset_ + buf_.size();
+      v = v.stage >= Stage::format ? Verdict::bad(Errc::hdlc_truncated, end, Stage::truncated)
+                                   : Verdict::bad(Errc::hdlc_garbage, end, Stage::none);
+    }
+    if (v.kind == Verdict::Kind::bad) {
+      reject(v);
+      continue;
+    }
+    if (run_.length > 0) return take_run();  // the frame is found again by the next call
+    return accept(h);
+  }
+}
+
+// Checks the candidate frame whose opening flag is at start_: format, length, addresses and HCS
+// as soon as the header is buffered, closing flag and FCS once the whole frame is.
+Framer::Verdict Framer::examine(Header& h) const {
+  const Bytes w = Bytes(buf_).subspan(start_);
+  const std::size_t at = base_offset_ + start_;
+  if (w.size() < 3) return Verdict::need(Stage::none);
+  ByteReader r(w.subspan(1), at + 1);
+  const std::uint16_t format = *r.read_u16be();
+  if ((format >> 8) == kFlag) {
+    // 7E 7E: an idle flag (or a closing flag followed by an opening one), not a frame.
+    return Verdict::bad(Errc::hdlc_garbage, at, Stage::none);
+  }
+  if ((format >> 12) != kFormatType3) {
+    return Verdict::bad(Errc::hdlc_bad_format, at + 1, Stage::format);
+  }
+  h.length = format & kLengthMask;
+  h.segmented = (format & kSegmentBit) != 0;
+  if (h.length < kMinLength) return Verdict::bad(Errc::hdlc_bad_length, at + 1, Stage::length);
+  if (w.size() < std::min(h.length + 2, kMaxHeader)) return Verdict::need(Stage::format);
+  const Verdict header = check_header(w, at, h);
+  if (header.kind != Verdict::Kind::ok) return header;
+  if (w.size() < h.length + 2) return Verdict::need(Stage::hcs);
+  return check_body(w, at, h);
+}
+
+// Addresses, control and HCS, read inside the frame's own length: running out of bytes there
+// means the length is too short for the header.
+Framer::Verdict Framer::check_header(Bytes w, std::size_t at, Header& h) {
+  ByteReader body(w.subspan(1, std::min(w.size() - 1, h.length)), at + 1);
+  (void)body.skip(2);
+  const Result<Address> dst = read_address(body);
+  const Result<Address> src = dst ? read_address(body) : dst;
+  if (!src && src.error().code == Errc::hdlc_bad_address) {
+    return Verdict::bad(Errc::hdlc_bad_address, src.error().offset, Stage::address);
+  }
+  const Result<std::uint8_t> control = src ? body.read_u8() : fail(src.error());
+  if (!control) return Verdict::bad(Errc::hdlc_bad_length, at + 1, Stage::length);
+  h.dst = *dst;
+  h.src = *src;
+  h.control = *control;
+  h.header_length = body.offset() - (at + 1);
+  // Between control and FCS: nothing (no information field, and then no HCS either), or
+  // HCS + at least one information byte (IEC 62056-46: the HCS exists only with an information
+  // field).
+  const std::size_t rest = h.length - std::min(h.length, h.header_length + 2);
+  if (h.length < h.header_length + 2 || (rest > 0 && rest < 3)) {
+    return Verdict::bad(Errc::hdlc_bad_length, at + 1, Stage::length);
+  }
+  h.has_info = rest > 0;
+  if (!h.has_info) return {};
+  const std::size_t hcs_at = body.offset();
+  if (*read_check_sequence(body) != crc16_x25(w.subspan(1, h.header_length))) {
+    return Verdict::bad(Errc::hdlc_hcs_mismatch, hcs_at, Stage::hcs);
+  }
+  return {};
+}
+
+// The whole frame is buffered: closing flag, then the FCS over format..info, computed once.
+Framer::Verdict Framer::check_body(Bytes w, std::size_t at, Header& h) {
+  ByteReader frame(w.subspan(1, h.length + 1), at + 1);
+  const Bytes covered = *frame.read_bytes(h.length - 2);
+  const std::size_t fcs_at = frame.offset();
+  const std::uint16_t fcs = *read_check_sequence(frame);
+  const std::size_t flag_at = frame.offset();
+  if (*frame.read_u8() != kFlag) return Verdict::bad(Errc::hdlc_missing_flag, flag_at, Stage::flag);
+  if (fcs != crc16_x25(covered)) return Verdict::bad(Errc::hdlc_fcs_mismatch, fcs_at, Stage::fcs);
+  if (h.has_info) h.info = covered.subspan(h.header_length + 2);
+  return {};
+}
+
+// Hunt mode: everything up to the next flag is garbage (bounded so that a run is cut at the same
+// byte whatever the push() sizes were).
+void Framer::hunt() {
+  const std::size_t room = kMaxDiscardRun - run_.length;
+  const std::size_t limit = std::min(buf_.size(), start_ + room);
+  const void* flag = std::memchr(buf_.data() + start_, kFlag, limit - start_);
+  const std::size_t stop =
+      flag != nullptr
+          ? static_cast<std::size_t>(static_cast<const std::uint8_t*>(flag) - buf_.data())
+          : limit;
+  add_to_run(start_, stop);
+  start_ = stop;
+}
+
+// A candidate failed: its opening flag joins the discarded run and hunting resumes at the next
+// byte, so a false start never swallows the flag of a real frame behind it.
+void Framer::reject(const Verdict& v) {
+  const std::size_t at = base_offset_ + start_;
+  const bool reused_flag = at < accounted_;  // the closing flag of the frame before
+  // A closing flag followed by anything but a frame is no error; a real frame sharing that flag
+  // that fails deeper still is one.
+  const bool silent = v.stage == Stage::none || (reused_flag && v.stage <= Stage::format);
+  add_to_run(start_, start_ + 1);
+  ++start_;
+  if (silent) return;
+  ++stats_.resyncs;
+  switch (v.error.code) {
+    case Errc::hdlc_hcs_mismatch:
+      ++stats_.hcs_errors;
+      break;
+    case Errc::hdlc_fcs_mismatch:
+      ++stats_.fcs_errors;
+      break;
+    case Errc::hdlc_truncated:
+      break;
+    default:
+      ++stats_.format_errors;
+      break;
+  }
+  // The run reports its first error, unless a later candidate got past its HCS: such a frame
+  // is real, a shallow failure before it may be a false start in garbage.
+  const auto stage = static_cast<std::uint8_t>(v.stage);
+  const auto deep = static_cast<std::uint8_t>(Stage::flag);
+  if (run_stage_ == 0 || (stage >= deep && run_stage_ < deep)) {
+    run_stage_ = stage;
+    run_.error = v.error;
+  }
+}
+
+// Adds buf_[from, to) to the run of discarded bytes, except bytes already in a frame (a shared
+// flag).
+void Framer::add_to_run(std::size_t from, std::size_t to) {
+  const std::size_t first = std::max(base_offset_ + from, accounted_);
+  const std::size_t end = base_offset_ + to;
+  if (first >= end) return;
+  if (run_.length == 0) run_.stream_offset = first;
+  run_.length += end - first;
+  stats_.bytes_discarded += end - first;
+  accounted_ = end;
+}
+
+Event Framer::take_run() {
+  Event e;
+  if (run_.length == 0) {
+    run_stage_ = 0;
+    return e;
+  }
+  e.kind = Event::Kind::discard;
+  e.discard = run_;
+  if (run_stage_ == 0) e.discard.error = Error{Errc::hdlc_garbage, run_.stream_offset};
+  run_ = Discard{};
+  run_stage_ = 0;
+  return e;
+}
+
+Event Framer::accept(const Header& h) {
+  Event e;
+  e.kind = Event::Kind::frame;
+  Frame& f = e.frame;
+  f.stream_offset = base_offset_ + start_;
+  f.length = h.length + 2;
+  f.segmented = h.segmented;
+  f.dst = h.dst;
+  f.src = h.src;
+  f.control = h.control;
+  f.info = h.info;
+  const std::size_t end = f.stream_offset + f.length;
+  stats_.bytes_in_frames += end - std::max(f.stream_offset, accounted_);
+  ++stats_.frames_ok;
+  accounted_ = end;
+  // Stay on the closing flag: it may also open the next frame (a shared flag, ISO/IEC 13239).
+  start_ += h.length + 1;
+  return e;
+}
+
+}  // namespace meterlab::hdlc

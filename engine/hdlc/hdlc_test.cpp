@@ -1,0 +1,654 @@
+// HDLC framer and reassembler against the real captures in shared/vectors, plus frames built here
+// (with an encoder written for the tests, not the framer run backwards) for the bad cases.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <list>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <random>
+#include <string>
+
+#include "meterlab/core/crc.hpp"
+#include "meterlab/core/hex.hpp"
+#include "meterlab/hdlc/framer.hpp"
+
+namespace meterlab::hdlc {
+namespace {
+
+namespace fs = std::filesystem;
+using Buf = std::vector<std::uint8_t>;
+
+const fs::path kVectors = fs::path(MLAB_SOURCE_DIR) / ".." / "shared" / "vectors";
+
+struct Vector {
+  std::string name;
+  Buf bytes;
+  nlohmann::json json;
+};
+
+Vector load(const fs::path& path) {
+  std::ifstream in(path);
+  Vector v{path.filename().string(), {}, nlohmann::json::parse(in)};
+  v.bytes = *parse_hex(v.json.at("hex").get<std::string>());
+  return v;
+}
+
+std::vector<Vector> hdlc_vectors() {
+  std::vector<fs::path> paths;
+  for (const char* dir : {"hdlc-plain", "hdlc-encrypted"}) {
+    for (const auto& e : fs::directory_iterator(kVectors / dir)) paths.push_back(e.path());
+  }
+  std::sort(paths.begin(), paths.end());
+  std::vector<Vector> out;
+  for (const auto& p : paths) out.push_back(load(p));
+  return out;
+}
+
+Vector vector_named(const std::string& rel) { return load(kVectors / rel); }
+
+Buf hex(std::string_view s) { return *parse_hex(s); }
+
+Buf cat(std::initializer_list<Buf> parts) {
+  Buf out;
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+// One event with everything it says, owning its bytes, so runs can be compared.
+struct Rec {
+  Event::Kind kind = Event::Kind::need_more;
+  std::size_t offset = 0;
+  std::size_t length = 0;
+  Errc code = Errc::ok;
+  std::size_t error_offset = 0;
+  Address dst;
+  Address src;
+  std::uint8_t control = 0;
+  bool segmented = false;
+  Buf info;
+  bool operator==(const Rec&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const Rec& r) {
+  if (r.kind == Event::Kind::frame) {
+    return os << "frame@" << r.offset << "+" << r.length << " dst=" << std::hex << r.dst.value
+              << " src=" << r.src.value << " ctl=" << int{r.control} << std::dec
+              << " info=" << r.info.size() << (r.segmented ? " S" : "");
+  }
+  return os << "discard@" << r.offset << "+" << r.length << " " << name(r.code) << "@"
+            << r.error_offset;
+}
+
+Rec record(const Event& e) {
+  Rec r;
+  r.kind = e.kind;
+  if (e.kind == Event::Kind::frame) {
+    const Frame& f = e.frame;
+    r.offset = f.stream_offset;
+    r.length = f.length;
+    r.dst = f.dst;
+    r.src = f.src;
+    r.control = f.control;
+    r.segmented = f.segmented;
+    r.info.assign(f.info.begin(), f.info.end());
+  } else {
+    r.offset = e.discard.stream_offset;
+    r.length = e.discard.length;
+    r.code = e.discard.error.code;
+    r.error_offset = e.discard.error.offset;
+  }
+  return r;
+}
+
+// Pushes `in` in pieces of `chunk` bytes (0: all at once), drains after each, then finishes.
+std::vector<Rec> run(Framer& f, const Buf& in, std::size_t chunk = 0) {
+  std::vector<Rec> out;
+  const std::size_t step = chunk == 0 ? std::max<std::size_t>(in.size(), 1) : chunk;
+  for (std::size_t i = 0; i < in.size(); i += step) {
+    f.push(Bytes(in).subspan(i, std::min(step, in.size() - i)));
+    for (Event e = f.next(); e.kind != Event::Kind::need_more; e = f.next()) {
+      out.push_back(record(e));
+    }
+  }
+  for (Event e = f.finish(); e.kind != Event::Kind::need_more; e = f.finish()) {
+    out.push_back(record(e));
+  }
+  return out;
+}
+
+std::vector<Rec> run(const Buf& in, std::size_t chunk = 0) {
+  Framer f;
+  auto out = run(f, in, chunk);
+  EXPECT_EQ(f.stats().bytes_in, in.size());
+  EXPECT_EQ(f.stats().bytes_in, f.stats().bytes_in_frames + f.stats().bytes_discarded)
+      << "every byte is in a frame or a discard";
+  return out;
+}
+
+Rec discard(std::size_t offset, std::size_t length, Errc code, std::size_t error_offset) {
+  Rec r;
+  r.kind = Event::Kind::discard;
+  r.offset = offset;
+  r.length = length;
+  r.code = code;
+  r.error_offset = error_offset;
+  return r;
+}
+
+std::vector<Rec> only(const std::vector<Rec>& rs, Event::Kind kind) {
+  std::vector<Rec> out;
+  std::copy_if(rs.begin(), rs.end(), std::back_inserter(out),
+               [kind](const Rec& r) { return r.kind == kind; });
+  return out;
+}
+
+Address address_of(const std::string& hex_text) {
+  Address a;
+  for (std::uint8_t b : hex(hex_text)) a.value = (a.value << 8) | b;
+  a.size = static_cast<std::uint8_t>(hex_text.size() / 2);
+  return a;
+}
+
+// An encoder for the tests: frame format type 3 with HCS (when there is info) and FCS.
+Buf build_frame(const Buf& dst, const Buf& src, std::uint8_t control, const Buf& info,
+                bool segmented = false) {
+  const std::size_t length =
+      2 + dst.size() + src.size() + 1 + (info.empty() ? 0 : 2 + info.size()) + 2;
+  Buf body;
+  ByteWriter w(body);
+  w.put_u16be(static_cast<std::uint16_t>(0xA000 | (segmented ? 0x0800 : 0) | length));
+  w.put_bytes(dst);
+  w.put_bytes(src);
+  w.put_u8(control);
+  auto put_crc = [&w](std::uint16_t crc) {
+    w.put_u8(static_cast<std::uint8_t>(crc & 0xFF));
+    w.put_u8(static_cast<std::uint8_t>(crc >> 8));
+  };
+  if (!info.empty()) {
+    put_crc(crc16_x25(body));
+    w.put_bytes(info);
+  }
+  put_crc(crc16_x25(body));
+  Buf out{kFlag};
+  out.insert(out.end(), body.begin(), body.end());
+  out.push_back(kFlag);
+  return out;
+}
+
+// ---- every real capture ----------------------------------------------------------------------
+
+TEST(HdlcVectors, EveryVectorFramesWithTheStatedFieldsAndChecksums) {
+  const auto vectors = hdlc_vectors();
+  ASSERT_GE(vectors.size(), 24U);
+  for (const auto& v : vectors) {
+    SCOPED_TRACE(v.name);
+    const auto events = run(v.bytes);
+    const auto frames = only(events, Event::Kind::frame);
+    const auto& stated = v.json.at("verification").at("hdlc_frames");
+    ASSERT_EQ(frames.size(), stated.size());
+    std::size_t pos = 0;
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      const Rec& f = frames[i];
+      const auto& s = stated[i];
+      const Buf format = hex(s.at("frame_format").get<std::string>());
+      const std::size_t length = ((format[0] & 0x07U) << 8 | format[1]) + 2U;
+      EXPECT_EQ(f.offset, pos);
+      EXPECT_EQ(f.length, length);
+      EXPECT_EQ(f.segmented, s.at("segmented").get<bool>());
+      EXPECT_EQ(f.dst, address_of(s.at("dst_addr")));
+      EXPECT_EQ(f.src, address_of(s.at("src_addr")));
+      EXPECT_EQ(f.control, hex(s.at("control").get<std::string>())[0]);
+      const std::size_t header = 1U + 2U + f.dst.size + f.src.size + 1U;
+      EXPECT_EQ(f.info.size(), length - header - 2 - 3);
+      // The frame was accepted, so HCS and FCS held; they are also the bytes the source states.
+      const Bytes wire = Bytes(v.bytes).subspan(f.offset, f.length);
+      EXPECT_EQ(to_hex(wire.subspan(header, 2)), s.at("hcs_wire").get<std::string>());
+      EXPECT_EQ(to_hex(wire.subspan(f.length - 3, 2)), s.at("fcs_wire").get<std::string>());
+      EXPECT_TRUE(
+          std::equal(f.info.begin(), f.info.end(), wire.begin() + static_cast<long>(header + 2)));
+      pos = f.offset + f.length;
+    }
+    const auto discards = only(events, Event::Kind::discard);
+    if (v.json.at("verification").contains("trailer_after_hdlc")) {
+      ASSERT_EQ(discards.size(), 1U);
+      EXPECT_EQ(discards[0].offset, pos);
+      EXPECT_EQ(discards[0].length, 96U);
+      EXPECT_EQ(pos + 96, v.bytes.size());
+    } else {
+      EXPECT_TRUE(discards.empty()) << discards.front();
+      EXPECT_EQ(pos, v.bytes.size());
+    }
+  }
+}
+
+TEST(HdlcVectors, WienerNetzeSignedCapturesBackToBackGiveTwoFramesAndTwoDiscards) {
+  for (const char* file :
+       {"wienernetze-d0-iskra-am550-signed.json", "wienernetze-d0-lg-e450-signed.json",
+        "wienernetze-d0-siemens-im350-signed.json"}) {
+    SCOPED_TRACE(file);
+    const Vector v = vector_named(std::string("hdlc-encrypted/") + file);
+    const std::size_t n = v.bytes.size();
+    const std::size_t frame_len = n - 96;
+    const auto events = run(cat({v.bytes, v.bytes}));
+    ASSERT_EQ(events.size(), 4U);
+    EXPECT_EQ(events[0].kind, Event::Kind::frame);
+    EXPECT_EQ(events[0].offset, 0U);
+    // Digest + signature hold no 0x7E in these captures: plain garbage, reported as one run.
+    EXPECT_EQ(events[1], discard(frame_len, 96, Errc::hdlc_garbage, frame_len));
+    EXPECT_EQ(events[2].kind, Event::Kind::frame);
+    EXPECT_EQ(events[2].offset, n);
+    EXPECT_EQ(events[2].info, events[0].info);
+    EXPECT_EQ(events[3], discard(n + frame_len, 96, Errc::hdlc_garbage, n + frame_len));
+  }
+}
+
+TEST(HdlcVectors, TrailerWithAFalseStartDoesNotEatTheNextFlag) {
+  // A 96-byte trailer in which a 7E opens a plausible header (format A0 12, dst 01, src 03):
+  // the false start fails its HCS and the real frame right behind it is still found.
+  const Vector v = vector_named("hdlc-encrypted/wienernetze-d0-lg-e450-signed.json");
+  Buf trailer(96, 0x55);
+  const Buf fake = hex("7ea01201031300");  // HCS would be "00 7E": the next frame's flag
+  ASSERT_EQ(fake.size(), 7U);
+  std::copy(fake.begin(), fake.end(), trailer.begin() + 89);
+  const Buf frame(v.bytes.begin(), v.bytes.end() - 96);
+  const auto events = run(cat({frame, trailer, frame}));
+  ASSERT_EQ(events.size(), 3U) << events[1];
+  EXPECT_EQ(events[1].kind, Event::Kind::discard);
+  EXPECT_EQ(events[1].offset, frame.size());
+  EXPECT_EQ(events[1].length, 96U);
+  EXPECT_EQ(events[1].code, Errc::hdlc_hcs_mismatch);
+  EXPECT_EQ(events[1].error_offset, frame.size() + 89 + 6);
+  EXPECT_EQ(events[2].kind, Event::Kind::frame);
+  EXPECT_EQ(events[2].offset, frame.size() + 96);
+}
+
+// ---- corrupted frames: exact error and offset ------------------------------------------------
+
+class HdlcCorruption : public ::testing::Test {
+ protected:
+  // Kaifa list 1: 7E A0 27 01 02 01 10 HCS(2) info FCS(2) 7E, 41 bytes.
+  Buf good = vector_named("hdlc-plain/kaifa-kfm001-ma304h3e-list1.json").bytes;
+
+  // good + bad + good: the bad frame must be one discard, both good frames found.
+  void expect_rejected(const Buf& bad, Errc code, std::size_t error_offset_in_bad) {
+    const auto events = run(cat({good, bad, good}));
+    ASSERT_EQ(events.size(), 3U);
+    EXPECT_EQ(events[0].kind, Event::Kind::frame);
+    EXPECT_EQ(events[1].kind, Event::Kind::discard);
+    EXPECT_EQ(events[1].code, code) << name(events[1].code);
+    EXPECT_EQ(events[1].error_offset, good.size() + error_offset_in_bad);
+    EXPECT_EQ(events[1].offset, good.size());
+    EXPECT_EQ(events[1].length, bad.size());
+    EXPECT_EQ(events[2].kind, Event::Kind::frame);
+    EXPECT_EQ(events[2].offset, good.size() + bad.size());
+  }
+};
+
+TEST_F(HdlcCorruption, FlippedBitInHcs) {
+  Buf bad = good;
+  bad[8] ^= 0x04;  // second HCS byte
+  expect_rejected(bad, Errc::hdlc_hcs_mismatch, 7);
+}
+
+TEST_F(HdlcCorruption, FlippedBitInFcs) {
+  Buf bad = good;
+  bad[good.size() - 3] ^= 0x80;
+  expect_rejected(bad, Errc::hdlc_fcs_mismatch, good.size() - 3);
+}
+
+TEST_F(HdlcCorruption, FlippedBitInInfoFailsTheFcs) {
+  Buf bad = good;
+  bad[20] ^= 0x01;
+  expect_rejected(bad, Errc::hdlc_fcs_mismatch, good.size() - 3);
+}
+
+TEST_F(HdlcCorruption, FlippedBitInAddressFailsTheHcs) {
+  Buf bad = good;
+  bad[4] ^= 0x10;  // src 02 -> 12: still a valid shape, so the HCS catches it
+  expect_rejected(bad, Errc::hdlc_hcs_mismatch, 7);
+}
+
+TEST_F(HdlcCorruption, WrongFormatType) {
+  Buf bad = good;
+  bad[1] = 0x90;
+  expect_rejected(bad, Errc::hdlc_bad_format, 1);
+}
+
+TEST_F(HdlcCorruption, MissingClosingFlag) {
+  Buf bad = good;
+  bad.back() = 0x7F;
+  expect_rejected(bad, Errc::hdlc_missing_flag, good.size() - 1);
+}
+
+TEST_F(HdlcCorruption, LengthTooShortForAHeader) {
+  expect_rejected(hex("7ea0050102037e"), Errc::hdlc_bad_length, 1);
+}
+
+TEST_F(HdlcCorruption, AddressWithoutEndBitWithinFourBytes) {
+  // dst 02 04 06 08 0A ...: no byte with LSB 1 within 4 bytes.
+  expect_rejected(hex("7ea00e020406080a0103aabbccddee7e"), Errc::hdlc_bad_address, 3);
+}
+
+TEST_F(HdlcCorruption, ThreeByteAddressIsNotAllowed) {
+  Buf bad = build_frame(hex("020405"), hex("03"), 0x13, hex("e6e700aa"));
+  expect_rejected(bad, Errc::hdlc_bad_address, 3);
+}
+
+TEST_F(HdlcCorruption, LengthLongerThanTheFrameFailsTheHcs) {
+  Buf bad = good;
+  bad[2] = static_cast<std::uint8_t>(bad[2] + 2);  // length says 2 bytes more; HCS then fails
+  expect_rejected(bad, Errc::hdlc_hcs_mismatch, 7);
+}
+
+TEST(HdlcFramer, TruncatedFrameAtFinish) {
+  const Buf good = vector_named("hdlc-plain/kaifa-kfm001-ma304h3e-list2.json").bytes;
+  const Buf half(good.begin(), good.begin() + 60);
+  const auto events = run(cat({good, half}));
+  ASSERT_EQ(events.size(), 2U);
+  EXPECT_EQ(events[0].kind, Event::Kind::frame);
+  EXPECT_EQ(events[1].kind, Event::Kind::discard);
+  EXPECT_EQ(events[1].code, Errc::hdlc_truncated);
+  EXPECT_EQ(events[1].error_offset, good.size() + 60);
+  EXPECT_EQ(events[1].offset, good.size());
+  EXPECT_EQ(events[1].length, 60U);
+}
+
+TEST(HdlcFramer, NeedMoreIsNotAnErrorBeforeFinish) {
+  const Buf good = vector_named("hdlc-plain/kaifa-kfm001-ma304h3e-list2.json").bytes;
+  Framer f;
+  f.push(Bytes(good).first(60));
+  EXPECT_EQ(f.next().kind, Event::Kind::need_more);
+  EXPECT_EQ(f.stats().bytes_discarded, 0U);
+  f.push(Bytes(good).subspan(60));
+  const Event e = f.next();
+  ASSERT_EQ(e.kind, Event::Kind::frame);
+  EXPECT_EQ(e.frame.length, good.size());
+}
+
+// ---- hunting and resynchronisation -----------------------------------------------------------
+
+TEST(HdlcFramer, GarbageBetweenFramesIsOneDiscardPerRun) {
+  const Buf a = vector_named("hdlc-plain/aidon-6525-list1.json").bytes;
+  const Buf junk = hex("0102030405");
+  const auto events = run(cat({junk, a, junk, junk, a, junk}));
+  ASSERT_EQ(events.size(), 5U);
+  const std::size_t n = a.size();
+  EXPECT_EQ(events[0], discard(0, 5, Errc::hdlc_garbage, 0));
+  EXPECT_EQ(events[1].offset, 5U);
+  EXPECT_EQ(events[2], discard(5 + n, 10, Errc::hdlc_garbage, 5 + n));
+  EXPECT_EQ(events[3].offset, 15 + n);
+  EXPECT_EQ(events[4], discard(15 + 2 * n, 5, Errc::hdlc_garbage, 15 + 2 * n));
+}
+
+TEST(HdlcFramer, ClosingFlagSharedAsTheNextOpeningFlag) {
+  const Buf a = vector_named("hdlc-plain/aidon-6525-list1.json").bytes;
+  const Buf b = vector_named("hdlc-plain/kaifa-kfm001-ma304h3e-list1.json").bytes;
+  const Buf shared = cat({Buf(a.begin(), a.end() - 1), b, Buf(a.begin() + 1, a.end())});
+  Framer f;
+  const auto events = run(f, shared);
+  ASSERT_EQ(events.size(), 3U);
+  EXPECT_EQ(events[0].offset, 0U);
+  EXPECT_EQ(events[1].offset, a.size() - 1);
+  EXPECT_EQ(events[1].length, b.size());
+  EXPECT_EQ(events[2].offset, a.size() + b.size() - 2);
+  EXPECT_EQ(only(events, Event::Kind::frame).size(), 3U);
+  EXPECT_EQ(f.stats().bytes_in_frames, shared.size());
+  EXPECT_EQ(f.stats().bytes_discarded, 0U);
+}
+
+TEST(HdlcFramer, ExtraIdleFlagIsGarbageWithoutAnError) {
+  const Buf a = vector_named("hdlc-plain/aidon-6525-list1.json").bytes;
+  Framer f;
+  const auto events = run(f, cat({a, hex("7e"), a}));
+  ASSERT_EQ(events.size(), 3U);
+  EXPECT_EQ(events[1], discard(a.size(), 1, Errc::hdlc_garbage, a.size()));
+  EXPECT_EQ(f.stats().format_errors, 0U);
+  EXPECT_EQ(f.stats().resyncs, 0U);
+}
+
+TEST(HdlcFramer, FrameWithoutInformationFieldHasNoHcs) {
+  const Buf rr = build_frame(hex("03"), hex("21"), 0x31, {});
+  ASSERT_EQ(rr.size(), 9U);  // 7E A0 07 03 21 31 FCS FCS 7E
+  const auto events = run(rr);
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_EQ(events[0].kind, Event::Kind::frame);
+  EXPECT_EQ(events[0].control, 0x31);
+  EXPECT_TRUE(events[0].info.empty());
+}
+
+TEST(HdlcFramer, ByteAtATimeGivesTheSameEventsAsWholeBuffer) {
+  Buf stream;
+  std::mt19937 rng(42);
+  for (const auto& v : hdlc_vectors()) {
+    stream.insert(stream.end(), v.bytes.begin(), v.bytes.end());
+    Buf bad = v.bytes;
+    bad[bad.size() / 2] ^= 0x20;  // a broken copy too
+    stream.insert(stream.end(), bad.begin(), bad.end());
+    for (int i = 0; i < 7; ++i) stream.push_back(static_cast<std::uint8_t>(rng()));
+  }
+  std::size_t stated_frames = 0;
+  for (const auto& v : hdlc_vectors()) {
+    stated_frames += v.json.at("verification").at("hdlc_frames").size();
+  }
+  // Each broken copy loses the one frame its flipped bit is in (the L&G capture keeps two).
+  const auto whole = run(stream);
+  EXPECT_EQ(only(whole, Event::Kind::frame).size(), 2 * stated_frames - hdlc_vectors().size());
+  for (std::size_t chunk : {1U, 2U, 3U, 7U, 64U, 1000U}) {
+    SCOPED_TRACE(chunk);
+    EXPECT_EQ(run(stream, chunk), whole);
+  }
+}
+
+TEST(HdlcFramer, AllVectorsWithRandomGarbageBetweenThemAreAllFound) {
+  const auto vectors = hdlc_vectors();
+  for (unsigned seed = 1; seed <= 20; ++seed) {
+    std::mt19937 rng(seed);
+    Buf stream;
+    std::vector<std::size_t> expected;  // offsets of every frame
+    for (const auto& v : vectors) {
+      const std::size_t gap = rng() % 40;
+      for (std::size_t i = 0; i < gap; ++i) {
+        // Garbage rich in flags and format bytes, the worst case for a hunter.
+        const std::uint8_t pick[] = {0x7E, 0xA0, 0xA1, 0x13, static_cast<std::uint8_t>(rng())};
+        stream.push_back(pick[rng() % 5]);
+      }
+      const auto frames = only(run(v.bytes), Event::Kind::frame);
+      for (const auto& f : frames) expected.push_back(stream.size() + f.offset);
+      stream.insert(stream.end(), v.bytes.begin(), v.bytes.end());
+    }
+    std::vector<std::size_t> found;
+    for (const auto& r : only(run(stream, 1 + seed * 13), Event::Kind::frame)) {
+      found.push_back(r.offset);
+    }
+    EXPECT_EQ(found, expected) << "seed " << seed;
+  }
+}
+
+TEST(HdlcFramer, LongGarbageIsCutIntoRunsAtTheSameBytesWhateverThePushSizes) {
+  Buf junk(10000, 0x55);
+  const auto whole = run(junk);
+  ASSERT_EQ(whole.size(), 3U);
+  EXPECT_EQ(whole[0].length, Framer::kMaxDiscardRun);
+  EXPECT_EQ(whole[1].offset, Framer::kMaxDiscardRun);
+  EXPECT_EQ(whole[2].length, 10000 - 2 * Framer::kMaxDiscardRun);
+  EXPECT_EQ(run(junk, 1), whole);
+  EXPECT_EQ(run(junk, 333), whole);
+}
+
+TEST(HdlcFramer, StatsCountEachKindOfError) {
+  const Buf good = vector_named("hdlc-plain/kaifa-kfm001-ma304h3e-list1.json").bytes;
+  Buf hcs = good, fcs = good;
+  hcs[7] ^= 1;
+  fcs[good.size() - 2] ^= 1;
+  Framer f;
+  run(f, cat({good, hcs, good, fcs, good, hex("7e900000")}));
+  EXPECT_EQ(f.stats().frames_ok, 3U);
+  EXPECT_EQ(f.stats().hcs_errors, 1U);
+  EXPECT_EQ(f.stats().fcs_errors, 1U);
+  EXPECT_GE(f.stats().format_errors, 1U);
+  EXPECT_EQ(f.stats().bytes_in_frames, 3 * good.size());
+}
+
+// ---- reassembly ------------------------------------------------------------------------------
+
+Event frame_event(const Buf& bytes, Framer& f) {
+  f.push(bytes);
+  return f.next();
+}
+
+TEST(HdlcReassembler, UnsegmentedFrameIsAMessageWithoutItsLlc) {
+  const Vector v = vector_named("hdlc-plain/aidon-6525-list2.json");
+  Framer f;
+  const Event e = frame_event(v.bytes, f);
+  ASSERT_EQ(e.kind, Event::Kind::frame);
+  Reassembler r;
+  const auto done = r.push(e.frame);
+  ASSERT_TRUE(done.has_value());
+  EXPECT_TRUE(*done);
+  EXPECT_TRUE(r.message().had_llc);
+  EXPECT_EQ(r.message().segments, 1U);
+  EXPECT_EQ(r.message().apdu.size(), e.frame.info.size() - 3);
+  EXPECT_EQ(r.message().apdu[0], 0x0F);  // data-notification
+  EXPECT_EQ(r.message().length, v.bytes.size());
+}
+
+// The vector's quirk says every frame has its own LLC; the bytes say only the first one has:
+// the other two are bare GBT blocks. Either way each frame is a message of its own here.
+TEST(HdlcReassembler, LgGbtCaptureIsThreeMessages) {
+  const Vector v = vector_named("hdlc-plain/lg-e450-ch-gh740-gbt-3frames.json");
+  Framer f;
+  f.push(v.bytes);
+  Reassembler r;
+  int messages = 0;
+  for (Event e = f.next(); e.kind != Event::Kind::need_more; e = f.next()) {
+    ASSERT_EQ(e.kind, Event::Kind::frame);
+    const auto done = r.push(e.frame);
+    ASSERT_TRUE(done.has_value());
+    ASSERT_TRUE(*done);
+    EXPECT_EQ(r.message().had_llc, messages == 0);
+    EXPECT_EQ(r.message().apdu[0], 0xE0);  // general-block-transfer, the dlms layer's job
+    EXPECT_EQ(r.message().apdu.size(), e.frame.info.size() - (messages == 0 ? 3 : 0));
+    ++messages;
+  }
+  EXPECT_EQ(messages, 3);
+}
+
+// Splits a real frame's information field into segments with S set on all but the last.
+Buf segment(const Buf& wire, const std::vector<std::size_t>& sizes, Buf& info_out) {
+  Framer f;
+  const Event e = frame_event(wire, f);
+  info_out.assign(e.frame.info.begin(), e.frame.info.end());
+  const Buf dst = hex("41"), src = hex("0883");
+  Buf out;
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i <= sizes.size(); ++i) {
+    const std::size_t n = i < sizes.size() ? sizes[i] : info_out.size() - pos;
+    const Buf part(info_out.begin() + static_cast<long>(pos),
+                   info_out.begin() + static_cast<long>(pos + n));
+    const Buf frame = build_frame(dst, src, 0x13, part, i < sizes.size());
+    out.insert(out.end(), frame.begin(), frame.end());
+    pos += n;
+  }
+  return out;
+}
+
+TEST(HdlcReassembler, SegmentsOfARealFrameReassembleToItsApdu) {
+  const Buf wire = vector_named("hdlc-plain/aidon-6525-list2.json").bytes;
+  Buf info;
+  const Buf stream = segment(wire, {100, 90}, info);
+  Framer f;
+  f.push(stream);
+  Reassembler r;
+  std::vector<bool> done;
+  for (Event e = f.next(); e.kind != Event::Kind::need_more; e = f.next()) {
+    ASSERT_EQ(e.kind, Event::Kind::frame);
+    EXPECT_EQ(e.frame.segmented, done.size() < 2);
+    const auto res = r.push(e.frame);
+    ASSERT_TRUE(res.has_value());
+    done.push_back(*res);
+  }
+  EXPECT_EQ(done, (std::vector<bool>{false, false, true}));
+  const Message& m = r.message();
+  EXPECT_EQ(m.segments, 3U);
+  EXPECT_TRUE(m.had_llc);
+  EXPECT_EQ(m.stream_offset, 0U);
+  EXPECT_EQ(m.length, stream.size());
+  EXPECT_EQ(m.dst, address_of("41"));
+  EXPECT_EQ(m.src, address_of("0883"));
+  EXPECT_EQ(Buf(m.apdu.begin(), m.apdu.end()), Buf(info.begin() + 3, info.end()));
+}
+
+// Frames `wire` alone and hands the frame to `r`. The framers stay alive: a one-frame message
+// points into its framer's buffer.
+Result<bool> push_frame(Reassembler& r, const Buf& wire, std::size_t offset = 0) {
+  static std::list<Framer> framers;
+  Framer& f = framers.emplace_back();
+  const Event e = frame_event(wire, f);
+  EXPECT_EQ(e.kind, Event::Kind::frame);
+  Frame frame = e.frame;
+  frame.stream_offset += offset;
+  return r.push(frame);
+}
+
+TEST(HdlcReassembler, LlcForms) {
+  Reassembler r;
+  auto res = push_frame(r, build_frame(hex("03"), hex("21"), 0x13, hex("e6e6000f01")));
+  ASSERT_TRUE(res.has_value());
+  EXPECT_TRUE(r.message().had_llc);
+  EXPECT_EQ(Buf(r.message().apdu.begin(), r.message().apdu.end()), hex("0f01"));
+
+  res = push_frame(r, build_frame(hex("03"), hex("21"), 0x13, hex("0f0203")));
+  ASSERT_TRUE(res.has_value());
+  EXPECT_FALSE(r.message().had_llc);  // no LLC: passed through unchanged
+  EXPECT_EQ(Buf(r.message().apdu.begin(), r.message().apdu.end()), hex("0f0203"));
+
+  // E6 followed by something else: info starts after 7E A0 xx 03 21 13 HCS HCS = offset 8.
+  res = push_frame(r, build_frame(hex("03"), hex("21"), 0x13, hex("e6010f02")), 1000);
+  ASSERT_FALSE(res.has_value());
+  EXPECT_EQ(res.error().code, Errc::hdlc_bad_llc);
+  EXPECT_EQ(res.error().offset, 1008U);
+  res = push_frame(r, build_frame(hex("03"), hex("21"), 0x13, hex("e6e7")));
+  ASSERT_FALSE(res.has_value());
+  EXPECT_EQ(res.error().code, Errc::hdlc_bad_llc);
+}
+
+TEST(HdlcReassembler, FrameFromOtherAddressesDropsThePendingMessage) {
+  Reassembler r;
+  auto res = push_frame(r, build_frame(hex("41"), hex("0883"), 0x13, hex("e6e7000f01"), true));
+  ASSERT_TRUE(res.has_value());
+  EXPECT_FALSE(*res);
+  res = push_frame(r, build_frame(hex("03"), hex("21"), 0x13, hex("e6e7000faa")), 500);
+  ASSERT_FALSE(res.has_value());
+  EXPECT_EQ(res.error().code, Errc::hdlc_segment_mismatch);
+  EXPECT_EQ(res.error().offset, 500U);
+  // The other station's frame is whole by itself and is not lost.
+  ASSERT_TRUE(r.ready());
+  EXPECT_EQ(Buf(r.message().apdu.begin(), r.message().apdu.end()), hex("0faa"));
+  EXPECT_EQ(r.message().src, address_of("21"));
+  // And the dropped message never completes: its last segment now opens nothing.
+  res = push_frame(r, build_frame(hex("41"), hex("0883"), 0x13, hex("0203")));
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(Buf(r.message().apdu.begin(), r.message().apdu.end()), hex("0203"));
+  EXPECT_EQ(r.message().segments, 1U);
+}
+
+TEST(HdlcReassembler, MessageLongerThanTheLimitIsDropped) {
+  Reassembler r;
+  const Buf chunk(1500, 0x11);
+  Result<bool> res = false;
+  int pushed = 0;
+  do {
+    res = push_frame(r, build_frame(hex("41"), hex("0883"), 0x13, chunk, true), 0);
+    ++pushed;
+  } while (res.has_value() && pushed < 20);
+  ASSERT_FALSE(res.has_value());
+  EXPECT_EQ(res.error().code, Errc::hdlc_message_too_long);
+  EXPECT_EQ(pushed, static_cast<int>(kMaxMessage / 1500) + 1);
+  EXPECT_FALSE(r.ready());
+}
+
+}  // namespace
+}  // namespace meterlab::hdlc

@@ -1,0 +1,126 @@
+// The whole pipeline: bytes -> link framer -> reassembly -> security -> APDU -> A-XDR -> layout
+// -> Telegram. Streaming: push bytes as they come, pull telegrams and rejections. Each rejection
+// names the layer, the error and where (the layer's own offset plus the frame's place in the
+// stream), and the counters say how many of each there were.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "meterlab/cosem/layout.hpp"
+#include "meterlab/cosem/telegram.hpp"
+#include "meterlab/dlms/apdu.hpp"
+#include "meterlab/dlms/security.hpp"
+#include "meterlab/hdlc/framer.hpp"
+#include "meterlab/mbus/framer.hpp"
+
+namespace meterlab {
+
+enum class InputTransport : std::uint8_t { auto_detect, hdlc, mbus, apdu };
+const char* transport_name(cosem::Transport t) noexcept;
+
+struct Rejection {
+  Error error;                    // error.offset: stream offset (hdlc, mbus) or APDU offset
+  std::size_t frame_offset = 0;   // where in the stream the rejected bytes / message start
+  std::size_t frame_length = 0;
+  cosem::Transport transport = cosem::Transport::apdu;
+  std::optional<dlms::SystemTitle> system_title;  // for security errors
+  Layer layer() const noexcept { return layer_of(error.code); }
+};
+
+struct DecoderStats {
+  std::uint64_t bytes_in = 0;
+  std::uint64_t frames_ok = 0;          // link frames that passed every check
+  std::uint64_t bytes_in_frames = 0;
+  std::uint64_t bytes_discarded = 0;
+  std::uint64_t resyncs = 0;
+  std::uint64_t messages = 0;           // reassembled APDUs
+  std::uint64_t telegrams = 0;
+  std::uint64_t rejections = 0;
+  std::array<std::uint64_t, 800> by_code{};  // rejections per Errc value
+  std::uint64_t count(Errc e) const noexcept { return by_code[static_cast<std::size_t>(e)]; }
+};
+
+class Decoder {
+ public:
+  enum class Event : std::uint8_t { need_more, telegram, rejection };
+
+  explicit Decoder(InputTransport transport = InputTransport::auto_detect,
+                   dlms::KeyRing keys = {},
+                   const cosem::LayoutSet* layouts = &cosem::LayoutSet::builtin());
+
+  // Feed bytes; then call next() until need_more.
+  void push(Bytes bytes);
+  // End of input: flushes what is buffered (a raw APDU is decoded now; a partial frame becomes
+  // a rejection). Call next() until need_more afterwards.
+  void finish();
+  Event next();
+
+  const cosem::Telegram& telegram() const noexcept { return telegram_; }
+  const Rejection& rejection() const noexcept { return rejection_; }
+  const DecoderStats& stats() const noexcept { return stats_; }
+  // The transport in use (auto_detect until the first good frame decides it).
+  InputTransport transport() const noexcept { return transport_; }
+
+ private:
+  struct Meta {
+    cosem::Transport transport;
+    std::size_t offset;
+    std::size_t length;
+    std::uint32_t segments;
+  };
+  struct Security {
+    dlms::SecurityState state = dlms::SecurityState::plain;
+    std::optional<dlms::SystemTitle> system_title;
+    std::optional<std::uint32_t> invocation_counter;
+  };
+  Event pull_link();
+  Event detect_next();
+  Event detect_at_end();
+  void lock(InputTransport t);
+  Event on_hdlc(const hdlc::Event& ev);
+  Event hdlc_message();
+  Event mbus_message();
+  Event at_end();
+  Event on_mbus(const mbus::Event& ev);
+  Event on_apdu(Bytes apdu, const Meta& meta, const Security& sec);
+  Event on_gbt(Bytes apdu, const Meta& meta, const Security& sec);
+  Event on_notification(Bytes apdu, const Meta& meta, const Security& sec);
+  Event reject(Error e, const Meta& meta);
+  Event emit(const Rejection& r);
+  void detect(Bytes bytes);
+
+  InputTransport transport_;
+  dlms::KeyRing keys_;
+  const cosem::LayoutSet* layouts_;
+  hdlc::Framer hdlc_;
+  hdlc::Reassembler hdlc_segments_;
+  mbus::Framer mbus_;
+  mbus::Reassembler mbus_segments_;
+  dlms::GbtAssembler gbt_;
+  std::vector<std::uint8_t> raw_;        // raw APDU input, and bytes seen before detection
+  std::vector<std::uint8_t> plaintext_;  // decrypted APDU, reused
+  std::vector<std::uint8_t> gbt_copy_;   // reassembled GBT APDU, reused
+  axdr::Document body_;
+  cosem::Telegram telegram_;
+  Rejection rejection_;
+  DecoderStats stats_;
+  std::deque<Rejection> pending_;     // link discards waiting to be reported, in stream order
+  std::deque<Rejection> held_hdlc_;   // discards seen before the transport was known
+  std::deque<Rejection> held_mbus_;
+  std::optional<hdlc::Event> held_h_;  // the frame that decided the transport
+  std::optional<mbus::Event> held_m_;
+  Meta gbt_meta_{};                   // where the first block of a block transfer came from
+  bool finished_ = false;
+  bool raw_flushed_ = false;
+  bool link_finished_ = false;
+  bool end_reported_ = false;
+  bool hdlc_ready_ = false;  // a frame that caused a reassembly error is a whole message itself
+  bool mbus_ready_ = false;
+};
+
+}  // namespace meterlab
