@@ -483,7 +483,6 @@ Result<void> LayoutSet::map(const LayoutContext& ctx, Telegram& out) const {
       return r;
     }
     out.layout = l.name;
-    if (out.list_id.empty()) out.list_id = out.store(l.name);
     if (!out.timestamp && m.clock) out.timestamp = m.clock;
     return {};
   }

@@ -96,6 +96,7 @@ void append_json(const DecoderStats& s, std::string& out) {
          {"bytes_in_frames", s.bytes_in_frames},
          {"bytes_discarded", s.bytes_discarded},
          {"frames_ok", s.frames_ok},
+         {"resyncs", s.resyncs},
          {"messages", s.messages},
          {"telegrams", s.telegrams},
          {"rejections", s.rejections},
