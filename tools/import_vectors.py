@@ -838,6 +838,31 @@ def negatives(v, ctx):
                'discard from its first byte; the run is reported with its most telling fault, '
                'the false flag whose format is not type 3 (hdlc_bad_format)'])
 
+    ka = 'aidon-6525-list1'
+    ba = ctx[ka].raw
+    # Aidon list 1: 7E A0 2A 41 08 83 13 HCS(2) | E6 E7 00 | 0F 40000000 00 01 01 02 03 09 06
+    # <OBIS 6> 06 <u32> ...: the APDU starts at stream byte 12; the value's type tag (06,
+    # double-long-unsigned) is APDU byte 18. Tag 07 is not in the A-XDR data set.
+    apdu_at, tag_at = 12, 18
+    assert ba[apdu_at] == 0x0F and ba[apdu_at + tag_at] == 0x06
+    data = bytearray(ba)
+    data[apdu_at + tag_at] = 0x07
+    data = refcs_hdlc(bytes(data))
+    neg('axdr-unknown-type', ka, 'type tag of the power value (APDU byte %d) changed from 06 to '
+        'the undefined 07, FCS recomputed' % tag_at, 'hdlc', data + b1, [t1],
+        [err('axdr', 'axdr_unknown_type', tag_at)],
+        notes=['the frame is valid: the A-XDR layer rejects the body at the bad tag; the list 1 '
+               'frame after it still decodes'])
+    data = bytearray(ba)
+    data[apdu_at + 9] = 0x7F  # structure of 3 -> of 127: more than the bytes that are left
+    assert ba[apdu_at + 8] == 0x02 and ba[apdu_at + 9] == 0x03
+    data = refcs_hdlc(bytes(data))
+    neg('axdr-count-beyond-body', ka, 'element count of the first structure (APDU byte 9) raised '
+        'from 3 to 127, FCS recomputed', 'hdlc', data, [],
+        [err('axdr', 'axdr_too_many', 9)],
+        notes=['127 elements cannot fit in the bytes that are left: rejected before anything is '
+               'read or reserved'])
+
     kt, ks = 'tinetz-kaifa-ma309-walkthrough', 'salzburgnetz-doc-sample-single-frame'
     f = ctx[kt].frames
     s1, s2 = ctx[kt].raw[:f[0]['length']], ctx[kt].raw[f[0]['length']:]
@@ -1067,19 +1092,22 @@ All files are generated: do not edit them by hand, change `tools/import_vectors.
 - Security: plain; SC 0x20/0x21 decrypted with the key -> "decrypted"; SC 0x30 with EK and AK (tag
   verified) -> "authenticated"; with EK only -> "decrypted_unverified".
 - Error names and layers: engine/core/error.cpp.
-- Error offsets: link-layer errors (hdlc, mbus) are stream offsets in input_hex, and they name the
-  first byte of the thing rejected: the opening flag / 0x68 of a broken or truncated frame, the
-  first byte of a garbage run, the first frame of a segment that is lost, repeated or orphaned.
-  dlms, axdr and cosem errors are offsets in the (reassembled, decrypted) APDU. Security errors
-  carry no offset (a failed tag or a wrong key concerns the whole ciphered APDU).
+- Error offsets: for link-layer errors (hdlc, mbus) a vector gives `frame_offset`: the stream
+  offset (in input_hex) of the first byte of the thing rejected, compared with the decoder's
+  `frame.offset`: the opening flag / 0x68 of a broken or truncated frame, the first byte of a
+  garbage run, the first frame of a segment that is lost, repeated or orphaned. (The decoder's own
+  `offset` says which byte the fault was seen at, e.g. the FCS.) dlms, axdr and cosem errors give
+  `offset` inside the (reassembled, decrypted) APDU. Security errors carry no offset (a failed tag
+  or a wrong key concerns the whole ciphered APDU).
 - `errors` is the exact list of rejections, in order. Where a broken frame may legitimately cause
   further link-layer discards after the listed ones (e.g. a bad HCS: the length field can no longer
   be trusted, so the rest of the frame may come out as hdlc_garbage), the vector says
   `"errors_exhaustive": false`: the listed errors must appear in order, further hdlc/mbus discards
   after them are allowed. (This optional field is an addition to the original format.)
 - M-Bus segments (decisions written into the negative vectors): a continuation without its first
-  segment is `mbus_segment_orphan`; a repeated segment is `mbus_segment_duplicate` and drops itself
-  and the pending message (so what follows is an orphan); a first segment still waiting for its
+  segment is `mbus_segment_orphan`; a repeated segment is `mbus_segment_duplicate` and drops the
+  pending message; a repeated first segment then opens the message anew (a retransmitted first
+  segment still gives its telegram with the continuation that follows); a first segment still waiting for its
   continuation at end of input is dropped with `mbus_segment_lost` at its offset.
 
 ## Regenerate
