@@ -146,8 +146,15 @@ Vector load_vector(const std::filesystem::path& file) {
 
 std::vector<std::filesystem::path> find_vectors(const std::filesystem::path& dir) {
   std::vector<std::filesystem::path> out;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".json") out.push_back(entry.path());
+  // vectors/upstream holds the published vectors as received (their own format): the sources of
+  // the project's vectors, not vectors themselves.
+  for (auto it = std::filesystem::recursive_directory_iterator(dir);
+       it != std::filesystem::recursive_directory_iterator(); ++it) {
+    if (it->is_directory() && it->path().filename() == "upstream") {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file() && it->path().extension() == ".json") out.push_back(it->path());
   }
   std::sort(out.begin(), out.end());
   return out;

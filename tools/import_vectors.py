@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Import the public golden vectors into meterlab's vector format, and add seed and negative vectors.
 
-Usage: python3 tools/import_vectors.py [SHARED_VECTORS_DIR] [OUT_DIR]
-  SHARED_VECTORS_DIR defaults to <repo>/../shared/vectors, OUT_DIR to <repo>/vectors.
+Usage: python3 tools/import_vectors.py [SHARED_VECTORS_DIR] [OUT_DIR] [SEEDS_DIR]
+  SHARED_VECTORS_DIR defaults to <repo>/vectors/upstream (the published vectors as received, kept
+  verbatim with their sources), OUT_DIR to <repo>/vectors.
 
 Reads every binary vector (hdlc-plain, hdlc-encrypted, mbus-plain, mbus-encrypted, apdu; not dsmr)
 and writes vectors/<category>/<name>.json (format: vectors/README.md). Expected readings are
@@ -1113,7 +1114,7 @@ All files are generated: do not edit them by hand, change `tools/import_vectors.
 ## Regenerate
 
 ```
-python3 tools/import_vectors.py                      # reads ../shared/vectors, writes vectors/
+python3 tools/import_vectors.py                      # reads vectors/upstream, writes vectors/
 python3 tools/import_vectors.py SHARED_VECTORS OUT    # explicit paths
 ```
 
@@ -1165,9 +1166,12 @@ CATEGORIES = ('hdlc-plain', 'hdlc-encrypted', 'mbus-plain', 'mbus-encrypted', 'a
 
 def main(argv):
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    shared = argv[1] if len(argv) > 1 else os.path.join(repo, '..', 'shared', 'vectors')
+    shared = argv[1] if len(argv) > 1 else os.path.join(repo, 'vectors', 'upstream')
     out_dir = argv[2] if len(argv) > 2 else os.path.join(repo, 'vectors')
-    seeds_dir = os.path.join(os.path.dirname(os.path.abspath(shared)), 'seeds')
+    # The seed documents (third-party texts) are not kept in the repo: they are read from the
+    # shared folder beside it when present (argument 3), else the seed vectors already written
+    # are kept as they are.
+    seeds_dir = argv[3] if len(argv) > 3 else os.path.join(repo, '..', 'shared', 'seeds')
     vecs, ctx, fam = {}, {}, {}
     for cat in CATEGORIES:
         for fn in sorted(os.listdir(os.path.join(shared, cat))):
@@ -1180,8 +1184,15 @@ def main(argv):
             for comp in companions(c, v):
                 vecs[comp['name']], fam[comp['name']] = comp, d['family']
     cross_checks(vecs)
-    for v in seed_kaifa_ma304h4d(seeds_dir), *seeds_vkw(seeds_dir):
-        vecs[v['name']] = v
+    if os.path.isdir(seeds_dir):
+        for v in seed_kaifa_ma304h4d(seeds_dir), *seeds_vkw(seeds_dir):
+            vecs[v['name']] = v
+    else:
+        print('seed documents not found at %s: keeping vectors/seeds as written' % seeds_dir)
+        for fn in sorted(os.listdir(os.path.join(out_dir, 'seeds'))):
+            if fn.endswith('.json'):
+                v = json.load(open(os.path.join(out_dir, 'seeds', fn), encoding='utf-8'))
+                vecs[v['name']] = v
     fam['kaifa-ma304h4d-list3-mbus-doc'] = 'Kaifa KFM_001 (NO)'
     fam['vkw-kaifa-ma309m-readme-frame'] = fam['vkw-kaifa-ma309m-readme-xml'] = 'Kaifa MA309 (AT)'
     for v in negatives(vecs, ctx):

@@ -19,7 +19,7 @@ inline std::vector<std::uint8_t> hex(std::string_view s) {
 }
 
 inline nlohmann::json load_vector(const std::string& rel) {
-  std::ifstream in(std::string(MLAB_SOURCE_DIR) + "/../shared/vectors/" + rel);
+  std::ifstream in(std::string(MLAB_SOURCE_DIR) + "/vectors/upstream/" + rel);
   EXPECT_TRUE(in.good()) << rel;
   return nlohmann::json::parse(in);
 }

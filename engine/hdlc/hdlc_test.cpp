@@ -1,4 +1,4 @@
-// HDLC framer and reassembler against the real captures in shared/vectors, plus frames built here
+// HDLC framer and reassembler against the real captures in vectors/upstream, plus frames built here
 // (with an encoder written for the tests, not the framer run backwards) for the bad cases.
 #include <gtest/gtest.h>
 
@@ -21,7 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using Buf = std::vector<std::uint8_t>;
 
-const fs::path kVectors = fs::path(MLAB_SOURCE_DIR) / ".." / "shared" / "vectors";
+const fs::path kVectors = fs::path(MLAB_SOURCE_DIR) / "vectors" / "upstream";
 
 struct Vector {
   std::string name;

@@ -1,4 +1,4 @@
-// M-Bus framer and DLMS transport reassembly against the real captures in shared/vectors, plus
+// M-Bus framer and DLMS transport reassembly against the real captures in vectors/upstream, plus
 // frames built here (by a test encoder, not the framer run backwards) for the bad cases.
 #include <gtest/gtest.h>
 
@@ -21,7 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using Buf = std::vector<std::uint8_t>;
 
-const fs::path kVectors = fs::path(MLAB_SOURCE_DIR) / ".." / "shared" / "vectors";
+const fs::path kVectors = fs::path(MLAB_SOURCE_DIR) / "vectors" / "upstream";
 
 struct Vector {
   std::string name;
