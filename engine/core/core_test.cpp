@@ -5,6 +5,7 @@
 #include "meterlab/core/bytes.hpp"
 #include "meterlab/core/crc.hpp"
 #include "meterlab/core/hex.hpp"
+#include "meterlab/core/stream_buffer.hpp"
 
 namespace meterlab {
 namespace {
@@ -126,6 +127,95 @@ TEST(Result, AssignPropagatesTheFirstError) {
   auto r = quarter(6);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().offset, 3u);
+}
+
+std::vector<std::uint8_t> bytes_of(Bytes b) { return {b.begin(), b.end()}; }
+
+TEST(StreamBuffer, CompactionKeepsStreamOffsetsAcrossPushes) {
+  StreamBuffer b(8);
+  EXPECT_TRUE(b.empty());
+  EXPECT_EQ(b.offset(), 0u);
+  const auto first = hex("0102030405");
+  b.push(first);
+  b.consume(3);
+  EXPECT_EQ(b.offset(), 3u);
+  EXPECT_EQ(bytes_of(b.view()), hex("0405"));
+  const std::size_t capacity = b.capacity();
+  b.push(hex("060708"));  // drops 01 02 03: five bytes fit the reserved eight
+  EXPECT_EQ(b.capacity(), capacity);
+  EXPECT_EQ(b.offset(), 3u);
+  EXPECT_EQ(b.end_offset(), 8u);
+  EXPECT_EQ(bytes_of(b.view()), hex("0405060708"));
+  b.consume(5);
+  EXPECT_TRUE(b.empty());
+  EXPECT_EQ(b.offset(), 8u);
+  b.push(first);
+  EXPECT_EQ(b.offset(), 8u);
+  EXPECT_EQ(b.end_offset(), 13u);
+  EXPECT_EQ(bytes_of(b.view()), first);
+}
+
+TEST(StreamBuffer, PushStartsANewInputAfterFinish) {
+  StreamBuffer b(4);
+  EXPECT_FALSE(b.finished());
+  b.finish();
+  EXPECT_TRUE(b.finished());
+  b.push(hex("7E"));
+  EXPECT_FALSE(b.finished());
+}
+
+TEST(DiscardRun, ReportsTheFirstErrorOfTheHighestRank) {
+  DiscardRun run(100);
+  run.add(10, 2);
+  run.note(Error{Errc::hdlc_bad_format, 11}, 1);
+  run.add(12, 5);
+  run.note(Error{Errc::hdlc_bad_length, 13}, 1);    // same rank: the first stays
+  run.note(Error{Errc::hdlc_fcs_mismatch, 15}, 2);  // higher: replaces it
+  run.note(Error{Errc::hdlc_hcs_mismatch, 16}, 1);  // lower: ignored
+  run.note(Error{Errc::hdlc_missing_flag, 16}, 2);  // same rank again: ignored
+  const Discard d = run.take(Errc::hdlc_garbage);
+  EXPECT_EQ(d.error.code, Errc::hdlc_fcs_mismatch);
+  EXPECT_EQ(d.error.offset, 15u);
+  EXPECT_EQ(d.stream_offset, 10u);
+  EXPECT_EQ(d.length, 7u);
+  EXPECT_TRUE(run.empty());
+  // A new run starts with no error: the fallback names its first byte.
+  run.add(40, 3);
+  const Discard garbage = run.take(Errc::mbus_garbage);
+  EXPECT_EQ(garbage.error.code, Errc::mbus_garbage);
+  EXPECT_EQ(garbage.error.offset, 40u);
+  EXPECT_EQ(garbage.stream_offset, 40u);
+  EXPECT_EQ(garbage.length, 3u);
+}
+
+TEST(DiscardRun, AnEmptyRunTakesNothingAndForgetsItsError) {
+  DiscardRun run(100);
+  run.note(Error{Errc::hdlc_hcs_mismatch, 5}, 2);  // a candidate on a flag already in a frame
+  const Discard none = run.take(Errc::hdlc_garbage);
+  EXPECT_EQ(none.length, 0u);
+  EXPECT_EQ(none.error.code, Errc::ok);
+  run.add(6, 2);
+  EXPECT_EQ(run.take(Errc::hdlc_garbage).error.code, Errc::hdlc_garbage);
+  // An error noted before the run's first byte stays with the bytes that follow.
+  run.note(Error{Errc::hdlc_hcs_mismatch, 9}, 2);
+  run.add(10, 1);
+  const Discard d = run.take(Errc::hdlc_garbage);
+  EXPECT_EQ(d.error.code, Errc::hdlc_hcs_mismatch);
+  EXPECT_EQ(d.stream_offset, 10u);
+}
+
+TEST(DiscardRun, RoomCapsTheRunLength) {
+  DiscardRun run(8);
+  EXPECT_EQ(run.room(), 8u);
+  run.add(0, 5);
+  EXPECT_EQ(run.room(), 3u);
+  EXPECT_FALSE(run.full());
+  run.add(5, 3);
+  EXPECT_TRUE(run.full());
+  EXPECT_EQ(run.room(), 0u);
+  EXPECT_EQ(run.length(), 8u);
+  EXPECT_EQ(run.take(Errc::hdlc_garbage).length, 8u);
+  EXPECT_EQ(run.room(), 8u);
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // HDLC frame format type 3 (IEC 62056-46, the frame of the DLMS/COSEM HDLC profile) as a streaming
 // framer in hunt mode.
 //
-// The framer keeps one buffer, compacted on push() and never reallocated once it has grown to the
-// longest frame: a frame already in the buffer is checked and handed out in place.
+// The framer keeps one StreamBuffer, never reallocated once it has grown to the longest frame: a
+// frame already in the buffer is checked and handed out in place.
 #include "meterlab/hdlc/framer.hpp"
 
 #include <algorithm>
@@ -91,39 +91,32 @@ Result<std::uint16_t> read_check_sequence(ByteReader& r) {
 
 }  // namespace
 
-Framer::Framer() { buf_.reserve(kInitialCapacity); }
+Framer::Framer() : buf_(kInitialCapacity) {}
 
 void Framer::push(Bytes bytes) {
-  if (start_ > 0) {
-    // Compaction: the unconsumed tail moves to the front, the capacity stays.
-    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(start_));
-    base_offset_ += start_;
-    start_ = 0;
-  }
-  buf_.insert(buf_.end(), bytes.begin(), bytes.end());
+  buf_.push(bytes);
   stats_.bytes_in += bytes.size();
-  finished_ = false;
 }
 
 Event Framer::finish() {
-  finished_ = true;
+  buf_.finish();
   return next();
 }
 
 Event Framer::next() {
   for (;;) {
-    if (run_.length >= kMaxDiscardRun) return take_run();
-    if (start_ == buf_.size()) return finished_ ? take_run() : Event{};
-    if (buf_[start_] != kFlag) {
+    if (run_.full()) return take_run();
+    if (buf_.empty()) return buf_.finished() ? take_run() : Event{};
+    if (buf_.view().front() != kFlag) {
       hunt();
       continue;
     }
     Header h;
     Verdict v = examine(h);
     if (v.kind == Verdict::Kind::need_more) {
-      if (!finished_) return Event{};
+      if (!buf_.finished()) return Event{};
       // End of input inside a frame: a truncated frame once its format was seen, else garbage.
-      const std::size_t end = base_offset_ + buf_.size();
+      const std::size_t end = buf_.end_offset();
       v = v.stage >= Stage::format ? Verdict::bad(Errc::hdlc_truncated, end, Stage::truncated)
                                    : Verdict::bad(Errc::hdlc_garbage, end, Stage::none);
     }
@@ -131,16 +124,17 @@ Event Framer::next() {
       reject(v);
       continue;
     }
-    if (run_.length > 0) return take_run();  // the frame is found again by the next call
+    if (!run_.empty()) return take_run();  // the frame is found again by the next call
     return accept(h);
   }
 }
 
-// Checks the candidate frame whose opening flag is at start_: format, length, addresses and HCS
-// as soon as the header is buffered, closing flag and FCS once the whole frame is.
+// Checks the candidate frame whose opening flag is the next buffered byte: format, length,
+// addresses and HCS as soon as the header is buffered, closing flag and FCS once the whole frame is
+// buffered.
 Framer::Verdict Framer::examine(Header& h) const {
-  const Bytes w = Bytes(buf_).subspan(start_);
-  const std::size_t at = base_offset_ + start_;
+  const Bytes w = buf_.view();
+  const std::size_t at = buf_.offset();
   if (w.size() < 3) return Verdict::need(Stage::none);
   ByteReader r(w.subspan(1), at + 1);
   const std::uint16_t format = *r.read_u16be();
@@ -209,27 +203,21 @@ Framer::Verdict Framer::check_body(Bytes w, std::size_t at, Header& h) {
 // Hunt mode: everything up to the next flag is garbage (bounded so that a run is cut at the same
 // byte whatever the push() sizes were).
 void Framer::hunt() {
-  const std::size_t room = kMaxDiscardRun - run_.length;
-  const std::size_t limit = std::min(buf_.size(), start_ + room);
-  const void* flag = std::memchr(buf_.data() + start_, kFlag, limit - start_);
-  const std::size_t stop =
-      flag != nullptr
-          ? static_cast<std::size_t>(static_cast<const std::uint8_t*>(flag) - buf_.data())
-          : limit;
-  add_to_run(start_, stop);
-  start_ = stop;
+  const Bytes w = buf_.view().first(std::min(buf_.view().size(), run_.room()));
+  const void* flag = std::memchr(w.data(), kFlag, w.size());
+  discard(flag != nullptr
+              ? static_cast<std::size_t>(static_cast<const std::uint8_t*>(flag) - w.data())
+              : w.size());
 }
 
 // A candidate failed: its opening flag joins the discarded run and hunting resumes at the next
 // byte, so a false start never swallows the flag of a real frame behind it.
 void Framer::reject(const Verdict& v) {
-  const std::size_t at = base_offset_ + start_;
-  const bool reused_flag = at < accounted_;  // the closing flag of the frame before
+  const bool reused_flag = buf_.offset() < accounted_;  // the closing flag of the frame before
   // A closing flag followed by anything but a frame is no error; a real frame sharing that flag
   // that fails deeper still is one.
   const bool silent = v.stage == Stage::none || (reused_flag && v.stage <= Stage::format);
-  add_to_run(start_, start_ + 1);
-  ++start_;
+  discard(1);
   if (silent) return;
   ++stats_.resyncs;
   switch (v.error.code) {
@@ -247,37 +235,25 @@ void Framer::reject(const Verdict& v) {
   }
   // The run reports its first error, unless a later candidate got past its HCS: such a frame
   // is real, a shallow failure before it may be a false start in garbage.
-  const auto stage = static_cast<std::uint8_t>(v.stage);
-  const auto deep = static_cast<std::uint8_t>(Stage::flag);
-  if (run_stage_ == 0 || (stage >= deep && run_stage_ < deep)) {
-    run_stage_ = stage;
-    run_.error = v.error;
-  }
+  run_.note(v.error, v.stage >= Stage::flag ? 2 : 1);
 }
 
-// Adds buf_[from, to) to the run of discarded bytes, except bytes already in a frame (a shared
-// flag).
-void Framer::add_to_run(std::size_t from, std::size_t to) {
-  const std::size_t first = std::max(base_offset_ + from, accounted_);
-  const std::size_t end = base_offset_ + to;
+// Consumes the next n buffered bytes into the run of discarded bytes, except bytes already in a
+// frame (a shared flag).
+void Framer::discard(std::size_t n) {
+  const std::size_t first = std::max(buf_.offset(), accounted_);
+  const std::size_t end = buf_.offset() + n;
+  buf_.consume(n);
   if (first >= end) return;
-  if (run_.length == 0) run_.stream_offset = first;
-  run_.length += end - first;
+  run_.add(first, end - first);
   stats_.bytes_discarded += end - first;
   accounted_ = end;
 }
 
 Event Framer::take_run() {
   Event e;
-  if (run_.length == 0) {
-    run_stage_ = 0;
-    return e;
-  }
-  e.kind = Event::Kind::discard;
-  e.discard = run_;
-  if (run_stage_ == 0) e.discard.error = Error{Errc::hdlc_garbage, run_.stream_offset};
-  run_ = Discard{};
-  run_stage_ = 0;
+  e.discard = run_.take(Errc::hdlc_garbage);
+  if (e.discard.length > 0) e.kind = Event::Kind::discard;
   return e;
 }
 
@@ -285,7 +261,7 @@ Event Framer::accept(const Header& h) {
   Event e;
   e.kind = Event::Kind::frame;
   Frame& f = e.frame;
-  f.stream_offset = base_offset_ + start_;
+  f.stream_offset = buf_.offset();
   f.length = h.length + 2;
   f.segmented = h.segmented;
   f.dst = h.dst;
@@ -297,7 +273,7 @@ Event Framer::accept(const Header& h) {
   ++stats_.frames_ok;
   accounted_ = end;
   // Stay on the closing flag: it may also open the next frame (a shared flag, ISO/IEC 13239).
-  start_ += h.length + 1;
+  buf_.consume(h.length + 1);
   return e;
 }
 

@@ -1,7 +1,7 @@
 // M-Bus long frames (EN 13757-2: 68 L L 68 C A CI data CS 16) as a streaming framer.
 //
-// One buffer, compacted on push() and never reallocated once grown: a frame already buffered is
-// checked and handed out in place.
+// One StreamBuffer, never reallocated once grown: a frame already buffered is checked and handed
+// out in place.
 #include "meterlab/mbus/framer.hpp"
 
 #include <algorithm>
@@ -38,37 +38,29 @@ struct Framer::Verdict {
   }
 };
 
-Framer::Framer() { buf_.reserve(kInitialCapacity); }
+Framer::Framer() : buf_(kInitialCapacity) {}
 
 void Framer::push(Bytes bytes) {
-  if (start_ > 0) {
-    // Compaction: the unconsumed tail moves to the front, the capacity stays.
-    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(start_));
-    base_offset_ += start_;
-    start_ = 0;
-  }
-  buf_.insert(buf_.end(), bytes.begin(), bytes.end());
+  buf_.push(bytes);
   stats_.bytes_in += bytes.size();
-  finished_ = false;
 }
 
 Event Framer::finish() {
-  finished_ = true;
+  buf_.finish();
   return next();
 }
 
 Event Framer::next() {
   for (;;) {
-    if (run_.length >= kMaxDiscardRun) return take_run();
-    if (start_ == buf_.size()) return finished_ ? take_run() : Event{};
-    const std::uint8_t b = buf_[start_];
+    if (run_.full()) return take_run();
+    if (buf_.empty()) return buf_.finished() ? take_run() : Event{};
+    const std::uint8_t b = buf_.view().front();
     // An E5 counts as an ack only where a frame may start, not inside a run of garbage.
-    if (b == kShortStart || (b == kAck && run_.length == 0)) {
+    if (b == kShortStart || (b == kAck && run_.empty())) {
       const std::size_t n = short_frame();
-      if (n == kNeedMore && !finished_) return Event{};
-      if (n != kNeedMore && n > 0) return run_.length > 0 ? take_run() : take_short(n);
-      add_to_run(start_, start_ + 1);
-      ++start_;
+      if (n == kNeedMore && !buf_.finished()) return Event{};
+      if (n != kNeedMore && n > 0) return run_.empty() ? take_short(n) : take_run();
+      discard(1);
       continue;
     }
     if (b != kStart) {
@@ -78,8 +70,8 @@ Event Framer::next() {
     Frame f;
     Verdict v = examine(f);
     if (v.kind == Verdict::Kind::need_more) {
-      if (!finished_) return Event{};
-      const std::size_t end = base_offset_ + buf_.size();
+      if (!buf_.finished()) return Event{};
+      const std::size_t end = buf_.end_offset();
       if (v.error.code != Errc::ok)
         v.kind = Verdict::Kind::bad;
       else if (v.stage >= Stage::length)
@@ -91,14 +83,14 @@ Event Framer::next() {
       reject(v);
       continue;
     }
-    if (run_.length > 0) return take_run();  // the frame is found again by the next call
+    if (!run_.empty()) return take_run();  // the frame is found again by the next call
     return accept(f);
   }
 }
 
 // 0: not a short frame, kNeedMore: cannot tell yet, else its length.
 std::size_t Framer::short_frame() const {
-  ByteReader r(Bytes(buf_).subspan(start_));
+  ByteReader r(buf_.view());
   if (*r.read_u8() == kAck) return 1;
   if (r.remaining() < kShortLength - 1) return kNeedMore;
   const std::uint8_t c = *r.read_u8();
@@ -108,11 +100,11 @@ std::size_t Framer::short_frame() const {
   return stop == kStop && cs == static_cast<std::uint8_t>(c + a) ? kShortLength : 0;
 }
 
-// The candidate at start_: 68 L L 68, then stop byte and checksum where L puts them, or where
-// L + 256 puts them for the T210-D length overflow.
+// The candidate at the next buffered byte: 68 L L 68, then stop byte and checksum where L puts
+// them, or where L + 256 puts them for the T210-D length overflow.
 Framer::Verdict Framer::examine(Frame& f) const {
-  const std::size_t at = base_offset_ + start_;
-  ByteReader r(Bytes(buf_).subspan(start_), at);
+  const std::size_t at = buf_.offset();
+  ByteReader r(buf_.view(), at);
   if (r.remaining() < 4) return Verdict::need(Stage::none);
   (void)r.skip(1);
   const std::size_t l = *r.read_u8();
@@ -130,10 +122,10 @@ Framer::Verdict Framer::examine(Frame& f) const {
   return primary;
 }
 
-// The frame at start_ if its L-counted part is `l` bytes long.
+// The frame at the next buffered byte if its L-counted part is `l` bytes long.
 Framer::Verdict Framer::check_at(std::size_t l, Frame& f) const {
-  const std::size_t at = base_offset_ + start_;
-  const Bytes w = Bytes(buf_).subspan(start_);
+  const std::size_t at = buf_.offset();
+  const Bytes w = buf_.view();
   if (w.size() < l + kOverhead) return Verdict::need(Stage::length);
   ByteReader r(w.subspan(4, l + 2), at + 4);
   const Bytes body = *r.read_bytes(l);
@@ -152,24 +144,19 @@ Framer::Verdict Framer::check_at(std::size_t l, Frame& f) const {
   return {};
 }
 
-// Hunt mode: the byte at start_ starts nothing; skip to the next 0x68 or 0x10 (bounded so that a
-// run is cut at the same byte whatever the push() sizes were).
+// Hunt mode: the next buffered byte starts nothing; skip to the next 0x68 or 0x10 (bounded so
+// that a run is cut at the same byte whatever the push() sizes were).
 void Framer::hunt() {
-  const std::size_t limit = std::min(buf_.size(), start_ + (kMaxDiscardRun - run_.length));
-  const auto first = buf_.begin() + static_cast<std::ptrdiff_t>(start_ + 1);
-  const auto last = buf_.begin() + static_cast<std::ptrdiff_t>(limit);
-  const auto found =
-      std::find_if(first, last, [](std::uint8_t c) { return c == kStart || c == kShortStart; });
-  const auto stop = static_cast<std::size_t>(found - buf_.begin());  // in (start_, limit]
-  add_to_run(start_, stop);
-  start_ = stop;
+  const Bytes w = buf_.view().first(std::min(buf_.view().size(), run_.room()));
+  const auto found = std::find_if(w.begin() + 1, w.end(),
+                                  [](std::uint8_t c) { return c == kStart || c == kShortStart; });
+  discard(static_cast<std::size_t>(found - w.begin()));  // in [1, w.size()]
 }
 
 // A candidate failed: its first 0x68 joins the discarded run and hunting resumes at the next
 // byte, so a false start never swallows a real frame behind it.
 void Framer::reject(const Verdict& v) {
-  add_to_run(start_, start_ + 1);
-  ++start_;
+  discard(1);
   if (v.stage == Stage::none) return;
   ++stats_.resyncs;
   if (v.error.code == Errc::mbus_checksum_mismatch) ++stats_.checksum_errors;
@@ -178,40 +165,31 @@ void Framer::reject(const Verdict& v) {
   }
   // The run reports its first error, unless a later candidate got past 68 L L 68 and its length
   // check: such a frame is real, a shallow failure before it may be a false start in garbage.
-  const auto stage = static_cast<std::uint8_t>(v.stage);
-  const auto deep = static_cast<std::uint8_t>(Stage::stop);
-  if (run_stage_ == 0 || (stage >= deep && run_stage_ < deep)) {
-    run_stage_ = stage;
-    run_.error = v.error;
-  }
+  run_.note(v.error, v.stage >= Stage::stop ? 2 : 1);
 }
 
-void Framer::add_to_run(std::size_t from, std::size_t to) {
-  if (run_.length == 0) run_.stream_offset = base_offset_ + from;
-  run_.length += to - from;
-  stats_.bytes_discarded += to - from;
+// Consumes the next n buffered bytes into the run of discarded bytes.
+void Framer::discard(std::size_t n) {
+  run_.add(buf_.offset(), n);
+  stats_.bytes_discarded += n;
+  buf_.consume(n);
 }
 
 Event Framer::take_run() {
   Event e;
-  if (run_.length > 0) {
-    e.kind = Event::Kind::discard;
-    e.discard = run_;
-    if (run_stage_ == 0) e.discard.error = Error{Errc::mbus_garbage, run_.stream_offset};
-  }
-  run_ = Discard{};
-  run_stage_ = 0;
+  e.discard = run_.take(Errc::mbus_garbage);
+  if (e.discard.length > 0) e.kind = Event::Kind::discard;
   return e;
 }
 
 Event Framer::take_short(std::size_t n) {
   Event e;
   e.kind = Event::Kind::discard;
-  const std::size_t at = base_offset_ + start_;
+  const std::size_t at = buf_.offset();
   e.discard = Discard{Error{Errc::mbus_short_frame, at}, at, n};
   ++stats_.short_frames;
   stats_.bytes_discarded += n;
-  start_ += n;
+  buf_.consume(n);
   return e;
 }
 
@@ -221,7 +199,7 @@ Event Framer::accept(Frame& f) {
   e.frame = f;
   ++stats_.frames_ok;
   stats_.bytes_in_frames += f.length;
-  start_ += f.length;
+  buf_.consume(f.length);
   return e;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "meterlab/core/bytes.hpp"
+#include "meterlab/core/stream_buffer.hpp"
 
 namespace meterlab::hdlc {
 
@@ -33,11 +34,7 @@ struct Frame {
   Bytes info;  // information field (between HCS and FCS); valid until the next push/next call
 };
 
-struct Discard {
-  Error error;                    // error.offset: stream offset where the problem was seen
-  std::size_t stream_offset = 0;  // first discarded byte
-  std::size_t length = 0;         // bytes discarded
-};
+using Discard = meterlab::Discard;
 
 struct Event {
   enum class Kind : std::uint8_t { need_more, frame, discard };
@@ -84,18 +81,14 @@ class Framer {
   static Verdict check_body(Bytes w, std::size_t at, Header& h);
   void hunt();
   void reject(const Verdict& v);
-  void add_to_run(std::size_t from, std::size_t to);
+  void discard(std::size_t n);
   Event take_run();
   Event accept(const Header& h);
 
-  std::vector<std::uint8_t> buf_;
-  std::size_t start_ = 0;        // first unconsumed byte in buf_
-  std::size_t base_offset_ = 0;  // stream offset of buf_[0]
+  StreamBuffer buf_;
   FramerStats stats_;
-  std::size_t accounted_ = 0;   // stream offset before which every byte is in a frame or a run
-  Discard run_;                 // discarded bytes not reported yet
-  std::uint8_t run_stage_ = 0;  // how far the most credible rejected frame in the run got
-  bool finished_ = false;
+  std::size_t accounted_ = 0;       // stream offset before which every byte is in a frame or a run
+  DiscardRun run_{kMaxDiscardRun};  // discarded bytes not reported yet
 };
 
 // One whole message: the information fields of a run of segments, LLC (E6 E7 00) removed.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "meterlab/core/bytes.hpp"
+#include "meterlab/core/stream_buffer.hpp"
 
 namespace meterlab::mbus {
 
@@ -23,11 +24,7 @@ struct Frame {
   Bytes data;  // after CI, before the checksum; valid until the next push/next call
 };
 
-struct Discard {
-  Error error;
-  std::size_t stream_offset = 0;
-  std::size_t length = 0;
-};
+using Discard = meterlab::Discard;
 
 struct Event {
   enum class Kind : std::uint8_t { need_more, frame, discard };
@@ -75,18 +72,14 @@ class Framer {
   std::size_t short_frame() const;
   void hunt();
   void reject(const Verdict& v);
-  void add_to_run(std::size_t from, std::size_t to);
+  void discard(std::size_t n);
   Event take_run();
   Event take_short(std::size_t n);
   Event accept(Frame& f);
 
-  std::vector<std::uint8_t> buf_;
-  std::size_t start_ = 0;
-  std::size_t base_offset_ = 0;
+  StreamBuffer buf_;
   FramerStats stats_;
-  Discard run_;                 // discarded bytes not reported yet
-  std::uint8_t run_stage_ = 0;  // how far the most credible rejected frame in the run got
-  bool finished_ = false;
+  DiscardRun run_{kMaxDiscardRun};  // discarded bytes not reported yet
 };
 
 struct Message {
