@@ -95,11 +95,11 @@ Decoder::Event Decoder::next() {
   }
   if (hdlc_ready_) {
     hdlc_ready_ = false;
-    return hdlc_message();
+    return message(hdlc_segments_.message(), cosem::Transport::hdlc);
   }
   if (mbus_ready_) {
     mbus_ready_ = false;
-    return mbus_message();
+    return message(mbus_segments_.message(), cosem::Transport::mbus);
   }
   switch (transport_) {
     case InputTransport::apdu:
@@ -195,56 +195,42 @@ Decoder::Event Decoder::detect_at_end() {
   return next();
 }
 
-Decoder::Event Decoder::on_hdlc(const hdlc::Event& ev) {
-  if (ev.kind == hdlc::Event::Kind::discard) {
+// One link frame (HDLC or M-Bus): a discard becomes a rejection; a frame goes to its layer's
+// reassembler, and a whole message on to the APDU layers.
+template <class LinkEvent, class Reassembler>
+Decoder::Event Decoder::on_link(const LinkEvent& ev, Reassembler& segments, bool& ready,
+                                cosem::Transport transport) {
+  if (ev.kind == LinkEvent::Kind::discard) {
     stats_.bytes_discarded += ev.discard.length;
     return emit(link_rejection(ev.discard.error, ev.discard.stream_offset, ev.discard.length,
-                               cosem::Transport::hdlc));
+                               transport));
   }
   ++stats_.frames_ok;
   stats_.bytes_in_frames += ev.frame.length;
-  auto done = hdlc_segments_.push(ev.frame);
+  auto done = segments.push(ev.frame);
   if (!done) {
     // The frame that broke the pending message may be a whole message of its own: it is
     // decoded on the next call, after this rejection.
-    hdlc_ready_ = hdlc_segments_.ready();
-    return reject(done.error(), Meta{cosem::Transport::hdlc, ev.frame.stream_offset,
-                                     ev.frame.length, 1});
+    ready = segments.ready();
+    return reject(done.error(), Meta{transport, ev.frame.stream_offset, ev.frame.length, 1});
   }
   if (!*done) return Event::need_more;
-  return hdlc_message();
+  return message(segments.message(), transport);
 }
 
-Decoder::Event Decoder::hdlc_message() {
-  const hdlc::Message& msg = hdlc_segments_.message();
+template <class Message>
+Decoder::Event Decoder::message(const Message& msg, cosem::Transport transport) {
   ++stats_.messages;
-  return on_apdu(msg.apdu, Meta{cosem::Transport::hdlc, msg.stream_offset, msg.length, msg.segments},
+  return on_apdu(msg.apdu, Meta{transport, msg.stream_offset, msg.length, msg.segments},
                  Security{});
+}
+
+Decoder::Event Decoder::on_hdlc(const hdlc::Event& ev) {
+  return on_link(ev, hdlc_segments_, hdlc_ready_, cosem::Transport::hdlc);
 }
 
 Decoder::Event Decoder::on_mbus(const mbus::Event& ev) {
-  if (ev.kind == mbus::Event::Kind::discard) {
-    stats_.bytes_discarded += ev.discard.length;
-    return emit(link_rejection(ev.discard.error, ev.discard.stream_offset, ev.discard.length,
-                               cosem::Transport::mbus));
-  }
-  ++stats_.frames_ok;
-  stats_.bytes_in_frames += ev.frame.length;
-  auto done = mbus_segments_.push(ev.frame);
-  if (!done) {
-    mbus_ready_ = mbus_segments_.ready();
-    return reject(done.error(), Meta{cosem::Transport::mbus, ev.frame.stream_offset,
-                                     ev.frame.length, 1});
-  }
-  if (!*done) return Event::need_more;
-  return mbus_message();
-}
-
-Decoder::Event Decoder::mbus_message() {
-  const mbus::Message& msg = mbus_segments_.message();
-  ++stats_.messages;
-  return on_apdu(msg.apdu, Meta{cosem::Transport::mbus, msg.stream_offset, msg.length, msg.segments},
-                 Security{});
+  return on_link(ev, mbus_segments_, mbus_ready_, cosem::Transport::mbus);
 }
 
 // End of input with a message still waiting for segments: it is dropped, and said so.

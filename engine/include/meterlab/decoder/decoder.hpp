@@ -83,8 +83,10 @@ class Decoder {
   Event detect_at_end();
   void lock(InputTransport t);
   Event on_hdlc(const hdlc::Event& ev);
-  Event hdlc_message();
-  Event mbus_message();
+  template <class LinkEvent, class Reassembler>
+  Event on_link(const LinkEvent& ev, Reassembler& segments, bool& ready, cosem::Transport t);
+  template <class Message>
+  Event message(const Message& msg, cosem::Transport t);
   Event at_end();
   Event on_mbus(const mbus::Event& ev);
   Event on_apdu(Bytes apdu, const Meta& meta, const Security& sec);
