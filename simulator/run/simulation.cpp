@@ -1,0 +1,330 @@
+// The simulation loop: schedule -> meter -> faults -> chunks with stream offsets -> truth log.
+#include "meterlab/sim/simulation.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <botan/hash.h>
+#include <botan/hex.h>
+#include <nlohmann/json.hpp>
+
+#include "meterlab/core/hex.hpp"
+
+namespace meterlab::sim {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::array<double, 7> kPow10{1, 10, 100, 1000, 10000, 100000, 1000000};
+
+json reading_json(const TruthReading& r) {
+  json j{{"obis", r.obis}, {"unit", r.unit}};
+  if (r.is_text) {
+    j["value"] = r.text;
+  } else if (r.scale >= 0) {
+    j["value"] = r.raw * static_cast<std::int64_t>(kPow10[static_cast<std::size_t>(r.scale)]);
+  } else {
+    j["value"] = static_cast<double>(r.raw) / kPow10[static_cast<std::size_t>(-r.scale)];
+  }
+  return j;
+}
+
+std::string security_word(const Profile& p) {
+  if (!p.security) return "plain";
+  return (p.security->security_control & 0x10) != 0 ? "authenticated" : "decrypted";
+}
+
+
+}  // namespace
+
+struct Simulation::Hash {
+  std::unique_ptr<Botan::HashFunction> fn = Botan::HashFunction::create_or_throw("SHA-256");
+};
+
+Simulation::Simulation(const Profile& profile, SimOptions options)
+    : profile_(profile),
+      options_(std::move(options)),
+      meter_(profile_, options_.seed, options_.start),
+      cursor_(options_.start - 1),
+      end_(options_.start + options_.duration),
+      hash_(std::make_unique<Hash>()) {
+  if ((options_.ek || options_.ak) && !profile_.security)
+    throw std::invalid_argument("profile " + profile_.name + " is not encrypted: it takes no key");
+  if (options_.ek) profile_.security->ek = *options_.ek;
+  if (options_.ak) profile_.security->ak = *options_.ak;
+  Rng root(options_.seed);
+  for (std::size_t i = 0; i < options_.faults.size(); ++i) {
+    const FaultSpec& f = options_.faults[i];
+    bool segmented = profile_.framing == Framing::mbus || profile_.hdlc.max_info != 0;
+    if ((f.kind == FaultKind::wrong_key || f.kind == FaultKind::counter_back) && !profile_.security)
+      throw std::invalid_argument(std::string(fault_name(f.kind)) + " needs an encrypted profile; " + profile_.name + " is plain");
+    if (f.kind == FaultKind::tag_fail && (!profile_.security || (profile_.security->security_control & 0x10) == 0))
+      throw std::invalid_argument("tag-fail needs authenticated encryption (SC 0x30/0x31); " + profile_.name + " has none");
+    if ((f.kind == FaultKind::segment_lost || f.kind == FaultKind::segment_duplicate ||
+         f.kind == FaultKind::segment_reorder) && !segmented)
+      throw std::invalid_argument(std::string(fault_name(f.kind)) + " needs a segmented profile; " + profile_.name + " sends single frames");
+    fault_rng_.push_back(root.fork(0x4641554C54000000ULL + i));  // "FAULT" + index
+  }
+  fired_.assign(options_.faults.size(), false);
+}
+
+Simulation::~Simulation() = default;
+
+bool Simulation::next(Chunk& chunk) {
+  while (queue_.empty() && cursor_ < end_) produce();
+  if (queue_.empty()) return false;
+  chunk = std::move(queue_.front());
+  queue_.pop_front();
+  return true;
+}
+
+std::vector<std::string> Simulation::take_truth() {
+  std::vector<std::string> out;
+  out.swap(truth_);
+  return out;
+}
+
+void Simulation::emit(SimTime t, Buffer bytes) {
+  hash_->fn->update(bytes.data(), bytes.size());
+  offset_ += bytes.size();
+  queue_.push_back(Chunk{t, std::move(bytes)});
+}
+
+std::string Simulation::sha256_hex() const {
+  auto copy = hash_->fn->copy_state();
+  return Botan::hex_encode(copy->final(), false);
+}
+
+std::string Simulation::summary_line() const {
+  json j{{"type", "summary"}, {"profile", profile_.name}, {"seed", options_.seed},
+         {"bytes", offset_}, {"telegrams", telegrams_}, {"frames", frames_},
+         {"noise_bytes", noise_bytes_}, {"sha256", sha256_hex()}};
+  return j.dump();
+}
+
+}  // namespace meterlab::sim
+
+namespace meterlab::sim {
+
+// A fault with at= applies once at the first telegram from then on, or over [at, at + for); one
+// without applies to each telegram with probability p.
+bool Simulation::triggers(std::size_t i, SimTime t, const std::string& list) {
+  const FaultSpec& f = options_.faults[i];
+  if (!f.list.empty() && f.list != list) return false;
+  if (!f.at) return fault_rng_[i].chance(f.rate);
+  Duration since = t - options_.start;
+  if (f.span > 0) return since >= *f.at && since < *f.at + f.span;
+  if (fired_[i] || since < *f.at) return false;
+  fired_[i] = true;
+  return true;
+}
+
+void Simulation::event(SimTime t, const char* kind, json detail) {
+  detail["type"] = "event";
+  detail["kind"] = kind;
+  detail["t_ms"] = t;
+  detail["t"] = format_iso(t, profile_.zone);
+  truth_.push_back(detail.dump());
+}
+
+BuildTweaks Simulation::meter_faults(SimTime t, const std::string& list, json& faults) {
+  BuildTweaks tweaks;
+  for (std::size_t i = 0; i < options_.faults.size(); ++i) {
+    const FaultSpec& f = options_.faults[i];
+    switch (f.kind) {
+      case FaultKind::clock_jump:
+        if (triggers(i, t, list)) {
+          clock_offset_ += f.by;
+          event(t, "clock_jump", {{"by_ms", f.by}});
+        }
+        break;
+      case FaultKind::counter_back:
+        if (triggers(i, t, list)) {
+          auto ic = meter_.next_invocation_counter() - static_cast<std::uint32_t>(f.by);
+          tweaks.invocation_counter = ic;
+          faults.push_back({{"kind", "counter_back"}, {"by", f.by}});
+        }
+        break;
+      case FaultKind::wrong_key:
+        if (triggers(i, t, list)) {
+          Key k{};
+          for (auto& b : k) b = static_cast<std::uint8_t>(fault_rng_[i].next());
+          k[0] = static_cast<std::uint8_t>(k[0] ^ (k == profile_.security->ek ? 0xFF : 0));
+          tweaks.ek = k;
+          faults.push_back({{"kind", "wrong_key"}});
+        }
+        break;
+      case FaultKind::tag_fail:
+        if (triggers(i, t, list)) {
+          tweaks.corrupt_tag = true;
+          faults.push_back({{"kind", "tag_fail"}});
+        }
+        break;
+      default: break;
+    }
+  }
+  tweaks.clock_offset = clock_offset_;
+  if (clock_offset_ != 0) faults.push_back({{"kind", "clock_jump"}, {"offset_ms", clock_offset_}});
+  return tweaks;
+}
+
+void Simulation::segment_faults(MeterTelegram& m, json& faults) {
+  for (std::size_t i = 0; i < options_.faults.size(); ++i) {
+    const FaultSpec& f = options_.faults[i];
+    bool seg = f.kind == FaultKind::segment_lost || f.kind == FaultKind::segment_duplicate ||
+               f.kind == FaultKind::segment_reorder;
+    if (!seg || m.frames.size() < 2 || !triggers(i, m.t, m.list)) continue;
+    auto n = static_cast<std::int64_t>(m.frames.size());
+    Rng& rng = fault_rng_[i];
+    if (f.kind == FaultKind::segment_lost) {
+      auto k = rng.uniform_int(0, n - 1);
+      m.frames.erase(m.frames.begin() + k);
+      faults.push_back({{"kind", "segment_lost"}, {"segment", k}});
+    } else if (f.kind == FaultKind::segment_duplicate) {
+      auto k = rng.uniform_int(0, n - 1);
+      m.frames.insert(m.frames.begin() + k + 1, m.frames[static_cast<std::size_t>(k)]);
+      faults.push_back({{"kind", "segment_duplicate"}, {"segment", k}});
+    } else {
+      auto k = rng.uniform_int(0, n - 2);
+      std::swap(m.frames[static_cast<std::size_t>(k)], m.frames[static_cast<std::size_t>(k + 1)]);
+      faults.push_back({{"kind", "segment_reorder"}, {"segment", k}});
+    }
+  }
+}
+
+namespace {
+
+// Bit flips at `rate` per bit; returns [[byte, bit], ...].
+json flip_bits(Buffer& frame, double rate, Rng& rng) {
+  json flips = json::array();
+  for (std::size_t b = 0; b < frame.size(); ++b)
+    for (int bit = 0; bit < 8; ++bit)
+      if (rng.chance(rate)) {
+        frame[b] = static_cast<std::uint8_t>(frame[b] ^ (1u << bit));
+        flips.push_back({b, bit});
+      }
+  return flips;
+}
+
+json edit_bytes(FaultKind kind, Buffer& frame, std::int64_t count, Rng& rng) {
+  auto len = static_cast<std::int64_t>(frame.size());
+  auto pos = rng.uniform_int(0, len - 1);
+  auto at = frame.begin() + pos;
+  switch (kind) {
+    case FaultKind::drop_bytes: {
+      auto n = std::min(count, len - pos);
+      frame.erase(at, at + n);
+      return {{"kind", "drop"}, {"at", pos}, {"count", n}};
+    }
+    case FaultKind::insert_bytes: {
+      Buffer extra(static_cast<std::size_t>(count));
+      for (auto& x : extra) x = static_cast<std::uint8_t>(rng.next());
+      frame.insert(at, extra.begin(), extra.end());
+      return {{"kind", "insert"}, {"at", pos}, {"count", count}};
+    }
+    case FaultKind::duplicate_bytes: {
+      auto n = std::min(count, len - pos);
+      Buffer run(at, at + n);
+      frame.insert(frame.begin() + pos + n, run.begin(), run.end());
+      return {{"kind", "duplicate"}, {"at", pos}, {"count", n}};
+    }
+    default: {  // truncate: keep 1 .. len-1 bytes
+      auto keep = rng.uniform_int(1, std::max<std::int64_t>(1, len - 1));
+      frame.resize(static_cast<std::size_t>(keep));
+      return {{"kind", "truncate"}, {"kept", keep}, {"length", len}};
+    }
+  }
+}
+
+}  // namespace
+
+void Simulation::byte_faults(MeterTelegram& m, json& faults) {
+  for (std::size_t i = 0; i < options_.faults.size(); ++i) {
+    const FaultSpec& f = options_.faults[i];
+    Rng& rng = fault_rng_[i];
+    if (f.kind == FaultKind::ber) {
+      if (!f.list.empty() && f.list != m.list) continue;
+      for (std::size_t k = 0; k < m.frames.size(); ++k) {
+        json flips = flip_bits(m.frames[k], f.rate, rng);
+        if (!flips.empty()) faults.push_back({{"kind", "ber"}, {"frame", k}, {"flips", flips}});
+      }
+      continue;
+    }
+    bool edit = f.kind == FaultKind::drop_bytes || f.kind == FaultKind::insert_bytes ||
+                f.kind == FaultKind::duplicate_bytes || f.kind == FaultKind::truncate;
+    if (!edit || m.frames.empty() || !triggers(i, m.t, m.list)) continue;
+    auto k = static_cast<std::size_t>(rng.uniform_int(0, static_cast<std::int64_t>(m.frames.size()) - 1));
+    json rec = edit_bytes(f.kind, m.frames[k], f.count, rng);
+    rec["frame"] = k;
+    faults.push_back(rec);
+  }
+}
+
+void Simulation::noise_after(SimTime t) {
+  for (std::size_t i = 0; i < options_.faults.size(); ++i) {
+    const FaultSpec& f = options_.faults[i];
+    if (f.kind != FaultKind::noise || !triggers(i, t, "")) continue;
+    Rng& rng = fault_rng_[i];
+    Buffer noise(static_cast<std::size_t>(rng.uniform_int(1, f.count)));
+    for (auto& b : noise) b = static_cast<std::uint8_t>(rng.next());
+    SimTime at = std::max(t, line_free_) + 20;  // a short pause, then the noise burst
+    json j{{"type", "noise"}, {"t_ms", at}, {"offset", offset_}, {"length", noise.size()}};
+    truth_.push_back(j.dump());
+    noise_bytes_ += noise.size();
+    line_free_ = at + profile_.serial.airtime_ms(noise.size());
+    emit(at, std::move(noise));
+  }
+}
+
+void Simulation::produce() {
+  auto [t, list] = meter_.next_slot(cursor_);
+  cursor_ = t;
+  if (t >= end_) return;
+  for (std::size_t i = 0; i < options_.faults.size(); ++i) {
+    const FaultSpec& f = options_.faults[i];
+    if (f.kind != FaultKind::restart || !f.at) continue;
+    Duration since = t - options_.start;
+    if (since < *f.at || since >= *f.at + f.span) continue;
+    if (!fired_[i]) event(t, "restart", {{"down_ms", f.span}});
+    fired_[i] = true;
+    return;  // the meter is down: nothing is sent in this slot
+  }
+  json faults = json::array();
+  BuildTweaks tweaks = meter_faults(t, list->name, faults);
+  MeterTelegram m = meter_.build(t, *list, tweaks);
+  segment_faults(m, faults);
+  byte_faults(m, faults);
+  bool valid = std::none_of(faults.begin(), faults.end(), [](const json& f) {
+    std::string k = f.at("kind");
+    return k != "counter_back" && k != "clock_jump" && k != "segment_duplicate";
+  });
+
+  json frames = json::array();
+  SimTime at = std::max(t, line_free_);
+  std::uint64_t start = offset_;
+  for (Buffer& f : m.frames) {
+    frames.push_back({{"t_ms", at}, {"offset", offset_}, {"length", f.size()}});
+    SimTime next = at + profile_.serial.airtime_ms(f.size()) + profile_.segment_gap;
+    line_free_ = at + profile_.serial.airtime_ms(f.size());
+    ++frames_;
+    emit(at, std::move(f));
+    at = next;
+  }
+  ++telegrams_;
+  json rec{{"type", "telegram"}, {"seq", m.seq}, {"profile", profile_.name}, {"list", m.list},
+           {"t_ms", t}, {"t", format_iso(t, profile_.zone)}, {"offset", start},
+           {"length", offset_ - start}, {"frames", frames},
+           {"security", security_word(profile_)}, {"faults", faults},
+           {"expect", valid ? "decode" : "reject"}};
+  rec["meter_id"] = m.carries_meter_id ? json(profile_.meter_id) : json(nullptr);
+  rec["timestamp"] = m.timestamp.empty() ? json(nullptr) : json(m.timestamp);
+  rec["invocation_counter"] = m.invocation_counter ? json(*m.invocation_counter) : json(nullptr);
+  rec["system_title"] = profile_.security ? json(to_hex(profile_.security->system_title)) : json(nullptr);
+  json readings = json::array();
+  for (const TruthReading& r : m.readings) readings.push_back(reading_json(r));
+  rec["readings"] = std::move(readings);
+  truth_.push_back(rec.dump());
+  noise_after(line_free_);
+}
+
+}  // namespace meterlab::sim
