@@ -1,10 +1,11 @@
-// meterlab: the command. Subcommands: decode, vectors (simulate and conform join them later).
+// meterlab: the command. Subcommands: decode, simulate, vectors (conform joins them later).
 #include <CLI/CLI.hpp>
 
 #include "decode.hpp"
 
 namespace meterlab::cli {
 void add_vectors_command(CLI::App& app, int& status);
+void add_simulate_command(CLI::App& app, int& status);
 }
 
 int main(int argc, char** argv) {
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "meterlab 0.1.0");
   int status = 0;
   meterlab::cli::add_decode_command(app, status);
+  meterlab::cli::add_simulate_command(app, status);
   meterlab::cli::add_vectors_command(app, status);
   CLI11_PARSE(app, argc, argv);
   return status;

@@ -29,15 +29,18 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "fd.hpp"
 #include "meterlab/sim/io.hpp"
@@ -157,6 +160,24 @@ class PtySink final : public Sink {
     }
     written_ += done;
     dropped_ += bytes.size() - done;
+  }
+
+  // Waits (up to 3 s) until the reader has taken every queued byte, so that closing the master
+  // at the end of a run does not throw away the last frames (a pty's unread input is lost on
+  // hang-up). The queue is read through a second, non-reading slave descriptor (FIONREAD).
+  void flush() override {
+    if (!connected()) return;
+    detail::UniqueFd probe(::open(slave_.c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
+    if (probe.get() < 0) return;
+    // The pty moves written bytes to the reader's queue asynchronously (a work item), so an
+    // empty queue counts only when it is seen empty twice, 20 ms apart.
+    int empty_seen = 0;
+    for (int i = 0; i < 150 && empty_seen < 2; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      int queued = 0;
+      if (::ioctl(probe.get(), FIONREAD, &queued) != 0) return;
+      empty_seen = queued == 0 ? empty_seen + 1 : 0;
+    }
   }
 
   bool connected() override {

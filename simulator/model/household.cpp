@@ -28,9 +28,9 @@ enum Stream : std::uint64_t {
   kGridStream = 8,
 };
 
-constexpr int kAllPhases = -1;       // a load spread evenly over the meter's phases
-constexpr double kEvAmps = 16.0;     // IEC 61851 mode 3 at 16 A: 3.7 kW 1-phase, 11 kW 3-phase
-constexpr double kGridOhms = 0.25;   // service cable + transformer share seen by one phase
+constexpr int kAllPhases = -1;      // a load spread evenly over the meter's phases
+constexpr double kEvAmps = 16.0;    // IEC 61851 mode 3 at 16 A: 3.7 kW 1-phase, 11 kW 3-phase
+constexpr double kGridOhms = 0.25;  // service cable + transformer share seen by one phase
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   const std::int64_t q = a / b;
@@ -67,16 +67,16 @@ double monthly(const std::array<double, 12>& table, int month, int day) {
 }
 
 // Lights, electronics and small appliances over the local day, relative to the base load.
-constexpr std::array<double, 25> kActivity = {
-    0.85, 0.75, 0.70, 0.70, 0.70, 0.75, 1.00, 1.35, 1.25, 1.00, 1.00, 1.00, 1.05,
-    1.00, 1.00, 1.05, 1.15, 1.40, 1.60, 1.70, 1.70, 1.60, 1.35, 1.05, 0.85};
+constexpr std::array<double, 25> kActivity = {0.85, 0.75, 0.70, 0.70, 0.70, 0.75, 1.00, 1.35, 1.25,
+                                              1.00, 1.00, 1.00, 1.05, 1.00, 1.00, 1.05, 1.15, 1.40,
+                                              1.60, 1.70, 1.70, 1.60, 1.35, 1.05, 0.85};
 
 struct Clock {
-  SimTime t = 0;        // start of the step
-  double dt_s = 0;      // step length in seconds
+  SimTime t = 0;    // start of the step
+  double dt_s = 0;  // step length in seconds
   LocalTime local;
   std::int64_t local_day = 0;
-  double hour = 0;      // local hour of day, fractional
+  double hour = 0;  // local hour of day, fractional
 };
 
 Clock make_clock(SimTime t, Duration step, Zone zone) {
@@ -85,8 +85,8 @@ Clock make_clock(SimTime t, Duration step, Zone zone) {
   c.dt_s = static_cast<double>(step) / 1000.0;
   c.local = to_local(t, zone);
   c.local_day = days_from_civil(c.local.year, c.local.month, c.local.day);
-  c.hour = c.local.hour + c.local.minute / 60.0 + c.local.second / 3600.0 +
-           c.local.millis / 3'600'000.0;
+  c.hour =
+      c.local.hour + c.local.minute / 60.0 + c.local.second / 3600.0 + c.local.millis / 3'600'000.0;
   return c;
 }
 
@@ -120,7 +120,7 @@ struct Burst {
   Duration warmup = 0, period = 0, on = 0;  // period 0: on throughout
   int phase = 0;                            // or kAllPhases
   double watts = 0, tanphi = 0;
-  bool constant_current = false;            // power follows the voltage (EV charger)
+  bool constant_current = false;  // power follows the voltage (EV charger)
 
   bool active(SimTime t) const {
     if (t < begin || t >= end) return false;
@@ -182,8 +182,8 @@ class DayPlans {
 // The UTC instant of a local time of day on `day` (DST-aware, so plans follow the clock).
 SimTime local_instant(std::int64_t day, double hour, Zone zone) {
   const CivilDate date = civil_from_days(day);
-  const Duration ms = std::clamp<Duration>(std::llround(hour * static_cast<double>(kHourMs)), 0,
-                                           kDayMs - 1);
+  const Duration ms =
+      std::clamp<Duration>(std::llround(hour * static_cast<double>(kHourMs)), 0, kDayMs - 1);
   return from_local(date.year, date.month, date.day, static_cast<int>(ms / kHourMs),
                     static_cast<int>(ms / kMinuteMs % 60), static_cast<int>(ms / kSecondMs % 60),
                     static_cast<int>(ms % kSecondMs), zone);
@@ -261,8 +261,8 @@ class EvCharger {
   EvCharger(Rng rng, const HouseholdConfig& config, int phases, Zone zone)
       : rng_(rng), phases_(phases), zone_(zone) {
     Rng setup = rng_.fork(0xE5E7);  // household constants, apart from the per-day forks
-    const bool three = phases == 3 && (config.ev_phases == 3 ||
-                                       (config.ev_phases == 0 && setup.chance(0.5)));
+    const bool three =
+        phases == 3 && (config.ev_phases == 3 || (config.ev_phases == 0 && setup.chance(0.5)));
     phase_ = three ? kAllPhases : (phases == 3 ? static_cast<int>(setup.uniform_int(0, 2)) : 0);
     watts_ = kEvAmps * config.nominal_voltage * (three ? 3 : 1);
     tanphi_ = tan_phi(0.99, setup.chance(0.5));
@@ -340,9 +340,12 @@ class Weather {
         monthly(zone_ == Zone::europe_oslo ? kOslo : kVienna, c.local.month, c.local.day);
     const double h = c.hour;
     double swing = 0;  // -1 at 05:00, +1 at 15:00, linear in between
-    if (h >= 5 && h < 15) swing = -1 + 2 * (h - 5) / 10;
-    else if (h >= 15) swing = 1 - 2 * (h - 15) / 14;
-    else swing = 1 - 2 * (h + 9) / 14;
+    if (h >= 5 && h < 15)
+      swing = -1 + 2 * (h - 5) / 10;
+    else if (h >= 15)
+      swing = 1 - 2 * (h - 15) / 14;
+    else
+      swing = 1 - 2 * (h + 9) / 14;
     const double today = offset(c.local_day), tomorrow = offset(c.local_day + 1);
     return mean + 4.0 * swing + today + (tomorrow - today) * (h / 24.0);
   }
@@ -374,8 +377,9 @@ class Weather {
 class HeatPump {
  public:
   HeatPump(Rng rng, int phases, SimTime t0) : rng_(rng) {
-    phase_ = (phases == 3 && rng_.chance(0.5)) ? kAllPhases
-                                               : (phases == 3 ? static_cast<int>(rng_.uniform_int(0, 2)) : 0);
+    phase_ = (phases == 3 && rng_.chance(0.5))
+                 ? kAllPhases
+                 : (phases == 3 ? static_cast<int>(rng_.uniform_int(0, 2)) : 0);
     rated_w_ = rng_.uniform(900, 2200);
     tanphi_ = tan_phi(rng_.uniform(0.85, 0.90));
     next_switch_ = t0 + minutes(rng_.uniform(0, 30));
@@ -417,9 +421,9 @@ class HeatPump {
 // ---- always on: base load ----
 
 // Base load: config.base_load_w split unevenly over the phases, times the hour-of-day activity
-// (0.7 at night .. 1.7 at 19-20 h) and a slow wander (sd 15 %, 40 min), power factor 0.92-0.99
-// inductive; plus 25-90 var capacitive per phase from the EMI filters of electronics, which
-// shows as reactive export when nothing inductive runs.
+// (0.7 at night .. 1.7 at 19-20 h), a slow wander (sd 15 %, 40 min) and a flicker (sd 1 % a
+// step), power factor 0.92-0.99 inductive; plus 5-45 var capacitive per phase from the EMI
+// filters of electronics, which shows as reactive export when nothing inductive runs.
 class BaseLoad {
  public:
   BaseLoad(Rng rng, int phases, double base_w) : rng_(rng), base_w_(base_w) {
@@ -428,7 +432,7 @@ class BaseLoad {
     for (int i = 0; i < phases; ++i) {
       share_[idx(i)] /= sum;
       tanphi_[idx(i)] = tan_phi(rng_.uniform(0.92, 0.99));
-      cap_var_[idx(i)] = -rng_.uniform(25, 90);
+      cap_var_[idx(i)] = -rng_.uniform(5, 45);
     }
   }
 
@@ -437,7 +441,7 @@ class BaseLoad {
     const double level = hourly(kActivity, c.hour) * std::max(0.4, 1.0 + wander_.x);
     double total = 0;
     for (int i = 0; i < phases; ++i) {
-      const double w = base_w_ * share_[idx(i)] * level;
+      const double w = base_w_ * share_[idx(i)] * level * (1.0 + rng_.normal(0, 0.01));
       d.add(i, phases, w, tanphi_[idx(i)]);
       d.q[idx(i)] += cap_var_[idx(i)];
       total += w;
@@ -455,15 +459,19 @@ class BaseLoad {
 
 // ---- generation: PV ----
 
-// PV: a parabola 4x(1-x) over the day from sunrise to sunset (day length and solar noon by zone
-// and date, ignoring the equation of time), scaled by a clear-noon fraction of the peak that is
-// low in winter, times a cloud factor. Each day is clear (35 %: 0.95, small flicker), broken
-// (40 %: 0.45-0.75, strong fast noise) or overcast (25 %: 0.12-0.30), unless config.cloud_cover
-// fixes it. 3-phase inverter on 3-phase meters, unity power factor.
+// PV: the parabola 4x(1-x) over the day from sunrise to sunset (day length and solar noon by
+// zone and date, ignoring the equation of time), squared because a panel sees little of a low
+// sun (a clear June day then yields ~7 kWh per kWp, not 12), scaled by a clear-noon fraction of
+// the peak (0.78 in June, 0.08-0.28 in December), times a cloud factor. Each day is clear (35 %:
+// 0.95, small flicker), broken (40 %: 0.45-0.75, strong fast noise) or overcast (25 %: 0.12-0.30),
+// unless config.cloud_cover fixes it. 3-phase inverter on 3-phase meters, unity power factor.
 class Solar {
  public:
   Solar(Rng rng, const HouseholdConfig& config, Zone zone)
-      : rng_(rng), noise_(rng.fork(0xC10D)), zone_(zone), peak_w_(config.solar_peak_w),
+      : rng_(rng),
+        noise_(rng.fork(0xC10D)),
+        zone_(zone),
+        peak_w_(config.solar_peak_w),
         cloud_cover_(config.cloud_cover) {}
 
   double apply(const Clock& c, int phases, Demand& d) {
@@ -483,11 +491,11 @@ class Solar {
   // Oslo 59.9 N 10.75 E; Vienna 48.2 N 16.4 E (also used for UTC, with noon at 12:00 UTC).
   static constexpr Site kOslo = {
       {6.5, 9.0, 11.8, 14.5, 17.0, 18.8, 18.0, 15.5, 12.8, 10.0, 7.5, 6.0},
-      {0.15, 0.35, 0.60, 0.80, 0.92, 0.97, 0.95, 0.85, 0.68, 0.45, 0.22, 0.10},
+      {0.12, 0.28, 0.48, 0.64, 0.74, 0.78, 0.76, 0.68, 0.54, 0.36, 0.18, 0.08},
       12.0 - 10.75 / 15.0};
   static constexpr Site kVienna = {
       {8.8, 10.2, 11.9, 13.6, 15.1, 16.0, 15.6, 14.2, 12.5, 10.8, 9.2, 8.4},
-      {0.40, 0.55, 0.72, 0.85, 0.93, 0.97, 0.96, 0.90, 0.78, 0.60, 0.42, 0.35},
+      {0.32, 0.44, 0.58, 0.68, 0.74, 0.78, 0.77, 0.72, 0.62, 0.48, 0.34, 0.28},
       12.0 - 16.4 / 15.0};
 
   const Site& site() const { return zone_ == Zone::europe_oslo ? kOslo : kVienna; }
@@ -500,7 +508,8 @@ class Solar {
     const double half = monthly(site().day_hours, c.local.month, c.local.day) / 2;
     const std::int64_t utc_ms = c.t - floor_div(c.t, kDayMs) * kDayMs;
     const double x = (static_cast<double>(utc_ms) / kHourMs - (noon - half)) / (2 * half);
-    return (x > 0 && x < 1) ? 4 * x * (1 - x) : 0;
+    const double parabola = 4 * x * (1 - x);
+    return (x > 0 && x < 1) ? parabola * parabola : 0;
   }
 
   void update_sky(const Clock& c) {
@@ -508,10 +517,14 @@ class Solar {
       sky_day_ = c.local_day;
       Rng r = rng_.fork(static_cast<std::uint64_t>(c.local_day));
       const double u = r.uniform();
-      if (cloud_cover_ >= 0) set_sky(1.0 - 0.85 * std::min(cloud_cover_, 1.0), 0.03, 600);
-      else if (u < 0.35) set_sky(0.95, 0.03, 600);
-      else if (u < 0.75) set_sky(r.uniform(0.45, 0.75), 0.25, 180);
-      else set_sky(r.uniform(0.12, 0.30), 0.06, 900);
+      if (cloud_cover_ >= 0)
+        set_sky(1.0 - 0.85 * std::min(cloud_cover_, 1.0), 0.03, 600);
+      else if (u < 0.35)
+        set_sky(0.95, 0.03, 600);
+      else if (u < 0.75)
+        set_sky(r.uniform(0.45, 0.75), 0.25, 180);
+      else
+        set_sky(r.uniform(0.12, 0.30), 0.06, 900);
     }
     sky_.step(noise_, c.dt_s, sky_tau_s_, sky_sd_);
   }
@@ -667,7 +680,7 @@ Household& Household::operator=(const Household& other) {
 const LoadBreakdown& Household::loads() const noexcept { return model_->breakdown; }
 
 const MeterState& Household::advance_to(SimTime t) {
-  while (t - state_.t >= step_ms_) step_once();
+  while (t >= state_.t + step_ms_) step_once();  // t - state_.t could overflow for early t
   return state_;
 }
 

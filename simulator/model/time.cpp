@@ -8,8 +8,8 @@
 namespace meterlab::sim {
 namespace {
 
-constexpr int kCetOffsetMin = 60;   // CET = UTC+01:00
-constexpr int kCestOffsetMin = 120; // CEST = UTC+02:00
+constexpr int kCetOffsetMin = 60;    // CET = UTC+01:00
+constexpr int kCestOffsetMin = 120;  // CEST = UTC+02:00
 
 // Floor division and modulo, so that instants before 1970 land on the right day.
 constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) {
@@ -90,9 +90,12 @@ std::optional<int> parse_offset(std::string_view s, std::size_t& pos, bool& ok) 
   ok = true;
   if (take(s, pos, 'Z')) return 0;
   int sign = 0;
-  if (take(s, pos, '+')) sign = 1;
-  else if (take(s, pos, '-')) sign = -1;
-  else return std::nullopt;
+  if (take(s, pos, '+'))
+    sign = 1;
+  else if (take(s, pos, '-'))
+    sign = -1;
+  else
+    return std::nullopt;
   auto hh = read_digits(s, pos, 2);
   std::optional<int> mm;
   if (hh && take(s, pos, ':')) mm = read_digits(s, pos, 2);
@@ -118,9 +121,12 @@ std::optional<Zone> parse_zone(std::string_view name) {
 
 std::string_view zone_name(Zone z) {
   switch (z) {
-    case Zone::utc: return "UTC";
-    case Zone::europe_oslo: return "Europe/Oslo";
-    case Zone::europe_vienna: return "Europe/Vienna";
+    case Zone::utc:
+      return "UTC";
+    case Zone::europe_oslo:
+      return "Europe/Oslo";
+    case Zone::europe_vienna:
+      return "Europe/Vienna";
   }
   return "UTC";
 }
@@ -130,8 +136,8 @@ std::string_view zone_name(Zone z) {
 std::int64_t days_from_civil(int year, int month, int day) {
   const std::int64_t y = year - (month <= 2 ? 1 : 0);
   const std::int64_t era = floor_div(y, 400);
-  const std::int64_t year_of_era = y - era * 400;                    // 0..399
-  const std::int64_t month_from_march = (month + 9) % 12;            // March = 0
+  const std::int64_t year_of_era = y - era * 400;          // 0..399
+  const std::int64_t month_from_march = (month + 9) % 12;  // March = 0
   const std::int64_t day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
   const std::int64_t day_of_era =
       year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
@@ -227,8 +233,8 @@ std::optional<SimTime> parse_iso(std::string_view text, Zone z) {
 std::string format_iso(SimTime t, Zone z) {
   const LocalTime lt = to_local(t, z);
   char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", lt.year, lt.month,
-                        lt.day, lt.hour, lt.minute, lt.second);
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", lt.year, lt.month, lt.day,
+                        lt.hour, lt.minute, lt.second);
   std::string out(buf, static_cast<std::size_t>(n));
   if (lt.millis != 0) {
     n = std::snprintf(buf, sizeof buf, ".%03d", lt.millis);

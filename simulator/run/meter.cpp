@@ -127,9 +127,19 @@ class BodyWriter {
 
  private:
   std::string text_of(const Node& n) const {
-    if (n.source == Source::meter_id) return profile_.meter_id;
-    if (n.source == Source::meter_type) return profile_.meter_type;
-    return n.text;
+    switch (n.source) {
+      case Source::meter_id: return profile_.meter_id;
+      case Source::meter_type: return profile_.meter_type;
+      case Source::clock_time: return bytes_text({clock_.hour, clock_.minute, clock_.second, clock_.hundredths});
+      case Source::clock_date:
+        return bytes_text({static_cast<std::uint8_t>(clock_.year >> 8), static_cast<std::uint8_t>(clock_.year),
+                           clock_.month, clock_.day, clock_.weekday});
+      default: return n.text;
+    }
+  }
+
+  static std::string bytes_text(std::initializer_list<std::uint8_t> b) {
+    return std::string(b.begin(), b.end());
   }
 
   void write_text(const Node& n) {
@@ -139,6 +149,14 @@ class BodyWriter {
     else w_.octet_string(Bytes(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
     if (n.obis.empty()) return;
     if (n.source == Source::meter_id) telegram_.carries_meter_id = true;
+    if (n.source == Source::clock_time) return;  // the date element carries the clock reading
+    if (n.source == Source::clock_date) {
+      // Separate time and date strings read as one local clock, without an offset.
+      CosemDateTime local = clock_;
+      local.deviation = static_cast<std::int16_t>(0x8000);
+      readings_.push_back(TruthReading{n.obis, n.unit, true, date_time_text(local), 0, 0});
+      return;
+    }
     TruthReading r{n.obis, n.unit, true, n.type == NodeType::octet_string ? octets_text(text) : text, 0, 0};
     readings_.push_back(std::move(r));
   }

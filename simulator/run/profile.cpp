@@ -16,8 +16,9 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::pair<std::string_view, Source>, 29> kSources{{
+constexpr std::array<std::pair<std::string_view, Source>, 31> kSources{{
     {"meter_id", Source::meter_id}, {"meter_type", Source::meter_type}, {"clock", Source::clock},
+    {"clock_time", Source::clock_time}, {"clock_date", Source::clock_date},
     {"p_import", Source::p_import}, {"p_export", Source::p_export},
     {"q_import", Source::q_import}, {"q_export", Source::q_export},
     {"p_import_l1", Source::p_import_l1}, {"p_import_l2", Source::p_import_l2},

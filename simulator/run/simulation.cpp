@@ -206,30 +206,34 @@ json flip_bits(Buffer& frame, double rate, Rng& rng) {
   return flips;
 }
 
+// Edits stay inside the frame (the first and last byte untouched): an HDLC frame that only lost
+// or doubled a flag is still a valid frame (flags may be shared), so it would not be a fault.
 json edit_bytes(FaultKind kind, Buffer& frame, std::int64_t count, Rng& rng) {
   auto len = static_cast<std::int64_t>(frame.size());
-  auto pos = rng.uniform_int(0, len - 1);
-  auto at = frame.begin() + pos;
+  if (len < 3) return {{"kind", "none"}};
   switch (kind) {
     case FaultKind::drop_bytes: {
-      auto n = std::min(count, len - pos);
-      frame.erase(at, at + n);
+      auto pos = rng.uniform_int(1, len - 2);
+      auto n = std::min(count, len - 1 - pos);
+      frame.erase(frame.begin() + pos, frame.begin() + pos + n);
       return {{"kind", "drop"}, {"at", pos}, {"count", n}};
     }
     case FaultKind::insert_bytes: {
+      auto pos = rng.uniform_int(1, len - 1);
       Buffer extra(static_cast<std::size_t>(count));
       for (auto& x : extra) x = static_cast<std::uint8_t>(rng.next());
-      frame.insert(at, extra.begin(), extra.end());
+      frame.insert(frame.begin() + pos, extra.begin(), extra.end());
       return {{"kind", "insert"}, {"at", pos}, {"count", count}};
     }
     case FaultKind::duplicate_bytes: {
-      auto n = std::min(count, len - pos);
-      Buffer run(at, at + n);
+      auto pos = rng.uniform_int(1, len - 2);
+      auto n = std::min(count, len - 1 - pos);
+      Buffer run(frame.begin() + pos, frame.begin() + pos + n);
       frame.insert(frame.begin() + pos + n, run.begin(), run.end());
       return {{"kind", "duplicate"}, {"at", pos}, {"count", n}};
     }
-    default: {  // truncate: keep 1 .. len-1 bytes
-      auto keep = rng.uniform_int(1, std::max<std::int64_t>(1, len - 1));
+    default: {  // truncate: the frame's last two bytes (at least) never arrive
+      auto keep = rng.uniform_int(1, len - 2);
       frame.resize(static_cast<std::size_t>(keep));
       return {{"kind", "truncate"}, {"kept", keep}, {"length", len}};
     }
@@ -246,7 +250,16 @@ void Simulation::byte_faults(MeterTelegram& m, json& faults) {
       if (!f.list.empty() && f.list != m.list) continue;
       for (std::size_t k = 0; k < m.frames.size(); ++k) {
         json flips = flip_bits(m.frames[k], f.rate, rng);
-        if (!flips.empty()) faults.push_back({{"kind", "ber"}, {"frame", k}, {"flips", flips}});
+        if (flips.empty()) continue;
+        // Flips only in an HDLC frame's flags may leave it valid: the neighbours' flags can
+        // stand in. Such a telegram may be decoded (equal) or rejected.
+        std::size_t last = m.frames[k].size() - 1;
+        bool flags_only = profile_.framing == Framing::hdlc &&
+                          std::all_of(flips.begin(), flips.end(), [&](const json& fl) {
+                            auto b = fl.at(0).get<std::size_t>();
+                            return b == 0 || b == last;
+                          });
+        faults.push_back({{"kind", "ber"}, {"frame", k}, {"flips", flips}, {"flags_only", flags_only}});
       }
       continue;
     }
@@ -294,10 +307,17 @@ void Simulation::produce() {
   MeterTelegram m = meter_.build(t, *list, tweaks);
   segment_faults(m, faults);
   byte_faults(m, faults);
-  bool valid = std::none_of(faults.begin(), faults.end(), [](const json& f) {
+  // "decode": nothing that breaks it; "reject": a fault that certainly does; "either": a fault
+  // that may have left it valid (flips only in HDLC flags).
+  auto breaks = [](const json& f) {
     std::string k = f.at("kind");
-    return k != "counter_back" && k != "clock_jump" && k != "segment_duplicate";
+    return k != "counter_back" && k != "clock_jump" && k != "segment_duplicate" && k != "none";
+  };
+  bool certain = std::any_of(faults.begin(), faults.end(), [&](const json& f) {
+    return breaks(f) && !f.value("flags_only", false);
   });
+  bool maybe = std::any_of(faults.begin(), faults.end(), breaks);
+  const char* expect = certain ? "reject" : maybe ? "either" : "decode";
 
   json frames = json::array();
   SimTime at = std::max(t, line_free_);
@@ -315,7 +335,7 @@ void Simulation::produce() {
            {"t_ms", t}, {"t", format_iso(t, profile_.zone)}, {"offset", start},
            {"length", offset_ - start}, {"frames", frames},
            {"security", security_word(profile_)}, {"faults", faults},
-           {"expect", valid ? "decode" : "reject"}};
+           {"expect", expect}};
   rec["meter_id"] = m.carries_meter_id ? json(profile_.meter_id) : json(nullptr);
   rec["timestamp"] = m.timestamp.empty() ? json(nullptr) : json(m.timestamp);
   rec["invocation_counter"] = m.invocation_counter ? json(*m.invocation_counter) : json(nullptr);

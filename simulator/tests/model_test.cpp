@@ -1,7 +1,6 @@
 // simulator/model: virtual time (EU summer time), the seeded RNG and the household model.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -32,10 +31,10 @@ TEST(Time, CivilDaysAgainstPythonDatetime) {
 }
 
 TEST(Time, Weekday) {
-  EXPECT_EQ(weekday_from_days(0), 4);                               // 1970-01-01 Thursday
-  EXPECT_EQ(weekday_from_days(days_from_civil(2026, 3, 29)), 7);    // Sunday
-  EXPECT_EQ(weekday_from_days(days_from_civil(2000, 2, 29)), 2);    // Tuesday
-  EXPECT_EQ(weekday_from_days(days_from_civil(1969, 12, 29)), 1);   // Monday, before the epoch
+  EXPECT_EQ(weekday_from_days(0), 4);                              // 1970-01-01 Thursday
+  EXPECT_EQ(weekday_from_days(days_from_civil(2026, 3, 29)), 7);   // Sunday
+  EXPECT_EQ(weekday_from_days(days_from_civil(2000, 2, 29)), 2);   // Tuesday
+  EXPECT_EQ(weekday_from_days(days_from_civil(1969, 12, 29)), 1);  // Monday, before the epoch
   EXPECT_EQ(to_local(utc("2026-10-25T12:00:00Z"), Zone::europe_oslo).weekday, 7);
   EXPECT_EQ(to_local(utc("2026-10-25T23:30:00Z"), Zone::europe_oslo).weekday, 1);  // local Monday
 }
@@ -97,12 +96,26 @@ TEST(Time, ParseIsoForms) {
 }
 
 TEST(Time, ParseIsoRejects) {
-  for (const char* bad :
-       {"", "2026", "2026-1-01", "2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z",
-        "2026-00-10", "2026-04-31", "2026-01-01T24:00:00Z", "2026-01-01T12:60:00Z",
-        "2026-01-01T12:00:60Z", "2026-01-01T12", "2026-01-01T12:00:00.", "2026-01-01T12:00:00.1234",
-        "2026-01-01T12:00:00+0100", "2026-01-01T12:00:00+01", "2026-01-01T12:00:00+24:00",
-        "2026-01-01T12:00:00Zx", "2026-01-01t12:00:00", " 2026-01-01", "2026-01-01T12:00:00 "}) {
+  for (const char* bad : {"",
+                          "2026",
+                          "2026-1-01",
+                          "2026-02-29T00:00:00Z",
+                          "2026-13-01T00:00:00Z",
+                          "2026-00-10",
+                          "2026-04-31",
+                          "2026-01-01T24:00:00Z",
+                          "2026-01-01T12:60:00Z",
+                          "2026-01-01T12:00:60Z",
+                          "2026-01-01T12",
+                          "2026-01-01T12:00:00.",
+                          "2026-01-01T12:00:00.1234",
+                          "2026-01-01T12:00:00+0100",
+                          "2026-01-01T12:00:00+01",
+                          "2026-01-01T12:00:00+24:00",
+                          "2026-01-01T12:00:00Zx",
+                          "2026-01-01t12:00:00",
+                          " 2026-01-01",
+                          "2026-01-01T12:00:00 "}) {
     EXPECT_FALSE(parse_iso(bad, Zone::europe_oslo)) << bad;
   }
 }
@@ -149,9 +162,26 @@ TEST(Time, ParseDurationForms) {
 }
 
 TEST(Time, ParseDurationRejects) {
-  for (const char* bad : {"", "h", "5", "-5s", "+5s", "5x", "1h 30m", " 1h", "30m1h", "1h1h",
-                          "2.s", ".5s", "0.5ms", "1.0001s", "1..5s", "1ms5", "1msm", "5H",
-                          "99999999999999999999s", "9999999999999d"}) {
+  for (const char* bad : {"",
+                          "h",
+                          "5",
+                          "-5s",
+                          "+5s",
+                          "5x",
+                          "1h 30m",
+                          " 1h",
+                          "30m1h",
+                          "1h1h",
+                          "2.s",
+                          ".5s",
+                          "0.5ms",
+                          "1.0001s",
+                          "1..5s",
+                          "1ms5",
+                          "1msm",
+                          "5H",
+                          "99999999999999999999s",
+                          "9999999999999d"}) {
     EXPECT_FALSE(parse_duration(bad)) << bad;
   }
 }
@@ -263,22 +293,32 @@ TEST(Rng, UniformAndNormalMoments) {
 // ---------------------------------------------------------------- household
 
 constexpr Duration kStep = 2000;
+constexpr Duration kStep10 = 10'000;  // for runs of weeks: keeps the suite fast
 
 struct Trace {
   std::vector<MeterState> states;
   std::vector<LoadBreakdown> loads;
 };
 
-Trace simulate(const HouseholdConfig& config, Zone zone, SimTime start, Duration length,
-             std::uint64_t seed, Duration step = kStep) {
+// Calls fn(state, loads) for the first state and every step up to start + length.
+template <class Fn>
+void visit(const HouseholdConfig& config, Zone zone, SimTime start, Duration length,
+           std::uint64_t seed, Duration step, Fn&& fn) {
   Household h(config, zone, start, step, seed);
-  Trace run;
-  run.states.push_back(h.state());
-  run.loads.push_back(h.loads());
+  fn(h.state(), h.loads());
   for (SimTime t = h.state().t + step; t <= start + length; t += step) {
-    run.states.push_back(h.advance_to(t));
-    run.loads.push_back(h.loads());
+    fn(h.advance_to(t), h.loads());
   }
+}
+
+Trace simulate(const HouseholdConfig& config, Zone zone, SimTime start, Duration length,
+               std::uint64_t seed, Duration step = kStep) {
+  Trace run;
+  visit(config, zone, start, length, seed, step,
+        [&run](const MeterState& s, const LoadBreakdown& l) {
+          run.states.push_back(s);
+          run.loads.push_back(l);
+        });
   return run;
 }
 
@@ -331,7 +371,8 @@ TEST(Household, PinnedFingerprintGuardsCrossMachineDeterminism) {
   // A digest of 24 h of integer registers and voltages in centivolts. Same on every machine by
   // construction (integer + IEEE basic operations only); it changes only when the model does,
   // and then it is updated deliberately.
-  const Trace r = simulate(with_solar(), Zone::europe_vienna, utc("2026-05-02T00:00:00Z"), kDayMs, 5);
+  const Trace r =
+      simulate(with_solar(), Zone::europe_vienna, utc("2026-05-02T00:00:00Z"), kDayMs, 5);
   std::uint64_t h = 1469598103934665603ULL;  // FNV-1a 64
   auto mix = [&h](std::int64_t v) {
     for (int i = 0; i < 8; ++i) {
@@ -348,7 +389,7 @@ TEST(Household, PinnedFingerprintGuardsCrossMachineDeterminism) {
   }
   mix(r.states.back().import_wms);
   mix(r.states.back().export_wms);
-  EXPECT_EQ(h, 0ULL);
+  EXPECT_EQ(h, 18000867772659758645ULL);
 }
 
 TEST(Household, CopyContinuesIdentically) {
@@ -362,8 +403,8 @@ TEST(Household, CopyContinuesIdentically) {
 
 TEST(Household, EnergyRegistersAreTheExactIntegralOfThePowers) {
   for (std::uint64_t seed : {1u, 2u, 3u}) {
-    const Trace r = simulate(with_solar(), Zone::europe_oslo, utc("2026-06-10T00:00:00Z"),
-                           kDayMs, seed);
+    const Trace r =
+        simulate(with_solar(), Zone::europe_oslo, utc("2026-06-10T00:00:00Z"), kDayMs, seed);
     const MeterState& first = r.states.front();
     std::int64_t p_in = 0, p_out = 0, q_in = 0, q_out = 0;
     for (std::size_t i = 1; i < r.states.size(); ++i) {
@@ -387,8 +428,8 @@ TEST(Household, EnergyRegistersAreTheExactIntegralOfThePowers) {
 }
 
 TEST(Household, PhasesAddUpAndCurrentIsApparentOverVoltage) {
-  const Trace r = simulate(with_solar(), Zone::europe_vienna, utc("2026-04-01T00:00:00Z"),
-                         kDayMs, 4);
+  const Trace r =
+      simulate(with_solar(), Zone::europe_vienna, utc("2026-04-01T00:00:00Z"), kDayMs, 4);
   for (const MeterState& s : r.states) {
     std::int64_t pi = 0, pe = 0, qi = 0, qe = 0;
     for (const PhaseState& p : s.phase) {
@@ -461,51 +502,50 @@ TEST(Household, SolarOnlyInDaylightAndExportsAtMidday) {
   c.cooker = false;
   c.heat_pump = false;
   for (Zone z : {Zone::europe_oslo, Zone::europe_vienna}) {
-    const Trace r = simulate(c, z, utc("2026-04-10T00:00:00Z"), 7 * kDayMs, 3);
     double peak = 0, peak_hour = 0;
-    for (std::size_t i = 0; i < r.states.size(); ++i) {
-      const double h = local_hour(r.states[i].t, z);
-      const double solar = r.loads[i].solar_w;
-      // April: the sun rises after 05:30 and sets before 21:00 local summer time at both sites.
-      if (h < 5.5 || h > 21.0) {
-        ASSERT_EQ(solar, 0.0) << format_iso(r.states[i].t, z);
-      }
-      if (h >= 12.0 && h <= 14.0) {
-        ASSERT_GT(solar, 1000.0) << format_iso(r.states[i].t, z);
-        ASSERT_GT(r.states[i].p_export_w, 0) << format_iso(r.states[i].t, z);
-      }
-      if (solar > peak) {
-        peak = solar;
-        peak_hour = h;
-      }
-    }
+    visit(c, z, utc("2026-04-10T00:00:00Z"), 7 * kDayMs, 3, kStep,
+          [&](const MeterState& s, const LoadBreakdown& l) {
+            const double h = local_hour(s.t - kStep, z);  // the step's start
+            // April: the sun rises after 05:30 and sets before 21:00 local summer time.
+            if (h < 5.5 || h > 21.0) {
+              ASSERT_EQ(l.solar_w, 0.0) << format_iso(s.t, z);
+            }
+            if (h >= 12.0 && h <= 14.0) {
+              ASSERT_GT(l.solar_w, 1000.0) << format_iso(s.t, z);
+              ASSERT_GT(s.p_export_w, 0) << format_iso(s.t, z);
+            }
+            if (l.solar_w > peak) {
+              peak = l.solar_w;
+              peak_hour = h;
+            }
+          });
     EXPECT_LE(peak, c.solar_peak_w);
     // Solar noon is 12:17 CET in Oslo, 11:55 in Vienna: 13:17 / 12:55 on the summer clock.
     EXPECT_NEAR(peak_hour, z == Zone::europe_oslo ? 13.28 : 12.9, 0.75);
   }
   // No solar without config.solar.
-  const Trace none = simulate(HouseholdConfig{}, Zone::europe_oslo, utc("2026-06-21T00:00:00Z"),
-                            kDayMs, 3);
+  const Trace none =
+      simulate(HouseholdConfig{}, Zone::europe_oslo, utc("2026-06-21T00:00:00Z"), kDayMs, 3);
   for (const LoadBreakdown& l : none.loads) ASSERT_EQ(l.solar_w, 0.0);
 }
 
 TEST(Household, EveningDrawsMoreThanThreeInTheMorning) {
   for (const char* start : {"2026-01-05T00:00:00Z", "2026-07-06T00:00:00Z"}) {
-    const Trace r = simulate(HouseholdConfig{}, Zone::europe_oslo, utc(start), 14 * kDayMs, 21);
     double evening = 0, night = 0;
     int n_evening = 0, n_night = 0;
-    for (const MeterState& s : r.states) {
-      const double h = local_hour(s.t, Zone::europe_oslo);
-      const auto p = static_cast<double>(s.p_import_w);
-      if (h >= 17.0 && h < 21.0) {
-        evening += p;
-        ++n_evening;
-      }
-      if (h >= 2.5 && h < 3.5) {
-        night += p;
-        ++n_night;
-      }
-    }
+    visit(HouseholdConfig{}, Zone::europe_oslo, utc(start), 14 * kDayMs, 21, kStep10,
+          [&](const MeterState& s, const LoadBreakdown&) {
+            const double h = local_hour(s.t, Zone::europe_oslo);
+            const auto p = static_cast<double>(s.p_import_w);
+            if (h >= 17.0 && h < 21.0) {
+              evening += p;
+              ++n_evening;
+            }
+            if (h >= 2.5 && h < 3.5) {
+              night += p;
+              ++n_night;
+            }
+          });
     EXPECT_GT(evening / n_evening, 1.5 * (night / n_night)) << start;
   }
 }
@@ -513,17 +553,16 @@ TEST(Household, EveningDrawsMoreThanThreeInTheMorning) {
 TEST(Household, HeatPumpRunsMoreWhenColdAndAtNight) {
   HouseholdConfig c;
   c.ev = false;
-  const Trace winter = simulate(c, Zone::europe_oslo, utc("2026-01-05T00:00:00Z"), 14 * kDayMs, 5);
-  const Trace summer = simulate(c, Zone::europe_vienna, utc("2026-07-06T00:00:00Z"), 14 * kDayMs, 5);
   double morning = 0, afternoon = 0, summer_total = 0, winter_total = 0;
-  for (std::size_t i = 0; i < winter.states.size(); ++i) {
-    const double h = local_hour(winter.states[i].t, Zone::europe_oslo);
-    const double w = winter.loads[i].heat_pump_w;
-    if (h >= 2 && h < 8) morning += w;
-    if (h >= 12 && h < 18) afternoon += w;
-    winter_total += w;
-  }
-  for (const LoadBreakdown& l : summer.loads) summer_total += l.heat_pump_w;
+  visit(c, Zone::europe_oslo, utc("2026-01-05T00:00:00Z"), 14 * kDayMs, 5, kStep10,
+        [&](const MeterState& s, const LoadBreakdown& l) {
+          const double h = local_hour(s.t, Zone::europe_oslo);
+          if (h >= 2 && h < 8) morning += l.heat_pump_w;
+          if (h >= 12 && h < 18) afternoon += l.heat_pump_w;
+          winter_total += l.heat_pump_w;
+        });
+  visit(c, Zone::europe_vienna, utc("2026-07-06T00:00:00Z"), 14 * kDayMs, 5, kStep10,
+        [&](const MeterState&, const LoadBreakdown& l) { summer_total += l.heat_pump_w; });
   EXPECT_GT(morning, 1.15 * afternoon);
   EXPECT_GT(winter_total, 4 * summer_total);
 }
@@ -531,19 +570,22 @@ TEST(Household, HeatPumpRunsMoreWhenColdAndAtNight) {
 TEST(Household, EvSessionsStartInTheLocalEveningAcrossDstChanges) {
   for (const char* start : {"2026-03-15T00:00:00Z", "2026-10-11T00:00:00Z"}) {
     for (std::uint64_t seed : {1u, 2u}) {
-      const Trace r = simulate(HouseholdConfig{}, Zone::europe_oslo, utc(start), 28 * kDayMs, seed);
       int sessions = 0;
-      for (std::size_t i = 1; i < r.states.size(); ++i) {
-        if (r.loads[i - 1].ev_w > 0 || r.loads[i].ev_w == 0) continue;
-        ++sessions;
-        // The step holding the plug-in starts within one step after it (17:00..22:00 local).
-        const double h = local_hour(r.states[i].t - kStep, Zone::europe_oslo);
-        EXPECT_GE(h, 17.0) << format_iso(r.states[i].t, Zone::europe_oslo);
-        EXPECT_LE(h, 22.0) << format_iso(r.states[i].t, Zone::europe_oslo);
-        // 3.7 kW or 11 kW at 16 A per phase, scaled by the actual voltage.
-        EXPECT_TRUE(std::abs(r.loads[i].ev_w - 3680) < 300 || std::abs(r.loads[i].ev_w - 11040) < 900)
-            << r.loads[i].ev_w;
-      }
+      double previous_w = 0;
+      visit(HouseholdConfig{}, Zone::europe_oslo, utc(start), 28 * kDayMs, seed, kStep10,
+            [&](const MeterState& s, const LoadBreakdown& l) {
+              const bool plug_in = previous_w == 0 && l.ev_w > 0;
+              previous_w = l.ev_w;
+              if (!plug_in) return;
+              ++sessions;
+              // The step holding the plug-in starts within one step after it (17:00..22:00).
+              const double h = local_hour(s.t - kStep10, Zone::europe_oslo);
+              EXPECT_GE(h, 17.0) << format_iso(s.t, Zone::europe_oslo);
+              EXPECT_LE(h, 22.0) << format_iso(s.t, Zone::europe_oslo);
+              // 3.7 kW or 11 kW at 16 A per phase, scaled by the actual voltage.
+              EXPECT_TRUE(std::abs(l.ev_w - 3680) < 300 || std::abs(l.ev_w - 11040) < 900)
+                  << l.ev_w;
+            });
       EXPECT_GE(sessions, 5) << start << " seed " << seed;  // ~40 % of 28 days
       EXPECT_LE(sessions, 22);
     }
@@ -554,14 +596,24 @@ TEST(Household, ExplicitEvPhaseChoices) {
   HouseholdConfig c;
   c.ev_phases = 3;
   c.cooker = false;
-  const Trace r = simulate(c, Zone::europe_oslo, utc("2026-02-02T00:00:00Z"), 10 * kDayMs, 7);
   bool seen = false;
-  for (std::size_t i = 0; i < r.states.size(); ++i) {
-    if (r.loads[i].ev_w < 10'000) continue;
-    seen = true;
-    for (const PhaseState& p : r.states[i].phase) ASSERT_GT(p.current_a, 14.0);
-  }
+  visit(c, Zone::europe_oslo, utc("2026-02-02T00:00:00Z"), 10 * kDayMs, 7, kStep10,
+        [&](const MeterState& s, const LoadBreakdown& l) {
+          if (l.ev_w < 10'000) return;
+          seen = true;
+          for (const PhaseState& p : s.phase) ASSERT_GT(p.current_a, 14.0);
+        });
   EXPECT_TRUE(seen);
+  // One phase, and a 1-phase meter ignores a request for three.
+  for (int meter_phases : {3, 1}) {
+    c.phases = meter_phases;
+    c.ev_phases = meter_phases == 3 ? 1 : 3;
+    double max_ev = 0;
+    visit(c, Zone::europe_oslo, utc("2026-02-02T00:00:00Z"), 10 * kDayMs, 7, kStep10,
+          [&](const MeterState&, const LoadBreakdown& l) { max_ev = std::max(max_ev, l.ev_w); });
+    EXPECT_GT(max_ev, 3000.0);
+    EXPECT_LT(max_ev, 4100.0);
+  }
 }
 
 TEST(Household, AdvanceToLandsOnStepBoundariesAndNeverGoesBack) {
@@ -570,11 +622,11 @@ TEST(Household, AdvanceToLandsOnStepBoundariesAndNeverGoesBack) {
   EXPECT_EQ(h.state().t, utc("2026-03-01T00:00:00Z"));  // aligned down (epoch multiple of 2.5 s)
   EXPECT_EQ(h.step(), 2500);
   const MeterState first = h.state();
-  EXPECT_EQ(h.advance_to(start + 1265).t, first.t);      // 2499 ms later: not yet a step
+  EXPECT_EQ(h.advance_to(start + 1265).t, first.t);  // 2499 ms later: not yet a step
   EXPECT_EQ(h.advance_to(first.t + 2500).t, first.t + 2500);
   EXPECT_EQ(h.advance_to(first.t + 9999).t, first.t + 7500);
   const MeterState later = h.state();
-  EXPECT_TRUE(same(h.advance_to(first.t), later));       // backwards: unchanged
+  EXPECT_TRUE(same(h.advance_to(first.t), later));  // backwards: unchanged
   EXPECT_TRUE(same(h.advance_to(INT64_MIN), later));
   for (SimTime t = later.t; t < later.t + kHourMs; t += 1777) {
     const MeterState& s = h.advance_to(t);
@@ -592,15 +644,6 @@ TEST(Household, AdvancingInOneJumpEqualsSteppingThrough) {
   Household b = a;
   for (SimTime t = a.state().t; t <= utc("2026-03-29T08:00:00Z"); t += 10'000) a.advance_to(t);
   EXPECT_TRUE(same(a.state(), b.advance_to(utc("2026-03-29T08:00:05Z"))));
-}
-
-TEST(Household, TwentyFourHoursAtTwoSecondsIsFast) {
-  const auto t0 = std::chrono::steady_clock::now();
-  Household h(with_solar(), Zone::europe_oslo, utc("2026-01-01T00:00:00Z"), kStep, 1);
-  h.advance_to(utc("2026-01-02T00:00:00Z"));
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - t0).count();
-  EXPECT_LT(ms, 500) << "43,200 steps took " << ms << " ms";
 }
 
 }  // namespace

@@ -90,8 +90,12 @@ inline std::string compare(const json& truth, const json& decoded) {
     if (truth.at(key) != decoded.at(key))
       out += std::string(key) + ": truth " + truth.at(key).dump() + ", decoded " + decoded.at(key).dump() + "; ";
   };
-  if (truth.at("offset") != decoded.at("frame").at("offset")) out += "frame offset differs; ";
-  if (truth.at("length") != decoded.at("frame").at("length")) out += "frame length differs; ";
+  // A duplicated segment belongs to the telegram's bytes but not (or not first) to the decoded
+  // message: the stream place is compared for untouched telegrams only.
+  if (truth.at("faults").empty()) {
+    if (truth.at("offset") != decoded.at("frame").at("offset")) out += "frame offset differs; ";
+    if (truth.at("length") != decoded.at("frame").at("length")) out += "frame length differs; ";
+  }
   field("security");
   field("timestamp");
   field("invocation_counter");

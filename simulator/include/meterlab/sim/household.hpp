@@ -17,15 +17,15 @@
 namespace meterlab::sim {
 
 struct HouseholdConfig {
-  int phases = 3;                 // 1 or 3 (anything but 1 is taken as 3)
+  int phases = 3;  // 1 or 3 (anything but 1 is taken as 3)
   double nominal_voltage = 230.0;
-  bool solar = false;             // PV export around midday
+  bool solar = false;  // PV export around midday
   double solar_peak_w = 4500.0;
   bool heat_pump = true;
-  bool ev = true;                 // EV charging in the evening
-  int ev_phases = 0;              // 0: the seed chooses (1-phase meters: always 1); 1: 3.7 kW on
-                                  // one phase (16 A); 3: 11 kW over L1-L3 (3 x 16 A)
-  double cloud_cover = -1;        // < 0: the seed picks each day's sky; 0 clear .. 1 overcast
+  bool ev = true;           // EV charging in the evening
+  int ev_phases = 0;        // 0: the seed chooses (1-phase meters: always 1); 1: 3.7 kW on
+                            // one phase (16 A); 3: 11 kW over L1-L3 (3 x 16 A)
+  double cloud_cover = -1;  // < 0: the seed picks each day's sky; 0 clear .. 1 overcast
   bool cooker = true;
   double base_load_w = 180.0;
   // Meter's energy registers at the start (Wh / varh), e.g. a few years of use.
@@ -36,10 +36,10 @@ struct HouseholdConfig {
 };
 
 struct PhaseState {
-  double voltage_v = 0;      // RMS, near nominal with slow drift and noise
-  double current_a = 0;      // RMS
-  double power_factor = 1;   // 0..1
-  std::int64_t p_import_w = 0, p_export_w = 0;   // whole watts, one of the two is 0
+  double voltage_v = 0;                         // RMS, near nominal with slow drift and noise
+  double current_a = 0;                         // RMS
+  double power_factor = 1;                      // 0..1
+  std::int64_t p_import_w = 0, p_export_w = 0;  // whole watts, one of the two is 0
   std::int64_t q_import_var = 0, q_export_var = 0;
 };
 
@@ -51,12 +51,12 @@ struct LoadBreakdown {
 };
 
 struct MeterState {
-  SimTime t = 0;                       // end of the step these powers belong to
+  SimTime t = 0;  // end of the step these powers belong to
   int phases = 3;
-  std::array<PhaseState, 3> phase{};   // phases beyond `phases` are all zero (power_factor too)
-  std::int64_t p_import_w = 0, p_export_w = 0;     // totals = sums of the phases
+  std::array<PhaseState, 3> phase{};  // phases beyond `phases` are all zero (power_factor too)
+  std::int64_t p_import_w = 0, p_export_w = 0;  // totals = sums of the phases
   std::int64_t q_import_var = 0, q_export_var = 0;
-  double power_factor = 1;             // total
+  double power_factor = 1;  // total
   double frequency_hz = 50.0;
   // Energy registers: exact integrals of the whole-watt powers, in W*ms (1 Wh = 3'600'000 W*ms).
   std::int64_t import_wms = 0, export_wms = 0;

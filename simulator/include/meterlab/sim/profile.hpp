@@ -31,6 +31,8 @@ enum class NodeType : std::uint8_t {
 enum class Source : std::uint8_t {
   constant,
   meter_id, meter_type, clock,
+  clock_time,   // octet-string of 4: hour, minute, second, hundredths (Wiener Netze push)
+  clock_date,   // octet-string of 5: year (2), month, day, weekday
   p_import, p_export, q_import, q_export,
   p_import_l1, p_import_l2, p_import_l3, p_export_l1, p_export_l2, p_export_l3,
   voltage_l1, voltage_l2, voltage_l3, current_l1, current_l2, current_l3,

@@ -13,12 +13,12 @@ class Rng {
  public:
   explicit Rng(std::uint64_t seed) noexcept;
 
-  std::uint64_t next() noexcept;                       // 64 random bits
-  double uniform() noexcept;                           // [0, 1), 53 bits
-  double uniform(double lo, double hi) noexcept;       // [lo, hi)
+  std::uint64_t next() noexcept;                                        // 64 random bits
+  double uniform() noexcept;                                            // [0, 1), 53 bits
+  double uniform(double lo, double hi) noexcept;                        // [lo, hi)
   std::int64_t uniform_int(std::int64_t lo, std::int64_t hi) noexcept;  // [lo, hi], unbiased
-  bool chance(double p) noexcept;                      // true with probability p
-  double normal(double mean, double sd) noexcept;      // Irwin-Hall (sum of 12 uniforms - 6)
+  bool chance(double p) noexcept;                                       // true with probability p
+  double normal(double mean, double sd) noexcept;  // Irwin-Hall (sum of 12 uniforms - 6)
   // An independent stream for a named purpose: same seed + same stream id -> same numbers,
   // whatever else was drawn from this generator.
   Rng fork(std::uint64_t stream_id) const noexcept;

@@ -10,8 +10,8 @@
 
 namespace meterlab::sim {
 
-using SimTime = std::int64_t;      // ms since 1970-01-01T00:00:00Z
-using Duration = std::int64_t;     // ms
+using SimTime = std::int64_t;   // ms since 1970-01-01T00:00:00Z
+using Duration = std::int64_t;  // ms
 
 enum class Zone : std::uint8_t { utc, europe_oslo, europe_vienna };  // both CET/CEST
 
@@ -19,10 +19,10 @@ std::optional<Zone> parse_zone(std::string_view name);  // "UTC", "Europe/Oslo",
 std::string_view zone_name(Zone z);
 
 struct LocalTime {
-  int year = 1970, month = 1, day = 1;       // civil date
+  int year = 1970, month = 1, day = 1;  // civil date
   int hour = 0, minute = 0, second = 0, millis = 0;
-  int weekday = 4;                           // ISO: 1 = Monday .. 7 = Sunday (as DLMS sends it)
-  int utc_offset_min = 0;                    // local - UTC: +60 CET, +120 CEST
+  int weekday = 4;         // ISO: 1 = Monday .. 7 = Sunday (as DLMS sends it)
+  int utc_offset_min = 0;  // local - UTC: +60 CET, +120 CEST
   bool dst = false;
 };
 

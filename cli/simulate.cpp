@@ -1,0 +1,218 @@
+// `meterlab simulate`: a deterministic meter on a pty, a file, stdout or a TCP port, at its real
+// cadence and line rate (or faster), with faults and a truth log. Keys are never printed.
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "meterlab/core/hex.hpp"
+#include "meterlab/sim/io.hpp"
+#include "meterlab/sim/profile.hpp"
+#include "meterlab/sim/scenario.hpp"
+#include "meterlab/sim/simulation.hpp"
+
+namespace meterlab::cli {
+namespace {
+
+using namespace meterlab::sim;
+
+volatile std::sig_atomic_t g_stop = 0;
+extern "C" void on_signal(int) { g_stop = 1; }
+
+struct SimulateOptions {
+  bool list = false;
+  std::string profile;
+  std::optional<std::uint64_t> seed;
+  std::string start;
+  std::string duration;
+  std::string speed;
+  bool pty = false;
+  std::string link;
+  std::string out;
+  std::optional<std::uint16_t> tcp;
+  std::string truth;
+  std::string key_hex, auth_key_hex;
+  std::vector<std::string> faults;
+  std::string scenario;
+  bool wait = false;
+  std::string target;  // "-" for stdout
+};
+
+struct Failure {
+  std::string what;
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Failure{"cannot open " + path};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::optional<Key> key_from(const std::string& flag, std::string hex, const char* env) {
+  if (hex.empty())
+    if (const char* v = std::getenv(env)) hex = v;
+  if (hex.empty()) return std::nullopt;
+  auto bytes = parse_hex(hex);
+  if (!bytes || bytes->size() != 16) throw Failure{flag + " (or " + env + ") is not 32 hex digits"};
+  Key k{};
+  std::copy(bytes->begin(), bytes->end(), k.begin());
+  return k;
+}
+
+int list_profiles() {
+  for (const Profile& p : builtin_profiles()) {
+    std::string sec = "plain";
+    if (p.security) {
+      char sc[8];
+      std::snprintf(sc, sizeof sc, "SC %02X", p.security->security_control);
+      sec = sc;
+    }
+    std::cout << p.name << "  [" << (p.framing == Framing::hdlc ? "HDLC" : "M-Bus") << ", "
+              << p.serial.to_string() << ", " << sec << "]\n    " << p.description << "\n";
+  }
+  return 0;
+}
+
+// Scenario values first, then the flags over them.
+void merge_scenario(SimulateOptions& o, std::vector<FaultSpec>& faults) {
+  if (o.scenario.empty()) return;
+  Scenario s = parse_scenario(read_file(o.scenario));
+  if (o.profile.empty()) o.profile = s.profile;
+  if (!o.seed) o.seed = s.seed;
+  if (o.start.empty() && s.start) o.start = *s.start;
+  if (o.duration.empty() && s.duration) o.duration = std::to_string(*s.duration) + "ms";
+  if (o.speed.empty() && s.speed) o.speed = *s.speed;
+  faults = s.faults;
+}
+
+std::unique_ptr<Sink> open_sink(const SimulateOptions& o, const Profile& p) {
+  int chosen = int{o.pty} + int{!o.out.empty()} + int{o.tcp.has_value()} + int{o.target == "-"};
+  if (chosen != 1) throw Failure{"choose one output: --pty, --out FILE, --tcp PORT, or - for stdout"};
+  if (o.pty) {
+    std::string path;
+    auto sink = open_pty(p.serial, o.link, &path);
+    std::cout << path << std::endl;  // the first line of stdout: where to point a reader
+    std::cerr << "meterlab simulate: " << p.name << " on " << sink->describe() << "\n";
+    return sink;
+  }
+  if (o.tcp) {
+    std::uint16_t port = 0;
+    auto sink = open_tcp(*o.tcp, &port);
+    std::cout << "tcp://127.0.0.1:" << port << std::endl;
+    std::cerr << "meterlab simulate: " << p.name << " on " << sink->describe() << "\n";
+    return sink;
+  }
+  if (!o.out.empty()) return open_file(o.out);
+  return open_stdout();
+}
+
+Speed speed_of(const SimulateOptions& o) {
+  bool live = o.pty || o.tcp;
+  std::string text = o.speed.empty() ? (live ? "realtime" : "max") : o.speed;
+  auto s = Speed::parse(text);
+  if (!s) throw Failure{"--speed: expected realtime, max or a factor, got " + text};
+  return *s;
+}
+
+SimOptions sim_options(const SimulateOptions& o, const Profile& p, std::vector<FaultSpec> faults) {
+  SimOptions s;
+  s.seed = o.seed.value_or(1);
+  std::string start = o.start.empty() ? "2026-01-05T00:00:00" : o.start;
+  auto t = parse_iso(start, p.zone);
+  if (!t) throw Failure{"--start: not an ISO date-time: " + start};
+  s.start = *t;
+  std::string duration = o.duration.empty() ? "6h" : o.duration;
+  auto d = parse_duration(duration);
+  if (!d) throw Failure{"--duration: not a duration: " + duration};
+  s.duration = *d;
+  for (const std::string& f : o.faults) faults.push_back(parse_fault(f));
+  s.faults = std::move(faults);
+  s.ek = key_from("--key", o.key_hex, "METERLAB_SIM_KEY");
+  s.ak = key_from("--auth-key", o.auth_key_hex, "METERLAB_SIM_AUTH_KEY");
+  return s;
+}
+
+void wait_for_reader(Sink& sink) {
+  std::cerr << "meterlab simulate: waiting for a reader\n";
+  while (!g_stop && !sink.connected()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+int run(SimulateOptions o) {
+  if (o.list) return list_profiles();
+  std::vector<FaultSpec> faults;
+  merge_scenario(o, faults);
+  if (o.profile.empty()) throw Failure{"--profile is required (see --list)"};
+  const Profile* p = find_profile(o.profile);
+  if (!p) throw Failure{"no profile \"" + o.profile + "\" (see --list)"};
+  Simulation sim(*p, sim_options(o, *p, std::move(faults)));
+  std::unique_ptr<Sink> sink = open_sink(o, *p);
+  std::ofstream truth;
+  if (!o.truth.empty()) {
+    truth.open(o.truth);
+    if (!truth) throw Failure{"cannot write " + o.truth};
+  }
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  if (o.wait) wait_for_reader(*sink);
+  Chunk c;
+  bool started = false;
+  Pacer pacer(p->serial, speed_of(o), 0);
+  while (!g_stop && sim.next(c)) {
+    if (!started) pacer.restart(c.t), started = true;
+    pacer.send(*sink, c.t, c.bytes);
+    for (const std::string& line : sim.take_truth()) truth << line << '\n';
+  }
+  for (const std::string& line : sim.take_truth()) truth << line << '\n';
+  truth << sim.summary_line() << '\n';
+  sink->flush();
+  std::cerr << "meterlab simulate: " << (g_stop ? "stopped, " : "") << sim.bytes_out() << " bytes ("
+            << sink->bytes_dropped() << " dropped with no reader), sha256 " << sim.sha256_hex() << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_simulate_command(CLI::App& app, int& status) {
+  auto o = std::make_shared<SimulateOptions>();
+  CLI::App* cmd = app.add_subcommand("simulate", "Emulate a meter: its real frames at its real cadence");
+  cmd->add_flag("--list", o->list, "List the built-in profiles");
+  cmd->add_option("--profile", o->profile, "Profile name (see --list)");
+  cmd->add_option("--seed", o->seed, "Seed: the same seed gives the same bytes (default 1)");
+  cmd->add_option("--start", o->start, "Virtual start, ISO 8601; local time of the profile's zone "
+                                       "unless it has an offset (default 2026-01-05T00:00:00)");
+  cmd->add_option("--duration", o->duration, "Virtual duration: 30s, 10m, 6h, 1d (default 6h)");
+  cmd->add_option("--speed", o->speed, "realtime, a factor (10), or max (default: realtime on "
+                                       "--pty/--tcp, max on files and stdout)");
+  cmd->add_flag("--pty", o->pty, "Write to a new pseudo-terminal; its path is printed on stdout");
+  cmd->add_option("--link", o->link, "With --pty: a symlink to the pty at this path");
+  cmd->add_option("--out", o->out, "Write to a file");
+  cmd->add_option("--tcp", o->tcp, "Listen on 127.0.0.1:PORT (0: any free port, printed)");
+  cmd->add_option("target", o->target, "- to write to stdout");
+  cmd->add_option("--truth", o->truth, "Truth log (JSON lines): what every frame meant");
+  cmd->add_option("--key", o->key_hex, "Replace the profile's encryption key (32 hex digits)");
+  cmd->add_option("--auth-key", o->auth_key_hex, "Replace the profile's authentication key");
+  cmd->add_option("--fault", o->faults, "Fault, e.g. ber:rate=1e-4, truncate:p=0.01, "
+                                        "restart:at=1h,for=30s (repeatable; see the README)");
+  cmd->add_option("--scenario", o->scenario, "Scenario file (JSON); flags override it");
+  cmd->add_flag("--wait", o->wait, "With --pty/--tcp: start the clock when a reader connects");
+  cmd->footer("Keys may also come from METERLAB_SIM_KEY / METERLAB_SIM_AUTH_KEY; they are never "
+              "printed.\nOn exit the sha256 of every byte the meter sent is printed on stderr.");
+  cmd->callback([o, &status] {
+    try {
+      status = run(*o);
+    } catch (const Failure& f) {
+      std::cerr << "meterlab simulate: " << f.what << "\n";
+      status = 2;
+    } catch (const std::exception& e) {  // profile, fault and I/O setup errors
+      std::cerr << "meterlab simulate: " << e.what() << "\n";
+      status = 2;
+    }
+  });
+}
+
+}  // namespace meterlab::cli
