@@ -93,19 +93,21 @@ void merge_scenario(SimulateOptions& o, std::vector<FaultSpec>& faults) {
 std::unique_ptr<Sink> open_sink(const SimulateOptions& o, const Profile& p) {
   int chosen = int{o.pty} + int{!o.out.empty()} + int{o.tcp.has_value()} + int{o.target == "-"};
   if (chosen != 1) throw Failure{"choose one output: --pty, --out FILE, --tcp PORT, or - for stdout"};
+  // A live sink: its address is the first line of stdout, for a reader (or a script) to use.
+  auto announce = [&](std::unique_ptr<Sink> sink, const std::string& where) {
+    std::cout << where << std::endl;
+    std::cerr << "meterlab simulate: " << p.name << " on " << sink->describe() << "\n";
+    return sink;
+  };
   if (o.pty) {
     std::string path;
     auto sink = open_pty(p.serial, o.link, &path);
-    std::cout << path << std::endl;  // the first line of stdout: where to point a reader
-    std::cerr << "meterlab simulate: " << p.name << " on " << sink->describe() << "\n";
-    return sink;
+    return announce(std::move(sink), path);
   }
   if (o.tcp) {
     std::uint16_t port = 0;
     auto sink = open_tcp(*o.tcp, &port);
-    std::cout << "tcp://127.0.0.1:" << port << std::endl;
-    std::cerr << "meterlab simulate: " << p.name << " on " << sink->describe() << "\n";
-    return sink;
+    return announce(std::move(sink), "tcp://127.0.0.1:" + std::to_string(port));
   }
   if (!o.out.empty()) return open_file(o.out);
   return open_stdout();
