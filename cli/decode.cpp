@@ -112,6 +112,7 @@ int run_decode(const DecodeOptions& o) {
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EIO && ::isatty(fd)) break;  // a pty or serial device hung up: the end
     if (n < 0) {
       std::cerr << "meterlab decode: read failed: " << std::strerror(errno) << "\n";
       break;
