@@ -3,9 +3,11 @@
 // are applied, recorded, and rejected by the decoder.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <functional>
 #include <set>
 
+#include "meterlab/core/hex.hpp"
 #include "meterlab/sim/profile.hpp"
 #include "sim_test_util.hpp"
 
@@ -111,6 +113,30 @@ TEST_P(EveryProfile, EnergyStepsMatchTheIntegralOfThePowers) {
 
 INSTANTIATE_TEST_SUITE_P(Profiles, EveryProfile, ::testing::ValuesIn(test::profile_names()),
                          test::param_name);
+
+}  // namespace
+}  // namespace meterlab::sim
+
+namespace meterlab::sim {
+namespace {
+
+// The simulator's own golden vectors (tools/simulated_vectors.py): the same seed, start and
+// duration still give exactly these bytes. A deliberate change to the simulator or a profile
+// means regenerating them, and the diff shows what changed.
+TEST_P(EveryProfile, WritesExactlyItsGoldenVector) {
+  const Profile& p = profile();
+  std::ifstream in(std::string(MLAB_SOURCE_DIR) + "/vectors/simulated/sim-" + p.name + ".json");
+  ASSERT_TRUE(in) << "no vectors/simulated/sim-" << p.name << ".json: run tools/simulated_vectors.py";
+  json v = json::parse(in);
+  const json& src = v.at("source").at("simulator");
+  SimOptions o;
+  o.seed = src.at("seed").get<std::uint64_t>();
+  o.start = *parse_iso(src.at("start").get<std::string>(), p.zone);
+  o.duration = *parse_duration(src.at("duration").get<std::string>());
+  auto r = test::run(p, o);
+  EXPECT_EQ(to_hex(Bytes(r.bytes.data(), r.bytes.size())), v.at("input_hex").get<std::string>());
+  EXPECT_EQ(r.truth.back().at("sha256"), src.at("sha256"));
+}
 
 }  // namespace
 }  // namespace meterlab::sim
