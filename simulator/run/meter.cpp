@@ -202,7 +202,7 @@ CosemDateTime cosem_time(SimTime t, Zone zone, const ClockForm& form) {
   dt.hour = static_cast<std::uint8_t>(lt.hour);
   dt.minute = static_cast<std::uint8_t>(lt.minute);
   dt.second = static_cast<std::uint8_t>(lt.second);
-  dt.hundredths = form.hundredths == 0xFF ? 0xFF : static_cast<std::uint8_t>(lt.millis / 10);
+  dt.hundredths = static_cast<std::uint8_t>(form.hundredths == 0xFF ? 0xFF : lt.millis / 10);
   switch (form.deviation) {
     case ClockForm::Deviation::unspecified: dt.deviation = static_cast<std::int16_t>(0x8000); break;
     case ClockForm::Deviation::local: dt.deviation = static_cast<std::int16_t>(-lt.utc_offset_min); break;

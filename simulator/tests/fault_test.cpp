@@ -64,8 +64,12 @@ TEST_P(Faults, AppliedRecordedAndSeenByTheDecoder) {
   }
   EXPECT_TRUE(decoded.empty()) << "phantom telegram: " << decoded.begin()->second.dump();
   EXPECT_GT(faulted, 0) << "the fault never applied";
-  if (c.rejects) EXPECT_GT(lost, 0);
-  if (c.decoder_sees != Errc::ok) EXPECT_GT(d.stats.count(c.decoder_sees), 0u) << name(c.decoder_sees);
+  if (c.rejects) {
+    EXPECT_GT(lost, 0);
+  }
+  if (c.decoder_sees != Errc::ok) {
+    EXPECT_GT(d.stats.count(c.decoder_sees), 0u) << name(c.decoder_sees);
+  }
   EXPECT_EQ(d.stats.bytes_in, r.bytes.size());
   EXPECT_EQ(d.stats.bytes_in_frames + d.stats.bytes_discarded, d.stats.bytes_in);
 }
