@@ -6,6 +6,7 @@
 namespace meterlab::cli {
 void add_vectors_command(CLI::App& app, int& status);
 void add_simulate_command(CLI::App& app, int& status);
+void add_conform_command(CLI::App& app, int& status);
 }
 
 int main(int argc, char** argv) {
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   meterlab::cli::add_decode_command(app, status);
   meterlab::cli::add_simulate_command(app, status);
   meterlab::cli::add_vectors_command(app, status);
+  meterlab::cli::add_conform_command(app, status);
   CLI11_PARSE(app, argc, argv);
   return status;
 }

@@ -8,6 +8,7 @@
 #include <botan/hex.h>
 #include <nlohmann/json.hpp>
 
+#include "meterlab/core/crc.hpp"
 #include "meterlab/core/hex.hpp"
 
 namespace meterlab::sim {
@@ -240,6 +241,26 @@ json edit_bytes(FaultKind kind, Buffer& frame, std::int64_t count, Rng& rng) {
   }
 }
 
+// Whether a (faulted) link frame still passes every check a reader can make: HDLC flags, length,
+// HCS and FCS; M-Bus start bytes, L fields, checksum and stop byte. Bit flips that keep all of
+// that (two flips of one bit cancel in the 8-bit M-Bus sum) cannot be caught at the link layer.
+bool link_intact(const Buffer& f, const Profile& p) {
+  if (f.size() < 8) return false;
+  if (p.framing == Framing::mbus) {
+    std::size_t len = f[1];
+    return f[0] == 0x68 && f[3] == 0x68 && f[2] == f[1] && f.size() == len + 6 && f.back() == 0x16 &&
+           mbus_checksum(Bytes(f.data() + 4, len)) == f[4 + len];
+  }
+  std::size_t inner = f.size() - 2;
+  std::size_t header = 2 + p.hdlc.dest.size() + p.hdlc.src.size() + 1;
+  auto crc_at = [&](std::size_t covered) {
+    std::uint16_t c = crc16_x25(Bytes(f.data() + 1, covered));
+    return f[1 + covered] == static_cast<std::uint8_t>(c) && f[2 + covered] == static_cast<std::uint8_t>(c >> 8);
+  };
+  return f.front() == 0x7E && f.back() == 0x7E && inner > header + 2 &&
+         (((std::size_t{f[1]} & 0x07) << 8) | f[2]) == inner && crc_at(header) && crc_at(inner - 2);
+}
+
 }  // namespace
 
 void Simulation::byte_faults(MeterTelegram& m, json& faults) {
@@ -318,6 +339,14 @@ void Simulation::produce() {
   });
   bool maybe = std::any_of(faults.begin(), faults.end(), breaks);
   const char* expect = certain ? "reject" : maybe ? "either" : "decode";
+  // Bit flips that every link check misses, with no GCM tag behind them: no reader can tell.
+  bool tagged = profile_.security && (profile_.security->security_control & 0x10) != 0;
+  bool only_flips = std::all_of(faults.begin(), faults.end(), [&](const json& f) {
+    return !breaks(f) || f.at("kind") == "ber";
+  });
+  if (certain && only_flips && !tagged &&
+      std::all_of(m.frames.begin(), m.frames.end(), [&](const Buffer& f) { return link_intact(f, profile_); }))
+    expect = "undetectable";
 
   json frames = json::array();
   SimTime at = std::max(t, line_free_);

@@ -1,0 +1,124 @@
+// Simulator scenarios as conformance tests: run a scenario (conformance/scenarios/*.json, format in
+// conformance/scenarios/README.md), decode its bytes, and grade the decoder's telegrams against the
+// simulator's truth log. The grading takes only JSON (truth lines, decoded telegrams as `meterlab
+// decode` prints them, rejections), so any decoder's output can be graded, and test doubles of
+// broken decoders can prove that each pass criterion bites.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "meterlab/sim/scenario.hpp"
+
+namespace meterlab::conformance {
+
+// What a scenario must achieve. Defaults depend on whether the scenario has faults; the
+// scenario's "pass" object overrides them key by key (see conformance/scenarios/README.md).
+struct PassCriteria {
+  bool all_equal = true;                            // every telegram sent decoded and equal
+  std::optional<std::uint64_t> max_rejections = 0;  // nullopt: any number
+  std::uint64_t max_wrong = 0;
+  std::uint64_t max_phantom = 0;
+  std::uint64_t max_missed = 0;    // telegrams with expect "decode" not decoded
+  std::uint64_t max_accepted = 0;  // telegrams with expect "reject" decoded anyway
+  std::uint64_t min_sent = 1;
+  std::uint64_t min_faulted = 0;                      // telegrams a fault touched
+  std::map<std::string, std::uint64_t> min_rejected;  // by layer: {"security": 1}
+  std::vector<std::string> rejections_include;        // error codes that must appear
+};
+
+// Throws std::invalid_argument on an unknown key or a value of the wrong type.
+PassCriteria parse_pass(const std::string& json_text, bool faulty);
+
+// One frame the check found at fault.
+struct FrameIssue {
+  std::string kind;                  // "wrong", "missed", "phantom", "accepted" (a reject decoded)
+  std::optional<std::uint64_t> seq;  // the truth telegram (none for a phantom)
+  std::uint64_t offset = 0;          // truth offset, or the decoded frame's offset for a phantom
+  std::string list;
+  std::string what;  // what differs
+};
+
+struct ScenarioResult {
+  std::string name;
+  std::uint64_t sent = 0, decoded = 0, equal = 0, wrong = 0, missed = 0, phantom = 0;
+  std::uint64_t accepted = 0;  // expect "reject" but decoded
+  std::uint64_t undetectable = 0;  // corrupted past every link check, no tag: counted, not graded
+  std::uint64_t expect_decode = 0, expect_reject = 0, expect_either = 0;
+  std::uint64_t faulted = 0, faulted_rejected = 0, faulted_equal = 0, faulted_wrong = 0;
+  std::uint64_t rejections = 0;
+  std::map<std::string, std::uint64_t> rejected_by_layer, rejected_by_code;
+  std::uint64_t bytes = 0;
+  double seconds = 0;
+  std::vector<FrameIssue> issues;  // the first kMaxIssues failing frames
+  std::uint64_t issues_total = 0;
+  std::vector<std::string> failures;  // criteria not met; empty when the scenario passes
+  bool passed() const noexcept { return failures.empty(); }
+};
+
+inline constexpr std::size_t kMaxIssues = 1000;
+
+// Grades decoder output against a truth log, streaming: truth lines and decoder output are added
+// in stream order (the truth of a telegram before its decoded telegram); a decoded telegram
+// belongs to the truth telegram whose byte range holds its frame offset.
+class TruthMatcher {
+ public:
+  explicit TruthMatcher(PassCriteria pass);
+  void add_truth(const nlohmann::json& line);
+  void add_decoded(const nlohmann::json& telegram);
+  void add_rejection(const nlohmann::json& rejection);  // {"error": {"layer", "code", ...}}
+  // Truth telegrams that end before `offset` can no longer be matched: graded now (bounded memory).
+  void settle_before(std::uint64_t offset);
+  ScenarioResult finish(std::string name);
+
+ private:
+  struct Pending {
+    nlohmann::json truth;
+    bool matched = false;
+    std::string diff;  // of the matched telegram
+  };
+  void grade(const Pending& p);
+  void issue(FrameIssue i);
+  void evaluate();
+
+  PassCriteria pass_;
+  ScenarioResult r_;
+  std::map<std::uint64_t, Pending> pending_;  // by truth offset
+};
+
+// The whole comparison at once (the decoded lists as `meterlab decode --errors` prints them).
+ScenarioResult compare_with_truth(const std::vector<nlohmann::json>& truth_lines,
+                                  const std::vector<nlohmann::json>& decoded,
+                                  const std::vector<nlohmann::json>& rejections,
+                                  const PassCriteria& pass, std::string name = "");
+
+// "" when the decoded telegram says what the truth telegram says, else what differs (security,
+// timestamp, invocation counter, system title, meter id, readings by OBIS with value and unit).
+std::string compare_truth_telegram(const nlohmann::json& truth, const nlohmann::json& decoded);
+
+struct ScenarioFile {
+  std::filesystem::path path;
+  std::string name;  // the scenario's name, or the file's stem
+  sim::Scenario scenario;
+  PassCriteria pass;
+};
+
+// Throws std::runtime_error naming the file (unreadable, bad JSON, bad field, unknown profile).
+ScenarioFile load_scenario(const std::filesystem::path& file);
+std::vector<std::filesystem::path> find_scenarios(const std::filesystem::path& dir);
+
+// Called now and then with the virtual time done, in [0, 1].
+using Progress = std::function<void(double done)>;
+
+// Runs the scenario in-process: the simulation's chunks are fed to the engine's Decoder (with the
+// profile's keys) as they are produced, and its output graded. Throws std::runtime_error when the
+// scenario cannot run (unknown profile, bad start, a fault that does not fit the profile).
+ScenarioResult run_scenario(const ScenarioFile& s, const Progress& progress = {});
+
+}  // namespace meterlab::conformance
