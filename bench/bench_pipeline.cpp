@@ -1,56 +1,95 @@
-// The hot path: CRC, and a whole frame through the decoder. Inputs are prepared outside the timed
-// loops; results are kept from the optimiser. Frames/s and bytes/s are reported.
-#include <benchmark/benchmark.h>
-
-#include <fstream>
-#include <nlohmann/json.hpp>
-
-#include "meterlab/core/crc.hpp"
-#include "meterlab/core/hex.hpp"
+// The whole pipeline, bytes to a Telegram with mapped readings, through one long-lived Decoder
+// as on a serial line: framer, reassembly, security, APDU, A-XDR, layout. Inputs are prepared
+// before the timed loop; every telegram is counted and checked after it.
+#include "bench_registry.hpp"
 #include "meterlab/decoder/decoder.hpp"
+#include "sample_frames.hpp"
 
 namespace {
 
-std::vector<std::uint8_t> vector_input(const char* relative) {
-  std::ifstream in(std::string(MLAB_SOURCE_DIR) + "/vectors/" + relative);
-  auto doc = nlohmann::json::parse(in);
-  return *meterlab::parse_hex(doc.at("input_hex").get<std::string>());
-}
+using meterlab::Bytes;
+using meterlab::Decoder;
+using meterlab::InputTransport;
+using meterlab::samples::Buf;
+namespace samples = meterlab::samples;
 
-void set_counters(benchmark::State& state, std::size_t bytes) {
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
-  state.counters["frames/s"] =
-      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
-}
+struct Case {
+  Buf stream;  // one telegram's bytes
+  InputTransport transport;
+  std::size_t frames;    // link frames in it
+  std::size_t readings;  // readings its telegram must have
+};
 
-void BM_Crc16X25SliceBy8(benchmark::State& state) {
-  std::vector<std::uint8_t> data(157, 0xA5);
-  for (auto _ : state) benchmark::DoNotOptimize(meterlab::crc16_x25(data));
-  set_counters(state, data.size());
-}
-BENCHMARK(BM_Crc16X25SliceBy8);
-
-void BM_Crc16X25ByteTable(benchmark::State& state) {
-  std::vector<std::uint8_t> data(157, 0xA5);
-  for (auto _ : state) benchmark::DoNotOptimize(meterlab::crc16_x25_bytewise(data));
-  set_counters(state, data.size());
-}
-BENCHMARK(BM_Crc16X25ByteTable);
-
-// One HDLC frame through framer, APDU, A-XDR and layout to a Telegram, again and again through
-// one long-lived decoder, as on a serial line.
-void BM_DecodeKaifaList3Plain(benchmark::State& state) {
-  auto frame = vector_input("hdlc-plain/kaifa-kfm001-ma304h3e-list3-a09b.json");
-  meterlab::Decoder dec(meterlab::InputTransport::hdlc);
+// Pulls every event the decoder has; returns the telegrams among them.
+std::size_t drain(Decoder& dec, std::size_t& readings) {
   std::size_t telegrams = 0;
+  for (auto ev = dec.next(); ev != Decoder::Event::need_more; ev = dec.next()) {
+    if (ev == Decoder::Event::telegram) {
+      ++telegrams;
+      readings = dec.telegram().readings.size();
+    }
+  }
+  return telegrams;
+}
+
+// `chunk` 0: the telegram in one push; else pushed `chunk` bytes at a time, each push drained
+// (a serial reader's loop).
+void run(benchmark::State& state, const Case& c, meterlab::dlms::KeyRing keys,
+         std::size_t chunk = 0) {
+  Decoder dec(c.transport, std::move(keys));
+  const Bytes all(c.stream);
+  std::size_t telegrams = 0;
+  std::size_t readings = 0;
   for (auto _ : state) {
-    dec.push(frame);
-    while (dec.next() == meterlab::Decoder::Event::telegram) ++telegrams;
+    if (chunk == 0) {
+      dec.push(all);
+      telegrams += drain(dec, readings);
+      continue;
+    }
+    for (std::size_t at = 0; at < all.size(); at += chunk) {
+      dec.push(all.subspan(at, std::min(chunk, all.size() - at)));
+      telegrams += drain(dec, readings);
+    }
   }
   benchmark::DoNotOptimize(telegrams);
-  if (telegrams != state.iterations()) state.SkipWithError("a frame did not decode");
-  set_counters(state, frame.size());
+  if (telegrams != static_cast<std::size_t>(state.iterations()) || readings != c.readings) {
+    state.SkipWithError("a telegram did not decode as expected");
+  }
+  mlab_bench::set_counters(state, c.stream.size(), c.frames);
 }
-BENCHMARK(BM_DecodeKaifaList3Plain);
+
+const Case& kfm_plain() {
+  static const Case c{samples::kfm_list3_plain(), InputTransport::hdlc, 1, 18};
+  return c;
+}
+const Case& kfm_sc30() {
+  static const Case c{samples::kfm_list3_sc30(), InputTransport::hdlc, 1, 18};
+  return c;
+}
+const Case& ma309() {
+  static const Case c{samples::ma309_telegram(), InputTransport::mbus, 2, 15};
+  return c;
+}
+const Case& aidon() {
+  static const Case c{samples::vector_bytes("hdlc-plain/aidon-6525-list3.json"),
+                      InputTransport::hdlc, 1, 17};
+  return c;
+}
+
+void kfm_list3_plain(benchmark::State& s) { run(s, kfm_plain(), {}); }
+void kfm_list3_sc30(benchmark::State& s) { run(s, kfm_sc30(), samples::sample_keys()); }
+void ma309_sc21(benchmark::State& s) { run(s, ma309(), samples::sample_keys()); }
+void aidon_list3(benchmark::State& s) { run(s, aidon(), {}); }
+void kfm_list3_plain_bytes(benchmark::State& s) { run(s, kfm_plain(), {}, 1); }
+void kfm_list3_sc30_bytes(benchmark::State& s) { run(s, kfm_sc30(), samples::sample_keys(), 1); }
+void ma309_sc21_bytes(benchmark::State& s) { run(s, ma309(), samples::sample_keys(), 1); }
+
+MLAB_BENCHMARK(pipeline, "Pipeline/KfmList3Plain/Hdlc_157B", kfm_list3_plain);
+MLAB_BENCHMARK(pipeline, "Pipeline/KfmList3Sc30/Hdlc_186B", kfm_list3_sc30);
+MLAB_BENCHMARK(pipeline, "Pipeline/Ma309Sc21/Mbus_376B_2seg", ma309_sc21);
+MLAB_BENCHMARK(pipeline, "Pipeline/AidonList3Plain/Hdlc_377B", aidon_list3);
+MLAB_BENCHMARK(pipeline, "Pipeline/KfmList3Plain/Hdlc_157B/ByteAtATime", kfm_list3_plain_bytes);
+MLAB_BENCHMARK(pipeline, "Pipeline/KfmList3Sc30/Hdlc_186B/ByteAtATime", kfm_list3_sc30_bytes);
+MLAB_BENCHMARK(pipeline, "Pipeline/Ma309Sc21/Mbus_376B_2seg/ByteAtATime", ma309_sc21_bytes);
 
 }  // namespace

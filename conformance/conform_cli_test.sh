@@ -42,7 +42,7 @@ import json, sys
 d = json.load(open('$tmp/r.json'))
 for s in d['scenarios']['results']:
     assert s['sent'] > 0 and s['wrong'] == 0 and s['phantom'] == 0 and s['missed'] == 0, s['name']
-    assert s['equal'] + s['faulted']['rejected'] + s['accepted'] == s['sent'], s['name']
+    assert s['equal'] + s['faulted']['rejected'] + s['accepted'] + s['undetectable'] == s['sent'], s['name']
     if s['name'].startswith(('clean-', 'dst-')):
         assert s['equal'] == s['sent'] == s['decoded'] and s['rejections'] == 0, s['name']
 tag = [s for s in d['scenarios']['results'] if s['name'] == 'fault-tag-fail'][0]

@@ -9,6 +9,10 @@
 
 namespace meterlab::axdr {
 
+// The per-value steps of the parse, inlined into value() whatever GCC's size heuristics say about
+// a recursive function: a call per step cost more than the step.
+#define MLAB_AXDR_INLINE [[gnu::always_inline]] inline
+
 namespace {
 
 // Longest compact-array type description accepted (entries of the flattened description tree).
@@ -48,20 +52,100 @@ constexpr bool is_known_tag(std::uint8_t t) noexcept {
   return t <= 27 && t != 7 && t != 8 && t != 11 && t != 14;
 }
 
-constexpr std::int64_t sign_extend(std::uint64_t v, unsigned bits) noexcept {
-  const std::uint64_t sign = std::uint64_t{1} << (bits - 1);
-  return static_cast<std::int64_t>((v ^ sign) - sign);
+// What a tag says about the content behind it, looked up once per value.
+enum class Shape : std::uint8_t { unknown, null, container, compact, fixed, octets, bits };
+// How a fixed-size value is read. Every integer width (and enum) goes one way: its bytes as one
+// big-endian number, sign-extended when the type is signed. A switch over the widths cost an
+// indirect jump per value, mispredicted whenever a list mixes types (most do).
+enum class Read : std::uint8_t { integer, boolean, f32, f64, raw };
+struct TagInfo {
+  Shape shape = Shape::unknown;
+  Read read = Read::raw;
+  std::uint8_t size = 0;   // fixed: content bytes
+  bool is_signed = false;  // integer: sign-extend
+};
+
+constexpr Read read_of(Tag t) noexcept {
+  switch (t) {
+    case Tag::boolean:
+      return Read::boolean;
+    case Tag::integer:
+    case Tag::long_:
+    case Tag::double_long:
+    case Tag::long64:
+    case Tag::unsigned_:
+    case Tag::enum_:
+    case Tag::long_unsigned:
+    case Tag::double_long_unsigned:
+    case Tag::long64_unsigned:
+      return Read::integer;
+    case Tag::float32:
+      return Read::f32;
+    case Tag::float64:
+      return Read::f64;
+    default:
+      return Read::raw;  // bcd, date, time, date-time
+  }
 }
 
-// One entry of a flattened compact-array type description (pre-order).
+constexpr std::array<TagInfo, 256> make_tag_table() {
+  std::array<TagInfo, 256> table{};
+  for (unsigned t = 0; t < 256; ++t) {
+    const auto raw = static_cast<std::uint8_t>(t);
+    if (!is_known_tag(raw)) continue;
+    const auto tag = static_cast<Tag>(raw);
+    TagInfo& info = table[t];
+    info.size = static_cast<std::uint8_t>(fixed_size(tag));
+    info.read = read_of(tag);
+    info.is_signed =
+        tag == Tag::integer || tag == Tag::long_ || tag == Tag::double_long || tag == Tag::long64;
+    if (tag == Tag::null_data) {
+      info.shape = Shape::null;
+    } else if (tag == Tag::array || tag == Tag::structure) {
+      info.shape = Shape::container;
+    } else if (tag == Tag::compact_array) {
+      info.shape = Shape::compact;
+    } else if (tag == Tag::bit_string) {
+      info.shape = Shape::bits;
+    } else if (info.size == 0) {
+      info.shape = Shape::octets;  // octet, visible and utf8 strings
+    } else {
+      info.shape = Shape::fixed;
+    }
+  }
+  return table;
+}
+constexpr std::array<TagInfo, 256> kTagTable = make_tag_table();
+
+// One entry of a flattened compact-array type description (pre-order). Trivial, so that the
+// parser's table of them is not initialised on every parse: entries are written before use.
 struct Desc {
-  Tag tag = Tag::null_data;
-  std::uint32_t count = 0;  // array: elements; structure: members
-  std::uint32_t span = 1;   // entries of this description subtree including itself
+  Tag tag;
+  std::uint32_t count;  // array: elements; structure: members
+  std::uint32_t span;   // entries of this description subtree including itself
 };
 
 }  // namespace
 
+// The containers being filled. The innermost one is in `current` and `left` (its node and the
+// elements still to come, kept in registers: a count decremented in memory on every value would
+// make each value wait on the last); the ones around it are saved on `saved`.
+struct Open {
+  std::uint32_t index = 0;
+  std::uint32_t left = 0;
+};
+struct OpenStack {
+  Open current;
+  std::size_t depth = 0;  // open containers: the nesting level of the next value
+  std::array<Open, kMaxDepth> saved;
+};
+
+// The parse runs as one loop over the values with an explicit stack of open containers, its
+// ByteReader a local that never leaves the loop: the compiler keeps the read position in a
+// register. (Recursing with the reader passed by reference, every byte read was a store and a
+// reload of the position, each waiting on the last through the store buffer.) What a simple
+// value needs is inlined into the loop; only compact arrays, which are rare, leave it, with a
+// copy of the reader.
 class Parser {
  public:
   Parser(Document& doc, std::size_t base) : doc_(doc), base_(base) {}
@@ -70,17 +154,20 @@ class Parser {
   Result<std::size_t> run(Bytes input);
 
  private:
-  Result<void> value(ByteReader& r, std::size_t depth);
-  Result<std::uint32_t> push(Tag tag, std::size_t abs_offset);
+  MLAB_AXDR_INLINE Result<void> value(ByteReader& r, OpenStack& open);
+  MLAB_AXDR_INLINE Result<void> open_container(ByteReader& r, OpenStack& open);
+  Result<void> compact(ByteReader& r, std::size_t depth);
+  MLAB_AXDR_INLINE Result<std::uint32_t> push(Tag tag, std::size_t abs_offset);
   std::uint32_t rel(std::size_t abs_offset) const noexcept {
     return static_cast<std::uint32_t>(abs_offset - base_);
   }
-  Result<std::uint32_t> read_length(ByteReader& r);
-  Result<void> check_count(std::uint32_t count, std::size_t need_each, const ByteReader& r,
-                           std::size_t at);
-  Result<void> container(ByteReader& r, std::uint32_t index, std::size_t depth);
-  Result<void> content(ByteReader& r, std::uint32_t index);
-  Result<void> length_prefixed(ByteReader& r, Node& n, bool bits);
+  MLAB_AXDR_INLINE Result<std::uint32_t> read_length(ByteReader& r);
+  MLAB_AXDR_INLINE Result<void> check_count(std::uint32_t count, std::size_t need_each,
+                                            const ByteReader& r, std::size_t at);
+  MLAB_AXDR_INLINE Result<void> content(ByteReader& r, Node& n, TagInfo info);
+  MLAB_AXDR_INLINE Result<void> fixed(ByteReader& r, Node& n, TagInfo info);
+  MLAB_AXDR_INLINE Result<void> fixed_other(ByteReader& r, Node& n, TagInfo info);
+  MLAB_AXDR_INLINE Result<void> length_prefixed(ByteReader& r, Node& n, bool bits);
   Result<void> compact_array(ByteReader& r, std::uint32_t index, std::size_t depth);
   Result<std::uint32_t> description(ByteReader& r, std::size_t depth);
   Result<std::uint32_t> element(ByteReader& r, std::uint32_t d, std::size_t depth);
@@ -90,7 +177,7 @@ class Parser {
 
   Document& doc_;
   std::size_t base_;
-  std::array<Desc, kMaxDescription> desc_{};
+  std::array<Desc, kMaxDescription> desc_;  // only compact arrays use it: not zeroed per parse
   std::size_t desc_len_ = 0;
 };
 
@@ -126,29 +213,47 @@ Result<void> Parser::check_count(std::uint32_t count, std::size_t need_each, con
   return {};
 }
 
-Result<void> Parser::value(ByteReader& r, std::size_t depth) {
+// One tagged value at nesting level open.depth. An array or structure is opened (its elements
+// are the next values of the loop); a compact array is read whole.
+Result<void> Parser::value(ByteReader& r, OpenStack& open) {
+  const std::size_t depth = open.depth;
   const std::size_t at = r.offset();
-  MLAB_ASSIGN(std::uint8_t raw, r.read_u8());
-  if (!is_known_tag(raw)) return fail(Errc::axdr_unknown_type, at);
-  const Tag tag = static_cast<Tag>(raw);
-  MLAB_ASSIGN(std::uint32_t index, push(tag, at));
-  doc_.nodes_[index].data = rel(r.offset());
-  if (tag == Tag::array || tag == Tag::structure || tag == Tag::compact_array) {
-    if (depth + 1 > kMaxDepth) return fail(Errc::axdr_too_deep, at);
-    if (tag == Tag::compact_array) return compact_array(r, index, depth + 1);
-    return container(r, index, depth + 1);
-  }
-  return content(r, index);
+  MLAB_ASSIGN(const std::uint8_t raw, r.read_u8());
+  const TagInfo info = kTagTable[raw];
+  if (info.shape == Shape::unknown) return fail(Errc::axdr_unknown_type, at);
+  if (doc_.nodes_.size() >= kMaxNodes) return fail(Errc::axdr_too_many, at);
+  Node& n = doc_.nodes_.emplace_back();
+  n.tag = static_cast<Tag>(raw);
+  n.offset = rel(at);
+  if (info.shape != Shape::container && info.shape != Shape::compact) return content(r, n, info);
+  n.data = rel(r.offset());
+  if (depth + 1 > kMaxDepth) return fail(Errc::axdr_too_deep, at);
+  if (info.shape == Shape::compact) return compact(r, depth);
+  return open_container(r, open);
 }
 
-Result<void> Parser::container(ByteReader& r, std::uint32_t index, std::size_t depth) {
+// An array or structure (the node just pushed): its count, checked against the bytes left
+// (every tagged element takes at least its tag byte) and the node budget.
+Result<void> Parser::open_container(ByteReader& r, OpenStack& open) {
+  const auto index = static_cast<std::uint32_t>(doc_.nodes_.size() - 1);
   const std::size_t at = r.offset();
-  MLAB_ASSIGN(std::uint32_t count, read_length(r));
-  // Every tagged element takes at least its tag byte.
+  MLAB_ASSIGN(const std::uint32_t count, read_length(r));
   MLAB_TRY(check_count(count, 1, r, at));
   doc_.nodes_[index].count = count;
-  for (std::uint32_t i = 0; i < count; ++i) MLAB_TRY(value(r, depth));
-  close(index);
+  if (count == 0) {
+    close(index);
+    return {};
+  }
+  open.saved[open.depth++] = open.current;
+  open.current = Open{index, count};
+  return {};
+}
+
+// A compact array, through a copy of the loop's reader (which so stays in registers).
+Result<void> Parser::compact(ByteReader& r, std::size_t depth) {
+  ByteReader copy = r;
+  MLAB_TRY(compact_array(copy, static_cast<std::uint32_t>(doc_.nodes_.size() - 1), depth + 1));
+  r = copy;
   return {};
 }
 
@@ -163,51 +268,55 @@ Result<void> Parser::length_prefixed(ByteReader& r, Node& n, bool bits) {
 }
 
 // The content of a non-container value (after its tag, or untagged inside a compact array).
-Result<void> Parser::content(ByteReader& r, std::uint32_t index) {
-  Node& n = doc_.nodes_[index];
+Result<void> Parser::content(ByteReader& r, Node& n, TagInfo info) {
   n.data = rel(r.offset());
-  switch (n.tag) {
-    case Tag::null_data:
+  switch (info.shape) {
+    case Shape::null:
       return {};
-    case Tag::bit_string:
+    case Shape::bits:
       return length_prefixed(r, n, true);
-    case Tag::octet_string:
-    case Tag::visible_string:
-    case Tag::utf8_string:
+    case Shape::octets:
       return length_prefixed(r, n, false);
     default:
-      break;
+      return fixed(r, n, info);
   }
-  const std::size_t size = fixed_size(n.tag);
-  MLAB_ASSIGN(Bytes b, r.read_bytes(size));
+}
+
+// A fixed-size value, read at its own width: integers sign- or zero-extended, floats as their
+// IEEE 754 bits (Blue Book 4.1.5). BCD, date, time and date-time keep their bytes in the input
+// (count = their length); `u` holds their last eight bytes, big-endian.
+Result<void> Parser::fixed(ByteReader& r, Node& n, TagInfo info) {
+  if (info.read != Read::integer) [[unlikely]] {
+    return fixed_other(r, n, info);
+  }
+  MLAB_ASSIGN(const std::uint64_t v, r.read_uint_be(info.size));
+  // Sign extension: the value moved to the top of the word and shifted back arithmetically.
+  const unsigned shift = 64U - 8U * info.size;
+  const auto extended = static_cast<std::uint64_t>(static_cast<std::int64_t>(v << shift) >> shift);
+  n.u = info.is_signed ? extended : v;
+  return {};
+}
+
+// Booleans, floats, and the types kept as bytes (BCD, date, time, date-time: count = their length,
+// `u` their last eight bytes, big-endian).
+Result<void> Parser::fixed_other(ByteReader& r, Node& n, TagInfo info) {
+  MLAB_ASSIGN(const Bytes b, r.read_bytes(info.size));
   std::uint64_t v = 0;
   for (std::uint8_t byte : b) v = (v << 8) | byte;
-  switch (n.tag) {
-    case Tag::boolean:
+  switch (info.read) {
+    case Read::boolean:
       n.i = v != 0 ? 1 : 0;
       break;
-    case Tag::integer:
-    case Tag::long_:
-    case Tag::double_long:
-    case Tag::long64:
-      n.i = sign_extend(v, static_cast<unsigned>(size * 8));
-      break;
-    case Tag::float32:
+    case Read::f32:
       n.f = std::bit_cast<float>(static_cast<std::uint32_t>(v));
       break;
-    case Tag::float64:
+    case Read::f64:
       n.f = std::bit_cast<double>(v);
       break;
-    case Tag::bcd:
-    case Tag::date_time:
-    case Tag::date:
-    case Tag::time:
-      n.count = static_cast<std::uint32_t>(size);
+    default:
+      n.count = info.size;
       n.u = v;
       break;
-    default:
-      n.u = v;
-      break;  // unsigned widths and enum
   }
   return {};
 }
@@ -275,7 +384,7 @@ Result<std::uint32_t> Parser::element(ByteReader& r, std::uint32_t d, std::size_
       child += span;
     }
   } else {
-    MLAB_TRY(content(r, index));
+    MLAB_TRY(content(r, doc_.nodes_[index], kTagTable[static_cast<std::uint8_t>(desc.tag)]));
     return desc.span;
   }
   doc_.nodes_[index].count = desc.count;
@@ -288,47 +397,21 @@ Result<std::size_t> Parser::run(Bytes input) {
   doc_.source_ = input;
   doc_.base_ = base_;
   ByteReader r(input, base_);
-  MLAB_TRY(value(r, 0));
+  OpenStack open;
+  do {
+    if (open.depth > 0) --open.current.left;
+    MLAB_TRY(value(r, open));
+    while (open.depth > 0 && open.current.left == 0) {
+      close(open.current.index);
+      open.current = open.saved[--open.depth];
+    }
+  } while (open.depth > 0);
   return r.offset() - base_;
 }
 
 Result<std::size_t> parse(Bytes input, Document& doc, std::size_t base) {
   Parser p(doc, base);
   return p.run(input);
-}
-
-Bytes Document::bytes(const Node& n) const noexcept {
-  std::size_t len = n.count;
-  if (n.tag == Tag::bit_string) len = (len + 7) / 8;
-  if (n.data > source_.size() || len > source_.size() - n.data) return {};
-  return source_.subspan(n.data, len);
-}
-
-bool Node::is_integer() const noexcept {
-  switch (tag) {
-    case Tag::boolean:
-    case Tag::double_long:
-    case Tag::double_long_unsigned:
-    case Tag::integer:
-    case Tag::long_:
-    case Tag::unsigned_:
-    case Tag::long_unsigned:
-    case Tag::long64:
-    case Tag::long64_unsigned:
-    case Tag::enum_:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool Node::is_signed() const noexcept {
-  return tag == Tag::integer || tag == Tag::long_ || tag == Tag::double_long || tag == Tag::long64;
-}
-
-bool Node::is_string() const noexcept {
-  return tag == Tag::octet_string || tag == Tag::visible_string || tag == Tag::utf8_string ||
-         tag == Tag::bcd;
 }
 
 const char* tag_name(Tag tag) noexcept {

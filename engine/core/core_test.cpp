@@ -40,6 +40,26 @@ TEST(Crc, SliceBy8EqualsBytewiseOnEveryLengthAndAlignment) {
   }
 }
 
+// From 32 bytes on, crc16_x25 folds 16-byte blocks with carry-less multiplication where the CPU
+// has it (PCLMULQDQ): every length up to a long HDLC frame, and inputs of all ones and all zeros
+// (the extremes of the folded products), against the byte-table reference.
+TEST(Crc, FoldedPathEqualsBytewiseOnEveryLength) {
+  std::mt19937 rng(11);
+  std::vector<std::uint8_t> data(2100);
+  for (auto& b : data) b = static_cast<std::uint8_t>(rng());
+  for (std::size_t len = 0; len <= data.size(); len += len < 300 ? 1 : 97) {
+    Bytes b(data.data(), len);
+    ASSERT_EQ(crc16_x25(b), crc16_x25_bytewise(b)) << len;
+  }
+  for (std::uint8_t fill : {std::uint8_t{0x00}, std::uint8_t{0xFF}}) {
+    const std::vector<std::uint8_t> same(257, fill);
+    for (std::size_t len = 30; len <= same.size(); ++len) {
+      Bytes b(same.data(), len);
+      ASSERT_EQ(crc16_x25(b), crc16_x25_bytewise(b)) << int{fill} << " x " << len;
+    }
+  }
+}
+
 TEST(Crc, MbusChecksumIsSumModulo256) {
   EXPECT_EQ(mbus_checksum(hex("53ff00")), 0x52);
   EXPECT_EQ(mbus_checksum(hex("ffff02")), 0x00);
@@ -55,6 +75,28 @@ TEST(Hex, ParsesWithSeparatorsAndRejectsOddOrBad) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().offset, 3u);
   EXPECT_EQ(to_hex(hex("00ff7e")), "00ff7e");
+}
+
+// read_uint_be: one load where eight bytes are left, byte by byte near the end; same numbers.
+TEST(ByteReader, ReadUintBeAtEveryWidthAndNearTheEnd) {
+  const auto data = hex("0102030405060708090a0b");
+  for (std::size_t start = 0; start < data.size(); ++start) {
+    for (std::size_t n = 0; n <= 8; ++n) {
+      ByteReader r(Bytes(data).subspan(start), 100);
+      auto v = r.read_uint_be(n);
+      if (n > data.size() - start) {
+        ASSERT_FALSE(v);
+        EXPECT_EQ(v.error().code, Errc::truncated);
+        EXPECT_EQ(v.error().offset, 100u);
+        continue;
+      }
+      std::uint64_t want = 0;
+      for (std::size_t i = 0; i < n; ++i) want = (want << 8) | data[start + i];
+      ASSERT_TRUE(v) << start << "+" << n;
+      EXPECT_EQ(*v, want) << start << "+" << n;
+      EXPECT_EQ(r.offset(), 100 + n);
+    }
+  }
 }
 
 TEST(ByteReader, BoundsAndAbsoluteOffsets) {

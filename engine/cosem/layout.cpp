@@ -1,6 +1,7 @@
 // Layout matching and mapping: a parsed notification body -> Telegram readings. The layouts are
 // data (layouts/*.json, parsed once into layout_model.hpp structs); this file only walks them.
 // map() allocates nothing once the telegram's reading vector and text storage have grown.
+#include <cstring>
 #include <limits>
 
 #include "layout_model.hpp"
@@ -15,6 +16,7 @@ std::size_t builtin_layouts_count() noexcept;
 using axdr::Node;
 using axdr::Tag;
 using detail::ElementSpec;
+using detail::kClockObis;
 using detail::Layout;
 using detail::Mode;
 using detail::Role;
@@ -22,7 +24,6 @@ using detail::TypeClass;
 
 namespace {
 
-constexpr ObisCode kClockObis{{0, 0, 1, 0, 0, 255}};
 constexpr std::uint16_t kPushSetupClass = 40;  // Blue Book class 40: push setup (metadata)
 
 struct Scaling {
@@ -31,6 +32,7 @@ struct Scaling {
 };
 
 bool is_obis_node(const Node& n) noexcept { return n.tag == Tag::octet_string && n.count == 6; }
+bool is_plain_integer(const Node& n) noexcept { return n.is_integer() && n.tag != Tag::boolean; }
 bool is_number(const Node& n) noexcept {
   return (n.is_integer() && n.tag != Tag::boolean) || n.tag == Tag::float32 ||
          n.tag == Tag::float64;
@@ -49,35 +51,38 @@ bool is_meter_type(const ObisCode& o) noexcept {
   return (o.v[0] == 0 && o.v[2] == 96 && o.v[3] == 1 && o.v[4] == 7) ||
          (o.v[0] == 1 && o.v[2] == 96 && o.v[3] == 1 && o.v[4] == 1);
 }
+// Printable ASCII (0x20..0x7E), eight bytes at a time: a byte below 0x20 borrows into its top
+// bit when 0x20 is subtracted from it, a byte above 0x7E carries into it when 0x01 is added,
+// and a byte that has its top bit set already is not ASCII (the classic "has less / has more
+// than" word tests). Meter ids, types and list ids are 7 to 16 bytes long.
 bool printable(Bytes b) noexcept {
+  constexpr std::uint64_t kOnes = 0x0101010101010101;
+  constexpr std::uint64_t kHigh = 0x8080808080808080;
   if (b.empty()) return false;
-  for (std::uint8_t c : b) {
-    if (c < 0x20 || c > 0x7E) return false;
+  std::uint64_t bad = 0;
+  while (b.size() >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, b.data(), 8);
+    bad |= ((w - 0x20 * kOnes) | (w + kOnes) | w) & kHigh;
+    b = b.subspan(8);
   }
-  return true;
-}
-std::string_view as_text(Bytes b) noexcept {
-  return {reinterpret_cast<const char*>(b.data()), b.size()};
+  for (std::uint8_t c : b) bad |= static_cast<std::uint8_t>(c - 0x20) > 0x7E - 0x20 ? 1 : 0;
+  return bad == 0;
 }
 
-bool type_ok(const detail::TypeSpec& t, const Node& n) noexcept {
-  switch (t.cls) {
-    case TypeClass::any:
-      return true;
-    case TypeClass::number:
-      return is_number(n);
-    case TypeClass::string:
-      return n.is_string();
-    case TypeClass::date_time:
-      return n.tag == Tag::date_time || (n.tag == Tag::octet_string && n.count == 12);
-    case TypeClass::date:
-      return n.tag == Tag::date || (n.tag == Tag::octet_string && n.count == 5);
-    case TypeClass::time:
-      return n.tag == Tag::time || (n.tag == Tag::octet_string && n.count == 4);
-    case TypeClass::exact:
-      return n.tag == t.tag;
-  }
-  return false;
+// Visible and UTF-8 strings are text; an octet-string is when it is printable ASCII.
+bool is_text(const Node& n, Bytes b) noexcept {
+  return n.tag == Tag::visible_string || n.tag == Tag::utf8_string ||
+         (n.tag == Tag::octet_string && printable(b));
+}
+
+bool has_text_role(Role role) noexcept {
+  return role == Role::value || role == Role::meter_id || role == Role::meter_type ||
+         role == Role::list_id;
+}
+
+std::string_view as_text(Bytes b) noexcept {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
 
 // The i-th child of a container node, by walking siblings (lists are short: < 64 elements).
@@ -93,11 +98,13 @@ class Mapper {
       : layout_(layout), doc_(*ctx.body), base_(ctx.body_offset), out_(out) {}
 
   Result<void> run();
-  std::optional<DateTime> clock;
+  // The reading that gives the telegram its clock when the APDU has none (its index in
+  // out.readings; copied once the list is mapped).
+  std::optional<std::size_t> clock;
 
  private:
   Result<void> map_obis();
-  Result<void> map_obis_run(std::uint32_t idx, std::uint32_t k, std::uint32_t end);
+  Result<std::uint32_t> map_obis_run(std::uint32_t idx, std::uint32_t k, std::uint32_t end);
   Result<std::uint32_t> map_obis_item(std::uint32_t idx, std::uint32_t k, std::uint32_t end);
   Result<void> map_positional();
   Result<void> map_capture();
@@ -106,7 +113,10 @@ class Mapper {
   Result<void> emit(const ObisCode& obis, const Node& value, Scaling s, std::string_view name,
                     bool as_date_time);
   Result<void> set_value(Reading& r, const Node& n, bool as_date_time);
-  Result<DateTime> read_date_time(const Node& n);
+  void emit_integer(const ObisCode& obis, const Node& n, Scaling s, std::string_view name);
+  void emit_text(const ElementSpec& e, const Node& n);
+  static void set_integer(Reading& r, const Node& n) noexcept;
+  Result<void> read_date_time(const Node& n, DateTime& out);
   Scaling scaling_for(const ObisCode& obis) const noexcept;
   TextRef node_text(const Node& n);
   void apply_fields(const Reading& r);
@@ -145,21 +155,21 @@ Result<void> Mapper::map_obis() {
     MLAB_TRY(map_element(layout_.prefix[k], idx));
   }
   std::uint32_t suffix_at = root.count - ns;
-  MLAB_TRY(map_obis_run(idx, np, suffix_at));
-  idx = child(doc_, 0, suffix_at);
+  MLAB_ASSIGN(idx, map_obis_run(idx, np, suffix_at));  // the run ends where the suffix begins
   for (std::uint32_t k = 0; k < ns; ++k, idx = doc_.next_sibling(idx)) {
     MLAB_TRY(map_element(layout_.suffix[k], idx));
   }
   return {};
 }
 
-Result<void> Mapper::map_obis_run(std::uint32_t idx, std::uint32_t k, std::uint32_t end) {
+// Children k..end-1 (the first at `idx`); returns the index of child `end`.
+Result<std::uint32_t> Mapper::map_obis_run(std::uint32_t idx, std::uint32_t k, std::uint32_t end) {
   while (k < end) {
     MLAB_ASSIGN(std::uint32_t used, map_obis_item(idx, k, end));
     for (std::uint32_t i = 0; i < used; ++i) idx = doc_.next_sibling(idx);
     k += used;
   }
-  return {};
+  return idx;
 }
 
 // {scaler, unit} of a Register (Blue Book class 3 attribute 3): structure{integer, enum}.
@@ -213,11 +223,20 @@ Scaling Mapper::scaling_for(const ObisCode& obis) const noexcept {
   return {0, default_unit(obis)};
 }
 
-// Mode positional: one element description per child.
+// Mode positional: one element description per child. A plain number, most of every list, is
+// written here at once; every other element goes through map_element().
 Result<void> Mapper::map_positional() {
   std::uint32_t idx = axdr::Document::first_child(0);
   for (const auto& e : layout_.elements) {
-    MLAB_TRY(map_element(e, idx));
+    const Node& n = node(idx);
+    if (e.role == Role::value && is_plain_integer(n) && e.check.accepts(n)) {
+      Reading& r = out_.readings.emplace_back(e.integer_reading);
+      set_integer(r, n);
+    } else if (e.obis && has_text_role(e.role) && n.is_string() && e.check.accepts(n)) {
+      emit_text(e, n);
+    } else {
+      MLAB_TRY(map_element(e, idx));
+    }
     idx = doc_.next_sibling(idx);
   }
   return {};
@@ -225,26 +244,22 @@ Result<void> Mapper::map_positional() {
 
 Result<void> Mapper::map_element(const ElementSpec& e, std::uint32_t idx) {
   const Node& n = node(idx);
-  if (!type_ok(e.type, n)) return mismatch(n);
+  if (!e.check.accepts(n)) return mismatch(n);
   switch (e.role) {
     case Role::skip:
       return {};
     case Role::date:
     case Role::time:
       return date_or_time(e, n);
-    case Role::value: {
-      Scaling s{e.scaler, e.has_unit ? e.unit : default_unit(*e.obis)};
-      return emit(*e.obis, n, s, e.name.empty() ? obis_name(*e.obis) : e.name, false);
-    }
-    case Role::clock: {
-      const ObisCode& obis = e.obis ? *e.obis : kClockObis;
-      return emit(obis, n, {}, e.name.empty() ? obis_name(obis) : e.name, true);
-    }
+    case Role::value:
+      return emit(*e.obis, n, Scaling{e.scaler, e.unit}, e.name, false);
+    case Role::clock:
+      return emit(e.obis ? *e.obis : kClockObis, n, {}, e.name, true);
     default:
       break;  // meter_id, meter_type, list_id
   }
   if (e.obis) {
-    MLAB_TRY(emit(*e.obis, n, {}, e.name.empty() ? obis_name(*e.obis) : e.name, false));
+    MLAB_TRY(emit(*e.obis, n, {}, e.name, false));
     set_field(e.role, out_.readings.back().text);
     return {};
   }
@@ -267,10 +282,10 @@ Result<void> Mapper::date_or_time(const ElementSpec& e, const Node& n) {
   dt.hundredths = time_->hundredths;
   Reading& r = out_.readings.emplace_back();
   r.obis = e.obis ? *e.obis : kClockObis;
-  r.name = e.name.empty() ? obis_name(r.obis) : e.name;
+  r.name = e.name;
   r.kind = ValueKind::date_time;
   r.date_time = dt;
-  if (!clock) clock = dt;
+  if (!clock) clock = out_.readings.size() - 1;
   return {};
 }
 
@@ -307,6 +322,10 @@ Result<void> Mapper::map_capture() {
 
 Result<void> Mapper::emit(const ObisCode& obis, const Node& value, Scaling s, std::string_view name,
                           bool as_date_time) {
+  if (is_plain_integer(value)) {
+    emit_integer(obis, value, s, name);
+    return {};
+  }
   Reading& r = out_.readings.emplace_back();
   r.obis = obis;
   r.name = name;
@@ -319,18 +338,18 @@ Result<void> Mapper::emit(const ObisCode& obis, const Node& value, Scaling s, st
   return {};
 }
 
-Result<DateTime> Mapper::read_date_time(const Node& n) {
+Result<void> Mapper::read_date_time(const Node& n, DateTime& out) {
   Bytes b = doc_.bytes(n);
   std::size_t off = base_ + n.data;
-  if (n.tag == Tag::date) return parse_date(b, off);
-  if (n.tag == Tag::time) return parse_time(b, off);
-  return parse_date_time(b, off);
+  if (n.tag == Tag::date) return parse_date(b, off, out);
+  if (n.tag == Tag::time) return parse_time(b, off, out);
+  return parse_date_time(b, off, out);
 }
 
 Result<void> Mapper::set_value(Reading& r, const Node& n, bool as_date_time) {
   if (n.tag == Tag::date_time || n.tag == Tag::date || n.tag == Tag::time ||
       (as_date_time && n.tag == Tag::octet_string && n.count == 12)) {
-    MLAB_ASSIGN(r.date_time, read_date_time(n));
+    MLAB_TRY(read_date_time(n, r.date_time));
     r.kind = ValueKind::date_time;
     return {};
   }
@@ -341,20 +360,43 @@ Result<void> Mapper::set_value(Reading& r, const Node& n, bool as_date_time) {
     r.kind = ValueKind::boolean;
     r.raw = n.i != 0;
   } else if (n.is_integer()) {
-    r.kind = ValueKind::integer;
-    r.raw = n.i;
-    r.raw_unsigned = !n.is_signed() && n.u > static_cast<std::uint64_t>(INT64_MAX);
+    set_integer(r, n);
   } else if (n.tag == Tag::float32 || n.tag == Tag::float64) {
     r.kind = ValueKind::real;
     r.real = n.f;
   } else {  // strings, BCD, bit-string
     Bytes b = doc_.bytes(n);
-    bool text = n.tag == Tag::visible_string || n.tag == Tag::utf8_string ||
-                (n.tag == Tag::octet_string && printable(b));
-    r.kind = text ? ValueKind::text : ValueKind::octets;
+    r.kind = is_text(n, b) ? ValueKind::text : ValueKind::octets;
     r.text = out_.store(as_text(b));
   }
   return {};
+}
+
+// A string element with an OBIS code, as map_element() would give it through emit(): the text
+// (or the bytes, when an octet-string is not printable), the Telegram fields it sets.
+void Mapper::emit_text(const ElementSpec& e, const Node& n) {
+  Reading& r = out_.readings.emplace_back(e.text_reading);
+  const Bytes b = doc_.bytes(n);
+  r.kind = is_text(n, b) ? ValueKind::text : ValueKind::octets;
+  r.text = out_.store(as_text(b));
+  apply_fields(r);
+  if (e.role != Role::value) set_field(e.role, r.text);
+}
+
+// A number needs no more than this (the Telegram fields come from strings and clocks).
+void Mapper::emit_integer(const ObisCode& obis, const Node& n, Scaling s, std::string_view name) {
+  Reading& r = out_.readings.emplace_back();
+  r.obis = obis;
+  r.name = name;
+  set_integer(r, n);
+  r.scaler = s.scaler;
+  r.unit = s.unit;
+}
+
+void Mapper::set_integer(Reading& r, const Node& n) noexcept {
+  r.kind = ValueKind::integer;
+  r.raw = n.i;
+  r.raw_unsigned = !n.is_signed() && n.u > static_cast<std::uint64_t>(INT64_MAX);
 }
 
 TextRef Mapper::node_text(const Node& n) { return out_.store(as_text(doc_.bytes(n))); }
@@ -362,7 +404,7 @@ TextRef Mapper::node_text(const Node& n) { return out_.store(as_text(doc_.bytes(
 // Telegram fields from the well-known objects; the first one found wins.
 void Mapper::apply_fields(const Reading& r) {
   if (r.kind == ValueKind::date_time) {
-    if (is_clock(r.obis) && !clock) clock = r.date_time;
+    if (is_clock(r.obis) && !clock) clock = out_.readings.size() - 1;  // r is the last one
     return;
   }
   if (r.kind != ValueKind::text && r.kind != ValueKind::octets) return;
@@ -410,13 +452,42 @@ std::optional<std::string_view> list_id_text(const axdr::Document& doc) {
   return std::nullopt;
 }
 
-bool keys_match(const Layout& l, const axdr::Document& doc) {
-  const Node& root = doc.root();
-  if (l.root == detail::RootKind::structure && root.tag != Tag::structure) return false;
-  if (l.root == detail::RootKind::array && root.tag != Tag::array) return false;
-  if (root.count < l.min_count || root.count > l.max_count) return false;
-  if (l.first_obis && first_obis(doc) != l.first_obis) return false;
-  if (l.list_id && list_id_text(doc) != std::string_view(*l.list_id)) return false;
+// A positional layout without an identifying key is tried on every body whose shape matches, so a
+// wrong one is often walked and fails on an element's type. This runs those type checks ahead of
+// the walk: false when the walk would certainly end in cosem_layout_mismatch. It gives up (true)
+// at the first element whose mapping could fail in another way (a clock, date or time parse),
+// so that skipping the walk never hides a different error.
+bool types_fit(const Layout& l, const axdr::Document& doc) {
+  std::uint32_t idx = axdr::Document::first_child(0);
+  for (const ElementSpec& e : l.elements) {
+    if (idx >= doc.nodes().size()) return true;
+    const Node& n = doc.nodes()[idx];
+    if (e.role == Role::clock || e.role == Role::date || e.role == Role::time) return true;
+    if (n.tag == Tag::date_time || n.tag == Tag::date || n.tag == Tag::time) return true;
+    if (!e.check.accepts(n)) return false;
+    idx = doc.next_sibling(idx);
+  }
+  return true;
+}
+
+// What the layouts' match keys are compared with, read from the body once per map().
+struct BodyKeys {
+  Tag root = Tag::null_data;
+  std::uint32_t count = 0;
+  std::optional<ObisCode> first_obis;
+  std::optional<std::string_view> list_id;
+};
+
+BodyKeys body_keys(const axdr::Document& doc) {
+  return BodyKeys{doc.root().tag, doc.root().count, first_obis(doc), list_id_text(doc)};
+}
+
+bool keys_match(const LayoutSet::Impl::Keys& l, const BodyKeys& body) {
+  if (l.root == detail::RootKind::structure && body.root != Tag::structure) return false;
+  if (l.root == detail::RootKind::array && body.root != Tag::array) return false;
+  if (body.count < l.min_count || body.count > l.max_count) return false;
+  if (l.first_obis && body.first_obis != l.first_obis) return false;
+  if (l.list_id && body.list_id != l.list_id) return false;
   return true;
 }
 
@@ -425,6 +496,22 @@ void reset(Telegram& out) noexcept {
   out.text_storage.clear();
   out.meter_id = out.meter_type = out.list_id = {};
   out.layout = {};
+}
+
+}  // namespace
+
+namespace {
+
+void rebuild_keys(LayoutSet::Impl& impl) {
+  impl.keys.clear();
+  for (const Layout& l : impl.layouts) {
+    LayoutSet::Impl::Keys& k = impl.keys.emplace_back();
+    k.root = l.root;
+    k.min_count = l.min_count;
+    k.max_count = l.max_count;
+    k.first_obis = l.first_obis;
+    if (l.list_id) k.list_id = std::string_view(*l.list_id);
+  }
 }
 
 }  // namespace
@@ -446,7 +533,13 @@ const LayoutSet& LayoutSet::builtin() {
 }
 
 void LayoutSet::load_json(std::string_view json_text) {
-  detail::parse_layouts(json_text, impl_->layouts, impl_->names);
+  try {
+    detail::parse_layouts(json_text, impl_->layouts, impl_->names);
+  } catch (...) {
+    rebuild_keys(*impl_);  // the layouts loaded before the error stay usable
+    throw;
+  }
+  rebuild_keys(*impl_);
 }
 
 std::vector<std::string> LayoutSet::names() const {
@@ -458,8 +551,11 @@ std::vector<std::string> LayoutSet::names() const {
 std::vector<std::string_view> LayoutSet::matching(const LayoutContext& ctx) const {
   std::vector<std::string_view> out;
   Telegram scratch;
-  for (const auto& l : impl_->layouts) {
-    if (!keys_match(l, *ctx.body)) continue;
+  const BodyKeys keys = body_keys(*ctx.body);
+  for (std::size_t i = 0; i < impl_->layouts.size(); ++i) {
+    if (!keys_match(impl_->keys[i], keys)) continue;
+    const Layout& l = impl_->layouts[i];
+    if (l.mode == Mode::positional && !types_fit(l, *ctx.body)) continue;
     reset(scratch);
     if (Mapper(l, ctx, scratch).run()) out.push_back(l.name);
   }
@@ -472,8 +568,11 @@ Result<void> LayoutSet::map(const LayoutContext& ctx, Telegram& out) const {
   if (!ctx.body || ctx.body->empty() || !ctx.body->root().is_container()) {
     return fail(Errc::cosem_unknown_layout, ctx.body_offset);
   }
-  for (const auto& l : impl_->layouts) {
-    if (!keys_match(l, *ctx.body)) continue;
+  const BodyKeys keys = body_keys(*ctx.body);
+  for (std::size_t i = 0; i < impl_->layouts.size(); ++i) {
+    if (!keys_match(impl_->keys[i], keys)) continue;
+    const Layout& l = impl_->layouts[i];
+    if (l.mode == Mode::positional && !l.identified() && !types_fit(l, *ctx.body)) continue;
     reset(out);
     Mapper m(l, ctx, out);
     Result<void> r = m.run();
@@ -483,7 +582,7 @@ Result<void> LayoutSet::map(const LayoutContext& ctx, Telegram& out) const {
       return r;
     }
     out.layout = l.name;
-    if (!out.timestamp && m.clock) out.timestamp = m.clock;
+    if (!out.timestamp && m.clock) out.timestamp = out.readings[*m.clock].date_time;
     return {};
   }
   reset(out);

@@ -119,8 +119,22 @@ ElementSpec parse_element(const std::string& layout, const json& j,
   if (j.contains("scaler")) e.scaler = parse_scaler(layout, j["scaler"]);
   if (j.contains("role")) e.role = parse_role(layout, j["role"].get<std::string>());
   if (j.contains("type")) e.type = parse_type(layout, j["type"].get<std::string>());
+  e.check = type_check(e.type);
   bool needs_obis = e.role == Role::value;
   if (needs_obis && !e.obis) bad(layout, "an element with role 'value' needs an 'obis'");
+  if (e.name.empty()) e.name = obis_name(e.obis ? *e.obis : kClockObis);
+  if (!e.has_unit && e.role == Role::value) e.unit = default_unit(*e.obis);
+  if (e.obis) {
+    e.text_reading.obis = *e.obis;
+    e.text_reading.name = e.name;
+  }
+  if (e.role == Role::value) {
+    e.integer_reading.obis = *e.obis;
+    e.integer_reading.name = e.name;
+    e.integer_reading.unit = e.unit;
+    e.integer_reading.kind = ValueKind::integer;
+    e.integer_reading.scaler = e.scaler;
+  }
   return e;
 }
 

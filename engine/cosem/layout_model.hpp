@@ -14,6 +14,7 @@
 #include "meterlab/axdr/axdr.hpp"
 #include "meterlab/cosem/layout.hpp"
 #include "meterlab/cosem/obis.hpp"
+#include "meterlab/cosem/telegram.hpp"
 
 namespace meterlab::cosem::detail {
 
@@ -28,14 +29,61 @@ struct TypeSpec {
   axdr::Tag tag = axdr::Tag::null_data;  // for exact
 };
 
+// A TypeSpec as the mapper tests it: a set of tags, and an octet-string length that also passes
+// (a date-time, date or time sent as an octet-string of 12, 5 or 4 bytes). Made at load time.
+struct TypeCheck {
+  std::uint32_t tags = ~std::uint32_t{0};
+  std::uint32_t octets = 0;  // 0: no octet-string length passes by itself
+  bool accepts(const axdr::Node& n) const noexcept {
+    return axdr::detail::in(tags, n.tag) ||
+           (n.tag == axdr::Tag::octet_string && n.count == octets && octets != 0);
+  }
+};
+
+constexpr TypeCheck type_check(TypeSpec t) noexcept {
+  using axdr::Tag;
+  using axdr::detail::tag_bit;
+  switch (t.cls) {
+    case TypeClass::any:
+      return {};
+    case TypeClass::number:
+      return {(axdr::detail::kIntegerTags & ~tag_bit(Tag::boolean)) | tag_bit(Tag::float32) |
+                  tag_bit(Tag::float64),
+              0};
+    case TypeClass::string:
+      return {axdr::detail::kStringTags, 0};
+    case TypeClass::date_time:
+      return {tag_bit(Tag::date_time), 12};
+    case TypeClass::date:
+      return {tag_bit(Tag::date), 5};
+    case TypeClass::time:
+      return {tag_bit(Tag::time), 4};
+    case TypeClass::exact:
+      return {tag_bit(t.tag), 0};
+  }
+  return {};
+}
+
+// Where a clock element without an OBIS code of its own puts its reading.
+constexpr ObisCode kClockObis{{0, 0, 1, 0, 0, 255}};
+
 struct ElementSpec {
   std::optional<ObisCode> obis;
-  std::string_view name;  // reading name: the layout's, else obis_name()
-  std::string_view unit;  // static unit table symbol; empty = default_unit(obis)
-  bool has_unit = false;
+  // Resolved when the layout is loaded, so that mapping looks nothing up: the reading's name (the
+  // layout's, else obis_name() of its OBIS code, or of kClockObis for a clock, date or time) and,
+  // for a value, its unit (the layout's, else default_unit()).
+  std::string_view name;
+  std::string_view unit;  // static unit table symbol
+  bool has_unit = false;  // the layout gave the unit
   std::int8_t scaler = 0;
   Role role = Role::value;
   TypeSpec type;
+  TypeCheck check;  // type_check(type)
+  // The reading it gives, all but the value filled in at load time, so that a frame copies it and
+  // sets the value: for a value that is an integer (OBIS, name, unit, scaler), and for an element
+  // with an OBIS code that is a string (OBIS and name).
+  Reading integer_reading;
+  Reading text_reading;
 };
 
 // An OBIS pattern: -1 in a group matches any value ("1-*:31.7.0.*").
@@ -87,5 +135,14 @@ namespace meterlab::cosem {
 struct LayoutSet::Impl {
   std::deque<detail::Layout> layouts;  // deque: names stay put as more are loaded
   std::deque<std::string> names;       // stable storage for reading names from loaded layouts
+  // The match keys of layouts[i] side by side, so that finding a body's layout reads a few
+  // contiguous lines instead of one large Layout after another. Rebuilt by load_json().
+  struct Keys {
+    detail::RootKind root = detail::RootKind::any;
+    std::uint32_t min_count = 0, max_count = UINT32_MAX;
+    std::optional<ObisCode> first_obis;
+    std::optional<std::string_view> list_id;  // into layouts[i].list_id
+  };
+  std::vector<Keys> keys;
 };
 }  // namespace meterlab::cosem

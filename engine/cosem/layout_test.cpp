@@ -562,6 +562,25 @@ TEST(LayoutUser, BadJsonThrowsWithTheLayoutName) {
       std::runtime_error);
 }
 
+// A document whose second layout is bad: the first one was loaded before the error and maps
+// (the set's index of match keys follows the layouts even when loading throws).
+TEST(LayoutUser, LayoutsLoadedBeforeABadOneStillMap) {
+  LayoutSet set;
+  EXPECT_THROW(set.load_json(R"([
+    {"name": "good", "mode": "positional", "match": {"root": "structure", "list_id": "ABC"},
+     "elements": [{"role": "list_id", "type": "visible-string"},
+                  {"obis": "1-0:1.7.0.255", "unit": "W", "type": "long-unsigned"}]},
+    {"name": "bad", "mode": "positional", "elements": [{"type": "int"}]}])"),
+               std::runtime_error);
+  ASSERT_EQ(std::vector<std::string>{"good"}, set.names());
+  Apdu a;
+  parse_apdu(a, "0f000000010002020a034142431200e6");
+  Telegram t;
+  ASSERT_TRUE(set.map(a.context(), t));
+  EXPECT_EQ("good", t.layout);
+  expect_number(t, "1-0:1.7.0.255", 230, "W");
+}
+
 TEST(LayoutBuiltin, NamesAreUniqueAndCoverEveryShape) {
   auto names = LayoutSet::builtin().names();
   std::sort(names.begin(), names.end());

@@ -2,8 +2,10 @@
 // names and default units of the quantities the push lists carry.
 #include "meterlab/cosem/obis.hpp"
 
+#include <array>
 #include <charconv>
 #include <cstdio>
+#include <span>
 
 namespace meterlab::cosem {
 
@@ -78,14 +80,17 @@ constexpr UnitRow kUnits[] = {
     {70, "dBm"},      {71, "dB\u00b5V"}, {72, "dB"},
 };
 
+// kUnits by code, built at compile time: unit_symbol() runs once per self-describing reading.
+constexpr std::array<std::string_view, 256> make_unit_index() {
+  std::array<std::string_view, 256> index{};
+  for (const auto& row : kUnits) index[row.code] = row.symbol;
+  return index;
+}
+constexpr auto kUnitIndex = make_unit_index();
+
 }  // namespace
 
-std::string_view unit_symbol(std::uint8_t code) noexcept {
-  for (const auto& row : kUnits) {
-    if (row.code == code) return row.symbol;
-  }
-  return {};
-}
+std::string_view unit_symbol(std::uint8_t code) noexcept { return kUnitIndex[code]; }
 
 std::optional<std::uint8_t> unit_code(std::string_view symbol) noexcept {
   for (const auto& row : kUnits) {
@@ -172,16 +177,42 @@ constexpr QuantityRow kAbstract[] = {
     {25, 9, 0, "push_setup", ""},
 };
 
-const QuantityRow* find_quantity(const ObisCode& obis) noexcept {
-  if (obis.v[0] == 1) {
-    for (const auto& row : kElectricity) {
-      if (row.c == obis.v[2] && row.d == obis.v[3] && row.e == obis.v[4]) return &row;
-    }
-  } else if (obis.v[0] == 0) {
-    for (const auto& row : kAbstract) {
-      if (row.c == obis.v[2] && row.d == obis.v[3] && row.e == obis.v[4]) return &row;
-    }
+// The rows of a table by their group C, built at compile time: a reading's name and default unit
+// are found with a look at the (at most kPerC) rows of its C instead of a walk of the table.
+constexpr std::size_t kPerC = 4;
+struct QuantityIndex {
+  std::array<std::array<std::uint8_t, kPerC>, 256> rows{};  // row index + 1; 0 = none
+};
+
+template <std::size_t N>
+constexpr QuantityIndex make_index(const QuantityRow (&table)[N]) {
+  static_assert(N < 255, "row indexes are stored in a byte");
+  QuantityIndex index;
+  for (std::size_t i = 0; i < N; ++i) {
+    auto& slots = index.rows[table[i].c];
+    std::size_t k = 0;
+    while (k < kPerC && slots[k] != 0) ++k;
+    if (k == kPerC) throw "more than kPerC quantities share one C";  // a compile-time error
+    slots[k] = static_cast<std::uint8_t>(i + 1);
   }
+  return index;
+}
+constexpr QuantityIndex kElectricityIndex = make_index(kElectricity);
+constexpr QuantityIndex kAbstractIndex = make_index(kAbstract);
+
+const QuantityRow* find_in(std::span<const QuantityRow> table, const QuantityIndex& index,
+                           const ObisCode& obis) noexcept {
+  for (std::uint8_t slot : index.rows[obis.v[2]]) {
+    if (slot == 0) return nullptr;
+    const QuantityRow& row = table[slot - 1u];
+    if (row.d == obis.v[3] && row.e == obis.v[4]) return &row;
+  }
+  return nullptr;
+}
+
+const QuantityRow* find_quantity(const ObisCode& obis) noexcept {
+  if (obis.v[0] == 1) return find_in(kElectricity, kElectricityIndex, obis);
+  if (obis.v[0] == 0) return find_in(kAbstract, kAbstractIndex, obis);
   return nullptr;
 }
 

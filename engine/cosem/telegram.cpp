@@ -3,8 +3,24 @@
 #include "meterlab/cosem/telegram.hpp"
 
 #include <cmath>
+#include <iterator>
 
 namespace meterlab::cosem {
+
+namespace {
+
+// 10^0 .. 10^22 are exact doubles, so this table gives what std::pow(10.0, n) gives for them,
+// without a call to pow per reading.
+constexpr double kPowersOfTen[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+double power_of_ten(int n) noexcept {
+  if (n < static_cast<int>(std::size(kPowersOfTen))) return kPowersOfTen[n];
+  return std::pow(10.0, n);
+}
+
+}  // namespace
 
 double Reading::number() const noexcept {
   switch (kind) {
@@ -13,7 +29,7 @@ double Reading::number() const noexcept {
                                  : static_cast<double>(raw);
       if (scaler == 0) return base;
       // Multiplying by a negative power of ten loses a digit ulp; dividing keeps 2276 / 10 exact.
-      return scaler > 0 ? base * std::pow(10.0, scaler) : base / std::pow(10.0, -scaler);
+      return scaler > 0 ? base * power_of_ten(scaler) : base / power_of_ten(-scaler);
     }
     case ValueKind::boolean:
       return static_cast<double>(raw);

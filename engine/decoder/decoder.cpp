@@ -40,13 +40,13 @@ const char* transport_name(cosem::Transport t) noexcept {
 Decoder::Decoder(InputTransport transport, dlms::KeyRing keys, const cosem::LayoutSet* layouts)
     : transport_(transport), keys_(std::move(keys)), layouts_(layouts) {}
 
-void Decoder::push(Bytes bytes) {
+// push() for a raw APDU and before the transport is known.
+void Decoder::push_other(Bytes bytes) {
   stats_.bytes_in += bytes.size();
-  switch (transport_) {
-    case InputTransport::hdlc: hdlc_.push(bytes); break;
-    case InputTransport::mbus: mbus_.push(bytes); break;
-    case InputTransport::apdu: raw_.insert(raw_.end(), bytes.begin(), bytes.end()); break;
-    case InputTransport::auto_detect: detect(bytes); break;
+  if (transport_ == InputTransport::apdu) {
+    raw_.insert(raw_.end(), bytes.begin(), bytes.end());
+  } else {
+    detect(bytes);
   }
 }
 
@@ -60,7 +60,10 @@ void Decoder::detect(Bytes bytes) {
               bytes.begin() + static_cast<std::ptrdiff_t>(std::min(room, bytes.size())));
 }
 
-void Decoder::finish() { finished_ = true; }
+void Decoder::finish() {
+  finished_ = true;
+  link_waiting_ = false;
+}
 
 Decoder::Event Decoder::reject(Error e, const Meta& meta) {
   return emit(Rejection{e, meta.offset, meta.length, meta.transport, std::nullopt});
@@ -73,7 +76,8 @@ Decoder::Event Decoder::emit(const Rejection& r) {
   return Event::rejection;
 }
 
-Decoder::Event Decoder::next() {
+Decoder::Event Decoder::next_event() {
+  link_waiting_ = false;
   stats_.resyncs = hdlc_.stats().resyncs + mbus_.stats().resyncs;
   if (!pending_.empty()) {
     Rejection r = pending_.front();
@@ -120,7 +124,10 @@ Decoder::Event Decoder::pull_link() {
     if (transport_ == InputTransport::hdlc) {
       hdlc::Event ev = hdlc_.next();
       if (ev.kind == hdlc::Event::Kind::need_more) {
-        if (!finished_) return Event::need_more;
+        if (!finished_) {
+          link_waiting_ = hdlc_.waiting();
+          return Event::need_more;
+        }
         if (link_finished_) return at_end();
         link_finished_ = true;
         ev = hdlc_.finish();
@@ -130,7 +137,10 @@ Decoder::Event Decoder::pull_link() {
     } else {
       mbus::Event ev = mbus_.next();
       if (ev.kind == mbus::Event::Kind::need_more) {
-        if (!finished_) return Event::need_more;
+        if (!finished_) {
+          link_waiting_ = mbus_.waiting();
+          return Event::need_more;
+        }
         if (link_finished_) return at_end();
         link_finished_ = true;
         ev = mbus_.finish();
@@ -269,15 +279,16 @@ Decoder::Event Decoder::on_apdu(Bytes apdu, const Meta& meta, const Security& se
       if (sec.state != dlms::SecurityState::plain) {
         return reject(Error{Errc::dlms_unknown_apdu, 0}, meta);  // ciphering inside ciphering
       }
-      auto c = dlms::parse_ciphered(apdu);
-      if (!c) return reject(c.error(), meta);
-      auto d = dlms::decrypt(*c, keys_, plaintext_);
+      dlms::CipheredApdu& c = ciphered_;
+      const auto parsed = dlms::parse_ciphered(apdu, c);
+      if (!parsed) return reject(parsed.error(), meta);
+      auto d = dlms::decrypt(c, keys_, plaintext_);
       if (!d) {
         Event e = reject(d.error(), meta);
-        rejection_.system_title = c->system_title;
+        rejection_.system_title = c.system_title;
         return e;
       }
-      Security inner{d->state, c->system_title, c->invocation_counter};
+      Security inner{d->state, c.system_title, c.invocation_counter};
       if (!d->plaintext.empty() && d->plaintext[0] == dlms::kGeneralBlockTransfer) {
         return on_gbt(d->plaintext, meta, inner);
       }
@@ -310,8 +321,9 @@ Decoder::Event Decoder::on_gbt(Bytes apdu, const Meta& meta, const Security& sec
 }
 
 Decoder::Event Decoder::on_notification(Bytes apdu, const Meta& meta, const Security& sec) {
-  auto dn = dlms::parse_data_notification(apdu);
-  if (!dn) return reject(dn.error(), meta);
+  dlms::DataNotification& dn = notification_;
+  const auto parsed = dlms::parse_data_notification(apdu, dn);
+  if (!parsed) return reject(parsed.error(), meta);
   telegram_.clear();
   telegram_.transport = meta.transport;
   telegram_.stream_offset = meta.offset;
@@ -320,19 +332,18 @@ Decoder::Event Decoder::on_notification(Bytes apdu, const Meta& meta, const Secu
   telegram_.security = static_cast<std::uint8_t>(sec.state);
   telegram_.system_title = sec.system_title;
   telegram_.invocation_counter = sec.invocation_counter;
-  telegram_.invoke_id = dn->long_invoke_id_and_priority;
-  if (dn->date_time_form != dlms::DateTimeForm::absent) {
-    std::size_t at = static_cast<std::size_t>(dn->date_time.data() - apdu.data());
-    auto dt = cosem::parse_date_time(dn->date_time, at);
+  telegram_.invoke_id = dn.long_invoke_id_and_priority;
+  if (dn.date_time_form != dlms::DateTimeForm::absent) {
+    std::size_t at = static_cast<std::size_t>(dn.date_time.data() - apdu.data());
+    const auto dt = cosem::parse_date_time(dn.date_time, at, telegram_.timestamp.emplace());
     if (!dt) return reject(dt.error(), meta);
-    telegram_.timestamp = *dt;
   }
-  auto used = axdr::parse(dn->body, body_, dn->body_offset);
+  auto used = axdr::parse(dn.body, body_, dn.body_offset);
   if (!used) return reject(used.error(), meta);
-  if (*used != dn->body.size()) {
-    return reject(Error{Errc::trailing_bytes, dn->body_offset + *used}, meta);
+  if (*used != dn.body.size()) {
+    return reject(Error{Errc::trailing_bytes, dn.body_offset + *used}, meta);
   }
-  auto mapped = layouts_->map(cosem::LayoutContext{&body_, dn->body_offset}, telegram_);
+  auto mapped = layouts_->map(cosem::LayoutContext{&body_, dn.body_offset}, telegram_);
   if (!mapped) return reject(mapped.error(), meta);
   ++stats_.telegrams;
   return Event::telegram;

@@ -40,17 +40,25 @@ constexpr std::size_t kTagLength = 12;  // DLMS GCM tag: 12 bytes (security suit
 
 }  // namespace
 
-Result<DataNotification> parse_data_notification(Bytes apdu) {
+// Into `n` in place: the decoder's hot path copies no DataNotification (a struct written field
+// by field and then copied whole stalls store-to-load forwarding).
+Result<void> parse_data_notification(Bytes apdu, DataNotification& n) {
   ByteReader r(apdu);
   MLAB_ASSIGN(std::uint8_t tag, r.read_u8());
   if (tag != kDataNotification) return fail(Errc::dlms_unknown_apdu, 0);
-  DataNotification n;
+  n = DataNotification{};
   MLAB_ASSIGN(n.long_invoke_id_and_priority, r.read_u32be());
   MLAB_ASSIGN(n.date_time_form, read_date_time(r, n.date_time));
   // notification-body is one A-XDR value: it cannot be empty.
   if (r.empty()) return fail(Errc::truncated, r.offset());
   n.body_offset = r.offset();
   n.body = r.rest();
+  return {};
+}
+
+Result<DataNotification> parse_data_notification(Bytes apdu) {
+  DataNotification n;
+  MLAB_TRY(parse_data_notification(apdu, n));
   return n;
 }
 
@@ -76,12 +84,19 @@ Result<std::size_t> read_ber_length(ByteReader& r) {
 // Every header fault (system title length, the length field, room for SC/IC/tag) is
 // security_bad_header, at the offset of the field at fault.
 Result<CipheredApdu> parse_ciphered(Bytes apdu) {
+  CipheredApdu c;
+  MLAB_TRY(parse_ciphered(apdu, c));
+  return c;
+}
+
+// Into `c` in place (the decoder's hot path: no CipheredApdu copied, see parse_data_notification).
+Result<void> parse_ciphered(Bytes apdu, CipheredApdu& c) {
   ByteReader r(apdu);
   MLAB_ASSIGN(std::uint8_t tag, r.read_u8());
   if (tag != kGeneralGloCiphering && tag != kGeneralDedCiphering) {
     return fail(Errc::dlms_unknown_apdu, 0);
   }
-  CipheredApdu c;
+  c = CipheredApdu{};
   c.tag = tag;
   const std::size_t st_len_at = r.offset();
   MLAB_ASSIGN(std::uint8_t st_len, r.read_u8());
@@ -104,7 +119,7 @@ Result<CipheredApdu> parse_ciphered(Bytes apdu) {
   MLAB_ASSIGN(c.ciphertext, r.read_bytes(r.remaining() - tag_len));
   MLAB_ASSIGN(c.tag_bytes, r.read_bytes(tag_len));
   MLAB_TRY(r.expect_end());
-  return c;
+  return {};
 }
 
 void GbtAssembler::reset() noexcept {

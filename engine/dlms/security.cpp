@@ -57,8 +57,10 @@ CounterBlock first_data_counter(const Iv& iv) noexcept {
 bool looks_like_apdu(Bytes p) {
   if (p.empty()) return false;
   switch (p.front()) {
-    case kDataNotification:
-      return parse_data_notification(p).has_value();
+    case kDataNotification: {
+      DataNotification dn;
+      return parse_data_notification(p, dn).has_value();
+    }
     case 0xC0:  // get-request
     case 0xC1:  // set-request
     case 0xC2:  // event-notification-request

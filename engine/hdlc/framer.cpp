@@ -93,20 +93,22 @@ Result<std::uint16_t> read_check_sequence(ByteReader& r) {
 
 Framer::Framer() : buf_(kInitialCapacity) {}
 
-void Framer::push(Bytes bytes) {
-  buf_.push(bytes);
-  stats_.bytes_in += bytes.size();
-}
-
 Event Framer::finish() {
   buf_.finish();
+  quiet_until_ = 0;
   return next();
 }
 
 Event Framer::next() {
+  // A frame whose header is checked waits for its last byte: nothing to look at again.
+  if (waiting()) return Event{};
   for (;;) {
     if (run_.full()) return take_run();
-    if (buf_.empty()) return buf_.finished() ? take_run() : Event{};
+    if (buf_.empty()) {
+      if (buf_.finished()) return take_run();
+      quiet_until_ = buf_.end_offset() + 1;
+      return Event{};
+    }
     if (buf_.view().front() != kFlag) {
       hunt();
       continue;
@@ -114,7 +116,11 @@ Event Framer::next() {
     Header h;
     Verdict v = examine(h);
     if (v.kind == Verdict::Kind::need_more) {
-      if (!buf_.finished()) return Event{};
+      if (!buf_.finished()) {
+        // Past the HCS nothing changes until the frame is complete (flag to flag).
+        quiet_until_ = buf_.offset() + wanted(v, h);
+        return Event{};
+      }
       // End of input inside a frame: a truncated frame once its format was seen, else garbage.
       const std::size_t end = buf_.end_offset();
       v = v.stage >= Stage::format ? Verdict::bad(Errc::hdlc_truncated, end, Stage::truncated)
@@ -126,6 +132,19 @@ Event Framer::next() {
     }
     if (!run_.empty()) return take_run();  // the frame is found again by the next call
     return accept(h);
+  }
+}
+
+// The bytes from the candidate's flag that must be buffered before examine() can answer anything
+// else than need_more: the opening bytes, the header, or (past the HCS) the whole frame.
+std::size_t Framer::wanted(const Verdict& v, const Header& h) const noexcept {
+  switch (v.stage) {
+    case Stage::none:
+      return 3;
+    case Stage::format:
+      return std::min(h.length + 2, kMaxHeader);
+    default:
+      return h.length + 2;
   }
 }
 

@@ -24,9 +24,12 @@ struct Payload {
 
 // The first segment may open with the LLC header; an information field that does not start
 // with E6 is passed through unchanged (some meters send the APDU bare).
-Result<Payload> strip_llc(const Frame& frame) {
+Result<void> strip_llc(const Frame& frame, Payload& out) {
   ByteReader r(frame.info, info_offset(frame));
-  if (r.empty() || *r.peek_u8() != kLlcDsap) return Payload{frame.info, false};
+  if (r.empty() || *r.peek_u8() != kLlcDsap) {
+    out = Payload{frame.info, false};
+    return {};
+  }
   const std::size_t at = r.offset();
   const Result<Bytes> llc = r.read_bytes(3);
   if (!llc) return fail(Errc::hdlc_bad_llc, at);
@@ -34,7 +37,8 @@ Result<Payload> strip_llc(const Frame& frame) {
   if ((h[1] != kLlcSsapResponse && h[1] != kLlcSsapCommand) || h[2] != kLlcQuality) {
     return fail(Errc::hdlc_bad_llc, at);
   }
-  return Payload{r.rest(), true};
+  out = Payload{r.rest(), true};
+  return {};
 }
 
 }  // namespace
@@ -57,8 +61,11 @@ Result<bool> Reassembler::push(const Frame& frame) {
 }
 
 Result<bool> Reassembler::start(const Frame& frame) {
-  MLAB_ASSIGN(const Payload p, strip_llc(frame));
-  message_ = Message{};
+  Payload p;
+  MLAB_TRY(strip_llc(frame, p));
+  // Every field written in place: a temporary Message copied over it costs a store-to-load
+  // forwarding stall on every frame.
+  message_.apdu = {};
   message_.stream_offset = frame.stream_offset;
   message_.length = frame.length;
   message_.segments = 1;

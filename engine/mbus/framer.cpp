@@ -31,34 +31,42 @@ struct Framer::Verdict {
   Kind kind = Kind::ok;
   Error error{};  // for need_more: the error to report if the input ends here, if not truncated
   Stage stage = Stage::none;
+  std::size_t wants = 0;  // for need_more: bytes from the candidate's start before it can change
 
-  static Verdict need(Stage checked) { return {Kind::need_more, {}, checked}; }
+  static Verdict need(Stage checked, std::size_t bytes) {
+    return {Kind::need_more, {}, checked, bytes};
+  }
   static Verdict bad(Errc code, std::size_t offset, Stage failed) {
-    return {Kind::bad, Error{code, offset}, failed};
+    return {Kind::bad, Error{code, offset}, failed, 0};
   }
 };
 
 Framer::Framer() : buf_(kInitialCapacity) {}
 
-void Framer::push(Bytes bytes) {
-  buf_.push(bytes);
-  stats_.bytes_in += bytes.size();
-}
-
 Event Framer::finish() {
   buf_.finish();
+  quiet_until_ = 0;
   return next();
 }
 
 Event Framer::next() {
+  // A frame whose length is known waits for its last byte: nothing to look at again.
+  if (waiting()) return Event{};
   for (;;) {
     if (run_.full()) return take_run();
-    if (buf_.empty()) return buf_.finished() ? take_run() : Event{};
+    if (buf_.empty()) {
+      if (buf_.finished()) return take_run();
+      quiet_until_ = buf_.end_offset() + 1;
+      return Event{};
+    }
     const std::uint8_t b = buf_.view().front();
     // An E5 counts as an ack only where a frame may start, not inside a run of garbage.
     if (b == kShortStart || (b == kAck && run_.empty())) {
       const std::size_t n = short_frame();
-      if (n == kNeedMore && !buf_.finished()) return Event{};
+      if (n == kNeedMore && !buf_.finished()) {
+        quiet_until_ = buf_.end_offset() + 1;
+        return Event{};
+      }
       if (n != kNeedMore && n > 0) return run_.empty() ? take_short(n) : take_run();
       discard(1);
       continue;
@@ -70,7 +78,10 @@ Event Framer::next() {
     Frame f;
     Verdict v = examine(f);
     if (v.kind == Verdict::Kind::need_more) {
-      if (!buf_.finished()) return Event{};
+      if (!buf_.finished()) {
+        quiet_until_ = std::max(buf_.offset() + v.wants, buf_.end_offset() + 1);
+        return Event{};
+      }
       const std::size_t end = buf_.end_offset();
       if (v.error.code != Errc::ok)
         v.kind = Verdict::Kind::bad;
@@ -105,7 +116,7 @@ std::size_t Framer::short_frame() const {
 Framer::Verdict Framer::examine(Frame& f) const {
   const std::size_t at = buf_.offset();
   ByteReader r(buf_.view(), at);
-  if (r.remaining() < 4) return Verdict::need(Stage::none);
+  if (r.remaining() < 4) return Verdict::need(Stage::none, 4);
   (void)r.skip(1);
   const std::size_t l = *r.read_u8();
   const std::size_t l2 = *r.read_u8();
@@ -117,7 +128,7 @@ Framer::Verdict Framer::examine(Frame& f) const {
   const Verdict wrapped = check_at(l + kLWrap, f);
   if (wrapped.kind == Verdict::Kind::ok) return wrapped;
   if (wrapped.kind == Verdict::Kind::need_more) {
-    return {Verdict::Kind::need_more, primary.error, primary.stage};
+    return {Verdict::Kind::need_more, primary.error, primary.stage, wrapped.wants};
   }
   return primary;
 }
@@ -126,7 +137,7 @@ Framer::Verdict Framer::examine(Frame& f) const {
 Framer::Verdict Framer::check_at(std::size_t l, Frame& f) const {
   const std::size_t at = buf_.offset();
   const Bytes w = buf_.view();
-  if (w.size() < l + kOverhead) return Verdict::need(Stage::length);
+  if (w.size() < l + kOverhead) return Verdict::need(Stage::length, l + kOverhead);
   ByteReader r(w.subspan(4, l + 2), at + 4);
   const Bytes body = *r.read_bytes(l);
   const std::uint8_t cs = *r.read_u8();

@@ -37,6 +37,26 @@ enum class Tag : std::uint8_t {
   time = 27,       // 4 bytes
 };
 
+// Tag classes as bit masks over the tag values (all below 32), so that the Node predicates below
+// are one test each on the hot path of the layouts.
+namespace detail {
+constexpr std::uint32_t tag_bit(Tag t) noexcept {
+  return std::uint32_t{1} << static_cast<unsigned>(t);
+}
+constexpr std::uint32_t kIntegerTags = tag_bit(Tag::boolean) | tag_bit(Tag::double_long) |
+                                       tag_bit(Tag::double_long_unsigned) | tag_bit(Tag::integer) |
+                                       tag_bit(Tag::long_) | tag_bit(Tag::unsigned_) |
+                                       tag_bit(Tag::long_unsigned) | tag_bit(Tag::long64) |
+                                       tag_bit(Tag::long64_unsigned) | tag_bit(Tag::enum_);
+constexpr std::uint32_t kSignedTags =
+    tag_bit(Tag::integer) | tag_bit(Tag::long_) | tag_bit(Tag::double_long) | tag_bit(Tag::long64);
+constexpr std::uint32_t kStringTags = tag_bit(Tag::octet_string) | tag_bit(Tag::visible_string) |
+                                      tag_bit(Tag::utf8_string) | tag_bit(Tag::bcd);
+constexpr bool in(std::uint32_t mask, Tag t) noexcept {
+  return static_cast<unsigned>(t) < 32 && (mask & tag_bit(t)) != 0;
+}
+}  // namespace detail
+
 constexpr std::size_t kMaxDepth = 16;    // deepest nesting accepted
 constexpr std::size_t kMaxNodes = 8192;  // most nodes in one body
 
@@ -58,9 +78,11 @@ struct Node {
   bool is_container() const noexcept {
     return tag == Tag::array || tag == Tag::structure || tag == Tag::compact_array;
   }
-  bool is_integer() const noexcept;  // any integer width, enum, boolean
-  bool is_signed() const noexcept;
-  bool is_string() const noexcept;  // octet, visible, utf8, bcd
+  // any integer width, enum, boolean
+  bool is_integer() const noexcept { return detail::in(detail::kIntegerTags, tag); }
+  bool is_signed() const noexcept { return detail::in(detail::kSignedTags, tag); }
+  // octet, visible, utf8, bcd
+  bool is_string() const noexcept { return detail::in(detail::kStringTags, tag); }
 };
 
 class Document {
@@ -74,11 +96,23 @@ class Document {
   bool empty() const noexcept { return nodes_.empty(); }
   // The content bytes of a string / bcd / date-time / date / time / bit-string node (for those,
   // count is the content length in bytes; for a bit-string it is bits).
-  Bytes bytes(const Node& n) const noexcept;
+  Bytes bytes(const Node& n) const noexcept {
+    std::size_t len = n.count;
+    if (n.tag == Tag::bit_string) len = (len + 7) / 8;
+    if (n.data > source_.size() || len > source_.size() - n.data) return {};
+    return source_.subspan(n.data, len);
+  }
   // Children of a container: call with the container's index; returns index of first child.
   static std::uint32_t first_child(std::uint32_t index) noexcept { return index + 1; }
+  // A simple value is one node: its subtree is not read, so that a walk along a list of simple
+  // values does not wait on the load of each node before it can go to the next (the branch is
+  // predicted).
   std::uint32_t next_sibling(std::uint32_t index) const noexcept {
-    return index + nodes_[index].subtree;
+    const Node& n = nodes_[index];
+    if (n.is_container()) [[unlikely]] {
+      return index + n.subtree;
+    }
+    return index + 1;
   }
 
  private:

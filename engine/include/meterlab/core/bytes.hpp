@@ -2,6 +2,7 @@
 // length-prefixed children. In the manner of BoringSSL's CBS/CBB.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -45,6 +46,21 @@ class ByteReader {
     MLAB_ASSIGN(auto hi, read_u32be());
     MLAB_ASSIGN(auto lo, read_u32be());
     return (std::uint64_t{hi} << 32) | lo;
+  }
+  // n (1..8) bytes as one big-endian unsigned number. Where at least eight bytes are left it is
+  // one unaligned load (the bytes past the n are looked at, not consumed).
+  Result<std::uint64_t> read_uint_be(std::size_t n) {
+    if (n > remaining()) return fail(Errc::truncated, offset());
+    std::uint64_t v = 0;
+    if (n == 0) return v;
+    if (std::endian::native == std::endian::little && remaining() >= 8) {
+      std::memcpy(&v, data_.data() + pos_, 8);
+      v = __builtin_bswap64(v) >> (64 - 8 * n);
+    } else {
+      for (std::uint8_t b : data_.subspan(pos_, n)) v = (v << 8) | b;
+    }
+    pos_ += n;
+    return v;
   }
   Result<Bytes> read_bytes(std::size_t n) {
     if (n > remaining()) return fail(Errc::truncated, offset());

@@ -4,8 +4,10 @@
 // Both are on the hot path: inline, no virtual calls, no allocation once the buffer has grown.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "meterlab/core/bytes.hpp"
@@ -26,35 +28,49 @@ struct Discard {
 // frame already buffered is checked and handed out in place: view() stays valid until push().
 class StreamBuffer {
  public:
-  explicit StreamBuffer(std::size_t capacity) { buf_.reserve(capacity); }
+  explicit StreamBuffer(std::size_t capacity) : buf_(capacity) {}
 
   // Appends `bytes` behind the unconsumed ones; a new input begins (finished() is false again).
+  // Cheap enough to be called once per byte, as a serial reader may.
   void push(Bytes bytes) {
-    if (start_ > 0) {
-      buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(start_));
-      base_offset_ += start_;
-      start_ = 0;
+    if (start_ > 0) compact();
+    const std::size_t end = end_;  // kept in a register across the byte stores below
+    if (bytes.size() > buf_.size() - end)
+      buf_.resize(std::max(2 * buf_.size(), end + bytes.size()));
+    if (bytes.size() == 1) {
+      buf_[end] = bytes.front();  // one byte from a serial line: no memcpy call
+    } else if (!bytes.empty()) {
+      std::memcpy(buf_.data() + end, bytes.data(), bytes.size());
     }
-    buf_.insert(buf_.end(), bytes.begin(), bytes.end());
+    end_ = end + bytes.size();
     finished_ = false;
   }
   // The unconsumed bytes; view()[0] is at stream offset offset().
-  Bytes view() const noexcept { return Bytes(buf_.data() + start_, buf_.size() - start_); }
+  Bytes view() const noexcept { return Bytes(buf_.data() + start_, end_ - start_); }
   // Drops the first n unconsumed bytes (n <= view().size()).
   void consume(std::size_t n) noexcept { start_ += n; }
-  bool empty() const noexcept { return start_ == buf_.size(); }
+  bool empty() const noexcept { return start_ == end_; }
   std::size_t offset() const noexcept { return base_offset_ + start_; }  // of the next byte
-  std::size_t end_offset() const noexcept { return base_offset_ + buf_.size(); }
-  std::size_t capacity() const noexcept { return buf_.capacity(); }
+  std::size_t end_offset() const noexcept { return base_offset_ + end_; }
+  std::size_t capacity() const noexcept { return buf_.size(); }
 
   // End of input: no more bytes follow until the next push().
   void finish() noexcept { finished_ = true; }
   bool finished() const noexcept { return finished_; }
 
  private:
-  std::vector<std::uint8_t> buf_;
-  std::size_t start_ = 0;        // first unconsumed byte in buf_
-  std::size_t base_offset_ = 0;  // stream offset of buf_[0]
+  // The consumed prefix goes: the unconsumed bytes move to the front.
+  void compact() noexcept {
+    if (end_ > start_) std::memmove(buf_.data(), buf_.data() + start_, end_ - start_);
+    base_offset_ += start_;
+    end_ -= start_;
+    start_ = 0;
+  }
+
+  std::vector<std::uint8_t> buf_;  // its size is the capacity; bytes [start_, end_) are buffered
+  std::size_t start_ = 0;          // first unconsumed byte in buf_
+  std::size_t end_ = 0;            // one past the last buffered byte
+  std::size_t base_offset_ = 0;    // stream offset of buf_[0]
   bool finished_ = false;
 };
 

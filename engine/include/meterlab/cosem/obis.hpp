@@ -49,6 +49,11 @@ struct DateTime {
   std::string to_iso8601() const;
   // "2021-09-27T07:47:15Z" when date, time and deviation are known.
   std::optional<std::string> to_utc() const;
+  // The same texts written into `out` (room for kTextMax chars) without allocating; they return
+  // the length (write_utc: 0 when to_utc() gives none).
+  static constexpr std::size_t kTextMax = 48;
+  std::size_t write_iso8601(char* out) const noexcept;
+  std::size_t write_utc(char* out) const noexcept;
 };
 
 // Parses a 12-byte COSEM date-time (octet-string form or the date-time type's content).
@@ -56,5 +61,10 @@ Result<DateTime> parse_date_time(Bytes twelve, std::size_t offset);
 // 5-byte date and 4-byte time (type 26 / 27 contents, or the octet-strings some meters send).
 Result<DateTime> parse_date(Bytes five, std::size_t offset);
 Result<DateTime> parse_time(Bytes four, std::size_t offset);
+// The same, parsed into `out` in place (the decoder's hot path: no DateTime is copied). On an
+// error `out` holds what was read so far.
+Result<void> parse_date_time(Bytes twelve, std::size_t offset, DateTime& out);
+Result<void> parse_date(Bytes five, std::size_t offset, DateTime& out);
+Result<void> parse_time(Bytes four, std::size_t offset, DateTime& out);
 
 }  // namespace meterlab::cosem

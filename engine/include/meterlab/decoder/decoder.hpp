@@ -53,16 +53,37 @@ class Decoder {
                    dlms::KeyRing keys = {},
                    const cosem::LayoutSet* layouts = &cosem::LayoutSet::builtin());
 
-  // Feed bytes; then call next() until need_more.
-  void push(Bytes bytes);
+  // Feed bytes; then call next() until need_more. Once the transport is known the bytes go
+  // straight to its framer (inline: a serial reader may push one byte at a time).
+  void push(Bytes bytes) {
+    if (transport_ == InputTransport::hdlc) {
+      hdlc_.push(bytes);
+    } else if (transport_ == InputTransport::mbus) {
+      mbus_.push(bytes);
+    } else {
+      push_other(bytes);
+    }
+  }
   // End of input: flushes what is buffered (a raw APDU is decoded now; a partial frame becomes
   // a rejection). Call next() until need_more afterwards.
   void finish();
-  Event next();
+  Event next() {
+    // The last call found a frame still arriving and nothing else to report: until its last
+    // byte comes there is nothing new (the byte-at-a-time path stays this short).
+    if (link_waiting_ && (transport_ == InputTransport::hdlc ? hdlc_.waiting() : mbus_.waiting())) {
+      return Event::need_more;
+    }
+    return next_event();
+  }
 
   const cosem::Telegram& telegram() const noexcept { return telegram_; }
   const Rejection& rejection() const noexcept { return rejection_; }
-  const DecoderStats& stats() const noexcept { return stats_; }
+  // Once the transport is known, bytes_in is its framer's: that framer has seen every byte.
+  const DecoderStats& stats() const noexcept {
+    if (transport_ == InputTransport::hdlc) stats_.bytes_in = hdlc_.stats().bytes_in;
+    if (transport_ == InputTransport::mbus) stats_.bytes_in = mbus_.stats().bytes_in;
+    return stats_;
+  }
   // The transport in use (auto_detect until the first good frame decides it).
   InputTransport transport() const noexcept { return transport_; }
 
@@ -78,6 +99,8 @@ class Decoder {
     std::optional<dlms::SystemTitle> system_title;
     std::optional<std::uint32_t> invocation_counter;
   };
+  void push_other(Bytes bytes);
+  Event next_event();
   Event pull_link();
   Event detect_next();
   Event detect_at_end();
@@ -107,10 +130,12 @@ class Decoder {
   std::vector<std::uint8_t> raw_;        // raw APDU input, and bytes seen before detection
   std::vector<std::uint8_t> plaintext_;  // decrypted APDU, reused
   std::vector<std::uint8_t> gbt_copy_;   // reassembled GBT APDU, reused
+  dlms::CipheredApdu ciphered_;          // the ciphered APDU being opened, parsed in place
+  dlms::DataNotification notification_;  // the APDU being decoded, parsed in place
   axdr::Document body_;
   cosem::Telegram telegram_;
   Rejection rejection_;
-  DecoderStats stats_;
+  mutable DecoderStats stats_;        // bytes_in filled in by stats() once the transport is known
   std::deque<Rejection> pending_;     // link discards waiting to be reported, in stream order
   std::deque<Rejection> held_hdlc_;   // discards seen before the transport was known
   std::deque<Rejection> held_mbus_;
@@ -118,6 +143,7 @@ class Decoder {
   std::optional<mbus::Event> held_m_;
   Meta gbt_meta_{};                   // where the first block of a block transfer came from
   bool finished_ = false;
+  bool link_waiting_ = false;  // next() answered need_more from a framer that is waiting()
   bool raw_flushed_ = false;
   bool link_finished_ = false;
   bool end_reported_ = false;

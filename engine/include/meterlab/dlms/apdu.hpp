@@ -29,6 +29,8 @@ struct DataNotification {
 
 // Parses 0F ... ; the body is not parsed here (that is axdr's job).
 Result<DataNotification> parse_data_notification(Bytes apdu);
+// The same into `out` (the decoder's hot path); on an error `out` holds what was read so far.
+Result<void> parse_data_notification(Bytes apdu, DataNotification& out);
 
 // Reads a BER length (1 byte; 81 xx; 82 xx xx; 80 and 83+ rejected as dlms_bad_length).
 Result<std::size_t> read_ber_length(ByteReader& r);
@@ -47,6 +49,8 @@ struct CipheredApdu {
 // Header faults are security_bad_header at the field's offset: system title length not 08, a
 // malformed BER length, a length that is not exactly what remains, no room for SC+IC or the tag.
 Result<CipheredApdu> parse_ciphered(Bytes apdu);
+// The same into `out` (the decoder's hot path); on an error `out` holds what was read so far.
+Result<void> parse_ciphered(Bytes apdu, CipheredApdu& out);
 
 // General block transfer (0xE0) reassembly: block-control (last-block bit, streaming, window),
 // block-number, block-number-ack, BER length, raw data. Blocks must come in order starting at 1;

@@ -58,14 +58,23 @@ class Framer {
  public:
   Framer();
   // Appends bytes to the internal buffer (no allocation once the buffer has grown to its size).
-  void push(Bytes bytes);
+  // Inline: a serial reader may push one byte at a time.
+  void push(Bytes bytes) { buf_.push(bytes); }
+  // True while next() would answer need_more without looking: it did, and the frame it found
+  // the header of has not been pushed to its last byte yet (or no byte came at all). The Decoder
+  // uses it to pass over the bytes of a frame that is still arriving.
+  bool waiting() const noexcept { return buf_.end_offset() < quiet_until_ && !buf_.finished(); }
   // The next event. Call until it answers need_more, then push more bytes.
   Event next();
   // End of input: whatever is buffered is discarded as hdlc_truncated (or hdlc_garbage). It may
   // still find frames behind a truncated one, so call finish() (or next()) until need_more.
   // Afterwards bytes_in == bytes_in_frames + bytes_discarded. push() starts a new input.
   Event finish();
-  const FramerStats& stats() const noexcept { return stats_; }
+  // bytes_in is the buffer's stream end, read here rather than counted on every push.
+  const FramerStats& stats() const noexcept {
+    stats_.bytes_in = buf_.end_offset();
+    return stats_;
+  }
 
   // Discarded bytes are reported as one run between two frames (or up to finish()), so that the
   // events do not depend on how the input was split into push() calls. A run is reported at the
@@ -77,6 +86,7 @@ class Framer {
   struct Verdict;
   struct Header;
   Verdict examine(Header& h) const;
+  std::size_t wanted(const Verdict& v, const Header& h) const noexcept;
   static Verdict check_header(Bytes w, std::size_t at, Header& h);
   static Verdict check_body(Bytes w, std::size_t at, Header& h);
   void hunt();
@@ -86,7 +96,8 @@ class Framer {
   Event accept(const Header& h);
 
   StreamBuffer buf_;
-  FramerStats stats_;
+  mutable FramerStats stats_;       // bytes_in filled in by stats()
+  std::size_t quiet_until_ = 0;     // see waiting(): the stream end offset next() waits for
   std::size_t accounted_ = 0;       // stream offset before which every byte is in a frame or a run
   DiscardRun run_{kMaxDiscardRun};  // discarded bytes not reported yet
 };

@@ -52,12 +52,20 @@ struct FramerStats {
 class Framer {
  public:
   Framer();
-  void push(Bytes bytes);
+  // Inline: a serial reader may push one byte at a time.
+  void push(Bytes bytes) { buf_.push(bytes); }
+  // True while next() would answer need_more without looking: it did, and the frame whose length
+  // it read has not been pushed to its last byte yet (or no byte came at all).
+  bool waiting() const noexcept { return buf_.end_offset() < quiet_until_ && !buf_.finished(); }
   Event next();
   // End of input: a partial frame is discarded as mbus_truncated. Call finish() (or next())
   // until need_more; afterwards bytes_in == bytes_in_frames + bytes_discarded.
   Event finish();
-  const FramerStats& stats() const noexcept { return stats_; }
+  // bytes_in is the buffer's stream end, read here rather than counted on every push.
+  const FramerStats& stats() const noexcept {
+    stats_.bytes_in = buf_.end_offset();
+    return stats_;
+  }
 
   static constexpr std::size_t kMaxDiscardRun = 4096;  // a run is reported at this length
   // Sagemcom T210-D sends 257 L-counted bytes with L = 0x01 (L mod 256): a frame with a small L
@@ -78,7 +86,8 @@ class Framer {
   Event accept(Frame& f);
 
   StreamBuffer buf_;
-  FramerStats stats_;
+  mutable FramerStats stats_;       // bytes_in filled in by stats()
+  std::size_t quiet_until_ = 0;     // see waiting(): the stream end offset next() waits for
   DiscardRun run_{kMaxDiscardRun};  // discarded bytes not reported yet
 };
 

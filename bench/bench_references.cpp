@@ -1,0 +1,104 @@
+// Reference points in the same binary, so that ratios hold on a noisy machine: a memcpy of the
+// frame, a byte-table CRC-16/X.25 over it, and Botan's AES-GCM / AES-CTR calls alone on the same
+// ciphertext the pipeline decrypts (key set once, as the engine does).
+#include <botan/aead.h>
+#include <botan/stream_cipher.h>
+
+#include <cstring>
+
+#include "bench_registry.hpp"
+#include "meterlab/core/crc.hpp"
+#include "meterlab/dlms/apdu.hpp"
+#include "sample_frames.hpp"
+
+namespace {
+
+using meterlab::Bytes;
+using meterlab::samples::Buf;
+
+const Buf& kfm_plain() {
+  static const Buf frame = meterlab::samples::kfm_list3_plain();
+  return frame;
+}
+
+void memcpy_frame(benchmark::State& state) {
+  const Buf& frame = kfm_plain();
+  Buf copy(frame.size());
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(frame.data());
+    std::memcpy(copy.data(), frame.data(), frame.size());
+    benchmark::ClobberMemory();
+  }
+  mlab_bench::set_counters(state, frame.size());
+}
+MLAB_BENCHMARK(reference, "Ref/Memcpy/KfmList3_157B", memcpy_frame);
+
+void crc_byte_table(benchmark::State& state) {
+  const Buf& frame = kfm_plain();
+  for (auto _ : state) benchmark::DoNotOptimize(meterlab::crc16_x25_bytewise(frame));
+  mlab_bench::set_counters(state, frame.size());
+}
+MLAB_BENCHMARK(reference, "Ref/Crc16X25ByteTable/KfmList3_157B", crc_byte_table);
+
+// The ciphered APDU inside a sample frame (after the HDLC/M-Bus layers), parsed once.
+struct Ciphered {
+  Buf apdu;
+  meterlab::dlms::CipheredApdu c;
+};
+
+// IV = system title || invocation counter (Green Book 9.2.7.2).
+std::array<std::uint8_t, 12> iv_of(const meterlab::dlms::CipheredApdu& c) {
+  std::array<std::uint8_t, 12> iv{};
+  std::copy(c.system_title.begin(), c.system_title.end(), iv.begin());
+  for (std::size_t i = 0; i < 4; ++i) {
+    iv[8 + i] = static_cast<std::uint8_t>(c.invocation_counter >> (24 - 8 * i));
+  }
+  return iv;
+}
+
+void botan_gcm(benchmark::State& state) {
+  using namespace meterlab::samples;
+  const Buf apdu = kfm_list3_glo(0x30);
+  const auto c = *meterlab::dlms::parse_ciphered(apdu);
+  auto gcm = Botan::AEAD_Mode::create_or_throw("AES-128/GCM(12)", Botan::DECRYPTION);
+  gcm->set_key(kBenchEk.data(), kBenchEk.size());
+  std::array<std::uint8_t, 17> aad{};
+  aad[0] = c.security_control;
+  std::copy(kBenchAk.begin(), kBenchAk.end(), aad.begin() + 1);
+  const auto iv = iv_of(c);
+  Botan::secure_vector<std::uint8_t> buf;
+  buf.reserve(c.ciphertext.size() + c.tag_bytes.size());
+  for (auto _ : state) {
+    gcm->set_associated_data(aad.data(), aad.size());
+    gcm->start(iv.data(), iv.size());
+    buf.assign(c.ciphertext.begin(), c.ciphertext.end());
+    buf.insert(buf.end(), c.tag_bytes.begin(), c.tag_bytes.end());
+    gcm->finish(buf);
+    benchmark::DoNotOptimize(buf.data());
+  }
+  mlab_bench::set_counters(state, c.ciphertext.size());
+}
+MLAB_BENCHMARK(reference, "Ref/BotanGcmDecrypt/KfmList3Sc30_142B", botan_gcm);
+
+// AES-CTR from counter block IV || 00000002: the GCM keystream of an SC 0x21 APDU, no tag.
+void botan_ctr(benchmark::State& state) {
+  using namespace meterlab::samples;
+  const Buf apdu = glo_ciphered(0x21, kMa309Title, kMa309Counter, ma309_notification());
+  const auto c = *meterlab::dlms::parse_ciphered(apdu);
+  auto ctr = Botan::StreamCipher::create_or_throw("CTR-BE(AES-128)");
+  ctr->set_key(kBenchEk.data(), kBenchEk.size());
+  std::array<std::uint8_t, 16> counter{};
+  const auto iv = iv_of(c);
+  std::copy(iv.begin(), iv.end(), counter.begin());
+  counter[15] = 2;
+  Buf out(c.ciphertext.size());
+  for (auto _ : state) {
+    ctr->set_iv(counter.data(), counter.size());
+    ctr->cipher(c.ciphertext.data(), out.data(), c.ciphertext.size());
+    benchmark::DoNotOptimize(out.data());
+  }
+  mlab_bench::set_counters(state, c.ciphertext.size());
+}
+MLAB_BENCHMARK(reference, "Ref/BotanCtrDecrypt/Ma309Sc21_336B", botan_ctr);
+
+}  // namespace

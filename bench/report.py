@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Prints the figures of a meterlab_bench JSON file (ci/bench writes one) and their ratios.
+
+  report.py RESULTS.json [--markdown]
+
+Per benchmark: the median CPU time of the repetitions (ns per iteration), frames/s, MB/s. Then the
+issue's targets, each as a ratio to a reference point measured in the same run (so that it holds
+on a busy machine) and as an absolute figure. Exit status 0 always: wall-clock figures on a shared
+machine are information, the regression gate is ci/bench-gate (instruction counts).
+"""
+import json
+import sys
+
+# (label, benchmark, reference benchmark or None, target on the ratio, target in ns or None)
+TARGETS = [
+    ("KFM_001 list 3 plain, full decode", "Pipeline/KfmList3Plain/Hdlc_157B",
+     "Ref/Crc16X25ByteTable/KfmList3_157B", None, 200),
+    ("KFM_001 list 3 SC 0x30 vs Botan's GCM call alone", "Pipeline/KfmList3Sc30/Hdlc_186B",
+     "Ref/BotanGcmDecrypt/KfmList3Sc30_142B", 2.0, 550),
+    ("MA309 two-segment SC 0x21 (376 B)", "Pipeline/Ma309Sc21/Mbus_376B_2seg",
+     "Ref/BotanCtrDecrypt/Ma309Sc21_336B", None, 650),
+    ("Byte at a time vs whole buffer, KFM plain", "Pipeline/KfmList3Plain/Hdlc_157B/ByteAtATime",
+     "Pipeline/KfmList3Plain/Hdlc_157B", 1.5, None),
+    ("Byte at a time vs whole buffer, KFM SC 0x30", "Pipeline/KfmList3Sc30/Hdlc_186B/ByteAtATime",
+     "Pipeline/KfmList3Sc30/Hdlc_186B", 1.5, None),
+    ("Byte at a time vs whole buffer, MA309", "Pipeline/Ma309Sc21/Mbus_376B_2seg/ByteAtATime",
+     "Pipeline/Ma309Sc21/Mbus_376B_2seg", 1.5, None),
+    ("JSON line of a telegram", "Layer/JsonLine/KfmList3_18readings", None, None, 2000),
+    ("GCM with tag in the engine vs Botan's call alone", "Layer/GcmDecryptWithTag/KfmList3Sc30_142B",
+     "Ref/BotanGcmDecrypt/KfmList3Sc30_142B", None, None),
+    ("CRC-16/X.25 (engine) vs byte table", "Layer/Crc16X25/KfmList3_157B",
+     "Ref/Crc16X25ByteTable/KfmList3_157B", None, None),
+]
+
+
+def medians(doc):
+    """name -> {ns, frames_s, bytes_s} from the median aggregates (or the single runs)."""
+    out = {}
+    for b in doc["benchmarks"]:
+        name = b.get("run_name", b["name"]).split("/iterations:")[0]
+        if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+            continue
+        if name in out and b.get("run_type") != "aggregate":
+            continue
+        scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
+        out[name] = {"ns": b["cpu_time"] * scale, "frames_s": b.get("frames/s"),
+                     "bytes_s": b.get("bytes/s"), "error": b.get("error_message")}
+    return out
+
+
+def fmt_rate(v, unit):
+    if v is None:
+        return "-"
+    for div, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if v >= div:
+            return "%.2f %s%s" % (v / div, prefix, unit)
+    return "%.0f %s" % (v, unit)
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    with open(sys.argv[1]) as f:
+        doc = json.load(f)
+    md = "--markdown" in sys.argv
+    m = medians(doc)
+    ctx = doc.get("context", {})
+    print("machine: %s CPUs at %s MHz, load %s" % (ctx.get("num_cpus"), ctx.get("mhz_per_cpu"),
+                                                  ctx.get("load_avg")))
+    print()
+    if md:
+        print("| benchmark | ns / iteration | frames/s | bytes/s |")
+        print("|---|---:|---:|---:|")
+    for name, r in m.items():
+        if r["error"]:
+            print("%-50s ERROR %s" % (name, r["error"]))
+            continue
+        cells = (name, "%.1f" % r["ns"], fmt_rate(r["frames_s"], "/s"), fmt_rate(r["bytes_s"], "B/s"))
+        print(("| %s | %s | %s | %s |" if md else "%-50s %10s %14s %14s") % cells)
+    print()
+    if md:
+        print("| target | figure | ratio to reference | met |")
+        print("|---|---:|---:|---|")
+    for label, name, ref, ratio_target, ns_target in TARGETS:
+        if name not in m or (ref and ref not in m):
+            continue
+        ns = m[name]["ns"]
+        ratio = ns / m[ref]["ns"] if ref else None
+        met = []
+        if ns_target is not None:
+            met.append(ns <= ns_target)
+        if ratio_target is not None:
+            met.append(ratio <= ratio_target)
+        goal = " / ".join(g for g in ("<= %d ns" % ns_target if ns_target else "",
+                                      "<= %.1fx" % ratio_target if ratio_target else "") if g)
+        verdict = ("yes" if all(met) else "NO") if met else "-"
+        ratio_text = "%.2fx %s" % (ratio, ref) if ratio is not None else "-"
+        if md:
+            print("| %s (%s) | %.0f ns | %s | %s |" % (label, goal or "reference", ns, ratio_text,
+                                                     verdict))
+        else:
+            print("%-52s %8.0f ns  %-48s %-22s %s" % (label, ns, ratio_text, goal, verdict))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+// No heap allocation per frame in steady state: the decoder reuses its buffers (framer buffer,
+// reassembly buffer, plaintext, A-XDR node tape, Telegram readings and text) from frame to frame.
+// Every operator new of this program is counted; after a warm-up the count must not move over
+// 10,000 frames of plain HDLC, SC 0x30 HDLC and the two-segment SC 0x21 M-Bus telegram.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "meterlab/decoder/decoder.hpp"
+#include "sample_frames.hpp"
+
+// The replacement operator delete below frees with std::free what the replacement operator new
+// took with std::malloc; GCC, seeing both inlined, cannot tell they are a pair.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+namespace {
+std::atomic<std::uint64_t> g_allocations{0};
+}  // namespace
+
+// The replaceable global allocation functions ([new.delete.single], [new.delete.array]): every
+// form that allocates counts once, and all of them end in malloc/free.
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) { return ::operator new(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(size == 0 ? 1 : size);
+}
+void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
+  return ::operator new(size, tag);
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace meterlab {
+namespace {
+
+constexpr int kWarmUp = 100;
+constexpr int kFrames = 10000;
+
+struct Counts {
+  std::uint64_t telegrams = 0;
+  std::uint64_t rejections = 0;
+  std::uint64_t readings = 0;  // of the last telegram
+};
+
+// Pushes the telegram `times` times, drawing every event.
+Counts decode(Decoder& dec, Bytes stream, int times) {
+  Counts r;
+  for (int i = 0; i < times; ++i) {
+    dec.push(stream);
+    for (auto ev = dec.next(); ev != Decoder::Event::need_more; ev = dec.next()) {
+      if (ev == Decoder::Event::rejection) ++r.rejections;
+      if (ev != Decoder::Event::telegram) continue;
+      ++r.telegrams;
+      r.readings = dec.telegram().readings.size();
+    }
+  }
+  return r;
+}
+
+// Allocations made while 10,000 frames decode, after the warm-up.
+std::uint64_t steady_state_allocations(Decoder& dec, Bytes stream, std::uint64_t readings) {
+  const Counts warm = decode(dec, stream, kWarmUp);
+  EXPECT_EQ(warm.telegrams, static_cast<std::uint64_t>(kWarmUp));
+  const std::uint64_t before = g_allocations.load();
+  const Counts run = decode(dec, stream, kFrames);
+  const std::uint64_t made = g_allocations.load() - before;
+  EXPECT_EQ(run.telegrams, static_cast<std::uint64_t>(kFrames));
+  EXPECT_EQ(run.rejections, 0U);
+  EXPECT_EQ(run.readings, readings);
+  return made;
+}
+
+// The counter is wired: a new decoder's first frame grows its buffers, and that is seen.
+TEST(DecoderAllocations, CounterSeesTheFirstFramesAllocations) {
+  const auto frame = samples::kfm_list3_plain();
+  const std::uint64_t before = g_allocations.load();
+  Decoder dec(InputTransport::hdlc);
+  EXPECT_EQ(decode(dec, frame, 1).telegrams, 1U);
+  EXPECT_GT(g_allocations.load() - before, 0U);
+}
+
+TEST(DecoderAllocations, PlainHdlcKfmList3AllocatesNothingPerFrame) {
+  const auto frame = samples::kfm_list3_plain();
+  Decoder dec(InputTransport::hdlc);
+  EXPECT_EQ(steady_state_allocations(dec, frame, 18), 0U);
+}
+
+TEST(DecoderAllocations, AutoDetectedHdlcAllocatesNothingPerFrame) {
+  const auto frame = samples::kfm_list3_plain();
+  Decoder dec;
+  EXPECT_EQ(steady_state_allocations(dec, frame, 18), 0U);
+}
+
+TEST(DecoderAllocations, Sc30HdlcKfmList3AllocatesNothingPerFrame) {
+  const auto frame = samples::kfm_list3_sc30();
+  Decoder dec(InputTransport::hdlc, samples::sample_keys());
+  EXPECT_EQ(steady_state_allocations(dec, frame, 18), 0U);
+  EXPECT_EQ(dec.telegram().security, static_cast<std::uint8_t>(dlms::SecurityState::authenticated));
+}
+
+TEST(DecoderAllocations, Sc21TwoSegmentMbusAllocatesNothingPerFrame) {
+  const auto telegram = samples::ma309_telegram();
+  Decoder dec(InputTransport::mbus, samples::sample_keys_ek_only());
+  EXPECT_EQ(steady_state_allocations(dec, telegram, 15), 0U);
+  EXPECT_EQ(dec.telegram().segments, 2U);
+  EXPECT_EQ(dec.telegram().security, static_cast<std::uint8_t>(dlms::SecurityState::decrypted));
+}
+
+TEST(DecoderAllocations, ByteAtATimeAllocatesNothingPerFrame) {
+  const auto telegram = samples::ma309_telegram();
+  Decoder dec(InputTransport::mbus, samples::sample_keys());
+  Counts warm;
+  for (int i = 0; i < kWarmUp; ++i) {
+    for (std::uint8_t b : telegram) {
+      dec.push(Bytes(&b, 1));
+      while (dec.next() == Decoder::Event::telegram) ++warm.telegrams;
+    }
+  }
+  ASSERT_EQ(warm.telegrams, static_cast<std::uint64_t>(kWarmUp));
+  const std::uint64_t before = g_allocations.load();
+  std::uint64_t telegrams = 0;
+  for (int i = 0; i < kFrames / 10; ++i) {
+    for (std::uint8_t b : telegram) {
+      dec.push(Bytes(&b, 1));
+      while (dec.next() == Decoder::Event::telegram) ++telegrams;
+    }
+  }
+  EXPECT_EQ(g_allocations.load() - before, 0U);
+  EXPECT_EQ(telegrams, static_cast<std::uint64_t>(kFrames / 10));
+}
+
+}  // namespace
+}  // namespace meterlab
