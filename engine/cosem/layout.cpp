@@ -10,7 +10,7 @@ namespace meterlab::cosem {
 
 namespace detail {
 std::string_view builtin_layouts_json(std::size_t i) noexcept;  // generated: builtin_layouts.cpp
-std::size_t builtin_layouts_count() noexcept;
+std::size_t builtin_layouts_json_count() noexcept;
 }  // namespace detail
 
 using axdr::Node;
@@ -524,7 +524,7 @@ LayoutSet& LayoutSet::operator=(LayoutSet&&) noexcept = default;
 const LayoutSet& LayoutSet::builtin() {
   static const LayoutSet set = [] {
     LayoutSet s;
-    for (std::size_t i = 0; i < detail::builtin_layouts_count(); ++i) {
+    for (std::size_t i = 0; i < detail::builtin_layouts_json_count(); ++i) {
       s.load_json(detail::builtin_layouts_json(i));
     }
     return s;
