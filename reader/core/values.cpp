@@ -1,0 +1,87 @@
+// Values as every sink needs them: a meter name, numbers, text and the telegram's time.
+#include <array>
+#include <charconv>
+#include <ctime>
+
+#include "meterlab/core/hex.hpp"
+#include "meterlab/dlms/security.hpp"
+#include "meterlab/reader/sink.hpp"
+
+namespace meterlab::reader {
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's civil-days algorithm).
+std::int64_t days_from_civil(int y, int m, int d) noexcept {
+  y -= m <= 2 ? 1 : 0;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const int yoe = y - era * 400;
+  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return static_cast<std::int64_t>(era) * 146097 + doe - 719468;
+}
+
+}  // namespace
+
+std::string meter_key(const cosem::Telegram& t) {
+  if (!t.meter_id.empty()) return std::string(t.text(t.meter_id));
+  if (t.system_title) return to_hex(Bytes(t.system_title->data(), t.system_title->size()));
+  return "meter";
+}
+
+std::optional<double> number(const cosem::Reading& r) noexcept {
+  switch (r.kind) {
+    case cosem::ValueKind::integer:
+    case cosem::ValueKind::boolean:
+    case cosem::ValueKind::real:
+      return r.number();
+    default:
+      return std::nullopt;
+  }
+}
+
+std::string value_text(const cosem::Telegram& t, const cosem::Reading& r) {
+  switch (r.kind) {
+    case cosem::ValueKind::none:
+      return "";
+    case cosem::ValueKind::boolean:
+      return r.raw != 0 ? "true" : "false";
+    case cosem::ValueKind::integer:
+      if (r.scaler == 0) {
+        return r.raw_unsigned ? std::to_string(static_cast<std::uint64_t>(r.raw))
+                              : std::to_string(r.raw);
+      }
+      [[fallthrough]];
+    case cosem::ValueKind::real: {
+      std::array<char, 32> buf{};
+      const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), r.number());
+      return std::string(buf.data(), res.ptr);
+    }
+    case cosem::ValueKind::text:
+      return std::string(t.text(r.text));
+    case cosem::ValueKind::octets: {
+      std::string_view raw = t.text(r.text);
+      return to_hex(Bytes(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()));
+    }
+    case cosem::ValueKind::date_time:
+      return r.date_time.to_iso8601();
+  }
+  return "";
+}
+
+WallClock::time_point telegram_time(const cosem::Telegram& t, const Received& r) {
+  if (!t.timestamp) return r.wall;
+  const cosem::DateTime& dt = *t.timestamp;
+  if (!dt.has_date() || !dt.has_time() || !dt.deviation) return r.wall;
+  // DLMS deviation: UTC = local + deviation (minutes).
+  const std::int64_t seconds = days_from_civil(dt.year, dt.month, dt.day) * 86400 +
+                               dt.hour * 3600 + dt.minute * 60 + std::max(dt.second, 0) +
+                               static_cast<std::int64_t>(*dt.deviation) * 60;
+  const std::int64_t ms = seconds * 1000 + std::max(dt.hundredths, 0) * 10;
+  return WallClock::time_point(std::chrono::milliseconds(ms));
+}
+
+std::string_view security_text(const cosem::Telegram& t) noexcept {
+  return dlms::state_name(static_cast<dlms::SecurityState>(t.security));
+}
+
+}  // namespace meterlab::reader

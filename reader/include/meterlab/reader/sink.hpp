@@ -1,0 +1,82 @@
+// Where decoded telegrams go when meterlab reads a meter: JSON lines, a live table, MQTT,
+// InfluxDB, PostgreSQL, a Solarview file. Every output is a Sink; the read loop hands each
+// telegram to every sink in turn, calls tick() at least once a second, and close() at the end.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "meterlab/cosem/telegram.hpp"
+#include "meterlab/decoder/decoder.hpp"
+
+namespace meterlab::reader {
+
+using WallClock = std::chrono::system_clock;
+using SteadyClock = std::chrono::steady_clock;
+
+// What the read loop knows about a telegram beside its content.
+struct Received {
+  WallClock::time_point wall;  // when its last byte arrived
+  std::string_view source;     // the input it came from ("/dev/ttyUSB0", "tcp://..", "-")
+};
+
+struct SinkStats {
+  std::uint64_t telegrams = 0;   // telegrams handed to the sink
+  std::uint64_t delivered = 0;   // records (messages, points, rows, files) known delivered
+  std::uint64_t failed = 0;      // records given up on (after retries, or a full queue)
+  std::uint64_t queued = 0;      // records waiting now
+  std::uint64_t reconnects = 0;  // connections re-established after a loss
+  std::string last_error;        // the last failure, for the counters (never a secret)
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual std::string_view name() const noexcept = 0;  // "mqtt", "influxdb", ...
+  // One decoded telegram. `t` is only valid during the call: copy what is kept. Must not block
+  // for long: slow work (network) is queued and done in tick() or on the sink's own thread.
+  virtual void telegram(const cosem::Telegram& t, const Received& r) = 0;
+  // A rejected frame (most sinks ignore them; the JSON sink writes them with --errors).
+  virtual void rejection(const Rejection& r, const Received& rc) {
+    (void)r;
+    (void)rc;
+  }
+  // Time-driven work: batches due, reconnect back-off. Called at least once a second.
+  virtual void tick(SteadyClock::time_point now) { (void)now; }
+  // End of input: deliver what is queued, waiting at most `limit` for the far side.
+  virtual void close(std::chrono::milliseconds limit) { (void)limit; }
+  virtual SinkStats stats() const = 0;
+};
+
+using SinkPtr = std::unique_ptr<Sink>;
+
+// A sink, or why the configuration was refused (naming the JSON path, e.g.
+// "outputs.mqtt.port: must be 1..65535"; never quoting a password, token or key).
+struct SinkOrError {
+  SinkPtr sink;
+  std::string error;
+};
+
+// ---- values, as every sink needs them -------------------------------------------------
+
+// A stable name for the meter: its meter id text, else the system title in hex, else "meter".
+std::string meter_key(const cosem::Telegram& t);
+// The reading as a number (integer scaled by its scaler, real, boolean 0/1); none for text,
+// octets, dates and null.
+std::optional<double> number(const cosem::Reading& r) noexcept;
+// The reading as text: strings as sent, octets in hex, dates in ISO 8601, numbers as in the
+// JSON output (exact decimal of raw x 10^scaler).
+std::string value_text(const cosem::Telegram& t, const cosem::Reading& r);
+// The time of the telegram: the meter's clock when it has date, time and deviation, else the
+// time it was received.
+WallClock::time_point telegram_time(const cosem::Telegram& t, const Received& r);
+// dlms::state_name of the telegram's security: "plain", "decrypted", "authenticated", ...
+std::string_view security_text(const cosem::Telegram& t) noexcept;
+
+}  // namespace meterlab::reader
