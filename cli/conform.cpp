@@ -4,13 +4,16 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 
+#include "external.hpp"
 #include "scenario_check.hpp"
+#include "soak.hpp"
 #include "vector_check.hpp"
 
 namespace meterlab::cli {
@@ -25,6 +28,19 @@ struct ConformOptions {
   std::string filter;
   std::string json_file;
   std::string junit_file;
+  std::string decoder;  // an external program's command template
+  std::string adapter;  // file or built-in name
+  std::string mode = "auto";
+  std::string speed;    // pty mode: overrides each scenario's
+  int settle_ms = 1000;
+};
+
+// How the decoder under test is run: the engine in-process, or a program over a pty.
+struct Runner {
+  std::optional<conformance::DecoderCommand> external;  // --decoder / --adapter
+  conformance::DecoderCommand own;  // `meterlab decode` itself, for scenarios with a pty mode
+  std::optional<sim::Speed> speed;
+  std::string mode;
 };
 
 struct VectorOutcome {
@@ -34,7 +50,7 @@ struct VectorOutcome {
 };
 
 struct ScenarioOutcome {
-  std::string name, path;
+  std::string name, path, mode;
   std::optional<conformance::ScenarioResult> result;
   std::string error;  // the scenario could not run (bad file, fault that does not fit)
   bool passed() const { return error.empty() && result && result->passed(); }
@@ -61,7 +77,7 @@ bool selected(const std::string& filter, const fs::path& path, const std::string
          name.find(filter) != std::string::npos;
 }
 
-VectorOutcome check_vector(const fs::path& path) {
+VectorOutcome check_vector(const fs::path& path, const Runner& run) {
   VectorOutcome out;
   out.path = path.string();
   out.name = path.stem().string();
@@ -71,7 +87,8 @@ VectorOutcome check_vector(const fs::path& path) {
     conformance::Vector v = conformance::load_vector(path);
     out.name = v.name;
     out.category = v.category;
-    out.failures = conformance::compare(v, conformance::decode(v));
+    out.failures = run.external ? conformance::check_vector_external(v, *run.external)
+                                : conformance::compare(v, conformance::decode(v));
   } catch (const std::exception& e) {
     out.failures.push_back(std::string("bad vector: ") + e.what());
   }
@@ -79,14 +96,37 @@ VectorOutcome check_vector(const fs::path& path) {
   return out;
 }
 
-ScenarioOutcome check_scenario(const fs::path& path, std::size_t index, std::size_t total) {
+// The modes a scenario runs in: its own ("modes" in the file), or the one --mode asks for. An
+// external decoder always reads a pty: by default only the scenarios made for one (short, and
+// fast enough in real time), with --mode pty every scenario selected.
+std::vector<std::string> modes_of(const conformance::ScenarioFile& s, const Runner& run) {
+  if (!s.scenario.profiles.empty())  // several meters at once: in-process only
+    return run.external ? std::vector<std::string>{} : std::vector<std::string>{"in-process"};
+  const auto& own = s.scenario.modes;
+  const bool has_pty = std::find(own.begin(), own.end(), "pty") != own.end();
+  if (run.external) return run.mode == "pty" || has_pty ? std::vector<std::string>{"pty"}
+                                                       : std::vector<std::string>{};
+  if (run.mode == "auto") return own;
+  return {run.mode};
+}
+
+conformance::ScenarioResult run_in(const conformance::ScenarioFile& s, const std::string& mode,
+                                   const Runner& run, const conformance::Progress& progress) {
+  if (!s.scenario.profiles.empty()) return conformance::run_soak(s, progress);
+  if (mode == "in-process") return conformance::run_scenario(s, progress);
+  return conformance::run_scenario_pty(s, run.external ? *run.external : run.own, run.speed,
+                                       progress);
+}
+
+ScenarioOutcome check_scenario(const conformance::ScenarioFile& s, const std::string& mode,
+                               const Runner& run, std::size_t index, std::size_t total) {
   ScenarioOutcome out;
-  out.path = path.string();
-  out.name = path.stem().string();
+  out.path = s.path.string();
+  out.name = s.name;
+  out.mode = mode;
   try {
-    conformance::ScenarioFile s = conformance::load_scenario(path);
-    out.name = s.name;
-    std::fprintf(stderr, "conform: [%zu/%zu] %s\n", index, total, s.name.c_str());
+    std::fprintf(stderr, "conform: [%zu/%zu] %s (%s)\n", index, total, s.name.c_str(),
+                 mode.c_str());
     // Percentages only on a terminal: a CI log gets one line a scenario.
     conformance::Progress progress;
     if (isatty(STDERR_FILENO)) {
@@ -95,11 +135,26 @@ ScenarioOutcome check_scenario(const fs::path& path, std::size_t index, std::siz
         if (done >= 1.0) std::fputc('\n', stderr);
       };
     }
-    out.result = conformance::run_scenario(s, progress);
+    out.result = run_in(s, mode, run, progress);
   } catch (const std::exception& e) {
     out.error = e.what();
   }
   return out;
+}
+
+// A scenario file that cannot be read is a failing outcome of its own.
+ScenarioOutcome unreadable(const fs::path& path, const std::string& why) {
+  ScenarioOutcome out;
+  out.path = path.string();
+  out.name = path.stem().string();
+  out.mode = "-";
+  out.error = why;
+  return out;
+}
+
+// The name shown and reported: the mode is added when it is not the default.
+std::string shown_name(const ScenarioOutcome& s) {
+  return s.mode == "pty" ? s.name + " [pty]" : s.name;
 }
 
 void print_vectors(const std::vector<VectorOutcome>& vs) {
@@ -137,13 +192,13 @@ void print_scenarios(const std::vector<ScenarioOutcome>& ss) {
               "equal", "wrong", "miss", "phant", "accpt", "faultd", "reject", "secs");
   for (const auto& s : ss) {
     if (!s.result) {
-      std::printf("%-34s ERROR %s\n", s.name.c_str(), s.error.c_str());
+      std::printf("%-34s ERROR %s\n", shown_name(s).c_str(), s.error.c_str());
       continue;
     }
     const auto& r = *s.result;
     auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
     std::printf("%-34s %7llu %7llu %7llu %5llu %5llu %5llu %5llu %6llu %7llu %6.2f  %s\n",
-                s.name.c_str(), u(r.sent), u(r.decoded), u(r.equal), u(r.wrong), u(r.missed),
+                shown_name(s).c_str(), u(r.sent), u(r.decoded), u(r.equal), u(r.wrong), u(r.missed),
                 u(r.phantom), u(r.accepted), u(r.faulted), u(r.rejections), r.seconds,
                 r.passed() ? "pass" : "FAIL");
     if (!r.passed()) print_issues(r);
@@ -159,7 +214,7 @@ json issue_json(const conformance::FrameIssue& x) {
 }
 
 json scenario_json(const ScenarioOutcome& s) {
-  json j = {{"name", s.name}, {"file", s.path}, {"passed", s.passed()}};
+  json j = {{"name", s.name}, {"file", s.path}, {"mode", s.mode}, {"passed", s.passed()}};
   if (!s.result) {
     j["error"] = s.error;
     return j;
@@ -188,6 +243,7 @@ json scenario_json(const ScenarioOutcome& s) {
        {"seconds", r.seconds},
        {"failures", r.failures},
        {"failing_frames_total", r.issues_total}});
+  if (!r.details.is_null()) j["details"] = r.details;
   j["failing_frames"] = json::array();
   for (const auto& x : r.issues) j["failing_frames"].push_back(issue_json(x));
   return j;
@@ -294,20 +350,74 @@ void write_junit(const std::string& file, const Report& rep) {
   o << "  </testsuite>\n  <testsuite name=\"scenarios\" tests=\"" << rep.scenarios.size()
     << "\" failures=\"" << sfail << "\" errors=\"0\" time=\"" << stime << "\">\n";
   for (const auto& s : rep.scenarios)
-    junit_case(o, "scenarios", s.name, s.result ? s.result->seconds : 0, scenario_failures(s));
+    junit_case(o, "scenarios", shown_name(s), s.result ? s.result->seconds : 0,
+               scenario_failures(s));
   o << "  </testsuite>\n</testsuites>\n";
 }
 
-Report run_all(const ConformOptions& o, const fs::path& vdir, const fs::path& sdir) {
+Report run_all(const ConformOptions& o, const Runner& run, const fs::path& vdir,
+               const fs::path& sdir) {
   Report rep;
   for (const auto& path : conformance::find_vectors(vdir))
-    if (selected(o.filter, path, path.stem().string())) rep.vectors.push_back(check_vector(path));
-  std::vector<fs::path> scenarios;
-  for (const auto& path : conformance::find_scenarios(sdir))
-    if (selected(o.filter, path, path.stem().string())) scenarios.push_back(path);
-  for (std::size_t i = 0; i < scenarios.size(); ++i)
-    rep.scenarios.push_back(check_scenario(scenarios[i], i + 1, scenarios.size()));
+    if (selected(o.filter, path, path.stem().string()))
+      rep.vectors.push_back(check_vector(path, run));
+  // Every (scenario, mode) to run, then each in turn with its place in the count.
+  std::vector<std::pair<conformance::ScenarioFile, std::string>> jobs;
+  for (const auto& path : conformance::find_scenarios(sdir)) {
+    if (!selected(o.filter, path, path.stem().string())) continue;
+    try {
+      conformance::ScenarioFile s = conformance::load_scenario(path);
+      for (const std::string& mode : modes_of(s, run)) jobs.emplace_back(s, mode);
+    } catch (const std::exception& e) {
+      rep.scenarios.push_back(unreadable(path, e.what()));
+    }
+  }
+  for (std::size_t i = 0; i < jobs.size(); ++i)
+    rep.scenarios.push_back(
+        check_scenario(jobs[i].first, jobs[i].second, run, i + 1, jobs.size()));
   return rep;
+}
+
+// The path of this very binary, for {meterlab} in commands.
+std::string self_path() {
+  std::error_code ec;
+  fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("meterlab") : p.string();
+}
+
+conformance::DecoderCommand decoder_command(const ConformOptions& o,
+                                            conformance::Adapter adapter, std::string command) {
+  conformance::DecoderCommand d;
+  d.command = std::move(command);
+  d.adapter = std::move(adapter);
+  d.self = self_path();
+  d.settle = std::chrono::milliseconds(o.settle_ms);
+  return d;
+}
+
+// Throws std::invalid_argument on a usage error (exit status 2).
+Runner make_runner(const ConformOptions& o) {
+  Runner run;
+  run.mode = o.mode;
+  if (o.mode != "auto" && o.mode != "in-process" && o.mode != "pty")
+    throw std::invalid_argument("--mode must be auto, in-process or pty");
+  if (!o.speed.empty()) {
+    run.speed = sim::Speed::parse(o.speed);
+    if (!run.speed) throw std::invalid_argument("--speed: realtime, max or a factor, not " + o.speed);
+  }
+  conformance::Adapter own = conformance::find_adapter("meterlab-decode");
+  run.own = decoder_command(o, own, own.command);
+  if (o.decoder.empty() && o.adapter.empty()) return run;
+  if (o.mode == "in-process")
+    throw std::invalid_argument("an external decoder reads a pty: --mode in-process does not apply");
+  conformance::Adapter a = conformance::find_adapter(o.adapter.empty() ? "meterlab-decode" : o.adapter);
+  std::string command = o.decoder.empty() ? a.command : o.decoder;
+  if (command.empty())
+    throw std::invalid_argument("adapter " + a.name + " has no command: give --decoder 'CMD {tty}'");
+  if (command.find("{tty}") == std::string::npos)
+    throw std::invalid_argument("the decoder command must name the tty to read as {tty}");
+  run.external = decoder_command(o, std::move(a), std::move(command));
+  return run;
 }
 
 int run_conform(const ConformOptions& o) {
@@ -319,7 +429,14 @@ int run_conform(const ConformOptions& o) {
               << " DIR)\n";
     return 2;
   }
-  Report rep = run_all(o, *vdir, *sdir);
+  Runner run;
+  try {
+    run = make_runner(o);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "meterlab conform: " << e.what() << "\n";
+    return 2;
+  }
+  Report rep = run_all(o, run, *vdir, *sdir);
   if (rep.vectors.empty() && rep.scenarios.empty()) {
     std::cerr << "meterlab conform: nothing matches --filter " << o.filter << "\n";
     return 2;
@@ -352,7 +469,24 @@ void add_conform_command(CLI::App& app, int& status) {
                   "Only vectors and scenarios whose path or name contains this");
   cmd->add_option("--json", o->json_file, "Write every count to this JSON file");
   cmd->add_option("--junit", o->junit_file, "Write a JUnit XML report to this file");
-  cmd->footer("Exit status: 0 when everything passes, 1 when something fails, 2 on usage errors.");
+  cmd->add_option("--decoder", o->decoder,
+                  "Grade this program instead of the engine: a shell command that reads the tty "
+                  "named {tty} and prints JSON lines (needs --adapter, or uses its command)");
+  cmd->add_option("--adapter", o->adapter,
+                  "How to read the program's output: an adapter file, or a built-in one "
+                  "(meterlab-decode)");
+  cmd->add_option("--mode", o->mode,
+                  "auto (each scenario's own modes), in-process or pty")->capture_default_str();
+  cmd->add_option("--speed", o->speed,
+                  "pty mode: realtime, max or a factor, instead of each scenario's speed");
+  cmd->add_option("--settle-ms", o->settle_ms,
+                  "pty mode: quiet time after the last byte before the decoder is stopped")
+      ->capture_default_str();
+  cmd->footer(
+      "A program under test (--decoder) gets {tty}; {transport} (hdlc, mbus, apdu, auto) and\n"
+      "the keys {key} {auth_key} {system_title} are there for its adapter's \"env\" (keys in\n"
+      "the environment do not show in ps). Adapters: conformance/adapters/README.md.\n"
+      "Exit status: 0 when everything passes, 1 when something fails, 2 on usage errors.");
   cmd->callback([o, &status] {
     try {
       status = run_conform(*o);

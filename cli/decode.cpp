@@ -1,170 +1,272 @@
-// meterlab decode: bytes from a file or stdin (binary or hex text) through the engine, one JSON
-// line per telegram on stdout, rejections with --errors, the counters on stderr at the end.
+// meterlab decode: reads a meter (serial device, pty, tcp://HOST:PORT, file or stdin; binary or
+// hex text) through the engine into any combination of outputs (JSON lines, a live table, MQTT,
+// InfluxDB, PostgreSQL, Solarview), with the counters on stderr at the end. Everything can come
+// from a config file (--config); each flag writes into the same schema and wins over the file.
 #include "decode.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <csignal>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 
+#include "decode_outputs.hpp"
 #include "keys.hpp"
-#include "meterlab/decoder/decoder.hpp"
-#include "meterlab/decoder/json.hpp"
+#include "meterlab/reader/config.hpp"
+#include "meterlab/reader/loop.hpp"
+#include "meterlab/reader/outputs.hpp"
+#include "meterlab/sim/profile.hpp"
 
 namespace meterlab::cli {
 namespace {
 
-struct DecodeOptions {
-  std::string input = "-";
-  bool hex = false;
-  bool errors = false;
-  std::string transport = "auto";
-  KeyOptions keys;
+using nlohmann::json;
+
+volatile std::sig_atomic_t g_stop = 0;
+
+extern "C" void on_stop_signal(int) { g_stop = 1; }
+
+// SIGINT / SIGTERM end the loop cleanly (no SA_RESTART: poll returns at once).
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+}
+
+struct DecodeArgs {
+  std::string config_file;
+  json overrides = json::object();
 };
 
-// Hex text arriving in chunks: white space and ':' '-' separators ignored, a digit pair may be
-// split across chunks.
-class HexStream {
- public:
-  // Converts `text` into bytes appended to `out`; false on a non-hex character (at bad_offset()).
-  bool feed(std::string_view text, std::vector<std::uint8_t>& out) {
-    for (char c : text) {
-      ++consumed_;
-      int v = nibble(c);
-      if (v == -2) continue;
-      if (v < 0) return false;
-      if (high_ < 0) {
-        high_ = v;
-      } else {
-        out.push_back(static_cast<std::uint8_t>((high_ << 4) | v));
-        high_ = -1;
-      }
+// --meter: a simulator profile name (its line settings and framing), else a family alias.
+std::optional<reader::MeterDefaults> lookup_meter(std::string_view name) {
+  const sim::Profile* p = sim::find_profile(name);
+  if (!p) return std::nullopt;
+  reader::MeterDefaults d;
+  d.line = {p->serial.baud, p->serial.data_bits, p->serial.parity, p->serial.stop_bits};
+  d.transport = p->framing == sim::Framing::mbus ? InputTransport::mbus : InputTransport::hdlc;
+  return d;
+}
+
+using Factory = reader::SinkOrError (*)(const json&);
+
+Factory factory_for(const std::string& name) {
+  if (name == "json") return reader::make_json_sink;
+  if (name == "table") return reader::make_table_sink;
+  if (name == "mqtt") return reader::make_mqtt_sink;
+  if (name == "influxdb") return reader::make_influx_sink;
+  if (name == "postgres") return reader::make_postgres_sink;
+  if (name == "solarview") return reader::make_solarview_sink;
+  return nullptr;
+}
+
+// One sink for each object under "outputs"; the first refusal is the error.
+std::optional<std::string> make_sinks(const reader::ReaderConfig& c,
+                                      std::vector<reader::SinkPtr>& sinks) {
+  json outputs = c.outputs;
+  if (outputs.contains("json")) {
+    if (c.errors && !outputs["json"].contains("errors")) outputs["json"]["errors"] = true;
+    const std::string file = outputs["json"].value("file", std::string("-"));
+    if (outputs.contains("table") && (file == "-" || file.empty())) {
+      return "outputs.table: the table and outputs.json both write to stdout (give --json FILE)";
     }
-    return true;
   }
-  bool complete() const { return high_ < 0; }
-  std::size_t bad_offset() const { return consumed_ - 1; }
-
- private:
-  static int nibble(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == ':' || c == '-') return -2;
-    return -1;
+  for (const auto& [name, cfg] : outputs.items()) {
+    reader::SinkOrError made = factory_for(name)(cfg);
+    if (!made.sink) return made.error;
+    sinks.push_back(std::move(made.sink));
   }
-  int high_ = -1;
-  std::size_t consumed_ = 0;
-};
-
-std::optional<InputTransport> parse_transport(const std::string& s) {
-  if (s == "auto") return InputTransport::auto_detect;
-  if (s == "hdlc") return InputTransport::hdlc;
-  if (s == "mbus") return InputTransport::mbus;
-  if (s == "apdu") return InputTransport::apdu;
   return std::nullopt;
 }
 
-// Prints every event the decoder has ready.
-void drain(Decoder& dec, bool errors, std::string& line) {
-  for (;;) {
-    Decoder::Event ev = dec.next();
-    if (ev == Decoder::Event::need_more) break;
-    line.clear();
-    if (ev == Decoder::Event::telegram) {
-      append_json(dec.telegram(), line);
-    } else if (errors) {
-      append_json(dec.rejection(), line);
-    } else {
-      continue;
+// The merged configuration, or the reason it was refused.
+reader::ConfigOrError load(const DecodeArgs& args) {
+  json doc = json::object();
+  if (!args.config_file.empty()) {
+    if (auto err = reader::load_config_file(args.config_file, doc)) return {std::nullopt, *err};
+    const auto keys = doc.find("keys");
+    if (keys != doc.end() && keys->is_object() &&
+        (keys->contains("key") || keys->contains("auth_key"))) {
+      warn_if_readable(args.config_file, "config file with keys");
     }
-    line.push_back('\n');
-    std::fwrite(line.data(), 1, line.size(), stdout);
   }
-  std::fflush(stdout);
+  return reader::parse_config(reader::merge_overrides(std::move(doc), args.overrides),
+                              lookup_meter);
 }
 
-int run_decode(const DecodeOptions& o) {
-  auto transport = parse_transport(o.transport);
-  if (!transport) {
-    std::cerr << "meterlab decode: --transport must be auto, hdlc, mbus or apdu\n";
+KeyOptions key_options(const reader::KeyConfig& k) {
+  return KeyOptions{k.key, k.auth_key, k.system_title, k.file};
+}
+
+int run_decode(const DecodeArgs& args) {
+  reader::ConfigOrError parsed = load(args);
+  if (!parsed.config) {
+    std::cerr << "meterlab decode: " << parsed.error << "\n";
     return 2;
   }
-  dlms::KeyRing ring;
-  if (auto err = build_key_ring(o.keys, ring)) {
+  const reader::ReaderConfig& c = *parsed.config;
+  KeySet keys;
+  if (auto err = load_keys(key_options(c.keys), keys)) {
     std::cerr << "meterlab decode: " << *err << "\n";
     return 2;
   }
-  int fd = o.input == "-" ? STDIN_FILENO : ::open(o.input.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    std::cerr << "meterlab decode: cannot open " << o.input << ": " << std::strerror(errno) << "\n";
+  std::vector<reader::SinkPtr> sinks;
+  if (auto err = make_sinks(c, sinks)) {
+    std::cerr << "meterlab decode: " << *err << "\n";
     return 2;
   }
-  auto dec = std::make_unique<Decoder>(*transport, std::move(ring));
-  HexStream hex;
-  std::vector<std::uint8_t> bytes;
-  std::string line;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EIO && ::isatty(fd)) break;  // a pty or serial device hung up: the end
-    if (n < 0) {
-      std::cerr << "meterlab decode: read failed: " << std::strerror(errno) << "\n";
-      break;
-    }
-    if (n == 0) break;
-    bytes.clear();
-    if (o.hex) {
-      if (!hex.feed(std::string_view(buf, static_cast<std::size_t>(n)), bytes)) {
-        dec->push(bytes);
-        drain(*dec, o.errors, line);
-        std::cerr << "meterlab decode: not hex text at character " << hex.bad_offset() << "\n";
-        return 2;
-      }
-    } else {
-      bytes.assign(buf, buf + n);
-    }
-    dec->push(bytes);
-    drain(*dec, o.errors, line);
-  }
-  if (fd != STDIN_FILENO) ::close(fd);
-  if (!hex.complete()) std::cerr << "meterlab decode: odd number of hex digits; last one ignored\n";
-  dec->finish();
-  drain(*dec, o.errors, line);
-  line.assign("{\"summary\":");
-  append_json(dec->stats(), line);
-  line += "}\n";
-  std::cerr << line;
-  const DecoderStats& s = dec->stats();
-  return (s.telegrams == 0 && s.rejections > 0) ? 1 : 0;
+  auto source = reader::make_source(c.input);
+  reader::LoopOptions opts{c.input.hex, c.input.reopen, c.input.backoff_initial,
+                           c.input.backoff_max, std::chrono::milliseconds(5000)};
+  const InputTransport transport = c.input.transport;
+  reader::DecoderFactory make = [&keys, transport] {
+    return std::make_unique<Decoder>(transport, make_ring(keys));
+  };
+  install_stop_handlers();
+  reader::LoopResult r = reader::run_read_loop(*source, opts, make, sinks, g_stop);
+  for (const auto& w : r.warnings) std::cerr << "meterlab decode: " << w << "\n";
+  if (!r.error.empty()) std::cerr << "meterlab decode: " << r.error << "\n";
+  std::cerr << reader::summary_json(r, sinks) << "\n";
+  if (!r.error.empty()) return 2;
+  return (r.decoder.telegrams == 0 && r.decoder.rejections > 0) ? 1 : 0;
+}
+
+// A flag that writes `value` at `path` of the overrides when given.
+template <class T>
+void set_at(json& overrides, std::initializer_list<const char*> path, const T& value) {
+  json* at = &overrides;
+  for (const char* key : path) at = &(*at)[key];
+  *at = value;
+}
+
+void add_input_flags(CLI::App& cmd, json& o) {
+  cmd.add_option_function<std::string>(
+      "input",
+      [&o](const std::string& v) {
+        set_at(o, {"input", "device"}, v);
+      },
+      "Serial device or pty, tcp://HOST:PORT, a file, or - for standard input (default -)");
+  cmd.add_flag_function(
+      "--hex",
+      [&o](std::int64_t) {
+        set_at(o, {"input", "hex"}, true);
+      },
+      "Input is hex text (white space ignored)");
+  cmd.add_option_function<std::string>(
+      "--transport",
+      [&o](const std::string& v) {
+        set_at(o, {"input", "transport"}, v);
+      },
+      "auto, hdlc, mbus or apdu (default: the meter's, else auto)");
+  cmd.add_option_function<std::string>(
+      "--meter", [&o](const std::string& v) { set_at(o, {"meter"}, v); },
+      "Meter profile or family (kaifa-no, aidon-no, kamstrup-no, kaifa-at, lg-at, iskra-at, or a "
+      "simulator profile): its line settings and transport are the defaults");
+  cmd.add_option_function<int>(
+      "--baud",
+      [&o](int v) {
+        set_at(o, {"input", "baud"}, v);
+      },
+      "Serial speed, 300..115200");
+  cmd.add_option_function<int>(
+      "--data-bits",
+      [&o](int v) {
+        set_at(o, {"input", "data_bits"}, v);
+      },
+      "5..8");
+  cmd.add_option_function<std::string>(
+      "--parity",
+      [&o](const std::string& v) {
+        set_at(o, {"input", "parity"}, v);
+      },
+      "none, even or odd");
+  cmd.add_option_function<int>(
+      "--stop-bits",
+      [&o](int v) {
+        set_at(o, {"input", "stop_bits"}, v);
+      },
+      "1 or 2");
+  cmd.add_flag_function(
+      "--no-reopen",
+      [&o](std::int64_t) {
+        set_at(o, {"input", "reopen"}, false);
+      },
+      "End when the device or connection goes away instead of reopening it");
+}
+
+void add_key_flags(CLI::App& cmd, json& o) {
+  cmd.add_option_function<std::string>(
+      "--key",
+      [&o](const std::string& v) {
+        set_at(o, {"keys", "key"}, v);
+      },
+      "Encryption key (EK/GUEK), 32 hex digits");
+  cmd.add_option_function<std::string>(
+      "--auth-key",
+      [&o](const std::string& v) {
+        set_at(o, {"keys", "auth_key"}, v);
+      },
+      "Authentication key (AK), 32 hex digits");
+  cmd.add_option_function<std::string>(
+      "--system-title",
+      [&o](const std::string& v) {
+        set_at(o, {"keys", "system_title"}, v);
+      },
+      "Use --key only for this system title (16 hex digits)");
+  cmd.add_option_function<std::string>(
+      "--keys",
+      [&o](const std::string& v) {
+        set_at(o, {"keys", "file"}, v);
+      },
+      "Key file (JSON): {\"keys\": [{\"system_title\", \"ek\", \"ak\"}]}");
+}
+
+void add_output_flags(CLI::App& cmd, json& o) {
+  cmd.add_flag_function(
+      "--errors", [&o](std::int64_t) { set_at(o, {"errors"}, true); },
+      "Also write one JSON line per rejected frame");
+  cmd.add_option_function<std::string>(
+      "--json",
+      [&o](const std::string& v) {
+        set_at(o, {"outputs", "json", "file"}, v);
+      },
+      "Write JSON lines to FILE (- for stdout, the default when no output is given)");
+  cmd.add_flag_function(
+      "--table",
+      [&o](std::int64_t) {
+        set_at(o, {"outputs", "table"}, json::object());
+      },
+      "Show a live table of the latest readings on the terminal");
+  add_mqtt_flags(cmd, o);
+  add_influx_flags(cmd, o);
+  add_postgres_flags(cmd, o);
+  add_solarview_flags(cmd, o);
 }
 
 }  // namespace
 
 void add_decode_command(CLI::App& app, int& status) {
-  auto opts = std::make_shared<DecodeOptions>();
+  auto args = std::make_shared<DecodeArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "decode", "Decode meter bytes (file or - for stdin) into JSON lines, one per telegram");
-  cmd->add_option("input", opts->input, "Input file, or - for standard input")->capture_default_str();
-  cmd->add_flag("--hex", opts->hex, "Input is hex text (white space ignored)");
-  cmd->add_flag("--errors", opts->errors, "Also print one JSON line per rejected frame");
-  cmd->add_option("--transport", opts->transport, "auto, hdlc, mbus or apdu")->capture_default_str();
-  cmd->add_option("--key", opts->keys.key_hex, "Encryption key (EK/GUEK), 32 hex digits");
-  cmd->add_option("--auth-key", opts->keys.auth_key_hex, "Authentication key (AK), 32 hex digits");
-  cmd->add_option("--system-title", opts->keys.system_title,
-                  "Use --key only for this system title (16 hex digits)");
-  cmd->add_option("--keys", opts->keys.keys_file,
-                  "Key file (JSON): {\"keys\": [{\"system_title\", \"ek\", \"ak\"}]}");
+      "decode",
+      "Read a meter (device, pty, tcp://HOST:PORT, file or -) and write its telegrams "
+      "to JSON lines, a table, MQTT, InfluxDB, PostgreSQL or a Solarview file");
+  cmd->add_option("--config", args->config_file,
+                  "Config file (JSON, see reader/README.md); flags win over it");
+  cmd->option_defaults()->group("Input");
+  add_input_flags(*cmd, args->overrides);
+  cmd->option_defaults()->group("Keys");
+  add_key_flags(*cmd, args->overrides);
+  cmd->option_defaults()->group("Outputs");
+  add_output_flags(*cmd, args->overrides);
   cmd->footer(
       "Keys may also come from METERLAB_KEY / METERLAB_AUTH_KEY. Keys are never printed.\n"
+      "A lost device or connection is reopened with back-off; SIGINT/SIGTERM stop cleanly.\n"
       "Exit status: 0 when telegrams were decoded or nothing was rejected, 1 when everything "
-      "was rejected, 2 on usage or input errors.");
-  cmd->callback([opts, &status] { status = run_decode(*opts); });
+      "was rejected, 2 on usage, config or input errors.");
+  cmd->callback([args, &status] { status = run_decode(*args); });
 }
 
 }  // namespace meterlab::cli

@@ -1,4 +1,4 @@
-// meterlab: the command. Subcommands: decode, simulate, vectors (conform joins them later).
+// meterlab: the command. Subcommands: decode, simulate, vectors, conform.
 #include <CLI/CLI.hpp>
 
 #include "decode.hpp"
@@ -12,7 +12,7 @@ void add_conform_command(CLI::App& app, int& status);
 int main(int argc, char** argv) {
   CLI::App app{"meterlab: decode, simulate and test smart-meter customer-interface data"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "meterlab 0.1.0");
+  app.set_version_flag("--version", "meterlab " MLAB_VERSION);
   int status = 0;
   meterlab::cli::add_decode_command(app, status);
   meterlab::cli::add_simulate_command(app, status);

@@ -82,6 +82,8 @@ int list_profiles() {
 void merge_scenario(SimulateOptions& o, std::vector<FaultSpec>& faults) {
   if (o.scenario.empty()) return;
   Scenario s = parse_scenario(read_file(o.scenario));
+  if (!s.profiles.empty())
+    throw Failure{"scenario " + o.scenario + " has several meters (\"profiles\"): run it with meterlab conform"};
   if (o.profile.empty()) o.profile = s.profile;
   if (!o.seed) o.seed = s.seed;
   if (o.start.empty() && s.start) o.start = *s.start;

@@ -24,13 +24,17 @@ status() {  # status CMD...: prints the exit status of CMD
 }
 
 nvec=$(find "$repo/vectors" -name '*.json' -not -path '*/upstream/*' | wc -l)
-nsc=$(ls "$repo"/conformance/scenarios/*.json | wc -l)
+nsc_files=$(ls "$repo"/conformance/scenarios/*.json | wc -l)
+npty=$(grep -l '"pty"' "$repo"/conformance/scenarios/*.json | wc -l)
+nsc=$((nsc_files + npty))  # scenarios with a pty mode run twice: in-process and over a pty
 
 # 1. The whole repo passes, from the repo root, with both reports.
 cd "$repo"
 check "repo passes" test "$(status "$ml" conform --json "$tmp/r.json" --junit "$tmp/r.xml")" -eq 0
 check "table: vector groups" grep -q '^hdlc-plain .* pass$' "$tmp/out"
 check "table: scenarios" grep -q '^clean-kaifa-kfm001-3ph .* pass$' "$tmp/out"
+check "table: pty mode" grep -q '^pty-kaifa-ma309-tinetz \[pty\] .* pass$' "$tmp/out"
+check "pty scenarios exist" test "$npty" -ge 3
 check "verdict" grep -q '^conform: pass$' "$tmp/out"
 check "progress on stderr" grep -q "^conform: \[1/$nsc\]" "$tmp/err"
 check "json: passed" test "$(py "import json; print(json.load(open('$tmp/r.json'))['passed'])")" = True
@@ -48,6 +52,17 @@ for s in d['scenarios']['results']:
 tag = [s for s in d['scenarios']['results'] if s['name'] == 'fault-tag-fail'][0]
 assert tag['faulted']['telegrams'] > 0 and tag['rejected_by_code']['security_auth_failed'] == tag['faulted']['rejected']
 assert tag['rejected_by_layer']['security'] > 0
+"
+check "soak: every meter, bytes accounted, memory flat, security faults counted" py "
+import json
+d = json.load(open('$tmp/r.json'))
+s = [s for s in d['scenarios']['results'] if s['name'] == 'soak-all-meters'][0]
+m = s['details']['meters']
+assert len(m) == 11 and all(x['passed'] for x in m), [x['profile'] for x in m if not x['passed']]
+assert all(x['bytes_in_frames'] + x['bytes_discarded'] == x['bytes_in'] > 0 for x in m)
+assert sum(x['security_auth_failed'] for x in m) > 0 and sum(x['security_wrong_key'] for x in m) > 0
+rss = s['details']['rss_kib_per_hour']
+assert len(rss) == 3 and rss[-1] <= s['details']['rss_bound_kib'], rss
 "
 check "junit: parses with its counts" py "
 import xml.etree.ElementTree as ET
@@ -106,6 +121,70 @@ check "json: failed count" test "$(py "import json; print(json.load(open('$tmp/x
 # 4. Usage errors.
 check "missing scenario dir -> 2" test "$(status "$ml" conform --scenarios "$tmp/none")" -eq 2
 check "missing vector dir -> 2" test "$(status "$ml" conform --vectors "$tmp/none")" -eq 2
+check "decoder without {tty} -> 2" test "$(status "$ml" conform --decoder 'cat /dev/null' --filter pty-)" -eq 2
+check "unknown adapter -> 2" test "$(status "$ml" conform --adapter no-such-adapter --filter pty-)" -eq 2
+check "unknown adapter named" grep -q 'no-such-adapter: no such file, and not a built-in adapter' "$tmp/err"
+
+# 5. External decoders: programs reading the tty, through adapters. `meterlab decode` itself,
+# through the built-in adapter: vectors written to a pty, and the scenarios made for a pty (keys
+# in the environment: the TINETZ and Burgenland meters are encrypted).
+cd "$repo"
+check "external meterlab decode passes" test "$(status "$ml" conform --adapter meterlab-decode --filter kaifa- --json "$tmp/e.json")" -eq 0
+check "external: vectors and pty scenarios ran" py "
+import json
+d = json.load(open('$tmp/e.json'))
+assert d['vectors']['total'] >= 5 and d['vectors']['failed'] == 0, d['vectors']['total']
+names = sorted(s['name'] for s in d['scenarios']['results'])
+assert names == ['pty-kaifa-kfm001-3ph', 'pty-kaifa-ma309-tinetz'], names
+assert all(s['mode'] == 'pty' and s['equal'] == s['sent'] > 10 for s in d['scenarios']['results'])
+"
+check "external: no key in the report" bash -c "! grep -qiE '[0-9a-f]{32}' '$tmp/out' '$tmp/err'"
+
+# A program that reads no tags (the authentication key withheld) lets forged telegrams through:
+# conform fails and names them as accepted.
+check "tag-blind decoder fails" test "$(status "$ml" conform --decoder 'env -u METERLAB_AUTH_KEY {meterlab} decode {tty} --errors' --adapter meterlab-decode --filter pty-lg-e450)" -eq 1
+check "tag-blind: forged frames named" grep -q '^    accepted seq [0-9]* ' "$tmp/out"
+# One that drops every tenth telegram misses them, by name.
+check "dropping decoder fails" test "$(status "$ml" conform --decoder '{meterlab} decode {tty} | awk "{ if (NR % 10) print; fflush() }"' --adapter meterlab-decode --filter pty-kaifa-kfm001)" -eq 1
+check "dropping: missed frames named" grep -q '^    missed seq [0-9]* offset [0-9]* ' "$tmp/out"
+# One that reads a scaler wrong (voltages x10) is wrong, with the values.
+cat >"$tmp/scaler.py" <<'PY'
+import json, sys
+for line in sys.stdin:
+    t = json.loads(line)
+    for r in t.get("readings", []):
+        if r["obis"].startswith("1-0:32.7.0"):
+            r["value"] = r["value"] * 10
+    print(json.dumps(t), flush=True)
+PY
+check "scaler-misreading decoder fails" test "$(status "$ml" conform --decoder "{meterlab} decode {tty} | python3 -u $tmp/scaler.py" --adapter meterlab-decode --filter pty-kaifa-kfm001)" -eq 1
+check "scaler: wrong frames named with the values" grep -q '^    wrong seq [0-9]* .*1-0:32.7.0.255: truth' "$tmp/out"
+# One that prints garbage fails, quoting the line.
+check "garbage decoder fails" test "$(status "$ml" conform --decoder 'echo "KAIFA 1.8.0 garbage"; exec {meterlab} decode {tty}' --adapter meterlab-decode --filter pty-kaifa-kfm001)" -eq 1
+check "garbage quoted" grep -q 'line 1: not a JSON object: "KAIFA 1.8.0 garbage"' "$tmp/out"
+
+# A reader with its own flat output (power in kW under its own field name), mapped by an adapter
+# file: field -> OBIS with a scale, partial (it prints only the power).
+cat >"$tmp/flat.py" <<'PY'
+import json, sys
+for line in sys.stdin:
+    t = json.loads(line)
+    p = [r["value"] for r in t.get("readings", []) if r["obis"] == "1-0:1.7.0.255"]
+    if p:
+        print(json.dumps({"id": t["meter_id"], "p_kw": round(p[0] / 1000, 3)}), flush=True)
+PY
+cat >"$tmp/flat.json" <<'JSON'
+{"name": "flat kW reader", "partial": true, "tolerance": {"absolute": 0.5},
+ "telegram": {"when": "/p_kw",
+              "fields": {"/p_kw": {"obis": "1-0:1.7.0.255", "unit": "W", "scale": 1000}},
+              "telegram_fields": {"meter_id": "/id"}}}
+JSON
+check "flat-field adapter passes" test "$(status "$ml" conform --decoder "{meterlab} decode {tty} | python3 -u $tmp/flat.py" --adapter "$tmp/flat.json" --filter pty-kaifa-kfm001 --json "$tmp/flat-r.json")" -eq 0
+check "flat: every telegram equal" py "
+import json
+s = json.load(open('$tmp/flat-r.json'))['scenarios']['results'][0]
+assert s['sent'] > 40 and s['equal'] == s['sent'], s
+"
 
 echo "conform_cli_test: $passes passed, $fails failed"
 test "$fails" -eq 0

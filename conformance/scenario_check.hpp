@@ -14,7 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "meterlab/decoder/decoder.hpp"
+#include "meterlab/sim/profile.hpp"
 #include "meterlab/sim/scenario.hpp"
+#include "meterlab/sim/simulation.hpp"
 
 namespace meterlab::conformance {
 
@@ -35,6 +38,16 @@ struct PassCriteria {
 
 // Throws std::invalid_argument on an unknown key or a value of the wrong type.
 PassCriteria parse_pass(const std::string& json_text, bool faulty);
+
+// What "equal" means. The engine is held to everything; an external decoder (through its adapter)
+// only to the telegram fields it prints, and, when `partial`, only to the readings it prints.
+struct CompareOptions {
+  std::vector<std::string> telegram_keys = {"security", "timestamp", "invocation_counter",
+                                            "system_title", "meter_id"};
+  bool partial = false;   // truth readings missing from the output are not a difference
+  double relative = 1e-9;  // numbers equal within max(relative x magnitude, absolute)
+  double absolute = 0;
+};
 
 // One frame the check found at fault.
 struct FrameIssue {
@@ -59,6 +72,7 @@ struct ScenarioResult {
   std::vector<FrameIssue> issues;  // the first kMaxIssues failing frames
   std::uint64_t issues_total = 0;
   std::vector<std::string> failures;  // criteria not met; empty when the scenario passes
+  nlohmann::json details;             // more figures for the JSON report (a soak's memory, meters)
   bool passed() const noexcept { return failures.empty(); }
 };
 
@@ -69,7 +83,7 @@ inline constexpr std::size_t kMaxIssues = 1000;
 // belongs to the truth telegram whose byte range holds its frame offset.
 class TruthMatcher {
  public:
-  explicit TruthMatcher(PassCriteria pass);
+  explicit TruthMatcher(PassCriteria pass, CompareOptions compare = {});
   void add_truth(const nlohmann::json& line);
   void add_decoded(const nlohmann::json& telegram);
   void add_rejection(const nlohmann::json& rejection);  // {"error": {"layer", "code", ...}}
@@ -88,6 +102,7 @@ class TruthMatcher {
   void evaluate();
 
   PassCriteria pass_;
+  CompareOptions compare_;
   ScenarioResult r_;
   std::map<std::uint64_t, Pending> pending_;  // by truth offset
 };
@@ -100,7 +115,8 @@ ScenarioResult compare_with_truth(const std::vector<nlohmann::json>& truth_lines
 
 // "" when the decoded telegram says what the truth telegram says, else what differs (security,
 // timestamp, invocation counter, system title, meter id, readings by OBIS with value and unit).
-std::string compare_truth_telegram(const nlohmann::json& truth, const nlohmann::json& decoded);
+std::string compare_truth_telegram(const nlohmann::json& truth, const nlohmann::json& decoded,
+                                   const CompareOptions& options = {});
 
 struct ScenarioFile {
   std::filesystem::path path;
@@ -112,6 +128,18 @@ struct ScenarioFile {
 // Throws std::runtime_error naming the file (unreadable, bad JSON, bad field, unknown profile).
 ScenarioFile load_scenario(const std::filesystem::path& file);
 std::vector<std::filesystem::path> find_scenarios(const std::filesystem::path& dir);
+
+// Pulls every event the decoder has ready into the matcher (telegrams as `meterlab decode`
+// prints them; `line` is scratch space).
+void drain_decoder(Decoder& dec, TruthMatcher& m, std::string& line);
+
+// The engine's own bookkeeping: it saw every byte sent, and every byte is in a good frame or
+// discarded with a reason; a failure is added to `r` otherwise.
+void check_stats(const DecoderStats& st, std::uint64_t sent, ScenarioResult& r);
+
+// The simulation options of a scenario for one profile (the defaults of `meterlab simulate`).
+sim::SimOptions sim_options(const sim::Scenario& s, const sim::Profile& p);
+dlms::KeyRing profile_keys(const sim::Profile& p);
 
 // Called now and then with the virtual time done, in [0, 1].
 using Progress = std::function<void(double done)>;

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,17 @@ struct Decoded {
 Decoded decode(const Vector& v, std::size_t chunk = 0);
 Decoded decode_bytes(Bytes input, InputTransport transport, dlms::KeyRing keys, std::size_t chunk);
 
+// What an external decoder is held to (the engine is held to everything): the telegram fields its
+// adapter maps, the readings it prints when `partial`, errors only when it reports rejections.
+struct VectorCompareOptions {
+  std::optional<std::vector<std::string>> telegram_fields;  // none: every field the vector has
+  bool partial = false;
+  bool check_errors = true;
+};
+
 // Every way the decoded output differs from the vector's expectations; empty when it passes.
-std::vector<std::string> compare(const Vector& v, const Decoded& d);
+std::vector<std::string> compare(const Vector& v, const Decoded& d,
+                                 const VectorCompareOptions& options = {});
 // Compares one expected telegram object with one decoded telegram.
 std::vector<std::string> compare_telegram(const nlohmann::json& expected, const nlohmann::json& got,
                                           double precision);

@@ -7,115 +7,21 @@
 #include <array>
 #include <bit>
 
+#include "meterlab/axdr/value.hpp"
+
 namespace meterlab::axdr {
 
-// The per-value steps of the parse, inlined into value() whatever GCC's size heuristics say about
-// a recursive function: a call per step cost more than the step.
-#define MLAB_AXDR_INLINE [[gnu::always_inline]] inline
+using detail::is_known_tag;
+using detail::read_content;
+using detail::read_length;
+using detail::Shape;
+using detail::TagInfo;
+using detail::kTagTable;
 
 namespace {
 
 // Longest compact-array type description accepted (entries of the flattened description tree).
 constexpr std::size_t kMaxDescription = 64;
-
-// Bytes of the fixed-size simple types (0: not fixed size). Blue Book 4.1.5 Data CHOICE.
-constexpr std::size_t fixed_size(Tag t) noexcept {
-  switch (t) {
-    case Tag::boolean:
-    case Tag::bcd:
-    case Tag::integer:
-    case Tag::unsigned_:
-    case Tag::enum_:
-      return 1;
-    case Tag::long_:
-    case Tag::long_unsigned:
-      return 2;
-    case Tag::double_long:
-    case Tag::double_long_unsigned:
-    case Tag::float32:
-    case Tag::time:
-      return 4;
-    case Tag::date:
-      return 5;
-    case Tag::long64:
-    case Tag::long64_unsigned:
-    case Tag::float64:
-      return 8;
-    case Tag::date_time:
-      return 12;
-    default:
-      return 0;
-  }
-}
-
-constexpr bool is_known_tag(std::uint8_t t) noexcept {
-  return t <= 27 && t != 7 && t != 8 && t != 11 && t != 14;
-}
-
-// What a tag says about the content behind it, looked up once per value.
-enum class Shape : std::uint8_t { unknown, null, container, compact, fixed, octets, bits };
-// How a fixed-size value is read. Every integer width (and enum) goes one way: its bytes as one
-// big-endian number, sign-extended when the type is signed. A switch over the widths cost an
-// indirect jump per value, mispredicted whenever a list mixes types (most do).
-enum class Read : std::uint8_t { integer, boolean, f32, f64, raw };
-struct TagInfo {
-  Shape shape = Shape::unknown;
-  Read read = Read::raw;
-  std::uint8_t size = 0;   // fixed: content bytes
-  bool is_signed = false;  // integer: sign-extend
-};
-
-constexpr Read read_of(Tag t) noexcept {
-  switch (t) {
-    case Tag::boolean:
-      return Read::boolean;
-    case Tag::integer:
-    case Tag::long_:
-    case Tag::double_long:
-    case Tag::long64:
-    case Tag::unsigned_:
-    case Tag::enum_:
-    case Tag::long_unsigned:
-    case Tag::double_long_unsigned:
-    case Tag::long64_unsigned:
-      return Read::integer;
-    case Tag::float32:
-      return Read::f32;
-    case Tag::float64:
-      return Read::f64;
-    default:
-      return Read::raw;  // bcd, date, time, date-time
-  }
-}
-
-constexpr std::array<TagInfo, 256> make_tag_table() {
-  std::array<TagInfo, 256> table{};
-  for (unsigned t = 0; t < 256; ++t) {
-    const auto raw = static_cast<std::uint8_t>(t);
-    if (!is_known_tag(raw)) continue;
-    const auto tag = static_cast<Tag>(raw);
-    TagInfo& info = table[t];
-    info.size = static_cast<std::uint8_t>(fixed_size(tag));
-    info.read = read_of(tag);
-    info.is_signed =
-        tag == Tag::integer || tag == Tag::long_ || tag == Tag::double_long || tag == Tag::long64;
-    if (tag == Tag::null_data) {
-      info.shape = Shape::null;
-    } else if (tag == Tag::array || tag == Tag::structure) {
-      info.shape = Shape::container;
-    } else if (tag == Tag::compact_array) {
-      info.shape = Shape::compact;
-    } else if (tag == Tag::bit_string) {
-      info.shape = Shape::bits;
-    } else if (info.size == 0) {
-      info.shape = Shape::octets;  // octet, visible and utf8 strings
-    } else {
-      info.shape = Shape::fixed;
-    }
-  }
-  return table;
-}
-constexpr std::array<TagInfo, 256> kTagTable = make_tag_table();
 
 // One entry of a flattened compact-array type description (pre-order). Trivial, so that the
 // parser's table of them is not initialised on every parse: entries are written before use.
@@ -161,13 +67,11 @@ class Parser {
   std::uint32_t rel(std::size_t abs_offset) const noexcept {
     return static_cast<std::uint32_t>(abs_offset - base_);
   }
-  MLAB_AXDR_INLINE Result<std::uint32_t> read_length(ByteReader& r);
+  MLAB_AXDR_INLINE Result<void> content(ByteReader& r, Node& n, TagInfo info) {
+    return read_content(r, n, info, base_);
+  }
   MLAB_AXDR_INLINE Result<void> check_count(std::uint32_t count, std::size_t need_each,
                                             const ByteReader& r, std::size_t at);
-  MLAB_AXDR_INLINE Result<void> content(ByteReader& r, Node& n, TagInfo info);
-  MLAB_AXDR_INLINE Result<void> fixed(ByteReader& r, Node& n, TagInfo info);
-  MLAB_AXDR_INLINE Result<void> fixed_other(ByteReader& r, Node& n, TagInfo info);
-  MLAB_AXDR_INLINE Result<void> length_prefixed(ByteReader& r, Node& n, bool bits);
   Result<void> compact_array(ByteReader& r, std::uint32_t index, std::size_t depth);
   Result<std::uint32_t> description(ByteReader& r, std::size_t depth);
   Result<std::uint32_t> element(ByteReader& r, std::uint32_t d, std::size_t depth);
@@ -188,21 +92,6 @@ Result<std::uint32_t> Parser::push(Tag tag, std::size_t abs_offset) {
   n.offset = rel(abs_offset);
   n.data = n.offset;
   return static_cast<std::uint32_t>(doc_.nodes_.size() - 1);
-}
-
-// A-XDR length/count (IEC 61334-6 6.2): one byte below 0x80, else 0x80|n then n bytes (n 1..4).
-Result<std::uint32_t> Parser::read_length(ByteReader& r) {
-  const std::size_t at = r.offset();
-  MLAB_ASSIGN(std::uint8_t first, r.read_u8());
-  if (first < 0x80) return std::uint32_t{first};
-  const std::size_t n = first & 0x7Fu;
-  if (n == 0 || n > 4) return fail(Errc::axdr_bad_value, at);
-  std::uint32_t v = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    MLAB_ASSIGN(std::uint8_t b, r.read_u8());
-    v = (v << 8) | b;
-  }
-  return v;
 }
 
 // A count is checked against the bytes left and the node budget before any element is read.
@@ -254,70 +143,6 @@ Result<void> Parser::compact(ByteReader& r, std::size_t depth) {
   ByteReader copy = r;
   MLAB_TRY(compact_array(copy, static_cast<std::uint32_t>(doc_.nodes_.size() - 1), depth + 1));
   r = copy;
-  return {};
-}
-
-Result<void> Parser::length_prefixed(ByteReader& r, Node& n, bool bits) {
-  MLAB_ASSIGN(std::uint32_t len, read_length(r));
-  n.count = len;
-  n.data = rel(r.offset());
-  // bit-string: the length counts bits, ceil(bits / 8) bytes follow (Blue Book 4.1.5).
-  const std::size_t bytes = bits ? (std::size_t{len} + 7) / 8 : len;
-  MLAB_TRY(r.skip(bytes));
-  return {};
-}
-
-// The content of a non-container value (after its tag, or untagged inside a compact array).
-Result<void> Parser::content(ByteReader& r, Node& n, TagInfo info) {
-  n.data = rel(r.offset());
-  switch (info.shape) {
-    case Shape::null:
-      return {};
-    case Shape::bits:
-      return length_prefixed(r, n, true);
-    case Shape::octets:
-      return length_prefixed(r, n, false);
-    default:
-      return fixed(r, n, info);
-  }
-}
-
-// A fixed-size value, read at its own width: integers sign- or zero-extended, floats as their
-// IEEE 754 bits (Blue Book 4.1.5). BCD, date, time and date-time keep their bytes in the input
-// (count = their length); `u` holds their last eight bytes, big-endian.
-Result<void> Parser::fixed(ByteReader& r, Node& n, TagInfo info) {
-  if (info.read != Read::integer) [[unlikely]] {
-    return fixed_other(r, n, info);
-  }
-  MLAB_ASSIGN(const std::uint64_t v, r.read_uint_be(info.size));
-  // Sign extension: the value moved to the top of the word and shifted back arithmetically.
-  const unsigned shift = 64U - 8U * info.size;
-  const auto extended = static_cast<std::uint64_t>(static_cast<std::int64_t>(v << shift) >> shift);
-  n.u = info.is_signed ? extended : v;
-  return {};
-}
-
-// Booleans, floats, and the types kept as bytes (BCD, date, time, date-time: count = their length,
-// `u` their last eight bytes, big-endian).
-Result<void> Parser::fixed_other(ByteReader& r, Node& n, TagInfo info) {
-  MLAB_ASSIGN(const Bytes b, r.read_bytes(info.size));
-  std::uint64_t v = 0;
-  for (std::uint8_t byte : b) v = (v << 8) | byte;
-  switch (info.read) {
-    case Read::boolean:
-      n.i = v != 0 ? 1 : 0;
-      break;
-    case Read::f32:
-      n.f = std::bit_cast<float>(static_cast<std::uint32_t>(v));
-      break;
-    case Read::f64:
-      n.f = std::bit_cast<double>(v);
-      break;
-    default:
-      n.count = info.size;
-      n.u = v;
-      break;
-  }
   return {};
 }
 

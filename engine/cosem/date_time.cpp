@@ -176,7 +176,7 @@ std::size_t iso8601_printf(const DateTime& t, char* out) {
   };
   if (t.has_date()) put("%04d-%02d-%02d", t.year, t.month, t.day);
   if (t.has_time()) {
-    if (t.has_date()) put("T");
+    if (t.has_date()) put("%s", "T");
     put("%02d:%02d", t.hour, t.minute);
     if (t.second >= 0) put(":%02d", t.second);
     if (t.second >= 0 && t.hundredths > 0) put(".%02d", t.hundredths);

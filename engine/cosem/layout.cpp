@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "layout_model.hpp"
+#include "meterlab/axdr/value.hpp"
 
 namespace meterlab::cosem {
 
@@ -91,6 +92,35 @@ std::uint32_t child(const axdr::Document& doc, std::uint32_t container, std::uin
   for (std::uint32_t k = 0; k < i; ++k) idx = doc.next_sibling(idx);
   return idx;
 }
+
+// The Telegram fields a reading sets (shared by Mapper and the wire fast path).
+namespace detail_fields {
+
+void set(Telegram& out, Role role, TextRef text) {
+  TextRef* field = role == Role::meter_id     ? &out.meter_id
+                   : role == Role::meter_type ? &out.meter_type
+                   : role == Role::list_id    ? &out.list_id
+                                              : nullptr;
+  if (field && field->empty()) *field = text;
+}
+
+// Telegram fields from the well-known objects; the first one found wins. `r` is the last reading;
+// a clock is remembered by its index.
+void apply(Telegram& out, const Reading& r, std::optional<std::size_t>& clock) {
+  if (r.kind == ValueKind::date_time) {
+    if (is_clock(r.obis) && !clock) clock = out.readings.size() - 1;
+    return;
+  }
+  if (r.kind != ValueKind::text && r.kind != ValueKind::octets) return;
+  if (is_meter_id(r.obis))
+    set(out, Role::meter_id, r.text);
+  else if (is_meter_type(r.obis))
+    set(out, Role::meter_type, r.text);
+  else if (is_list_id(r.obis))
+    set(out, Role::list_id, r.text);
+}
+
+}  // namespace detail_fields
 
 class Mapper {
  public:
@@ -401,28 +431,9 @@ void Mapper::set_integer(Reading& r, const Node& n) noexcept {
 
 TextRef Mapper::node_text(const Node& n) { return out_.store(as_text(doc_.bytes(n))); }
 
-// Telegram fields from the well-known objects; the first one found wins.
-void Mapper::apply_fields(const Reading& r) {
-  if (r.kind == ValueKind::date_time) {
-    if (is_clock(r.obis) && !clock) clock = out_.readings.size() - 1;  // r is the last one
-    return;
-  }
-  if (r.kind != ValueKind::text && r.kind != ValueKind::octets) return;
-  if (is_meter_id(r.obis))
-    set_field(Role::meter_id, r.text);
-  else if (is_meter_type(r.obis))
-    set_field(Role::meter_type, r.text);
-  else if (is_list_id(r.obis))
-    set_field(Role::list_id, r.text);
-}
+void Mapper::apply_fields(const Reading& r) { detail_fields::apply(out_, r, clock); }
 
-void Mapper::set_field(Role role, TextRef text) {
-  TextRef* field = role == Role::meter_id     ? &out_.meter_id
-                   : role == Role::meter_type ? &out_.meter_type
-                   : role == Role::list_id    ? &out_.list_id
-                                              : nullptr;
-  if (field && field->empty()) *field = text;
-}
+void Mapper::set_field(Role role, TextRef text) { detail_fields::set(out_, role, text); }
 
 // ---- matching -----------------------------------------------------------------------------
 
@@ -498,13 +509,188 @@ void reset(Telegram& out) noexcept {
   out.layout = {};
 }
 
+// ---- the wire fast path ------------------------------------------------------------------
+
+// What a step's walk ended in: the body mapped; an element whose type the layout rejects (what
+// map() reports as cosem_layout_mismatch); anything else (left to map()).
+enum class WireResult : std::uint8_t { mapped, mismatch, general };
+
+// One simple value from the wire into `n`; false when it is a container or does not read (map()
+// then reports what is wrong).
+bool next_simple(ByteReader& r, Node& n, std::size_t base) {
+  return axdr::read_simple(r, n, base) == axdr::Simple::value;
+}
+
+// The body's match keys as body_keys() reads them from the tape, here from the bytes: the root's
+// tag and count, the first OBIS code and the list id. `first` is left at the root's first
+// element. false for a body that does not start as a flat list (the general path decides).
+bool wire_keys(Bytes body, BodyKeys& keys, ByteReader& first, Node& n) {
+  ByteReader r(body);
+  Node root;
+  const auto tag = r.read_u8();
+  const auto count = r.read_u8();  // one-byte A-XDR count: flat lists are short
+  if (!tag || !count || *count >= 0x80 || *count == 0) return false;
+  if (*tag != static_cast<std::uint8_t>(Tag::structure) &&
+      *tag != static_cast<std::uint8_t>(Tag::array)) {
+    return false;
+  }
+  keys.root = static_cast<Tag>(*tag);
+  keys.count = *count;
+  first = r;
+  if (!next_simple(r, n, 0)) return false;
+  const Bytes b = body.subspan(n.data, n.count);
+  if (is_obis_node(n)) {
+    keys.first_obis = ObisCode::from_bytes(b, 0).value();
+    if (!is_list_id(*keys.first_obis)) return true;
+    Node value;
+    if (!next_simple(r, value, 0)) return false;
+    if (value.is_string()) keys.list_id = as_text(body.subspan(value.data, value.count));
+  } else if (n.is_string()) {
+    keys.list_id = as_text(b);
+  }
+  return true;
+}
+
+// A positional layout's steps over the body's elements, writing readings as Mapper does.
+class WireMapper {
+ public:
+  WireMapper(const Layout& layout, Bytes body, std::size_t base, Telegram& out)
+      : layout_(layout), body_(body), base_(base), out_(out) {}
+
+  WireResult run(ByteReader r);
+  std::optional<std::size_t> clock;  // as Mapper::clock
+
+ private:
+  WireResult step(const ElementSpec& e, detail::WireStep s, const Node& n);
+  WireResult date_time(const ElementSpec& e, const Node& n);
+  Bytes bytes(const Node& n) const noexcept { return body_.subspan(n.data, n.count); }
+
+  const Layout& layout_;
+  Bytes body_;
+  std::size_t base_;
+  Telegram& out_;
+};
+
+WireResult WireMapper::run(ByteReader r) {
+  Node n;
+  for (std::size_t i = 0; i < layout_.elements.size(); ++i) {
+    if (!next_simple(r, n, 0)) return WireResult::general;
+    const WireResult res = step(layout_.elements[i], layout_.wire[i], n);
+    if (res != WireResult::mapped) return res;
+  }
+  return r.empty() ? WireResult::mapped : WireResult::general;  // trailing bytes: map()'s caller
+}
+
+// The readings map_positional() gives for the same node (a number, a string with an OBIS code,
+// a clock); the rarer cases (a float, a null, an integer where a string is expected) go to map().
+WireResult WireMapper::step(const ElementSpec& e, detail::WireStep s, const Node& n) {
+  if (!e.check.accepts(n)) return WireResult::mismatch;
+  if (s == detail::WireStep::skip) return WireResult::mapped;
+  if (s == detail::WireStep::clock) return date_time(e, n);
+  if (e.role == Role::value && is_plain_integer(n)) {
+    Reading& r = out_.readings.emplace_back(e.integer_reading);
+    r.kind = ValueKind::integer;
+    r.raw = n.i;
+    r.raw_unsigned = !n.is_signed() && n.u > static_cast<std::uint64_t>(INT64_MAX);
+    return WireResult::mapped;
+  }
+  if (!n.is_string()) return WireResult::general;
+  Reading& r = out_.readings.emplace_back(e.text_reading);
+  const Bytes b = bytes(n);
+  r.kind = is_text(n, b) ? ValueKind::text : ValueKind::octets;
+  r.text = out_.store(as_text(b));
+  detail_fields::apply(out_, r, clock);
+  if (e.role != Role::value) detail_fields::set(out_, e.role, r.text);
+  return WireResult::mapped;
+}
+
+// A clock element: the reading emit() gives for a date-time.
+WireResult WireMapper::date_time(const ElementSpec& e, const Node& n) {
+  const bool octets = n.tag == Tag::octet_string && n.count == 12;
+  if (n.tag != Tag::date_time && !octets) return WireResult::general;
+  Reading& r = out_.readings.emplace_back();
+  r.obis = *e.obis;
+  r.name = e.name;
+  if (!parse_date_time(bytes(n), base_ + n.data, r.date_time)) return WireResult::general;
+  r.kind = ValueKind::date_time;
+  detail_fields::apply(out_, r, clock);
+  return WireResult::mapped;
+}
+
+// The fast-path step of one element, when it has one: elements with an OBIS code that give a
+// number or a string, and clocks.
+std::optional<detail::WireStep> wire_step(const ElementSpec& e) {
+  if (e.role == Role::skip) return detail::WireStep::skip;
+  if (!e.obis) return std::nullopt;
+  if (e.role == Role::clock) return detail::WireStep::clock;
+  if (has_text_role(e.role)) return detail::WireStep::value;
+  return std::nullopt;
+}
+
+// types_fit() on the wire: mismatch when the walk of this positional layout would certainly end
+// in cosem_layout_mismatch; general at a value that does not read as a simple one (map() then
+// decides: the body is not a flat list); else mapped (the walk may go ahead).
+WireResult wire_types_fit(const Layout& l, ByteReader r) {
+  Node n;
+  for (const ElementSpec& e : l.elements) {
+    if (!next_simple(r, n, 0)) return WireResult::general;
+    if (e.role == Role::clock || e.role == Role::date || e.role == Role::time) break;
+    if (n.tag == Tag::date_time || n.tag == Tag::date || n.tag == Tag::time) break;
+    if (!e.check.accepts(n)) return WireResult::mismatch;
+  }
+  return WireResult::mapped;
+}
+
+// A layout not identified by a key is passed over, as map() passes over it, when its walk would
+// certainly end in cosem_layout_mismatch: types_fit() for a positional list; for the others, at
+// the body's first element (a flat list's is a simple value, `first`): map_obis() at its first
+// prefix element, else its first OBIS code; map_capture() at its capture-object array.
+// mismatch: passed over; general: map() decides; mapped: the layout's walk goes ahead.
+WireResult passed_over(const Layout& l, std::uint32_t count, ByteReader elements,
+                       const Node& first) {
+  const auto over = [](bool yes) { return yes ? WireResult::mismatch : WireResult::general; };
+  switch (l.mode) {
+    case Mode::positional:
+      return wire_types_fit(l, elements);
+    case Mode::obis: {
+      const std::size_t fixed = l.prefix.size() + l.suffix.size();
+      if (fixed > count) return WireResult::mismatch;
+      if (!l.prefix.empty()) return over(!l.prefix.front().check.accepts(first));
+      if (fixed == count || first.tag == Tag::null_data) return WireResult::general;
+      return over(count - fixed == 1 || !is_obis_node(first));
+    }
+    case Mode::capture:
+      return WireResult::mismatch;  // its first element must be the capture-object array
+  }
+  return WireResult::general;
+}
+
+// Compiled when the layout is loaded: every element has a step, or the layout has none.
+void compile_wire(Layout& l) {
+  l.wire.clear();
+  if (l.mode != Mode::positional) return;
+  for (const ElementSpec& e : l.elements) {
+    const auto s = wire_step(e);
+    if (!s) {
+      l.wire.clear();
+      return;
+    }
+    l.wire.push_back(*s);
+  }
+}
+
 }  // namespace
 
 namespace {
 
 void rebuild_keys(LayoutSet::Impl& impl) {
   impl.keys.clear();
-  for (const Layout& l : impl.layouts) {
+  impl.wire_counts.reset();
+  for (Layout& l : impl.layouts) {
+    compile_wire(l);
+    if (!l.wire.empty() && l.wire.size() < impl.wire_counts.size()) {
+      impl.wire_counts.set(l.wire.size());
+    }
     LayoutSet::Impl::Keys& k = impl.keys.emplace_back();
     k.root = l.root;
     k.min_count = l.min_count;
@@ -532,13 +718,19 @@ const LayoutSet& LayoutSet::builtin() {
   return set;
 }
 
+// Loading is not a decode path: a bad layout throws. In a build without exceptions that ends the
+// program (the built-in layouts are checked by the tests).
 void LayoutSet::load_json(std::string_view json_text) {
+#if defined(__cpp_exceptions)
   try {
     detail::parse_layouts(json_text, impl_->layouts, impl_->names);
   } catch (...) {
     rebuild_keys(*impl_);  // the layouts loaded before the error stay usable
     throw;
   }
+#else
+  detail::parse_layouts(json_text, impl_->layouts, impl_->names);
+#endif
   rebuild_keys(*impl_);
 }
 
@@ -560,6 +752,38 @@ std::vector<std::string_view> LayoutSet::matching(const LayoutContext& ctx) cons
     if (Mapper(l, ctx, scratch).run()) out.push_back(l.name);
   }
   return out;
+}
+
+// As map(), layout by layout in load order, as long as each layout whose keys match has a fast
+// path; a step that meets what it does not cover hands the whole body back to map().
+bool LayoutSet::map_wire(Bytes body, std::size_t body_offset, Telegram& out) const {
+  BodyKeys keys;
+  ByteReader first(body);
+  Node first_value;
+  if (!wire_keys(body, keys, first, first_value) || !impl_->wire_counts[keys.count]) {
+    return false;
+  }
+  for (std::size_t i = 0; i < impl_->layouts.size(); ++i) {
+    if (!keys_match(impl_->keys[i], keys)) continue;
+    const Layout& l = impl_->layouts[i];
+    if (!l.identified()) {
+      const WireResult fit = passed_over(l, keys.count, first, first_value);
+      if (fit == WireResult::mismatch) continue;
+      if (fit == WireResult::general) break;
+    }
+    if (l.wire.empty() || keys.count != l.elements.size()) break;
+    reset(out);
+    WireMapper m(l, body, body_offset, out);
+    const WireResult r = m.run(first);
+    if (r == WireResult::mapped) {
+      out.layout = l.name;
+      if (!out.timestamp && m.clock) out.timestamp = out.readings[*m.clock].date_time;
+      return true;
+    }
+    if (r == WireResult::general || l.identified()) break;
+  }
+  reset(out);
+  return false;
 }
 
 // Layouts are tried in load order; the first whose keys match and whose walk succeeds maps the

@@ -184,6 +184,10 @@ struct QuantityIndex {
   std::array<std::array<std::uint8_t, kPerC>, 256> rows{};  // row index + 1; 0 = none
 };
 
+// Not constexpr: reaching it while the index is built at compile time is a compile-time error
+// (a throw would do the same, but not in a build without exceptions).
+inline void more_than_kPerC_quantities_share_one_C() {}
+
 template <std::size_t N>
 constexpr QuantityIndex make_index(const QuantityRow (&table)[N]) {
   static_assert(N < 255, "row indexes are stored in a byte");
@@ -192,7 +196,7 @@ constexpr QuantityIndex make_index(const QuantityRow (&table)[N]) {
     auto& slots = index.rows[table[i].c];
     std::size_t k = 0;
     while (k < kPerC && slots[k] != 0) ++k;
-    if (k == kPerC) throw "more than kPerC quantities share one C";  // a compile-time error
+    if (k == kPerC) more_than_kPerC_quantities_share_one_C();
     slots[k] = static_cast<std::uint8_t>(i + 1);
   }
   return index;

@@ -216,7 +216,11 @@ Decoder::Event Decoder::on_link(const LinkEvent& ev, Reassembler& segments, bool
                                transport));
   }
   ++stats_.frames_ok;
-  stats_.bytes_in_frames += ev.frame.length;
+  // Two HDLC frames may share a flag (ISO/IEC 13239 4.3.1): that byte is counted once.
+  std::size_t& accounted = transport == cosem::Transport::hdlc ? hdlc_accounted_ : mbus_accounted_;
+  const std::size_t end = ev.frame.stream_offset + ev.frame.length;
+  stats_.bytes_in_frames += end - std::max(ev.frame.stream_offset, std::min(accounted, end));
+  accounted = std::max(accounted, end);
   auto done = segments.push(ev.frame);
   if (!done) {
     // The frame that broke the pending message may be a whole message of its own: it is
@@ -290,16 +294,31 @@ Decoder::Event Decoder::on_apdu(Bytes apdu, const Meta& meta, const Security& se
       }
       Security inner{d->state, c.system_title, c.invocation_counter};
       if (!d->plaintext.empty() && d->plaintext[0] == dlms::kGeneralBlockTransfer) {
-        return on_gbt(d->plaintext, meta, inner);
+        return garbled_as_wrong_key(on_gbt(d->plaintext, meta, inner), inner);
       }
       if (!d->plaintext.empty() && d->plaintext[0] == dlms::kDataNotification) {
-        return on_notification(d->plaintext, meta, inner);
+        return garbled_as_wrong_key(on_notification(d->plaintext, meta, inner), inner);
       }
-      return reject(Error{Errc::dlms_unknown_apdu, 0}, meta);
+      return garbled_as_wrong_key(reject(Error{Errc::dlms_unknown_apdu, 0}, meta), inner);
     }
     default:
       return reject(Error{Errc::dlms_unknown_apdu, 0}, meta);
   }
+}
+
+// Without a tag, a wrong key shows only as plaintext that does not parse: the link checksums
+// held, so the bytes arrived as the meter sent them. An APDU or A-XDR error inside such a
+// plaintext is counted as a wrong key (at the offset where the plaintext stopped making sense),
+// not as a malformed meter message. Under a verified tag the key is right: the error stands.
+Decoder::Event Decoder::garbled_as_wrong_key(Event ev, const Security& inner) {
+  if (ev != Event::rejection || inner.state == dlms::SecurityState::authenticated) return ev;
+  const Layer layer = rejection_.layer();
+  if (layer != Layer::dlms && layer != Layer::axdr) return ev;
+  --stats_.by_code[static_cast<std::size_t>(rejection_.error.code)];
+  rejection_.error.code = Errc::security_wrong_key;
+  ++stats_.by_code[static_cast<std::size_t>(Errc::security_wrong_key)];
+  rejection_.system_title = inner.system_title;
+  return ev;
 }
 
 // General block transfer: blocks of one APDU across frames. The telegram's place in the stream
@@ -337,6 +356,12 @@ Decoder::Event Decoder::on_notification(Bytes apdu, const Meta& meta, const Secu
     std::size_t at = static_cast<std::size_t>(dn.date_time.data() - apdu.data());
     const auto dt = cosem::parse_date_time(dn.date_time, at, telegram_.timestamp.emplace());
     if (!dt) return reject(dt.error(), meta);
+  }
+  // The layouts' fast path reads a flat list straight into readings; whatever it does not
+  // cover (or finds wrong) goes the general way: the A-XDR tape, then the layout walk.
+  if (layouts_->map_wire(dn.body, dn.body_offset, telegram_)) {
+    ++stats_.telegrams;
+    return Event::telegram;
   }
   auto used = axdr::parse(dn.body, body_, dn.body_offset);
   if (!used) return reject(used.error(), meta);

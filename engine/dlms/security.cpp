@@ -8,12 +8,14 @@
 #include "meterlab/dlms/security.hpp"
 
 #include <botan/aead.h>
-#include <botan/exceptn.h>
+#include <botan/mem_ops.h>
 #include <botan/secmem.h>
 #include <botan/stream_cipher.h>
+#if defined(__cpp_exceptions)
+#include <botan/exceptn.h>
+#endif
 
 #include <algorithm>
-#include <stdexcept>
 
 namespace meterlab::dlms {
 
@@ -85,13 +87,25 @@ Result<void> check_security_control(std::uint8_t sc, std::size_t at) {
 
 }  // namespace
 
+// Botan reports a GCM tag that does not verify only by throwing Invalid_Authentication_Tag. With
+// exceptions the decryption object opens the message and the throw is caught; a build without
+// them (-fno-exceptions) must not let Botan throw, so there the data is decrypted with the
+// keystream (AES-CTR) and the tag recomputed by sealing that plaintext again with an encryption
+// object under the same key, IV and AAD, and compared in constant time.
+#if defined(__cpp_exceptions)
+constexpr Botan::Cipher_Dir kGcmDirection = Botan::DECRYPTION;
+#else
+constexpr Botan::Cipher_Dir kGcmDirection = Botan::ENCRYPTION;
+#endif
+
 struct KeyRing::Entry {
   std::optional<SystemTitle> title;          // nullopt: the default entry
   std::unique_ptr<Botan::StreamCipher> ctr;  // AES-CTR keyed with EK
-  std::unique_ptr<Botan::AEAD_Mode> gcm;     // GCM decryption keyed with EK; only with an AK
+  std::unique_ptr<Botan::AEAD_Mode> gcm;     // GCM keyed with EK (kGcmDirection); only with an AK
   // SC || AK, the GCM additional data (SC is written per message); empty without an AK.
+  // Key material lives only in Botan objects and secure_vectors, which are zeroed when freed.
   mutable Botan::secure_vector<std::uint8_t> aad;
-  // ciphertext || tag for Botan's in-place finish(), reused from frame to frame.
+  // The buffer Botan's in-place finish() works on, reused from frame to frame.
   mutable Botan::secure_vector<std::uint8_t> scratch;
 };
 
@@ -100,13 +114,17 @@ KeyRing::~KeyRing() = default;
 KeyRing::KeyRing(KeyRing&&) noexcept = default;
 KeyRing& KeyRing::operator=(KeyRing&&) noexcept = default;
 
+// Botan's create() returns null rather than throwing; an entry whose ciphers could not be made
+// (a Botan without AES) is not added, and its messages fail with security_no_key.
 void KeyRing::add(std::optional<SystemTitle> title, const Key& ek, std::optional<Key> ak) {
   auto e = std::make_unique<Entry>();
   e->title = title;
-  e->ctr = Botan::StreamCipher::create_or_throw(kCtrSpec);
+  e->ctr = Botan::StreamCipher::create(kCtrSpec);
+  if (!e->ctr) return;
   e->ctr->set_key(ek.data(), ek.size());
   if (ak) {
-    e->gcm = Botan::AEAD_Mode::create_or_throw(kGcmSpec, Botan::DECRYPTION);
+    e->gcm = Botan::AEAD_Mode::create(kGcmSpec, kGcmDirection);
+    if (!e->gcm) return;
     e->gcm->set_key(ek.data(), ek.size());
     e->aad.resize(1 + ak->size());
     std::copy(ak->begin(), ak->end(), e->aad.begin() + 1);
@@ -145,12 +163,17 @@ void ctr_decrypt(const KeyRing::Entry& e, const Iv& iv, Bytes ciphertext,
   e.ctr->cipher(ciphertext.data(), out.data(), ciphertext.size());
 }
 
-// GCM decryption with tag verification. The one place that catches Botan's tag failure.
-bool gcm_open(const KeyRing::Entry& e, const CipheredApdu& c, const Iv& iv,
-              std::vector<std::uint8_t>& out) {
-  e.aad[0] = c.security_control;
+void start_gcm(const KeyRing::Entry& e, std::uint8_t sc, const Iv& iv) {
+  e.aad[0] = sc;
   e.gcm->set_associated_data(e.aad.data(), e.aad.size());
   e.gcm->start(iv.data(), iv.size());
+}
+
+#if defined(__cpp_exceptions)
+// GCM decryption with tag verification: the one place that catches Botan's tag failure.
+bool gcm_open(const KeyRing::Entry& e, const CipheredApdu& c, const Iv& iv,
+              std::vector<std::uint8_t>& out) {
+  start_gcm(e, c.security_control, iv);
   e.scratch.assign(c.ciphertext.begin(), c.ciphertext.end());
   e.scratch.insert(e.scratch.end(), c.tag_bytes.begin(), c.tag_bytes.end());
   try {
@@ -161,6 +184,21 @@ bool gcm_open(const KeyRing::Entry& e, const CipheredApdu& c, const Iv& iv,
   out.assign(e.scratch.begin(), e.scratch.end());
   return true;
 }
+#else
+// Without exceptions: the plaintext from the keystream, then its tag recomputed (GCM encryption
+// of the plaintext under the same key, IV and AAD gives back the ciphertext and its tag).
+bool gcm_open(const KeyRing::Entry& e, const CipheredApdu& c, const Iv& iv,
+              std::vector<std::uint8_t>& out) {
+  ctr_decrypt(e, iv, c.ciphertext, out);
+  start_gcm(e, c.security_control, iv);
+  e.scratch.assign(out.begin(), out.end());
+  e.gcm->finish(e.scratch);  // plaintext -> ciphertext || tag
+  const std::size_t tag_length = e.scratch.size() - out.size();
+  if (c.tag_bytes.size() != tag_length) return false;
+  return Botan::constant_time_compare(e.scratch.data() + out.size(), c.tag_bytes.data(),
+                                      tag_length);
+}
+#endif
 
 // SC 0x30/0x31 with the AK known. A failed tag is told apart from a wrong key by decrypting
 // anyway: an APDU under a failed tag means the frame was corrupted or forged.
@@ -192,29 +230,45 @@ Result<Decrypted> decrypt(const CipheredApdu& c, const KeyRing& keys,
   return Decrypted{state, Bytes(out)};
 }
 
-void encrypt(const Key& ek, const std::optional<Key>& ak, std::uint8_t sc, const SystemTitle& st,
-             std::uint32_t ic, Bytes plaintext, std::vector<std::uint8_t>& out) {
-  const Iv iv = make_iv(st, ic);
-  if ((sc & kScAuthentication) == 0) {
-    auto ctr = Botan::StreamCipher::create_or_throw(kCtrSpec);
-    ctr->set_key(ek.data(), ek.size());
-    const CounterBlock counter = first_data_counter(iv);
-    ctr->set_iv(counter.data(), counter.size());
-    out.resize(plaintext.size());
-    ctr->cipher(plaintext.data(), out.data(), plaintext.size());
-    return;
-  }
-  if (!ak) throw std::invalid_argument("encrypt: SC with authentication needs an AK");
-  auto gcm = Botan::AEAD_Mode::create_or_throw(kGcmSpec, Botan::ENCRYPTION);
+namespace {
+
+// Seals with a cipher object made for this one call (the simulator and tests, not a decode path).
+bool ctr_seal(const Key& ek, const Iv& iv, Bytes plaintext, std::vector<std::uint8_t>& out) {
+  auto ctr = Botan::StreamCipher::create(kCtrSpec);
+  if (!ctr) return false;
+  ctr->set_key(ek.data(), ek.size());
+  const CounterBlock counter = first_data_counter(iv);
+  ctr->set_iv(counter.data(), counter.size());
+  out.resize(plaintext.size());
+  ctr->cipher(plaintext.data(), out.data(), plaintext.size());
+  return true;
+}
+
+bool gcm_seal(const Key& ek, const Key& ak, std::uint8_t sc, const Iv& iv, Bytes plaintext,
+              std::vector<std::uint8_t>& out) {
+  auto gcm = Botan::AEAD_Mode::create(kGcmSpec, Botan::ENCRYPTION);
+  if (!gcm) return false;
   gcm->set_key(ek.data(), ek.size());
-  Botan::secure_vector<std::uint8_t> aad(1 + ak->size());
+  Botan::secure_vector<std::uint8_t> aad(1 + ak.size());
   aad[0] = sc;
-  std::copy(ak->begin(), ak->end(), aad.begin() + 1);
+  std::copy(ak.begin(), ak.end(), aad.begin() + 1);
   gcm->set_associated_data(aad.data(), aad.size());
   gcm->start(iv.data(), iv.size());
   Botan::secure_vector<std::uint8_t> buf(plaintext.begin(), plaintext.end());
   gcm->finish(buf);
   out.assign(buf.begin(), buf.end());
+  return true;
+}
+
+}  // namespace
+
+bool encrypt(const Key& ek, const std::optional<Key>& ak, std::uint8_t sc, const SystemTitle& st,
+             std::uint32_t ic, Bytes plaintext, std::vector<std::uint8_t>& out) {
+  out.clear();
+  const Iv iv = make_iv(st, ic);
+  if ((sc & kScAuthentication) == 0) return ctr_seal(ek, iv, plaintext, out);
+  if (!ak) return false;  // a tag needs the AK
+  return gcm_seal(ek, *ak, sc, iv, plaintext, out);
 }
 
 const char* state_name(SecurityState s) noexcept {

@@ -1,8 +1,178 @@
-// Placeholder until the postgres output lands.
+// outputs.postgres: one row per reading in a PostgreSQL table (libpq), created if missing.
+// Rows are queued and inserted in batches by a worker thread (BatchWorker): one parameterised
+// multi-row INSERT per batch; meter strings travel only as parameters, never inside the SQL.
+// When the server goes away the batch is retried with back-off over a new connection while new
+// rows queue (bounded: beyond max_queue they are dropped and counted).
+#include <array>
+#include <charconv>
+#include <ctime>
+#include <memory>
+#include <optional>
+
+#include <libpq-fe.h>
 #include <nlohmann/json.hpp>
 
+#include "batch_worker.hpp"
+#include "meter_name.hpp"
 #include "meterlab/reader/outputs.hpp"
+#include "postgres_rows.hpp"
+#include "sink_config.hpp"
 
 namespace meterlab::reader {
-SinkOrError make_postgres_sink(const nlohmann::json&) { return {nullptr, "outputs.postgres: not built in yet"}; }
+namespace {
+
+using detail::BatchOptions;
+using detail::SendOutcome;
+using postgres::Row;
+
+struct PostgresConfig {
+  std::string conninfo;
+  std::string table;  // validated: [schema.]name, each [A-Za-z_][A-Za-z0-9_]*
+  BatchOptions batch;
+};
+
+bool plain_identifier(std::string_view s) {
+  if (s.empty() || s.size() > 48) return false;  // leaves room for the index name (63 max)
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+
+std::string read_config(const nlohmann::json& cfg, PostgresConfig& out) {
+  detail::ConfigReader c(cfg, "outputs.postgres");
+  c.only({"conninfo", "table", "batch_size", "flush_interval_ms", "max_queue", "backoff_initial_ms",
+          "backoff_max_ms"});
+  out.conninfo = c.text("conninfo", "host=127.0.0.1 port=5432 dbname=meterlab");
+  out.table = c.text("table", "readings");
+  const std::size_t dot = out.table.find('.');
+  const bool ok = dot == std::string::npos
+                      ? plain_identifier(out.table)
+                      : plain_identifier(std::string_view(out.table).substr(0, dot)) &&
+                            plain_identifier(std::string_view(out.table).substr(dot + 1));
+  if (!ok) c.fail("table", "must be NAME or SCHEMA.NAME (letters, digits, _; up to 48 each)");
+  // 7 parameters a row; PostgreSQL takes at most 65535 parameters a statement.
+  out.batch.batch_size = static_cast<std::size_t>(c.integer("batch_size", 500, 1, 9000));
+  out.batch.flush_interval = std::chrono::milliseconds(c.integer("flush_interval_ms", 1000, 0, 3600000));
+  out.batch.max_queue = static_cast<std::size_t>(c.integer("max_queue", 100000, 1, 10000000));
+  out.batch.backoff_initial = std::chrono::milliseconds(c.integer("backoff_initial_ms", 500, 1, 3600000));
+  out.batch.backoff_max = std::chrono::milliseconds(c.integer("backoff_max_ms", 30000, 1, 3600000));
+  out.batch.retries = -1;  // a database that is away is waited for; the queue bound limits memory
+  return c.error();
+}
+
+// "schema"."name" from a validated [schema.]name.
+std::string quoted_table(std::string_view table) {
+  const std::size_t dot = table.find('.');
+  if (dot == std::string_view::npos) return "\"" + std::string(table) + "\"";
+  return "\"" + std::string(table.substr(0, dot)) + "\".\"" + std::string(table.substr(dot + 1)) + "\"";
+}
+
+std::string unqualified(std::string_view table) {
+  const std::size_t dot = table.find('.');
+  return std::string(dot == std::string_view::npos ? table : table.substr(dot + 1));
+}
+
+std::string trimmed(const char* msg) {
+  std::string s = msg != nullptr ? msg : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return "postgres: " + s;
+}
+
+void ignore_notice(void*, const char*) {}  // "relation exists, skipping" is no news
+
+class PostgresSink final : public Sink {
+ public:
+  explicit PostgresSink(PostgresConfig cfg) : cfg_(std::move(cfg)) {
+    create_sql_ = postgres::create_sql(quoted_table(cfg_.table), unqualified(cfg_.table));
+    worker_ = std::make_unique<detail::BatchWorker<Row>>(
+        cfg_.batch, [this](const std::vector<Row>& batch, std::string& error) { return send(batch, error); });
+  }
+  ~PostgresSink() override {
+    worker_->close(std::chrono::milliseconds(0));  // joins the thread before the connection it uses goes
+    if (conn_ != nullptr) PQfinish(conn_);
+  }
+
+  std::string_view name() const noexcept override { return "postgres"; }
+
+  void telegram(const cosem::Telegram& t, const Received& r) override {
+    worker_->telegram_seen();
+    const std::string_view meter = meter_.of(t);
+    for (const cosem::Reading& reading : t.readings) {
+      if (reading.kind == cosem::ValueKind::none) continue;
+      worker_->push(postgres::row(meter, t, reading, r));
+    }
+  }
+
+  void close(std::chrono::milliseconds limit) override { worker_->close(limit); }
+  SinkStats stats() const override { return worker_->stats(); }
+
+ private:
+  // A new connection with the table in place; false (and why) when the server is not there.
+  bool connect(std::string& error) {
+    if (conn_ != nullptr) PQfinish(conn_);
+    // Later keywords override the expanded conninfo's: a bounded connect unless it says otherwise.
+    const std::array<const char*, 4> keys{"connect_timeout", "application_name", "dbname", nullptr};
+    const std::array<const char*, 4> values{"5", "meterlab", cfg_.conninfo.c_str(), nullptr};
+    conn_ = PQconnectdbParams(keys.data(), values.data(), 1);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      error = trimmed(PQerrorMessage(conn_));
+      return false;
+    }
+    PQsetNoticeProcessor(conn_, &ignore_notice, nullptr);
+    PGresult* res = PQexec(conn_, create_sql_.c_str());
+    const bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok) error = trimmed(PQresultErrorMessage(res));
+    PQclear(res);
+    return ok;
+  }
+
+  SendOutcome send(const std::vector<Row>& batch, std::string& error) {
+    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+      if (!connect(error)) {
+        return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK ? SendOutcome::give_up
+                                                                      : SendOutcome::retry;
+      }
+    }
+    const std::string& sql = insert_sql(batch.size());
+    std::vector<const char*> params;
+    params.reserve(batch.size() * postgres::kColumns);
+    for (const Row& row : batch) postgres::append_params(row, params);
+    PGresult* res = PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                                 params.data(), nullptr, nullptr, 0);
+    const bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok) error = trimmed(PQresultErrorMessage(res));
+    PQclear(res);
+    if (ok) return SendOutcome::ok;
+    // A lost connection is retried; an error the server reports on a live one is not.
+    return PQstatus(conn_) == CONNECTION_OK ? SendOutcome::give_up : SendOutcome::retry;
+  }
+
+  const std::string& insert_sql(std::size_t rows) {
+    if (insert_rows_ != rows) {
+      insert_sql_ = postgres::insert_sql(quoted_table(cfg_.table), rows);
+      insert_rows_ = rows;
+    }
+    return insert_sql_;
+  }
+
+  PostgresConfig cfg_;
+  detail::MeterName meter_;
+  std::string create_sql_;
+  std::string insert_sql_;
+  std::size_t insert_rows_ = 0;
+  PGconn* conn_ = nullptr;
+  std::unique_ptr<detail::BatchWorker<Row>> worker_;
+};
+
+}  // namespace
+
+SinkOrError make_postgres_sink(const nlohmann::json& cfg) {
+  PostgresConfig c;
+  if (std::string err = read_config(cfg, c); !err.empty()) return {nullptr, err};
+  return {std::make_unique<PostgresSink>(std::move(c)), ""};
+}
+
 }  // namespace meterlab::reader

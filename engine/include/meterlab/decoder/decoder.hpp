@@ -115,6 +115,7 @@ class Decoder {
   Event on_apdu(Bytes apdu, const Meta& meta, const Security& sec);
   Event on_gbt(Bytes apdu, const Meta& meta, const Security& sec);
   Event on_notification(Bytes apdu, const Meta& meta, const Security& sec);
+  Event garbled_as_wrong_key(Event ev, const Security& inner);
   Event reject(Error e, const Meta& meta);
   Event emit(const Rejection& r);
   void detect(Bytes bytes);
@@ -142,6 +143,8 @@ class Decoder {
   std::optional<hdlc::Event> held_h_;  // the frame that decided the transport
   std::optional<mbus::Event> held_m_;
   Meta gbt_meta_{};                   // where the first block of a block transfer came from
+  std::size_t hdlc_accounted_ = 0;    // stream offset up to which good frames are counted
+  std::size_t mbus_accounted_ = 0;
   bool finished_ = false;
   bool link_waiting_ = false;  // next() answered need_more from a framer that is waiting()
   bool raw_flushed_ = false;

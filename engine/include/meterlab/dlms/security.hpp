@@ -55,8 +55,9 @@ struct Decrypted {
 Result<Decrypted> decrypt(const CipheredApdu& c, const KeyRing& keys, std::vector<std::uint8_t>& out);
 
 // Encryption, for the simulator and tests (the engine never encrypts on a decode path).
-// Writes ciphertext || tag (tag only when SC has bit 0x10) into out.
-void encrypt(const Key& ek, const std::optional<Key>& ak, std::uint8_t sc, const SystemTitle& st,
+// Writes ciphertext || tag (tag only when SC has bit 0x10) into out. Never throws: false (out
+// empty) when SC asks for a tag and there is no AK, or Botan lacks the cipher.
+bool encrypt(const Key& ek, const std::optional<Key>& ak, std::uint8_t sc, const SystemTitle& st,
              std::uint32_t ic, Bytes plaintext, std::vector<std::uint8_t>& out);
 
 }  // namespace meterlab::dlms

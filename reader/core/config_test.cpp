@@ -1,0 +1,143 @@
+// The decode configuration: defaults, meter defaults and explicit keys, flags merged over the
+// file, and every refusal naming its JSON path (and never quoting a key).
+#include "meterlab/reader/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace meterlab::reader {
+namespace {
+
+using nlohmann::json;
+
+ReaderConfig parse_ok(const json& doc, const MeterLookup& lookup = {}) {
+  ConfigOrError r = parse_config(doc, lookup);
+  EXPECT_TRUE(r.config) << r.error;
+  return r.config ? *r.config : ReaderConfig{};
+}
+
+std::string parse_error(const json& doc) {
+  ConfigOrError r = parse_config(doc);
+  EXPECT_FALSE(r.config);
+  return r.error;
+}
+
+TEST(ConfigTest, EmptyDocumentIsStdinToJsonLines) {
+  ReaderConfig c = parse_ok(json::object());
+  EXPECT_EQ(c.input.device, "-");
+  EXPECT_EQ(c.input.line, (LineSettings{2400, 8, 'N', 1}));
+  EXPECT_EQ(c.input.transport, InputTransport::auto_detect);
+  EXPECT_TRUE(c.input.reopen);
+  EXPECT_EQ(c.input.backoff_initial.count(), 500);
+  EXPECT_EQ(c.input.backoff_max.count(), 30000);
+  EXPECT_EQ(c.outputs, (json{{"json", {{"file", "-"}}}}));
+}
+
+TEST(ConfigTest, FullInputObject) {
+  ReaderConfig c = parse_ok(json::parse(R"({"input": {"device": "/dev/ttyUSB0", "baud": 9600,
+      "data_bits": 7, "parity": "odd", "stop_bits": 2, "hex": true, "transport": "mbus",
+      "reopen": false, "backoff_initial_ms": 100, "backoff_max_ms": 800}, "errors": true})"));
+  EXPECT_EQ(c.input.device, "/dev/ttyUSB0");
+  EXPECT_EQ(c.input.line, (LineSettings{9600, 7, 'O', 2}));
+  EXPECT_TRUE(c.input.hex);
+  EXPECT_EQ(c.input.transport, InputTransport::mbus);
+  EXPECT_FALSE(c.input.reopen);
+  EXPECT_EQ(c.input.backoff_initial.count(), 100);
+  EXPECT_EQ(c.input.backoff_max.count(), 800);
+  EXPECT_TRUE(c.errors);
+}
+
+TEST(ConfigTest, MeterFamilyGivesDefaultsAndExplicitKeysWin) {
+  ReaderConfig c = parse_ok(json{{"meter", "kaifa-no"}});
+  EXPECT_EQ(c.input.line.to_string(), "2400 8E1");
+  EXPECT_EQ(c.input.transport, InputTransport::hdlc);
+  c = parse_ok(json{{"meter", "kaifa-at"}, {"input", {{"parity", "even"}, {"transport", "auto"}}}});
+  EXPECT_EQ(c.input.line.to_string(), "2400 8E1");
+  EXPECT_EQ(c.input.transport, InputTransport::auto_detect);
+  EXPECT_EQ(parse_ok(json{{"meter", "iskra-at"}}).input.line.to_string(), "115200 8N1");
+  EXPECT_EQ(parse_ok(json{{"meter", "evn"}}).input.transport, InputTransport::mbus);
+}
+
+TEST(ConfigTest, LookupIsAskedBeforeTheFamilies) {
+  MeterLookup lookup = [](std::string_view name) -> std::optional<MeterDefaults> {
+    if (name != "my-profile") return std::nullopt;
+    return MeterDefaults{{19200, 8, 'O', 2}, InputTransport::mbus};
+  };
+  ReaderConfig c = parse_ok(json{{"meter", "my-profile"}}, lookup);
+  EXPECT_EQ(c.input.line.to_string(), "19200 8O2");
+  EXPECT_EQ(parse_ok(json{{"meter", "aidon-no"}}, lookup).input.line.to_string(), "2400 8E1");
+}
+
+TEST(ConfigTest, RefusalsNameTheJsonPath) {
+  EXPECT_EQ(parse_error(json{{"inputs", 1}}), "inputs: unknown key");
+  EXPECT_EQ(parse_error(json{{"input", {{"baudrate", 2400}}}}), "input.baudrate: unknown key");
+  EXPECT_EQ(parse_error(json{{"input", {{"baud", 2401}}}}).substr(0, 24),
+            "input.baud: must be one ");
+  EXPECT_EQ(parse_error(json{{"input", {{"baud", "2400"}}}}),
+            "input.baud: must be an integer 1..4000000");
+  EXPECT_EQ(parse_error(json{{"input", {{"data_bits", 9}}}}),
+            "input.data_bits: must be an integer 5..8");
+  EXPECT_EQ(parse_error(json{{"input", {{"stop_bits", 3}}}}),
+            "input.stop_bits: must be an integer 1..2");
+  EXPECT_EQ(parse_error(json{{"input", {{"parity", "mark"}}}}),
+            "input.parity: must be none, even or odd");
+  EXPECT_EQ(parse_error(json{{"input", {{"transport", "dsmr"}}}}),
+            "input.transport: must be auto, hdlc, mbus or apdu");
+  EXPECT_EQ(parse_error(json{{"input", {{"reopen", 1}}}}), "input.reopen: must be true or false");
+  EXPECT_EQ(parse_error(json{{"input", {{"backoff_initial_ms", 1000}, {"backoff_max_ms", 10}}}}),
+            "input.backoff_max_ms: must not be less than backoff_initial_ms");
+  EXPECT_EQ(parse_error(json{{"input", {{"device", "tcp://nohost"}}}}),
+            "input.device: tcp:// needs HOST:PORT (port 1..65535)");
+  EXPECT_EQ(parse_error(json{{"input", 5}}), "input: must be an object");
+  EXPECT_EQ(parse_error(json{{"outputs", {{"kafka", json::object()}}}}),
+            "outputs.kafka: unknown key");
+  EXPECT_EQ(parse_error(json{{"outputs", {{"mqtt", true}}}}), "outputs.mqtt: must be an object");
+  EXPECT_EQ(parse_error(json{{"meter", "nosuch"}}).substr(0, 31),
+            "meter: unknown meter \"nosuch\" (");
+  EXPECT_EQ(parse_error(json::array()), "config: must be an object");
+}
+
+TEST(ConfigTest, KeyErrorsNeverQuoteTheKey) {
+  const std::string secret = "00112233445566778899aabbccddeeff";
+  std::string err = parse_error(json{{"keys", {{"key", secret}, {"ek", secret}}}});
+  EXPECT_EQ(err, "keys.ek: unknown key");
+  err = parse_error(json{{"keys", {{"auth_key", 12}}}});
+  EXPECT_EQ(err, "keys.auth_key: must be a string");
+  ReaderConfig c = parse_ok(json{{"keys", {{"key", secret}, {"file", "/etc/k.json"}}}});
+  EXPECT_EQ(c.keys.key, secret);
+  EXPECT_EQ(c.keys.file, "/etc/k.json");
+}
+
+TEST(ConfigTest, FlagsMergeOverTheFile) {
+  json file = json::parse(R"({"input": {"device": "/dev/ttyUSB0", "baud": 9600},
+      "outputs": {"mqtt": {"host": "10.0.0.2", "port": 1883}}})");
+  json flags = json::parse(R"({"input": {"baud": 2400, "parity": "even"},
+      "outputs": {"mqtt": {"host": "127.0.0.1"}, "json": {"file": "out.jsonl"}}})");
+  ReaderConfig c = parse_ok(merge_overrides(file, flags));
+  EXPECT_EQ(c.input.device, "/dev/ttyUSB0");
+  EXPECT_EQ(c.input.line.to_string(), "2400 8E1");
+  EXPECT_EQ(c.outputs["mqtt"], (json{{"host", "127.0.0.1"}, {"port", 1883}}));
+  EXPECT_EQ(c.outputs["json"]["file"], "out.jsonl");
+  // No config file: the overrides alone.
+  EXPECT_EQ(parse_ok(merge_overrides(json::object(), flags)).outputs.size(), 2u);
+}
+
+TEST(ConfigTest, LoadConfigFile) {
+  const std::string path = ::testing::TempDir() + "/meterlab_config_test.json";
+  std::ofstream(path) << "// comments are allowed\n{\"meter\": \"kaifa-no\"}\n";
+  json doc;
+  EXPECT_FALSE(load_config_file(path, doc));
+  EXPECT_EQ(doc["meter"], "kaifa-no");
+  std::ofstream(path) << "{\"meter\": ";
+  auto err = load_config_file(path, doc);
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->find("is not JSON (byte"), std::string::npos);
+  std::ofstream(path) << "[1]";
+  EXPECT_EQ(*load_config_file(path, doc), "config file " + path + ": must be a JSON object");
+  EXPECT_EQ(*load_config_file(path + ".missing", doc),
+            "cannot open config file " + path + ".missing");
+}
+
+}  // namespace
+}  // namespace meterlab::reader

@@ -1,0 +1,138 @@
+// outputs.table: the latest reading of every OBIS code of every meter, as a table. On a terminal
+// it is redrawn in place (ANSI: cursor home, clear to end) at most every refresh_ms; otherwise the
+// final table is printed once at the end.
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "meterlab/reader/outputs.hpp"
+
+namespace meterlab::reader {
+namespace {
+
+constexpr const char* kHome = "\x1b[H\x1b[J";  // cursor to the top left, clear to the end
+constexpr const char* kBold = "\x1b[1m";
+constexpr const char* kPlain = "\x1b[0m";
+
+struct Row {
+  std::string name;
+  std::string value;
+  std::string unit;
+};
+
+struct MeterView {
+  std::string type;
+  std::string list;
+  std::string clock;
+  std::string security;
+  std::uint64_t telegrams = 0;
+  std::map<cosem::ObisCode, Row> rows;  // by OBIS code, in numeric order
+};
+
+std::string pad(std::string s, std::size_t width) {
+  if (s.size() < width) s.append(width - s.size(), ' ');
+  return s;
+}
+
+std::string pad_left(std::string s, std::size_t width) {
+  if (s.size() < width) s.insert(0, width - s.size(), ' ');
+  return s;
+}
+
+class TableSink final : public Sink {
+ public:
+  TableSink(bool terminal, std::chrono::milliseconds refresh)
+      : terminal_(terminal), refresh_(refresh) {}
+
+  std::string_view name() const noexcept override { return "table"; }
+  void telegram(const cosem::Telegram& t, const Received& r) override {
+    ++stats_.telegrams;
+    source_ = std::string(r.source);
+    MeterView& m = meters_[meter_key(t)];
+    ++m.telegrams;
+    m.type = std::string(t.text(t.meter_type));
+    m.list = std::string(t.text(t.list_id));
+    m.clock = t.timestamp ? t.timestamp->to_iso8601() : std::string();
+    m.security = std::string(security_text(t));
+    for (const auto& reading : t.readings) {
+      m.rows[reading.obis] =
+          Row{std::string(reading.name), value_text(t, reading), std::string(reading.unit)};
+    }
+    dirty_ = true;
+    if (terminal_) tick(SteadyClock::now());
+  }
+  void rejection(const Rejection&, const Received&) override { ++rejections_; }
+  void tick(SteadyClock::time_point now) override {
+    if (!terminal_ || !dirty_ || now - last_draw_ < refresh_) return;
+    draw();
+    last_draw_ = now;
+  }
+  void close(std::chrono::milliseconds) override {
+    if (closed_) return;
+    closed_ = true;
+    if (dirty_ || !terminal_) draw();
+  }
+  SinkStats stats() const override { return stats_; }
+
+ private:
+  void draw() {
+    std::string out = terminal_ ? kHome : "";
+    out += header();
+    for (const auto& [key, m] : meters_) out += meter_block(key, m);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+    ++stats_.delivered;
+    dirty_ = false;
+  }
+  std::string header() const {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    ::localtime_r(&now, &tm);
+    char when[16];
+    std::strftime(when, sizeof when, "%H:%M:%S", &tm);
+    return bold("meterlab " + source_) + "  telegrams " + std::to_string(stats_.telegrams) +
+           "  rejected " + std::to_string(rejections_) + "  " + when + "\n";
+  }
+  std::string meter_block(const std::string& key, const MeterView& m) const {
+    std::string out = "\n" + bold("meter " + key) + "  " + m.type + "  list " + m.list + "  " +
+                      m.clock + "  " + m.security + "  (" + std::to_string(m.telegrams) + ")\n";
+    out += "  " + pad("OBIS", 20) + pad("name", 36) + pad_left("value", 22) + "  unit\n";
+    for (const auto& [obis, row] : m.rows) {
+      out += "  " + pad(obis.to_string(), 20) + pad(row.name, 36) + pad_left(row.value, 22) + "  " +
+             row.unit + "\n";
+    }
+    return out;
+  }
+  std::string bold(const std::string& s) const { return terminal_ ? kBold + s + kPlain : s; }
+
+  bool terminal_;
+  std::chrono::milliseconds refresh_;
+  std::map<std::string, MeterView> meters_;
+  std::string source_;
+  std::uint64_t rejections_ = 0;
+  bool dirty_ = false;
+  bool closed_ = false;
+  SteadyClock::time_point last_draw_{};
+  SinkStats stats_;
+};
+
+}  // namespace
+
+SinkOrError make_table_sink(const nlohmann::json& cfg) {
+  long long refresh_ms = 500;
+  for (const auto& [key, value] : cfg.items()) {
+    if (key != "refresh_ms") return {nullptr, "outputs.table." + key + ": unknown key"};
+    if (!value.is_number_integer() || value.get<long long>() < 0 ||
+        value.get<long long>() > 60000) {
+      return {nullptr, "outputs.table.refresh_ms: must be an integer 0..60000"};
+    }
+    refresh_ms = value.get<long long>();
+  }
+  const bool terminal = ::isatty(STDOUT_FILENO) != 0;
+  return {std::make_unique<TableSink>(terminal, std::chrono::milliseconds(refresh_ms)), {}};
+}
+
+}  // namespace meterlab::reader

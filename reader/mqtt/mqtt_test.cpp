@@ -1,0 +1,448 @@
+// The MQTT output against a real mosquitto broker (started by each test on 127.0.0.1, a free port,
+// a temp dir): telegrams are the simulator's bytes decoded by the engine in-process; a subscriber
+// checks every topic, the retained store, the discovery configs, reconnects, dead brokers,
+// user/password and TLS.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "meterlab/reader/outputs.hpp"
+#include "mqtt_broker.hpp"
+#include "mqtt_topics.hpp"
+#include "sim_test_util.hpp"
+
+namespace meterlab::reader {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using test::Broker;
+using test::Msg;
+using test::Subscriber;
+
+constexpr milliseconds kWait = seconds(15);  // generous: a loaded CI machine
+
+std::vector<cosem::Telegram> telegrams_of(const char* profile_name, sim::Duration duration) {
+  const sim::Profile* p = sim::find_profile(profile_name);
+  if (p == nullptr) return {};
+  sim::SimOptions opt;
+  opt.duration = duration;
+  const sim::test::Run run = sim::test::run(*p, opt);
+  Decoder dec(InputTransport::auto_detect, sim::test::keys_of(*p));
+  dec.push(Bytes(run.bytes.data(), run.bytes.size()));
+  dec.finish();
+  std::vector<cosem::Telegram> out;
+  for (auto ev = dec.next(); ev != Decoder::Event::need_more; ev = dec.next()) {
+    if (ev == Decoder::Event::telegram) out.push_back(dec.telegram());
+  }
+  return out;
+}
+
+const std::vector<cosem::Telegram>& kaifa() {
+  static const auto t = telegrams_of("kaifa-kfm001-3ph", 60'000);
+  return t;
+}
+
+const Received kRx{WallClock::time_point(seconds(1'767'567'600)), "sim"};
+// Telegram i received i seconds later: list 1 has no meter clock, so its state's time is this.
+Received rx(std::size_t i) { return {kRx.wall + seconds(i), "sim"}; }
+
+json config(int port, json extra = json::object()) {
+  json c{{"host", "127.0.0.1"},
+         {"port", port},
+         {"base_topic", "test"},
+         {"reconnect_delay_s", 1},
+         {"reconnect_delay_max_s", 2}};
+  c.update(extra);
+  return c;
+}
+
+SinkPtr make(const json& cfg) {
+  SinkOrError s = make_mqtt_sink(cfg);
+  EXPECT_EQ(s.error, "");
+  return std::move(s.sink);
+}
+
+// The meter of a run: list 1 telegrams carry no id and belong to the meter that list 2 names.
+std::string named_meter(const std::vector<cosem::Telegram>& tgs) {
+  for (const cosem::Telegram& t : tgs)
+    if (!t.meter_id.empty()) return mqtt::topic_level(meter_key(t));
+  return "meter";
+}
+
+// The per-reading messages a telegram must give: topic -> payload (null readings give none).
+std::map<std::string, std::string> expected_readings(const cosem::Telegram& t,
+                                                     mqtt::ReadingKeys& keys) {
+  mqtt::Config c;
+  c.base_topic = "test";
+  const std::string meter = named_meter(kaifa());
+  std::map<std::string, std::string> out;
+  for (const cosem::Reading& r : t.readings) {
+    const std::string key = keys.key(r).first;
+    if (auto p = mqtt::reading_payload(t, r)) out[mqtt::reading_topic(c, meter, key)] = *p;
+  }
+  return out;
+}
+
+template <class Pred>
+bool wait_stats(const Sink& s, Pred pred, milliseconds limit = kWait) {
+  const auto end = SteadyClock::now() + limit;
+  while (SteadyClock::now() < end) {
+    if (pred(s.stats())) return true;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return pred(s.stats());
+}
+
+std::size_t count_prefix(const std::vector<Msg>& msgs, const std::string& prefix) {
+  std::size_t n = 0;
+  for (const Msg& m : msgs) n += m.topic.starts_with(prefix) ? 1u : 0u;
+  return n;
+}
+
+// ---- without a broker ---------------------------------------------------------------------
+
+TEST(MqttConfig, RefusesBadObjectsNamingThePath) {
+  auto err = [](json j) { return mqtt::parse_config(j, nullptr).error; };
+  EXPECT_EQ(err({{"hots", "x"}}), "outputs.mqtt.hots: unknown key");
+  EXPECT_EQ(err({{"port", 0}}), "outputs.mqtt.port: must be 1..65535");
+  EXPECT_EQ(err({{"port", "1883"}}), "outputs.mqtt.port: must be an integer");
+  EXPECT_EQ(err({{"qos", 3}}), "outputs.mqtt.qos: must be 0..2");
+  EXPECT_EQ(err({{"base_topic", "a/#"}}),
+            "outputs.mqtt.base_topic: must be a topic without '+' or '#'");
+  EXPECT_EQ(err({{"tls", {{"cert_file", "c.pem"}}}}),
+            "outputs.mqtt.tls: cert_file and key_file go together");
+  EXPECT_EQ(err({{"tls", {{"cafile", "x"}}}}), "outputs.mqtt.tls.cafile: unknown key");
+  const std::string secret = "hunter2-secret";
+  const std::string e = err({{"password", secret}});
+  EXPECT_EQ(e, "outputs.mqtt.username: needed with a password");
+  EXPECT_EQ(e.find(secret), std::string::npos);
+}
+
+TEST(MqttConfig, DefaultsEnvironmentPasswordAndTlsPort) {
+  auto c = mqtt::parse_config(json::object(), "from-env");
+  ASSERT_TRUE(c.config) << c.error;
+  EXPECT_EQ(c.config->host, "127.0.0.1");
+  EXPECT_EQ(c.config->port, 1883);
+  EXPECT_EQ(c.config->password, "");  // no user name: the variable does not apply
+  c = mqtt::parse_config({{"username", "u"}, {"base_topic", "home/meter/"}}, "from-env");
+  ASSERT_TRUE(c.config) << c.error;
+  EXPECT_EQ(c.config->password, "from-env");
+  EXPECT_EQ(c.config->base_topic, "home/meter");
+  c = mqtt::parse_config({{"username", "u"}, {"password", "file"}}, "from-env");
+  EXPECT_EQ(c.config->password, "file");  // the file wins over the environment
+  c = mqtt::parse_config({{"tls", {{"ca_file", "/x/ca.pem"}}}}, nullptr);
+  EXPECT_EQ(c.config->port, 8883);
+}
+
+TEST(MqttTopics, KeysAreNamesThenObisAndStable) {
+  mqtt::ReadingKeys keys;
+  cosem::Reading a;
+  a.obis = *cosem::ObisCode::parse("1-0:1.7.0.255");
+  a.name = "active_power_import";
+  cosem::Reading b = a;
+  b.obis = *cosem::ObisCode::parse("1-1:1.7.0.255");
+  cosem::Reading c;
+  c.obis = *cosem::ObisCode::parse("1-0:96.50.1.255");
+  EXPECT_EQ(keys.key(a), std::make_pair(std::string("active_power_import"), true));
+  EXPECT_EQ(keys.key(b), std::make_pair(std::string("active_power_import_1-1_1_7_0_255"), true));
+  EXPECT_EQ(keys.key(c), std::make_pair(std::string("1-0_96_50_1_255"), true));
+  EXPECT_EQ(keys.key(a), std::make_pair(std::string("active_power_import"), false));
+  EXPECT_EQ(mqtt::topic_level("a/b+c#d\n"), "a_b_c_d_");
+  EXPECT_EQ(mqtt::ha_id("1-0:1.8.0"), "1-0_1_8_0");
+}
+
+TEST(MqttTopics, HomeAssistantClassesByUnit) {
+  auto cls = [](const char* obis, const char* name, const char* unit) {
+    cosem::Reading r;
+    r.obis = *cosem::ObisCode::parse(obis);
+    r.name = name;
+    r.unit = unit;
+    r.kind = cosem::ValueKind::integer;
+    const mqtt::HaClass c = mqtt::ha_class(r);
+    return std::string(c.device_class) + "/" + std::string(c.state_class);
+  };
+  EXPECT_EQ(cls("1-0:1.8.0.255", "active_energy_import", "Wh"), "energy/total_increasing");
+  EXPECT_EQ(cls("1-0:3.8.0.255", "reactive_energy_import", "varh"),
+            "reactive_energy/total_increasing");
+  EXPECT_EQ(cls("1-0:1.7.0.255", "active_power_import", "W"), "power/measurement");
+  EXPECT_EQ(cls("1-0:3.7.0.255", "reactive_power_import", "var"), "reactive_power/measurement");
+  EXPECT_EQ(cls("1-0:32.7.0.255", "voltage_l1", "V"), "voltage/measurement");
+  EXPECT_EQ(cls("1-0:31.7.0.255", "current_l1", "A"), "current/measurement");
+  EXPECT_EQ(cls("1-0:14.7.0.255", "frequency", "Hz"), "frequency/measurement");
+  EXPECT_EQ(cls("1-0:13.7.0.255", "power_factor", ""), "power_factor/measurement");
+  cosem::Reading text;
+  text.kind = cosem::ValueKind::text;
+  EXPECT_EQ(mqtt::ha_class(text).state_class, "");
+}
+
+TEST(MqttSinkConfig, TlsFilesMustBeReadable) {
+  SinkOrError s = make_mqtt_sink({{"tls", {{"ca_file", "/nonexistent/ca.pem"}}}});
+  EXPECT_EQ(s.sink, nullptr);
+  EXPECT_TRUE(s.error.starts_with("outputs.mqtt.tls: ")) << s.error;
+}
+
+// ---- with a broker ------------------------------------------------------------------------
+
+class MqttBroker : public ::testing::TestWithParam<int> {};
+
+// Every telegram: the state document, one topic per reading with the telegram's value, in
+// order; discovery configs once per reading; afterwards the retained store holds the last
+// values, the configs and "offline"; the counters add up exactly.
+TEST_P(MqttBroker, PublishesStateReadingsAndDiscovery) {
+  const int qos = GetParam();
+  Broker broker;
+  ASSERT_TRUE(broker.start()) << broker.error();
+  Subscriber live(broker.port(), "test/#");
+  ASSERT_TRUE(live.ready());
+  const auto& tgs = kaifa();
+  ASSERT_GE(tgs.size(), 30u);
+  SinkPtr sink = make(config(broker.port(), {{"qos", qos}, {"client_id", "mqtt-test"}}));
+  ASSERT_NE(sink, nullptr);
+
+  mqtt::ReadingKeys keys;
+  std::map<std::string, std::vector<std::string>> want;  // topic -> payloads in order
+  std::uint64_t messages = 0;
+  for (const cosem::Telegram& t : tgs) {
+    sink->telegram(t, kRx);
+    for (auto& [topic, payload] : expected_readings(t, keys)) want[topic].push_back(payload);
+    messages += 1 + expected_readings(t, keys).size();
+  }
+  const std::string meter = named_meter(tgs);
+  ASSERT_NE(meter, "meter");
+  const std::string state = "test/" + meter + "/state";
+  ASSERT_TRUE(live.wait_for([&](auto& m) { return count_prefix(m, state) == tgs.size(); }, kWait))
+      << count_prefix(live.messages(), state) << " of " << tgs.size() << " states; delivered "
+      << sink->stats().delivered << ", last error: " << sink->stats().last_error;
+  sink->close(seconds(5));
+
+  std::map<std::string, std::vector<std::string>> got;
+  for (const Msg& m : live.messages()) got[m.topic].push_back(m.payload);
+  for (const auto& [topic, payloads] : want) EXPECT_EQ(got[topic], payloads) << topic;
+  // The state document of the last telegram says what its readings say.
+  const json doc = json::parse(got[state].back());
+  EXPECT_EQ(doc.at("meter"), meter);
+  EXPECT_EQ(doc.at("security"), "plain");
+  EXPECT_EQ(doc.at("readings").size(), tgs.back().readings.size());
+  for (const auto& [topic, payloads] : want) {
+    const std::string key = topic.substr(("test/" + meter + "/").size());
+    if (!doc.at("readings").contains(key)) continue;  // an earlier list's reading
+    const json& v = doc.at("readings").at(key).at("value");
+    if (v.is_number()) {
+      EXPECT_DOUBLE_EQ(v.get<double>(), std::stod(payloads.back())) << key;
+    }
+  }
+
+  // A subscriber that comes afterwards gets the retained store.
+  Subscriber late(broker.port(), "#");
+  ASSERT_TRUE(late.ready());
+  const std::size_t configs = want.size();  // every reading here has a value
+  ASSERT_TRUE(late.wait_for([&](auto& m) { return m.size() >= 2 * configs + 2; }, kWait));
+  for (const auto& [topic, payloads] : want) {
+    const Msg m = late.last(topic);
+    EXPECT_TRUE(m.retain) << topic;
+    EXPECT_EQ(m.payload, payloads.back()) << topic;
+  }
+  EXPECT_TRUE(late.last(state).retain);
+  EXPECT_EQ(late.last("test/" + meter + "/status").payload, "offline");
+  EXPECT_EQ(count_prefix(late.messages(), "homeassistant/sensor/meterlab_" + meter + "/"), configs);
+
+  const json power = json::parse(
+      late.last("homeassistant/sensor/meterlab_" + meter + "/active_power_import/config").payload);
+  EXPECT_EQ(power.at("device_class"), "power");
+  EXPECT_EQ(power.at("state_class"), "measurement");
+  EXPECT_EQ(power.at("unit_of_measurement"), "W");
+  EXPECT_EQ(power.at("state_topic"), "test/" + meter + "/active_power_import");
+  EXPECT_EQ(power.at("availability_topic"), "test/" + meter + "/status");
+  EXPECT_EQ(power.at("unique_id"), "meterlab_" + meter + "_active_power_import");
+  EXPECT_EQ(power.at("device").at("identifiers"), json::array({"meterlab_" + meter}));
+  EXPECT_EQ(power.at("device").at("manufacturer"), "Kaifa");
+  const json energy = json::parse(
+      late.last("homeassistant/sensor/meterlab_" + meter + "/active_energy_import/config").payload);
+  EXPECT_EQ(energy.at("device_class"), "energy");
+  EXPECT_EQ(energy.at("state_class"), "total_increasing");
+  EXPECT_EQ(energy.at("unit_of_measurement"), "Wh");
+
+  const SinkStats st = sink->stats();
+  EXPECT_EQ(st.telegrams, tgs.size());
+  EXPECT_EQ(st.failed, 0u);
+  EXPECT_EQ(st.queued, 0u);
+  EXPECT_EQ(st.reconnects, 0u);
+  // status online + configs + (state + readings) per telegram + status offline
+  EXPECT_EQ(st.delivered, 1 + configs + messages + 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Qos, MqttBroker, ::testing::Values(0, 1),
+                         [](const ::testing::TestParamInfo<int>& p) {
+                           return "qos" + std::to_string(p.param);
+                         });
+
+// The broker dies (SIGKILL) and comes back on the same port: telegrams meanwhile wait in the
+// queue, the sink reconnects by itself, says "online" again, republishes the discovery configs
+// (the new broker has no retained store) and delivers what waited and what comes after.
+TEST(MqttReconnect, BrokerRestartOnSamePort) {
+  Broker broker;
+  ASSERT_TRUE(broker.start()) << broker.error();
+  const auto& tgs = kaifa();
+  const std::string meter = named_meter(tgs);
+  const std::string state = "test/" + meter + "/state";
+  SinkPtr sink = make(config(broker.port()));
+  for (std::size_t i = 0; i < 10; ++i) sink->telegram(tgs[i], rx(i));
+  ASSERT_TRUE(
+      wait_stats(*sink, [](const SinkStats& s) { return s.delivered > 0 && s.queued == 0; }));
+
+  broker.kill();
+  ASSERT_TRUE(wait_stats(*sink, [](const SinkStats& s) { return !s.last_error.empty(); }));
+  for (std::size_t i = 10; i < 20; ++i) sink->telegram(tgs[i], rx(i));
+  EXPECT_GT(sink->stats().queued, 0u);
+  EXPECT_EQ(sink->stats().reconnects, 0u);
+
+  ASSERT_TRUE(broker.start()) << broker.error();
+  ASSERT_TRUE(wait_stats(*sink, [](const SinkStats& s) {
+    return s.reconnects == 1 && s.queued == 0;
+  })) << sink->stats().last_error;
+  Subscriber live(broker.port(), "#");
+  ASSERT_TRUE(live.ready());
+  // On the new broker (it kept nothing): the last state queued while it was away, "online" and
+  // the discovery configs, all republished by the sink.
+  // Whole documents: two telegrams may carry the same values, never the same time (rx(i)).
+  auto readings_of = [&](std::size_t i) {
+    const cosem::Telegram& t = tgs[i];
+    mqtt::ReadingKeys keys;
+    std::vector<std::string> k;
+    for (const auto& r : t.readings) k.push_back(keys.key(r).first);
+    return json::parse(mqtt::state_payload(t, rx(i), meter, k));
+  };
+  auto last_state_is = [&](std::size_t i) {
+    return [&, want = readings_of(i)](const std::vector<Msg>& msgs) {
+      for (auto it = msgs.rbegin(); it != msgs.rend(); ++it)
+        if (it->topic == state) return json::parse(it->payload) == want;
+      return false;
+    };
+  };
+  EXPECT_TRUE(live.wait_for(last_state_is(19), kWait));
+  const std::string configs = "homeassistant/sensor/meterlab_" + meter + "/";
+  EXPECT_TRUE(live.wait_for([&](auto& m) { return count_prefix(m, configs) > 0; }, kWait));
+  EXPECT_EQ(live.last("test/" + meter + "/status").payload, "online");
+
+  // After the reconnect, new telegrams arrive live.
+  for (std::size_t i = 20; i < 25; ++i) sink->telegram(tgs[i], rx(i));
+  ASSERT_TRUE(live.wait_for(last_state_is(24), kWait));
+  std::vector<json> states;
+  for (const Msg& m : live.messages())
+    if (m.topic == state) states.push_back(json::parse(m.payload));
+  ASSERT_GE(states.size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(states[states.size() - 5 + i], readings_of(20 + i));
+  sink->close(seconds(5));
+  EXPECT_EQ(sink->stats().reconnects, 1u);
+  EXPECT_EQ(sink->stats().queued, 0u);
+}
+
+// Nothing listens: telegram() returns at once every time, the queue keeps its bound, what did
+// not fit is counted as failed, and close() gives up within its limit.
+TEST(MqttDeadBroker, NeverBlocksAndCountsDrops) {
+  const int port = test::free_port();
+  const auto& tgs = kaifa();
+  SinkPtr sink = make(config(port, {{"queue_size", 100}}));
+  std::uint64_t messages = 0;
+  const auto start = SteadyClock::now();
+  for (int round = 0; round < 20; ++round) {
+    for (const cosem::Telegram& t : tgs) {
+      sink->telegram(t, kRx);
+      messages += 1 + t.readings.size();
+      sink->tick(SteadyClock::now());
+    }
+  }
+  const auto elapsed = SteadyClock::now() - start;
+  EXPECT_LT(elapsed, seconds(5)) << "telegram() waited for a broker that is not there";
+  SinkStats st = sink->stats();
+  EXPECT_EQ(st.telegrams, 20 * tgs.size());
+  EXPECT_EQ(st.queued, 100u);
+  EXPECT_EQ(st.failed, messages - 100);
+  EXPECT_EQ(st.delivered, 0u);
+  EXPECT_NE(st.last_error, "");
+  const auto close_start = SteadyClock::now();
+  sink->close(milliseconds(300));
+  EXPECT_LT(SteadyClock::now() - close_start, seconds(5));
+  st = sink->stats();
+  EXPECT_EQ(st.queued, 0u);
+  EXPECT_EQ(st.failed, messages);
+}
+
+// A broker that wants a user name and password: the right one (from METERLAB_MQTT_PASSWORD)
+// delivers; a wrong one is refused, said in last_error, and the password appears nowhere.
+TEST(MqttAuth, UserPasswordAcceptedWrongOneReported) {
+  test::TempDir tmp;
+  const std::string pwfile = tmp.file("passwords");
+  ASSERT_EQ(test::run_command("mosquitto_passwd -c -b " + pwfile + " meter s3cret-Right"), "");
+  Broker broker("password_file " + pwfile, false);
+  ASSERT_TRUE(broker.start()) << broker.error();
+  const auto& tgs = kaifa();
+
+  setenv("METERLAB_MQTT_PASSWORD", "s3cret-Right", 1);
+  SinkPtr good = make(config(broker.port(), {{"username", "meter"}}));
+  unsetenv("METERLAB_MQTT_PASSWORD");
+  good->telegram(tgs[0], kRx);
+  EXPECT_TRUE(wait_stats(*good, [](const SinkStats& s) {
+    return s.delivered > 0 && s.queued == 0;
+  })) << good->stats().last_error;
+  good->close(seconds(2));
+
+  const std::string wrong = "Wr0ng-Passw0rd";
+  SinkPtr bad = make(config(broker.port(), {{"username", "meter"}, {"password", wrong}}));
+  bad->telegram(tgs[0], kRx);
+  ASSERT_TRUE(wait_stats(*bad, [](const SinkStats& s) {
+    return s.last_error.find("refused") != std::string::npos;
+  })) << bad->stats().last_error;
+  const SinkStats st = bad->stats();
+  EXPECT_NE(st.last_error.find("not authorised"), std::string::npos) << st.last_error;
+  EXPECT_EQ(st.last_error.find(wrong), std::string::npos);
+  EXPECT_EQ(st.delivered, 0u);
+  bad->close(milliseconds(200));
+}
+
+// TLS with a CA made here by openssl: the sink verifies the broker's certificate (its SAN is
+// 127.0.0.1) and delivers; with another CA the handshake fails and nothing is delivered.
+TEST(MqttTls, VerifiedBrokerCertificate) {
+  test::TempDir tmp;
+  const std::string d = tmp.path();
+  const std::string ssl =
+      "cd " + d +
+      " && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca "
+      "-keyout ca.key -out ca.pem && "
+      "openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr "
+      "&& "
+      "printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext && "
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+      "-extfile san.ext -out server.pem && "
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca "
+      "-keyout other.key -out other.pem";
+  ASSERT_EQ(test::run_command(ssl), "");
+  Broker broker("cafile " + d + "/ca.pem\ncertfile " + d + "/server.pem\nkeyfile " + d +
+                "/server.key");
+  ASSERT_TRUE(broker.start()) << broker.error();
+  const auto& tgs = kaifa();
+
+  SinkPtr good = make(config(broker.port(), {{"tls", {{"ca_file", d + "/ca.pem"}}}}));
+  ASSERT_NE(good, nullptr);
+  Subscriber live(broker.port(), "test/#", {"", "", d + "/ca.pem"});
+  ASSERT_TRUE(live.ready());
+  good->telegram(tgs[0], kRx);
+  EXPECT_TRUE(live.wait_for([](auto& m) { return !m.empty(); }, kWait));
+  good->close(seconds(2));
+  EXPECT_GT(good->stats().delivered, 0u);
+
+  SinkPtr bad = make(config(broker.port(), {{"tls", {{"ca_file", d + "/other.pem"}}}}));
+  bad->telegram(tgs[0], kRx);
+  EXPECT_TRUE(wait_stats(*bad, [](const SinkStats& s) { return !s.last_error.empty(); }))
+      << "a certificate from an unknown CA must be refused";
+  EXPECT_EQ(bad->stats().delivered, 0u);
+  bad->close(milliseconds(200));
+}
+
+}  // namespace
+}  // namespace meterlab::reader
