@@ -44,3 +44,24 @@ function(meterlab_add_test name)
     gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
   endif()
 endfunction()
+
+# meterlab_embed_json(OUT_VAR DIR FUNCTION NAMESPACE WHAT)
+# Embeds every DIR/*.json (relative to the calling CMakeLists) into a generated C++ file (see
+# cmake/embed_json.cmake for what it defines) and sets OUT_VAR to that file, for a target's sources.
+function(meterlab_embed_json out_var dir function namespace what)
+  get_filename_component(abs_dir ${CMAKE_CURRENT_SOURCE_DIR}/${dir} ABSOLUTE)
+  file(GLOB files CONFIGURE_DEPENDS ${abs_dir}/*.json)
+  list(SORT files)
+  string(REPLACE ";" "|" files_arg "${files}")
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/${function}.cpp)
+  file(RELATIVE_PATH origin ${PROJECT_SOURCE_DIR} ${abs_dir})
+  add_custom_command(
+    OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} "-DIN=${files_arg}" -DOUT=${out} -DNAMESPACE=${namespace}
+            -DFUNCTION=${function} -DORIGIN=${origin}/*.json
+            -P ${PROJECT_SOURCE_DIR}/cmake/embed_json.cmake
+    DEPENDS ${files} ${PROJECT_SOURCE_DIR}/cmake/embed_json.cmake
+    COMMENT "Embedding ${what}"
+    VERBATIM)
+  set(${out_var} ${out} PARENT_SCOPE)
+endfunction()

@@ -7,13 +7,8 @@ ml=$1
 repo=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-passes=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
-}
+# shellcheck source=/dev/null
+source "$(dirname "$0")/../tools/check_lib.sh"
 field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))$2)" "$1"; }
 jq_line() {  # jq_line FILE LINE EXPR: evaluate a python expression on the JSON of line LINE
   python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).read().splitlines()[int(sys.argv[2])]); print($3)" "$1" "$2"

@@ -8,14 +8,8 @@ ml=$1
 repo=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-passes=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
-}
-py() { python3 -c "$@"; }
+# shellcheck source=/dev/null
+source "$(dirname "$0")/../tools/check_lib.sh"
 status() {  # status CMD...: prints the exit status of CMD
   set +e
   "$@" >"$tmp/out" 2>"$tmp/err"

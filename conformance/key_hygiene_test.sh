@@ -13,13 +13,8 @@ trap 'rm -rf "$tmp"' EXIT
 in=$tmp/in     # inputs given to the command (key files): not searched
 out=$tmp/out   # everything the command writes: searched
 mkdir -p "$in" "$out/work"
-fails=0
-passes=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
-}
+# shellcheck source=/dev/null
+source "$(dirname "$0")/../tools/check_lib.sh"
 # run NAME [ENV=VALUE ...] -- ARGS...: runs meterlab in $out/work, stdout/stderr kept apart.
 run() {
   local name=$1

@@ -307,13 +307,13 @@ Decoder::Event Decoder::on_apdu(Bytes apdu, const Meta& meta, const Security& se
 }
 
 // Without a tag, a wrong key shows only as plaintext that does not parse: the link checksums
-// held, so the bytes arrived as the meter sent them. An APDU or A-XDR error inside such a
+// held, so the bytes arrived as the meter sent them. A length, APDU or A-XDR error inside such a
 // plaintext is counted as a wrong key (at the offset where the plaintext stopped making sense),
 // not as a malformed meter message. Under a verified tag the key is right: the error stands.
 Decoder::Event Decoder::garbled_as_wrong_key(Event ev, const Security& inner) {
   if (ev != Event::rejection || inner.state == dlms::SecurityState::authenticated) return ev;
   const Layer layer = rejection_.layer();
-  if (layer != Layer::dlms && layer != Layer::axdr) return ev;
+  if (layer != Layer::core && layer != Layer::dlms && layer != Layer::axdr) return ev;
   --stats_.by_code[static_cast<std::size_t>(rejection_.error.code)];
   rejection_.error.code = Errc::security_wrong_key;
   ++stats_.by_code[static_cast<std::size_t>(Errc::security_wrong_key)];

@@ -16,14 +16,8 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-fails=0
-passes=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
-}
-py() { python3 -c "$@"; }
+# shellcheck source=/dev/null
+source "$(dirname "$0")/../../tools/check_lib.sh"
 wait_for() {  # wait_for TEST-ARGS...: up to 10 s
   for _ in $(seq 200); do test "$@" && return 0; sleep 0.05; done
   echo "timed out waiting for: test $*" >&2

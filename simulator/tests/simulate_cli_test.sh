@@ -12,14 +12,8 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-fails=0
-passes=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
-}
-py() { python3 -c "$@"; }
+# shellcheck source=/dev/null
+source "$(dirname "$0")/../../tools/check_lib.sh"
 not() { ! "$@"; }
 
 # 1. --list names every profile.
