@@ -2,10 +2,13 @@
 # End-to-end checks of `meterlab conform`: the repo's vectors and scenarios pass (exit 0), --filter
 # runs a subset, the --json and --junit reports parse and carry the counts, a failing scenario makes
 # it exit 1 naming the scenario and its failing frames, and usage errors exit 2.
-# Usage: conform_cli_test.sh MLAB_BINARY REPO_DIR
+# Usage: conform_cli_test.sh MLAB_BINARY REPO_DIR [repo|subsets|external|all]
+# (CTest runs the three parts as three tests, side by side.)
 set -euo pipefail
 ml=$1
 repo=$2
+part=${3:-all}
+run() { [ "$part" = all ] || [ "$part" = "$1" ]; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # shellcheck source=/dev/null
@@ -22,6 +25,7 @@ nsc_files=$(ls "$repo"/conformance/scenarios/*.json | wc -l)
 npty=$(grep -l '"pty"' "$repo"/conformance/scenarios/*.json | wc -l)
 nsc=$((nsc_files + npty))  # scenarios with a pty mode run twice: in-process and over a pty
 
+if run repo; then
 # 1. The whole repo passes, from the repo root, with both reports.
 cd "$repo"
 check "repo passes" test "$(status "$ml" conform --json "$tmp/r.json" --junit "$tmp/r.xml")" -eq 0
@@ -69,6 +73,9 @@ assert int(suites['scenarios'].get('tests')) == len(suites['scenarios'].findall(
 assert not root.findall('.//failure')
 "
 
+fi
+
+if run subsets; then
 # 2. --filter: a subset of vectors and scenarios, also from another directory (the built-in default).
 cd "$tmp"
 check "filter passes" test "$(status "$ml" conform --filter lg-e450 --json "$tmp/f.json")" -eq 0
@@ -115,15 +122,18 @@ check "json: failed count" test "$(py "import json; print(json.load(open('$tmp/x
 # 4. Usage errors.
 check "missing scenario dir -> 2" test "$(status "$ml" conform --scenarios "$tmp/none")" -eq 2
 check "missing vector dir -> 2" test "$(status "$ml" conform --vectors "$tmp/none")" -eq 2
-check "decoder without {tty} -> 2" test "$(status "$ml" conform --decoder 'cat /dev/null' --filter pty-)" -eq 2
+check "decoder without {tty} -> 2" test "$(status "$ml" conform --settle-ms 300 --decoder 'cat /dev/null' --filter pty-)" -eq 2
 check "unknown adapter -> 2" test "$(status "$ml" conform --adapter no-such-adapter --filter pty-)" -eq 2
 check "unknown adapter named" grep -q 'no-such-adapter: no such file, and not a built-in adapter' "$tmp/err"
 
+fi
+
+if run external; then
 # 5. External decoders: programs reading the tty, through adapters. `meterlab decode` itself,
 # through the built-in adapter: vectors written to a pty, and the scenarios made for a pty (keys
 # in the environment: the TINETZ and Burgenland meters are encrypted).
 cd "$repo"
-check "external meterlab decode passes" test "$(status "$ml" conform --adapter meterlab-decode --filter kaifa- --json "$tmp/e.json")" -eq 0
+check "external meterlab decode passes" test "$(status "$ml" conform --settle-ms 300 --adapter meterlab-decode --filter kaifa- --json "$tmp/e.json")" -eq 0
 check "external: vectors and pty scenarios ran" py "
 import json
 d = json.load(open('$tmp/e.json'))
@@ -136,10 +146,10 @@ check "external: no key in the report" bash -c "! grep -qiE '[0-9a-f]{32}' '$tmp
 
 # A program that reads no tags (the authentication key withheld) lets forged telegrams through:
 # conform fails and names them as accepted.
-check "tag-blind decoder fails" test "$(status "$ml" conform --decoder 'env -u METERLAB_AUTH_KEY {meterlab} decode {tty} --errors' --adapter meterlab-decode --filter pty-lg-e450)" -eq 1
+check "tag-blind decoder fails" test "$(status "$ml" conform --settle-ms 300 --decoder 'env -u METERLAB_AUTH_KEY {meterlab} decode {tty} --errors' --adapter meterlab-decode --filter pty-lg-e450)" -eq 1
 check "tag-blind: forged frames named" grep -q '^    accepted seq [0-9]* ' "$tmp/out"
 # One that drops every tenth telegram misses them, by name.
-check "dropping decoder fails" test "$(status "$ml" conform --decoder '{meterlab} decode {tty} | awk "{ if (NR % 10) print; fflush() }"' --adapter meterlab-decode --filter pty-kaifa-kfm001)" -eq 1
+check "dropping decoder fails" test "$(status "$ml" conform --settle-ms 300 --decoder '{meterlab} decode {tty} | awk "{ if (NR % 10) print; fflush() }"' --adapter meterlab-decode --filter pty-kaifa-kfm001)" -eq 1
 check "dropping: missed frames named" grep -q '^    missed seq [0-9]* offset [0-9]* ' "$tmp/out"
 # One that reads a scaler wrong (voltages x10) is wrong, with the values.
 cat >"$tmp/scaler.py" <<'PY'
@@ -151,10 +161,10 @@ for line in sys.stdin:
             r["value"] = r["value"] * 10
     print(json.dumps(t), flush=True)
 PY
-check "scaler-misreading decoder fails" test "$(status "$ml" conform --decoder "{meterlab} decode {tty} | python3 -u $tmp/scaler.py" --adapter meterlab-decode --filter pty-kaifa-kfm001)" -eq 1
+check "scaler-misreading decoder fails" test "$(status "$ml" conform --settle-ms 300 --decoder "{meterlab} decode {tty} | python3 -u $tmp/scaler.py" --adapter meterlab-decode --filter pty-kaifa-kfm001)" -eq 1
 check "scaler: wrong frames named with the values" grep -q '^    wrong seq [0-9]* .*1-0:32.7.0.255: truth' "$tmp/out"
 # One that prints garbage fails, quoting the line.
-check "garbage decoder fails" test "$(status "$ml" conform --decoder 'echo "KAIFA 1.8.0 garbage"; exec {meterlab} decode {tty}' --adapter meterlab-decode --filter pty-kaifa-kfm001)" -eq 1
+check "garbage decoder fails" test "$(status "$ml" conform --settle-ms 300 --decoder 'echo "KAIFA 1.8.0 garbage"; exec {meterlab} decode {tty}' --adapter meterlab-decode --filter pty-kaifa-kfm001)" -eq 1
 check "garbage quoted" grep -q 'line 1: not a JSON object: "KAIFA 1.8.0 garbage"' "$tmp/out"
 
 # A reader with its own flat output (power in kW under its own field name), mapped by an adapter
@@ -173,12 +183,14 @@ cat >"$tmp/flat.json" <<'JSON'
               "fields": {"/p_kw": {"obis": "1-0:1.7.0.255", "unit": "W", "scale": 1000}},
               "telegram_fields": {"meter_id": "/id"}}}
 JSON
-check "flat-field adapter passes" test "$(status "$ml" conform --decoder "{meterlab} decode {tty} | python3 -u $tmp/flat.py" --adapter "$tmp/flat.json" --filter pty-kaifa-kfm001 --json "$tmp/flat-r.json")" -eq 0
+check "flat-field adapter passes" test "$(status "$ml" conform --settle-ms 300 --decoder "{meterlab} decode {tty} | python3 -u $tmp/flat.py" --adapter "$tmp/flat.json" --filter pty-kaifa-kfm001 --json "$tmp/flat-r.json")" -eq 0
 check "flat: every telegram equal" py "
 import json
 s = json.load(open('$tmp/flat-r.json'))['scenarios']['results'][0]
 assert s['sent'] > 40 and s['equal'] == s['sent'], s
 "
 
-echo "conform_cli_test: $passes passed, $fails failed"
+fi
+
+echo "conform_cli_test ($part): $passes passed, $fails failed"
 test "$fails" -eq 0
