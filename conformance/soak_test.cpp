@@ -41,6 +41,9 @@ TEST(Soak, FaultsGoWhereTheyFitAndEveryMeterIsGraded) {
   EXPECT_GT(r.sent, 2000u);  // 2 h: 1440 L&G telegrams every 5 s, Aidon more
   // A memory sample at the end of the first hour and one at the end of the run.
   EXPECT_EQ(r.details.at("rss_kib_per_hour").size(), 2u);
+#if !defined(__SANITIZE_ADDRESS__)
+  EXPECT_TRUE(r.details.at("rss_checked").get<bool>());
+#endif
 }
 
 TEST(Soak, AMeterThatDoesNotPassFailsTheSoakByName) {
