@@ -1,4 +1,5 @@
 #include "scenario_check.hpp"
+#include "vector_check.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -347,18 +348,9 @@ dlms::KeyRing profile_keys(const sim::Profile& p) {
 
 // Pulls every event the decoder has ready into the matcher.
 void drain_decoder(Decoder& dec, TruthMatcher& m, std::string& line) {
-  for (;;) {
-    Decoder::Event ev = dec.next();
-    if (ev == Decoder::Event::need_more) return;
-    line.clear();
-    if (ev == Decoder::Event::telegram) {
-      append_json(dec.telegram(), line);
-      m.add_decoded(json::parse(line));
-    } else {
-      append_json(dec.rejection(), line);
-      m.add_rejection(json::parse(line));
-    }
-  }
+  drain_json(
+      dec, line, [&](const json& t) { m.add_decoded(t); },
+      [&](const json& r) { m.add_rejection(r); });
 }
 
 void check_stats(const DecoderStats& st, std::uint64_t sent, ScenarioResult& r) {

@@ -174,23 +174,30 @@ dlms::KeyRing key_ring(const Vector& v) {
   return ring;
 }
 
+void drain_json(Decoder& dec, std::string& line, const std::function<void(json)>& telegram,
+                const std::function<void(json)>& rejection) {
+  for (;;) {
+    Decoder::Event ev = dec.next();
+    if (ev == Decoder::Event::need_more) return;
+    line.clear();
+    if (ev == Decoder::Event::telegram) {
+      append_json(dec.telegram(), line);
+      telegram(json::parse(line));
+    } else {
+      append_json(dec.rejection(), line);
+      rejection(json::parse(line));
+    }
+  }
+}
+
 Decoded decode_bytes(Bytes input, InputTransport transport, dlms::KeyRing keys, std::size_t chunk) {
   Decoded out;
   Decoder dec(transport, std::move(keys));
   std::string line;
   auto drain = [&] {
-    for (;;) {
-      Decoder::Event ev = dec.next();
-      if (ev == Decoder::Event::need_more) return;
-      line.clear();
-      if (ev == Decoder::Event::telegram) {
-        append_json(dec.telegram(), line);
-        out.telegrams.push_back(json::parse(line));
-      } else {
-        append_json(dec.rejection(), line);
-        out.errors.push_back(json::parse(line));
-      }
-    }
+    drain_json(
+        dec, line, [&](json t) { out.telegrams.push_back(std::move(t)); },
+        [&](json e) { out.errors.push_back(std::move(e)); });
   };
   std::size_t step = chunk == 0 ? std::max<std::size_t>(input.size(), 1) : chunk;
   for (std::size_t pos = 0; pos < input.size(); pos += step) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -31,6 +32,12 @@ struct Decoded {
   std::vector<nlohmann::json> errors;     // {"error": {...}} objects
   DecoderStats stats;
 };
+
+// Hands every event the decoder has ready, as the JSON object `meterlab decode` prints, to
+// `telegram` or `rejection` (`line` is scratch space, reused).
+void drain_json(Decoder& dec, std::string& line,
+                const std::function<void(nlohmann::json)>& telegram,
+                const std::function<void(nlohmann::json)>& rejection);
 
 // chunk == 0: the whole input in one push; otherwise pushes of `chunk` bytes.
 Decoded decode(const Vector& v, std::size_t chunk = 0);
