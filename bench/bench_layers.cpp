@@ -130,6 +130,28 @@ void layout_map(benchmark::State& state) {
 }
 MLAB_BENCHMARK(layer, "Layer/LayoutMap/KfmList3_18readings", layout_map);
 
+// The same body through a shape cache that learned its shape from the walk above: the masked
+// compare and the values read in place (what Decoder does from the second telegram of a list).
+void shape_cache_map(benchmark::State& state) {
+  const Body& b = kfm_body();
+  meterlab::axdr::Document doc;
+  (void)meterlab::axdr::parse(b.dn.body, doc, b.dn.body_offset);
+  meterlab::cosem::Telegram t;
+  meterlab::cosem::MapTrace trace;
+  auto r = meterlab::cosem::LayoutSet::builtin().map(
+      meterlab::cosem::LayoutContext{&doc, b.dn.body_offset, &trace}, t);
+  if (!r) state.SkipWithError("the body did not map");
+  meterlab::cosem::ShapeCache shapes;
+  shapes.learn(b.dn.body, t, trace);
+  for (auto _ : state) {
+    t.clear();
+    if (!shapes.map(b.dn.body, b.dn.body_offset, t)) state.SkipWithError("no shape hit");
+    benchmark::DoNotOptimize(t.readings.data());
+  }
+  mlab_bench::set_counters(state, b.dn.body.size());
+}
+MLAB_BENCHMARK(layer, "Layer/ShapeCacheMap/KfmList3_18readings", shape_cache_map);
+
 // One JSON line for the decoded KFM_001 list-3 telegram, into a reused string.
 void json_line(benchmark::State& state) {
   meterlab::Decoder dec(meterlab::InputTransport::hdlc);

@@ -14,11 +14,15 @@ using meterlab::samples::Buf;
 namespace samples = meterlab::samples;
 
 struct Case {
-  Buf stream;  // one telegram's bytes
+  std::vector<Buf> streams;  // telegrams of one meter, one after another (their values differ)
   InputTransport transport;
-  std::size_t frames;    // link frames in it
-  std::size_t readings;  // readings its telegram must have
+  std::size_t frames;    // link frames in each
+  std::size_t readings;  // readings each telegram must have
 };
+
+// Each benchmark cycles through this many telegrams of its meter (sample_frames.hpp variants:
+// numbers and clock changed, CRCs and ciphertexts made again), as a serial line brings them.
+constexpr std::size_t kVariants = 16;
 
 // Pulls every event the decoder has; returns the telegrams among them.
 std::size_t drain(Decoder& dec, std::size_t& readings) {
@@ -34,13 +38,18 @@ std::size_t drain(Decoder& dec, std::size_t& readings) {
 
 // `chunk` 0: the telegram in one push; else pushed `chunk` bytes at a time, each push drained
 // (a serial reader's loop).
+// `shapes` false: the shape cache off, every body through the layout walk (the first telegram
+// of each list a meter sends, or a decoder that keeps no state).
 void run(benchmark::State& state, const Case& c, meterlab::dlms::KeyRing keys,
-         std::size_t chunk = 0) {
+         std::size_t chunk = 0, bool shapes = true) {
   Decoder dec(c.transport, std::move(keys));
-  const Bytes all(c.stream);
+  dec.use_shape_cache(shapes);
   std::size_t telegrams = 0;
   std::size_t readings = 0;
+  std::size_t next = 0;
   for (auto _ : state) {
+    const Bytes all(c.streams[next]);
+    next = (next + 1) % c.streams.size();
     if (chunk == 0) {
       dec.push(all);
       telegrams += drain(dec, readings);
@@ -55,24 +64,28 @@ void run(benchmark::State& state, const Case& c, meterlab::dlms::KeyRing keys,
   if (telegrams != static_cast<std::size_t>(state.iterations()) || readings != c.readings) {
     state.SkipWithError("a telegram did not decode as expected");
   }
-  mlab_bench::set_counters(state, c.stream.size(), c.frames);
+  mlab_bench::set_counters(state, c.streams.front().size(), c.frames);
 }
 
 const Case& kfm_plain() {
-  static const Case c{samples::kfm_list3_plain(), InputTransport::hdlc, 1, 18};
+  static const Case c{samples::hdlc_plain_variants(samples::kfm_list3_plain(), kVariants),
+                      InputTransport::hdlc, 1, 18};
   return c;
 }
 const Case& kfm_sc30() {
-  static const Case c{samples::kfm_list3_sc30(), InputTransport::hdlc, 1, 18};
+  static const Case c{samples::kfm_list3_ciphered_variants(0x30, kVariants), InputTransport::hdlc,
+                      1, 18};
   return c;
 }
 const Case& ma309() {
-  static const Case c{samples::ma309_telegram(), InputTransport::mbus, 2, 15};
+  static const Case c{samples::ma309_variants(kVariants), InputTransport::mbus, 2, 15};
   return c;
 }
 const Case& aidon() {
-  static const Case c{samples::vector_bytes("hdlc-plain/aidon-6525-list3.json"),
-                      InputTransport::hdlc, 1, 17};
+  static const Case c{
+      samples::hdlc_plain_variants(samples::vector_bytes("hdlc-plain/aidon-6525-list3.json"),
+                                   kVariants),
+      InputTransport::hdlc, 1, 17};
   return c;
 }
 
@@ -83,6 +96,13 @@ void aidon_list3(benchmark::State& s) { run(s, aidon(), {}); }
 void kfm_list3_plain_bytes(benchmark::State& s) { run(s, kfm_plain(), {}, 1); }
 void kfm_list3_sc30_bytes(benchmark::State& s) { run(s, kfm_sc30(), samples::sample_keys(), 1); }
 void ma309_sc21_bytes(benchmark::State& s) { run(s, ma309(), samples::sample_keys(), 1); }
+void aidon_list3_bytes(benchmark::State& s) { run(s, aidon(), {}, 1); }
+void kfm_list3_plain_walk(benchmark::State& s) { run(s, kfm_plain(), {}, 0, false); }
+void kfm_list3_sc30_walk(benchmark::State& s) {
+  run(s, kfm_sc30(), samples::sample_keys(), 0, false);
+}
+void ma309_sc21_walk(benchmark::State& s) { run(s, ma309(), samples::sample_keys(), 0, false); }
+void aidon_list3_walk(benchmark::State& s) { run(s, aidon(), {}, 0, false); }
 
 MLAB_BENCHMARK(pipeline, "Pipeline/KfmList3Plain/Hdlc_157B", kfm_list3_plain);
 MLAB_BENCHMARK(pipeline, "Pipeline/KfmList3Sc30/Hdlc_186B", kfm_list3_sc30);
@@ -91,5 +111,10 @@ MLAB_BENCHMARK(pipeline, "Pipeline/AidonList3Plain/Hdlc_377B", aidon_list3);
 MLAB_BENCHMARK(pipeline, "Pipeline/KfmList3Plain/Hdlc_157B/ByteAtATime", kfm_list3_plain_bytes);
 MLAB_BENCHMARK(pipeline, "Pipeline/KfmList3Sc30/Hdlc_186B/ByteAtATime", kfm_list3_sc30_bytes);
 MLAB_BENCHMARK(pipeline, "Pipeline/Ma309Sc21/Mbus_376B_2seg/ByteAtATime", ma309_sc21_bytes);
+MLAB_BENCHMARK(pipeline, "Pipeline/AidonList3Plain/Hdlc_377B/ByteAtATime", aidon_list3_bytes);
+MLAB_BENCHMARK(pipeline, "Pipeline/KfmList3Plain/Hdlc_157B/NoShapeCache", kfm_list3_plain_walk);
+MLAB_BENCHMARK(pipeline, "Pipeline/KfmList3Sc30/Hdlc_186B/NoShapeCache", kfm_list3_sc30_walk);
+MLAB_BENCHMARK(pipeline, "Pipeline/Ma309Sc21/Mbus_376B_2seg/NoShapeCache", ma309_sc21_walk);
+MLAB_BENCHMARK(pipeline, "Pipeline/AidonList3Plain/Hdlc_377B/NoShapeCache", aidon_list3_walk);
 
 }  // namespace

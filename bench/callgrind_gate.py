@@ -27,6 +27,11 @@ GATED = [
     "Pipeline/KfmList3Plain/Hdlc_157B/ByteAtATime",
     "Pipeline/KfmList3Sc30/Hdlc_186B/ByteAtATime",
     "Pipeline/Ma309Sc21/Mbus_376B_2seg/ByteAtATime",
+    "Pipeline/AidonList3Plain/Hdlc_377B/ByteAtATime",
+    "Pipeline/KfmList3Plain/Hdlc_157B/NoShapeCache",
+    "Pipeline/KfmList3Sc30/Hdlc_186B/NoShapeCache",
+    "Pipeline/Ma309Sc21/Mbus_376B_2seg/NoShapeCache",
+    "Pipeline/AidonList3Plain/Hdlc_377B/NoShapeCache",
     "Layer/JsonLine/KfmList3_18readings",
 ]
 

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <utility>
 
 #include "meterlab/core/bytes.hpp"
 #include "meterlab/core/crc.hpp"
@@ -63,6 +64,25 @@ TEST(Crc, FoldedPathEqualsBytewiseOnEveryLength) {
 TEST(Crc, MbusChecksumIsSumModulo256) {
   EXPECT_EQ(mbus_checksum(hex("53ff00")), 0x52);
   EXPECT_EQ(mbus_checksum(hex("ffff02")), 0x00);
+}
+
+TEST(Crc, MbusChecksumEqualsTheByteSumOnEveryLengthAndAlignment) {
+  // The eight-bytes-a-step sum against a plain byte loop: every tail length, every alignment,
+  // and runs of 0xFF long enough to fill the 16-bit lanes (folded every 128 words).
+  std::mt19937 rng(11);
+  std::vector<std::uint8_t> data(2100);
+  for (auto& b : data) b = static_cast<std::uint8_t>(rng());
+  const std::vector<std::uint8_t> ones(2100, 0xFF);
+  for (const std::vector<std::uint8_t>* v : {&std::as_const(data), &ones}) {
+    for (std::size_t start = 0; start < 8; ++start) {
+      for (std::size_t len = 0; len + start <= v->size(); len += (len < 64 ? 1 : 13)) {
+        const Bytes b(v->data() + start, len);
+        unsigned sum = 0;
+        for (std::uint8_t x : b) sum += x;
+        ASSERT_EQ(mbus_checksum(b), static_cast<std::uint8_t>(sum)) << start << "+" << len;
+      }
+    }
+  }
 }
 
 TEST(Hex, ParsesWithSeparatorsAndRejectsOddOrBad) {
@@ -204,6 +224,123 @@ TEST(StreamBuffer, PushStartsANewInputAfterFinish) {
   EXPECT_TRUE(b.finished());
   b.push(hex("7E"));
   EXPECT_FALSE(b.finished());
+}
+
+TEST(StreamBuffer, EmptyPushAfterFinishStartsANewInputToo) {
+  StreamBuffer b(4);
+  b.push(hex("0102"));
+  b.consume(2);
+  b.finish();
+  EXPECT_TRUE(b.finished());  // consuming does not end the finish, only a push does
+  b.push({});
+  EXPECT_FALSE(b.finished());
+  EXPECT_EQ(b.end_offset(), 2u);
+  b.finish();
+  b.push(hex("03"));
+  EXPECT_FALSE(b.finished());
+  EXPECT_EQ(bytes_of(b.view()), hex("03"));
+  EXPECT_EQ(b.offset(), 2u);
+}
+
+TEST(StreamBuffer, BytesThatFitBehindAreNotMoved) {
+  // Compaction only when a push does not fit at the back: the bytes being looked at stay put.
+  StreamBuffer b(8);
+  b.push(hex("0102030405"));
+  b.consume(4);
+  const std::uint8_t* at = b.view().data();
+  b.push(hex("06"));
+  b.push(hex("0708"));
+  EXPECT_EQ(b.view().data(), at);
+  EXPECT_EQ(bytes_of(b.view()), hex("05060708"));
+  EXPECT_EQ(b.offset(), 4u);
+  // Full at the back: this push compacts (05..08 move to the front), without growing.
+  b.push(hex("090a"));
+  EXPECT_EQ(b.capacity(), 8u);
+  EXPECT_NE(b.view().data(), at);
+  EXPECT_EQ(bytes_of(b.view()), hex("05060708090a"));
+  EXPECT_EQ(b.offset(), 4u);
+  EXPECT_EQ(b.end_offset(), 10u);
+}
+
+TEST(StreamBuffer, GrowsOnlyWhenTheUnconsumedBytesAndThePushExceedTheCapacity) {
+  StreamBuffer b(4);
+  b.push(hex("010203"));
+  b.consume(1);
+  b.push(hex("0405"));  // 02 03 + 04 05 = 4: compacts, fits
+  EXPECT_EQ(b.capacity(), 4u);
+  b.push(hex("06"));  // 5 unconsumed: grows to twice
+  EXPECT_EQ(b.capacity(), 8u);
+  b.push(hex("0708090a0b0c0d0e0f101112"));  // 17: more than twice, grows to what is needed
+  EXPECT_EQ(b.capacity(), 17u);
+  EXPECT_EQ(bytes_of(b.view()), hex("02030405060708090a0b0c0d0e0f101112"));
+  EXPECT_EQ(b.offset(), 1u);
+  // Byte at a time, consumed as it comes, for many times the capacity: no growth.
+  for (std::uint8_t i = 0; i < 200; ++i) {
+    b.consume(b.view().size());
+    const std::uint8_t one[1] = {i};
+    b.push(one);
+    ASSERT_EQ(b.view().size(), 1u);
+    ASSERT_EQ(b.view()[0], i);
+    ASSERT_EQ(b.offset(), 18u + i);
+  }
+  EXPECT_EQ(b.capacity(), 17u);
+}
+
+TEST(StreamBuffer, WaitingUntilTheEndReachesTheMarkAcrossCompaction) {
+  StreamBuffer b(8);
+  EXPECT_FALSE(b.waiting());
+  b.push(hex("0102030405"));
+  b.consume(3);
+  b.wait_until(9);  // stream offset 9: four more bytes
+  EXPECT_TRUE(b.waiting());
+  EXPECT_EQ(b.awaited(), 4u);
+  b.push(hex("060708"));  // fits behind: end 8
+  EXPECT_TRUE(b.waiting());
+  b.push(hex("09"));  // does not fit: compacts, the mark moves with the bytes
+  EXPECT_EQ(b.end_offset(), 9u);
+  EXPECT_FALSE(b.waiting());
+  EXPECT_EQ(b.awaited(), 0u);
+  b.wait_until(11);
+  b.consume(b.view().size());
+  b.push(hex("0a"));
+  EXPECT_TRUE(b.waiting());
+  EXPECT_EQ(b.awaited(), 1u);
+  b.wait_until(20);
+  EXPECT_EQ(b.awaited(), 10u);
+  b.finish();  // end of input: nothing comes to wait for
+  EXPECT_FALSE(b.waiting());
+  // A mark already reached stays reached when compaction moves the bytes under it.
+  StreamBuffer c(4);
+  c.push(hex("01020304"));
+  c.wait_until(2);
+  c.consume(4);
+  c.push(hex("05"));
+  EXPECT_FALSE(c.waiting());
+}
+
+TEST(StreamBuffer, CopyOwnsItsBytesAndMoveLeavesAnEmptyBuffer) {
+  StreamBuffer a(8);
+  a.push(hex("01020304"));
+  a.consume(1);
+  a.wait_until(6);
+  StreamBuffer copy(a);
+  EXPECT_NE(copy.view().data(), a.view().data());
+  EXPECT_EQ(bytes_of(copy.view()), hex("020304"));
+  EXPECT_EQ(copy.offset(), 1u);
+  EXPECT_TRUE(copy.waiting());
+  copy.push(hex("05"));
+  EXPECT_EQ(bytes_of(a.view()), hex("020304"));  // the original did not see it
+  EXPECT_EQ(bytes_of(copy.view()), hex("02030405"));
+  StreamBuffer moved(std::move(copy));
+  EXPECT_EQ(bytes_of(moved.view()), hex("02030405"));
+  EXPECT_EQ(moved.end_offset(), 5u);
+  EXPECT_EQ(copy.capacity(), 0u);  // the moved-from buffer is empty,
+  copy.push(hex("0607"));          // and still usable
+  EXPECT_EQ(bytes_of(copy.view()), hex("0607"));
+  a = moved;
+  EXPECT_EQ(bytes_of(a.view()), hex("02030405"));
+  moved.push(hex("06"));
+  EXPECT_EQ(bytes_of(a.view()), hex("02030405"));
 }
 
 TEST(DiscardRun, ReportsTheFirstErrorOfTheHighestRank) {

@@ -122,10 +122,23 @@ void apply(Telegram& out, const Reading& r, std::optional<std::size_t>& clock) {
 
 }  // namespace detail_fields
 
+// Where the value of the telegram's last reading came from, for the shape cache.
+void note_slot(MapTrace* trace, const Telegram& out, const Node& n, SlotKind kind) {
+  if (!trace) return;
+  const axdr::detail::TagInfo info = axdr::detail::kTagTable[static_cast<std::uint8_t>(n.tag)];
+  trace->slots.push_back(ValueSlot{static_cast<std::uint32_t>(out.readings.size() - 1), n.data,
+                                   kind, info.size, info.is_signed});
+}
+
+// The slot of a date-time, date or time value (set_value's three cases).
+SlotKind date_slot(const Node& n) noexcept {
+  return n.tag == Tag::date ? SlotKind::date : n.tag == Tag::time ? SlotKind::time : SlotKind::date_time;
+}
+
 class Mapper {
  public:
   Mapper(const Layout& layout, const LayoutContext& ctx, Telegram& out)
-      : layout_(layout), doc_(*ctx.body), base_(ctx.body_offset), out_(out) {}
+      : layout_(layout), doc_(*ctx.body), base_(ctx.body_offset), out_(out), trace_(ctx.trace) {}
 
   Result<void> run();
   // The reading that gives the telegram its clock when the APDU has none (its index in
@@ -145,7 +158,7 @@ class Mapper {
   Result<void> set_value(Reading& r, const Node& n, bool as_date_time);
   void emit_integer(const ObisCode& obis, const Node& n, Scaling s, std::string_view name);
   void emit_text(const ElementSpec& e, const Node& n);
-  static void set_integer(Reading& r, const Node& n) noexcept;
+  void set_integer(Reading& r, const Node& n);
   Result<void> read_date_time(const Node& n, DateTime& out);
   Scaling scaling_for(const ObisCode& obis) const noexcept;
   TextRef node_text(const Node& n);
@@ -159,7 +172,10 @@ class Mapper {
   const axdr::Document& doc_;
   std::size_t base_;
   Telegram& out_;
+  MapTrace* trace_;  // null: nothing noted
   std::optional<DateTime> date_, time_;
+  const Node* date_node_ = nullptr;  // where date_ and time_ came from
+  const Node* time_node_ = nullptr;
 };
 
 Result<void> Mapper::run() {
@@ -303,8 +319,10 @@ Result<void> Mapper::date_or_time(const ElementSpec& e, const Node& n) {
   Bytes b = doc_.bytes(n);
   if (e.role == Role::date) {
     MLAB_ASSIGN(date_, parse_date(b, base_ + n.data));
+    date_node_ = &n;
   } else {
     MLAB_ASSIGN(time_, parse_time(b, base_ + n.data));
+    time_node_ = &n;
   }
   if (!date_ || !time_) return {};
   DateTime dt = *date_;
@@ -315,6 +333,8 @@ Result<void> Mapper::date_or_time(const ElementSpec& e, const Node& n) {
   r.name = e.name;
   r.kind = ValueKind::date_time;
   r.date_time = dt;
+  note_slot(trace_, out_, *date_node_, SlotKind::date_part);
+  note_slot(trace_, out_, *time_node_, SlotKind::time_part);
   if (!clock) clock = out_.readings.size() - 1;
   return {};
 }
@@ -381,6 +401,7 @@ Result<void> Mapper::set_value(Reading& r, const Node& n, bool as_date_time) {
       (as_date_time && n.tag == Tag::octet_string && n.count == 12)) {
     MLAB_TRY(read_date_time(n, r.date_time));
     r.kind = ValueKind::date_time;
+    note_slot(trace_, out_, n, date_slot(n));
     return {};
   }
   if (n.is_container()) return mismatch(n);
@@ -389,11 +410,13 @@ Result<void> Mapper::set_value(Reading& r, const Node& n, bool as_date_time) {
   } else if (n.tag == Tag::boolean) {
     r.kind = ValueKind::boolean;
     r.raw = n.i != 0;
+    note_slot(trace_, out_, n, SlotKind::boolean);
   } else if (n.is_integer()) {
     set_integer(r, n);
   } else if (n.tag == Tag::float32 || n.tag == Tag::float64) {
     r.kind = ValueKind::real;
     r.real = n.f;
+    note_slot(trace_, out_, n, n.tag == Tag::float32 ? SlotKind::real32 : SlotKind::real64);
   } else {  // strings, BCD, bit-string
     Bytes b = doc_.bytes(n);
     r.kind = is_text(n, b) ? ValueKind::text : ValueKind::octets;
@@ -423,10 +446,11 @@ void Mapper::emit_integer(const ObisCode& obis, const Node& n, Scaling s, std::s
   r.unit = s.unit;
 }
 
-void Mapper::set_integer(Reading& r, const Node& n) noexcept {
+void Mapper::set_integer(Reading& r, const Node& n) {
   r.kind = ValueKind::integer;
   r.raw = n.i;
   r.raw_unsigned = !n.is_signed() && n.u > static_cast<std::uint64_t>(INT64_MAX);
+  note_slot(trace_, out_, n, SlotKind::integer);
 }
 
 TextRef Mapper::node_text(const Node& n) { return out_.store(as_text(doc_.bytes(n))); }
@@ -554,8 +578,8 @@ bool wire_keys(Bytes body, BodyKeys& keys, ByteReader& first, Node& n) {
 // A positional layout's steps over the body's elements, writing readings as Mapper does.
 class WireMapper {
  public:
-  WireMapper(const Layout& layout, Bytes body, std::size_t base, Telegram& out)
-      : layout_(layout), body_(body), base_(base), out_(out) {}
+  WireMapper(const Layout& layout, Bytes body, std::size_t base, Telegram& out, MapTrace* trace)
+      : layout_(layout), body_(body), base_(base), out_(out), trace_(trace) {}
 
   WireResult run(ByteReader r);
   std::optional<std::size_t> clock;  // as Mapper::clock
@@ -569,6 +593,7 @@ class WireMapper {
   Bytes body_;
   std::size_t base_;
   Telegram& out_;
+  MapTrace* trace_;
 };
 
 WireResult WireMapper::run(ByteReader r) {
@@ -592,6 +617,7 @@ WireResult WireMapper::step(const ElementSpec& e, detail::WireStep s, const Node
     r.kind = ValueKind::integer;
     r.raw = n.i;
     r.raw_unsigned = !n.is_signed() && n.u > static_cast<std::uint64_t>(INT64_MAX);
+    note_slot(trace_, out_, n, SlotKind::integer);
     return WireResult::mapped;
   }
   if (!n.is_string()) return WireResult::general;
@@ -613,6 +639,7 @@ WireResult WireMapper::date_time(const ElementSpec& e, const Node& n) {
   r.name = e.name;
   if (!parse_date_time(bytes(n), base_ + n.data, r.date_time)) return WireResult::general;
   r.kind = ValueKind::date_time;
+  note_slot(trace_, out_, n, SlotKind::date_time);
   detail_fields::apply(out_, r, clock);
   return WireResult::mapped;
 }
@@ -740,9 +767,11 @@ std::vector<std::string> LayoutSet::names() const {
   return out;
 }
 
-std::vector<std::string_view> LayoutSet::matching(const LayoutContext& ctx) const {
+std::vector<std::string_view> LayoutSet::matching(const LayoutContext& given) const {
   std::vector<std::string_view> out;
   Telegram scratch;
+  LayoutContext ctx = given;
+  ctx.trace = nullptr;
   const BodyKeys keys = body_keys(*ctx.body);
   for (std::size_t i = 0; i < impl_->layouts.size(); ++i) {
     if (!keys_match(impl_->keys[i], keys)) continue;
@@ -756,7 +785,8 @@ std::vector<std::string_view> LayoutSet::matching(const LayoutContext& ctx) cons
 
 // As map(), layout by layout in load order, as long as each layout whose keys match has a fast
 // path; a step that meets what it does not cover hands the whole body back to map().
-bool LayoutSet::map_wire(Bytes body, std::size_t body_offset, Telegram& out) const {
+bool LayoutSet::map_wire(Bytes body, std::size_t body_offset, Telegram& out,
+                         MapTrace* trace) const {
   BodyKeys keys;
   ByteReader first(body);
   Node first_value;
@@ -773,11 +803,13 @@ bool LayoutSet::map_wire(Bytes body, std::size_t body_offset, Telegram& out) con
     }
     if (l.wire.empty() || keys.count != l.elements.size()) break;
     reset(out);
-    WireMapper m(l, body, body_offset, out);
+    if (trace) trace->clear();
+    WireMapper m(l, body, body_offset, out, trace);
     const WireResult r = m.run(first);
     if (r == WireResult::mapped) {
       out.layout = l.name;
       if (!out.timestamp && m.clock) out.timestamp = out.readings[*m.clock].date_time;
+      if (trace) trace->clock = m.clock;
       return true;
     }
     if (r == WireResult::general || l.identified()) break;
@@ -798,6 +830,7 @@ Result<void> LayoutSet::map(const LayoutContext& ctx, Telegram& out) const {
     const Layout& l = impl_->layouts[i];
     if (l.mode == Mode::positional && !l.identified() && !types_fit(l, *ctx.body)) continue;
     reset(out);
+    if (ctx.trace) ctx.trace->clear();
     Mapper m(l, ctx, out);
     Result<void> r = m.run();
     if (!r) {
@@ -807,6 +840,7 @@ Result<void> LayoutSet::map(const LayoutContext& ctx, Telegram& out) const {
     }
     out.layout = l.name;
     if (!out.timestamp && m.clock) out.timestamp = out.readings[*m.clock].date_time;
+    if (ctx.trace) ctx.trace->clock = m.clock;
     return {};
   }
   reset(out);

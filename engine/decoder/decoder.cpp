@@ -1,6 +1,7 @@
 #include "meterlab/decoder/decoder.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "meterlab/axdr/axdr.hpp"
 
@@ -40,8 +41,15 @@ const char* transport_name(cosem::Transport t) noexcept {
 Decoder::Decoder(InputTransport transport, dlms::KeyRing keys, const cosem::LayoutSet* layouts)
     : transport_(transport), keys_(std::move(keys)), layouts_(layouts) {}
 
-// push() for a raw APDU and before the transport is known.
+// push() when the bytes did not go straight into the framer's buffer: they need it compacted or
+// grown, or the transport is not known yet (or the input is a raw APDU), or this Decoder's
+// transport was given (or it was copied) and its first push has to find the framer.
 void Decoder::push_other(Bytes bytes) {
+  if (transport_ == InputTransport::hdlc || transport_ == InputTransport::mbus) {
+    link_.set(transport_ == InputTransport::hdlc ? hdlc_.input() : mbus_.input());
+    link_->push(bytes);
+    return;
+  }
   stats_.bytes_in += bytes.size();
   if (transport_ == InputTransport::apdu) {
     raw_.insert(raw_.end(), bytes.begin(), bytes.end());
@@ -62,7 +70,7 @@ void Decoder::detect(Bytes bytes) {
 
 void Decoder::finish() {
   finished_ = true;
-  link_waiting_ = false;
+  awaited_ = 0;
 }
 
 Decoder::Event Decoder::reject(Error e, const Meta& meta) {
@@ -77,7 +85,7 @@ Decoder::Event Decoder::emit(const Rejection& r) {
 }
 
 Decoder::Event Decoder::next_event() {
-  link_waiting_ = false;
+  awaited_ = 0;
   stats_.resyncs = hdlc_.stats().resyncs + mbus_.stats().resyncs;
   if (!pending_.empty()) {
     Rejection r = pending_.front();
@@ -125,7 +133,7 @@ Decoder::Event Decoder::pull_link() {
       hdlc::Event ev = hdlc_.next();
       if (ev.kind == hdlc::Event::Kind::need_more) {
         if (!finished_) {
-          link_waiting_ = hdlc_.waiting();
+          awaited_ = static_cast<std::ptrdiff_t>(hdlc_.awaited());
           return Event::need_more;
         }
         if (link_finished_) return at_end();
@@ -138,7 +146,7 @@ Decoder::Event Decoder::pull_link() {
       mbus::Event ev = mbus_.next();
       if (ev.kind == mbus::Event::Kind::need_more) {
         if (!finished_) {
-          link_waiting_ = mbus_.waiting();
+          awaited_ = static_cast<std::ptrdiff_t>(mbus_.awaited());
           return Event::need_more;
         }
         if (link_finished_) return at_end();
@@ -154,6 +162,7 @@ Decoder::Event Decoder::pull_link() {
 
 void Decoder::lock(InputTransport t) {
   transport_ = t;
+  link_.set(t == InputTransport::hdlc ? hdlc_.input() : mbus_.input());
   pending_ = t == InputTransport::hdlc ? std::move(held_hdlc_) : std::move(held_mbus_);
   held_hdlc_.clear();
   held_mbus_.clear();
@@ -163,33 +172,59 @@ void Decoder::lock(InputTransport t) {
 
 // Auto-detection: both framers are polled; their discards are held until one of them finds a
 // good frame, which decides the transport; the winner's held discards are then reported first.
+// The frame that starts first wins (HDLC on a tie), whatever the sizes of the pushes: a frame
+// one framer found is kept (its bytes copied: the framer's buffer moves on) until the other
+// framer has looked past its start, or the input ended.
 Decoder::Event Decoder::detect_next() {
-  hdlc::Event h = hdlc_.next();
-  while (h.kind == hdlc::Event::Kind::discard) {
-    held_hdlc_.push_back(link_rejection(h.discard.error, h.discard.stream_offset,
-                                        h.discard.length, cosem::Transport::hdlc));
-    h = hdlc_.next();
+  // At the end of input each framer gives up the candidate it waits on, and may find a frame
+  // behind it (finish() is next() that no longer waits).
+  auto pull_h = [this] { return finished_ ? hdlc_.finish() : hdlc_.next(); };
+  auto pull_m = [this] { return finished_ ? mbus_.finish() : mbus_.next(); };
+  if (!candidate_h_) {
+    hdlc::Event h = pull_h();
+    while (h.kind == hdlc::Event::Kind::discard) {
+      held_hdlc_.push_back(link_rejection(h.discard.error, h.discard.stream_offset,
+                                          h.discard.length, cosem::Transport::hdlc));
+      h = pull_h();
+    }
+    if (h.kind == hdlc::Event::Kind::frame) {
+      candidate_bytes_h_.assign(h.frame.info.begin(), h.frame.info.end());
+      h.frame.info = candidate_bytes_h_;
+      candidate_h_ = h;
+    }
   }
-  mbus::Event m = mbus_.next();
-  while (m.kind == mbus::Event::Kind::discard) {
-    held_mbus_.push_back(link_rejection(m.discard.error, m.discard.stream_offset,
-                                        m.discard.length, cosem::Transport::mbus));
-    m = mbus_.next();
+  if (!candidate_m_) {
+    mbus::Event m = pull_m();
+    while (m.kind == mbus::Event::Kind::discard) {
+      held_mbus_.push_back(link_rejection(m.discard.error, m.discard.stream_offset,
+                                          m.discard.length, cosem::Transport::mbus));
+      m = pull_m();
+    }
+    if (m.kind == mbus::Event::Kind::frame) {
+      candidate_bytes_m_.assign(m.frame.data.begin(), m.frame.data.end());
+      m.frame.data = candidate_bytes_m_;
+      candidate_m_ = m;
+    }
   }
-  bool h_frame = h.kind == hdlc::Event::Kind::frame;
-  bool m_frame = m.kind == mbus::Event::Kind::frame;
-  if (h_frame && (!m_frame || h.frame.stream_offset <= m.frame.stream_offset)) {
+  // Where each framer's next frame can start at the earliest.
+  constexpr std::size_t kNever = std::numeric_limits<std::size_t>::max();
+  const std::size_t h_at = candidate_h_ ? candidate_h_->frame.stream_offset
+                                        : (finished_ ? kNever : hdlc_.input().offset());
+  const std::size_t m_at = candidate_m_ ? candidate_m_->frame.stream_offset
+                                        : (finished_ ? kNever : mbus_.input().offset());
+  if (candidate_h_ && h_at <= m_at) {
     lock(InputTransport::hdlc);
-    held_h_ = h;
-    return next();
-  }
-  if (m_frame) {
+    held_h_ = candidate_h_;
+  } else if (candidate_m_ && m_at < h_at) {
     lock(InputTransport::mbus);
-    held_m_ = m;
-    return next();
+    held_m_ = candidate_m_;
+  } else {
+    if (!finished_) return Event::need_more;
+    return detect_at_end();
   }
-  if (!finished_) return Event::need_more;
-  return detect_at_end();
+  candidate_h_.reset();
+  candidate_m_.reset();
+  return next();
 }
 
 // The input ended before any good frame: a bare APDU (as captures and documents give them), or
@@ -357,19 +392,26 @@ Decoder::Event Decoder::on_notification(Bytes apdu, const Meta& meta, const Secu
     const auto dt = cosem::parse_date_time(dn.date_time, at, telegram_.timestamp.emplace());
     if (!dt) return reject(dt.error(), meta);
   }
-  // The layouts' fast path reads a flat list straight into readings; whatever it does not
-  // cover (or finds wrong) goes the general way: the A-XDR tape, then the layout walk.
-  if (layouts_->map_wire(dn.body, dn.body_offset, telegram_)) {
+  // A body of a shape mapped before is read in place (every byte but the values compared).
+  if (shape_cache_ && shapes_.map(dn.body, dn.body_offset, telegram_)) {
     ++stats_.telegrams;
     return Event::telegram;
   }
-  auto used = axdr::parse(dn.body, body_, dn.body_offset);
-  if (!used) return reject(used.error(), meta);
-  if (*used != dn.body.size()) {
-    return reject(Error{Errc::trailing_bytes, dn.body_offset + *used}, meta);
+  // The layouts' fast path reads a flat list straight into readings; whatever it does not
+  // cover (or finds wrong) goes the general way: the A-XDR tape, then the layout walk. Either
+  // notes where the values were, and the shape is remembered.
+  cosem::MapTrace* trace = shape_cache_ ? &trace_ : nullptr;
+  if (!layouts_->map_wire(dn.body, dn.body_offset, telegram_, trace)) {
+    auto used = axdr::parse(dn.body, body_, dn.body_offset);
+    if (!used) return reject(used.error(), meta);
+    if (*used != dn.body.size()) {
+      return reject(Error{Errc::trailing_bytes, dn.body_offset + *used}, meta);
+    }
+    auto mapped =
+        layouts_->map(cosem::LayoutContext{&body_, dn.body_offset, trace}, telegram_);
+    if (!mapped) return reject(mapped.error(), meta);
   }
-  auto mapped = layouts_->map(cosem::LayoutContext{&body_, dn.body_offset}, telegram_);
-  if (!mapped) return reject(mapped.error(), meta);
+  if (shape_cache_) shapes_.learn(dn.body, telegram_, trace_);
   ++stats_.telegrams;
   return Event::telegram;
 }

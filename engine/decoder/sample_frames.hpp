@@ -11,6 +11,7 @@
 // The keys below are made up for these benchmarks; they protect nothing.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -21,8 +22,10 @@
 #include <string>
 #include <vector>
 
+#include "meterlab/axdr/axdr.hpp"
 #include "meterlab/core/crc.hpp"
 #include "meterlab/core/hex.hpp"
+#include "meterlab/dlms/apdu.hpp"
 #include "meterlab/dlms/security.hpp"
 #include "meterlab/hdlc/framer.hpp"
 
@@ -101,20 +104,22 @@ inline Buf kfm_list3_plain() {
   return vector_bytes("hdlc-plain/kaifa-kfm001-ma304h3e-list3-a09b.json");
 }
 
-// The data-notification inside the KFM_001 list-3 capture (LLC removed), through the engine's
-// own framer so that no offset is guessed here.
-inline Buf kfm_list3_apdu() {
-  const Buf frame = kfm_list3_plain();
+// The APDU of a one-frame HDLC telegram (LLC removed), through the engine's own framer so that
+// no offset is guessed here.
+inline Buf hdlc_apdu(const Buf& frame) {
   hdlc::Framer framer;
   framer.push(frame);
   const hdlc::Event ev = framer.next();
   hdlc::Reassembler segments;
   if (ev.kind != hdlc::Event::Kind::frame || !segments.push(ev.frame).has_value()) {
-    throw std::runtime_error("sample_frames: the KFM_001 capture does not frame");
+    throw std::runtime_error("sample_frames: the capture does not frame");
   }
   const Bytes apdu = segments.message().apdu;
   return Buf(apdu.begin(), apdu.end());
 }
+
+// The data-notification inside the KFM_001 list-3 capture.
+inline Buf kfm_list3_apdu() { return hdlc_apdu(kfm_list3_plain()); }
 
 // general-glo-ciphering (Green Book 9.3.6): DB, system title, BER length, SC, IC, ciphertext
 // [, tag].
@@ -140,9 +145,10 @@ inline Buf kfm_list3_glo(std::uint8_t sc) {
 
 // The same in an HDLC frame with the capture's addresses and control byte (LLC as in the plain
 // frame).
-inline Buf kfm_list3_ciphered(std::uint8_t sc) {
-  return hdlc_frame(hex("01"), hex("0201"), 0x10, concat({hex("e6e700"), kfm_list3_glo(sc)}));
+inline Buf kfm_hdlc(const Buf& glo) {
+  return hdlc_frame(hex("01"), hex("0201"), 0x10, concat({hex("e6e700"), glo}));
 }
+inline Buf kfm_list3_ciphered(std::uint8_t sc) { return kfm_hdlc(kfm_list3_glo(sc)); }
 
 inline Buf kfm_list3_sc30() { return kfm_list3_ciphered(0x30); }
 
@@ -174,13 +180,100 @@ inline constexpr std::uint32_t kMa309Counter = 0x00001B66;
 
 // 376 bytes: a 256-byte frame (L=FA, CI=00: segment 0) and a 120-byte frame (L=72, CI=11: FIN,
 // segment 1), C=53, A=FF, each segment's data opening with STSAP/DTSAP 01 67 (IEC 62056-7-3).
-inline Buf ma309_telegram() {
-  const Buf apdu = glo_ciphered(0x21, kMa309Title, kMa309Counter, ma309_notification());
+inline Buf ma309_frames(const Buf& apdu) {
   constexpr std::size_t kFirstSegment = 0xFA - 5;  // L - C, A, CI, STSAP, DTSAP
   const Bytes all(apdu);
   const Buf tsap = hex("0167");  // STSAP, DTSAP
   return concat({mbus_frame(0x53, 0xFF, 0x00, concat({tsap, all.first(kFirstSegment)})),
                  mbus_frame(0x53, 0xFF, 0x11, concat({tsap, all.subspan(kFirstSegment)}))});
+}
+
+inline Buf ma309_telegram() {
+  return ma309_frames(glo_ciphered(0x21, kMa309Title, kMa309Counter, ma309_notification()));
+}
+
+// ---- a meter's next telegrams ------------------------------------------------------------
+// A real meter's telegrams differ from one to the next in their numbers and their clock. The
+// benchmarks cycle through variants made that way, so that no frame is decoded twice in a row.
+
+// The seconds of a 12-byte date-time (Blue Book 4.1.6.1: byte 6), moved on by `i` when specified.
+inline void vary_seconds(std::uint8_t* date_time, std::size_t i) {
+  if (date_time[6] < 60) date_time[6] = static_cast<std::uint8_t>((date_time[6] + i) % 60);
+}
+
+// Variant `i` of a data-notification: every integer of the body two bytes wide or more gets `i`
+// added to its last byte (a reading that changed), and every date-time (the APDU's, the body's
+// date-time values and 12-byte octet-strings) `i` seconds. Lengths stay, so the frames do too.
+inline Buf vary_notification(const Buf& apdu, std::size_t i) {
+  Buf out = apdu;
+  dlms::DataNotification dn;
+  axdr::Document body;
+  if (!dlms::parse_data_notification(out, dn) || !axdr::parse(dn.body, body, 0)) {
+    throw std::runtime_error("sample_frames: the notification does not parse");
+  }
+  if (!dn.date_time.empty()) {
+    vary_seconds(out.data() + (dn.date_time.data() - out.data()), i);
+  }
+  for (const axdr::Node& n : body.nodes()) {
+    std::uint8_t* content = out.data() + dn.body_offset + n.data;
+    const std::size_t width = n.tag == axdr::Tag::long_ || n.tag == axdr::Tag::long_unsigned ? 2
+                              : n.tag == axdr::Tag::double_long ||
+                                      n.tag == axdr::Tag::double_long_unsigned
+                                  ? 4
+                                  : 0;
+    if (width != 0) content[width - 1] = static_cast<std::uint8_t>(content[width - 1] + i);
+    const bool clock = n.tag == axdr::Tag::date_time ||
+                       (n.tag == axdr::Tag::octet_string && n.count == 12);
+    if (clock) vary_seconds(content, i);
+  }
+  return out;
+}
+
+// A one-frame HDLC telegram with its APDU replaced by one of the same length: the header (and
+// HCS) stay, the FCS is computed again.
+inline Buf hdlc_replace_apdu(const Buf& frame, const Buf& apdu, const Buf& new_apdu) {
+  const auto at = std::search(frame.begin(), frame.end(), apdu.begin(), apdu.end());
+  if (at == frame.end() || apdu.size() != new_apdu.size()) {
+    throw std::runtime_error("sample_frames: the APDU is not in the frame");
+  }
+  Buf out = frame;
+  std::copy(new_apdu.begin(), new_apdu.end(), out.begin() + (at - frame.begin()));
+  const auto fcs = le16(crc16_x25(Bytes(out).subspan(1, out.size() - 4)));
+  out[out.size() - 3] = fcs[0];
+  out[out.size() - 2] = fcs[1];
+  return out;
+}
+
+// `count` telegrams of a one-frame plain HDLC capture: variant 0 is the capture itself.
+inline std::vector<Buf> hdlc_plain_variants(const Buf& frame, std::size_t count) {
+  const Buf apdu = hdlc_apdu(frame);
+  std::vector<Buf> out;
+  for (std::size_t i = 0; i < count; ++i) {
+    out.push_back(hdlc_replace_apdu(frame, apdu, vary_notification(apdu, i)));
+  }
+  return out;
+}
+
+// The KFM_001 list 3 as SC `sc` telegrams, one invocation counter after another.
+inline std::vector<Buf> kfm_list3_ciphered_variants(std::uint8_t sc, std::size_t count) {
+  const Buf apdu = kfm_list3_apdu();
+  std::vector<Buf> out;
+  for (std::size_t i = 0; i < count; ++i) {
+    out.push_back(kfm_hdlc(glo_ciphered(sc, kKfmTitle, kKfmCounter + static_cast<std::uint32_t>(i),
+                                        vary_notification(apdu, i))));
+  }
+  return out;
+}
+
+// The MA309 telegram, likewise (two M-Bus frames each).
+inline std::vector<Buf> ma309_variants(std::size_t count) {
+  const Buf plain = ma309_notification();
+  std::vector<Buf> out;
+  for (std::size_t i = 0; i < count; ++i) {
+    out.push_back(ma309_frames(glo_ciphered(
+        0x21, kMa309Title, kMa309Counter + static_cast<std::uint32_t>(i), vary_notification(plain, i))));
+  }
+  return out;
 }
 
 // A key ring that opens every sample: EK and AK for any system title.

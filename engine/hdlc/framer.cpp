@@ -50,17 +50,6 @@ struct Framer::Verdict {
   }
 };
 
-struct Framer::Header {
-  std::size_t length = 0;         // the format field's length: the frame without its two flags
-  std::size_t header_length = 0;  // format, addresses, control
-  bool segmented = false;
-  bool has_info = false;
-  Address dst;
-  Address src;
-  std::uint8_t control = 0;
-  Bytes info;
-};
-
 namespace {
 
 // IEC 62056-46 address field: an address is 1, 2 or 4 bytes; the least significant bit of the last
@@ -94,8 +83,7 @@ Result<std::uint16_t> read_check_sequence(ByteReader& r) {
 Framer::Framer() : buf_(kInitialCapacity) {}
 
 Event Framer::finish() {
-  buf_.finish();
-  quiet_until_ = 0;
+  buf_.finish();  // which ends any wait
   return next();
 }
 
@@ -106,7 +94,7 @@ Event Framer::next() {
     if (run_.full()) return take_run();
     if (buf_.empty()) {
       if (buf_.finished()) return take_run();
-      quiet_until_ = buf_.end_offset() + 1;
+      buf_.wait_until(buf_.end_offset() + 1);
       return Event{};
     }
     if (buf_.view().front() != kFlag) {
@@ -118,7 +106,8 @@ Event Framer::next() {
     if (v.kind == Verdict::Kind::need_more) {
       if (!buf_.finished()) {
         // Past the HCS nothing changes until the frame is complete (flag to flag).
-        quiet_until_ = buf_.offset() + wanted(v, h);
+        buf_.wait_until(buf_.offset() + wanted(v, h));
+        if (v.stage == Stage::hcs) remember_header(h);
         return Event{};
       }
       // End of input inside a frame: a truncated frame once its format was seen, else garbage.
@@ -135,12 +124,22 @@ Event Framer::next() {
   }
 }
 
-// The bytes from the candidate's flag that must be buffered before examine() can answer anything
+// The candidate's header passed and its last bytes are still to come: once they have come, the
+// header is not checked (nor its HCS computed) a second time.
+void Framer::remember_header(const Header& h) noexcept {
+  header_at_ = buf_.offset();
+  header_ = h;
+}
+
+// The bytes from the candidate's flag that must be buffered before next() can answer anything
 // else than need_more: the opening bytes, the header, or (past the HCS) the whole frame.
 std::size_t Framer::wanted(const Verdict& v, const Header& h) const noexcept {
   switch (v.stage) {
     case Stage::none:
-      return 3;
+      // A frame's closing flag alone: with two more bytes it is an idle flag, or a format that
+      // fails silently (the flag was no opening one) leaving at most two garbage bytes, or a
+      // format that needs the header. No event either way: the third byte decides more.
+      return buf_.view().size() == 1 && buf_.offset() < accounted_ && run_.empty() ? 4 : 3;
     case Stage::format:
       return std::min(h.length + 2, kMaxHeader);
     default:
@@ -168,8 +167,12 @@ Framer::Verdict Framer::examine(Header& h) const {
   h.segmented = (format & kSegmentBit) != 0;
   if (h.length < kMinLength) return Verdict::bad(Errc::hdlc_bad_length, at + 1, Stage::length);
   if (w.size() < std::min(h.length + 2, kMaxHeader)) return Verdict::need(Stage::format);
-  const Verdict header = check_header(w, at, h);
-  if (header.kind != Verdict::Kind::ok) return header;
+  if (at == header_at_) {
+    h = header_;  // checked while the frame was arriving; the bytes at `at` are the same
+  } else {
+    const Verdict header = check_header(w, at, h);
+    if (header.kind != Verdict::Kind::ok) return header;
+  }
   if (w.size() < h.length + 2) return Verdict::need(Stage::hcs);
   return check_body(w, at, h);
 }

@@ -44,8 +44,7 @@ struct Framer::Verdict {
 Framer::Framer() : buf_(kInitialCapacity) {}
 
 Event Framer::finish() {
-  buf_.finish();
-  quiet_until_ = 0;
+  buf_.finish();  // which ends any wait
   return next();
 }
 
@@ -56,7 +55,7 @@ Event Framer::next() {
     if (run_.full()) return take_run();
     if (buf_.empty()) {
       if (buf_.finished()) return take_run();
-      quiet_until_ = buf_.end_offset() + 1;
+      buf_.wait_until(buf_.end_offset() + 1);
       return Event{};
     }
     const std::uint8_t b = buf_.view().front();
@@ -64,7 +63,7 @@ Event Framer::next() {
     if (b == kShortStart || (b == kAck && run_.empty())) {
       const std::size_t n = short_frame();
       if (n == kNeedMore && !buf_.finished()) {
-        quiet_until_ = buf_.end_offset() + 1;
+        buf_.wait_until(buf_.end_offset() + 1);
         return Event{};
       }
       if (n != kNeedMore && n > 0) return run_.empty() ? take_short(n) : take_run();
@@ -79,7 +78,7 @@ Event Framer::next() {
     Verdict v = examine(f);
     if (v.kind == Verdict::Kind::need_more) {
       if (!buf_.finished()) {
-        quiet_until_ = std::max(buf_.offset() + v.wants, buf_.end_offset() + 1);
+        buf_.wait_until(std::max(buf_.offset() + v.wants, buf_.end_offset() + 1));
         return Event{};
       }
       const std::size_t end = buf_.end_offset();

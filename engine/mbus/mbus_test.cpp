@@ -362,6 +362,107 @@ TEST(MbusFramer, ByteAtATimeGivesTheSameEventsAsWholeBuffer) {
   }
 }
 
+// Pushes in[0, split) and then the rest, draining after each, then finishes.
+std::vector<Rec> run_split(const Buf& in, std::size_t split) {
+  Framer f;
+  std::vector<Rec> out;
+  for (Bytes part : {Bytes(in).first(split), Bytes(in).subspan(split)}) {
+    f.push(part);
+    for (Event e = f.next(); e.kind != Event::Kind::need_more; e = f.next()) {
+      out.push_back(record(e));
+    }
+  }
+  for (Event e = f.finish(); e.kind != Event::Kind::need_more; e = f.finish()) {
+    out.push_back(record(e));
+  }
+  return out;
+}
+
+TEST(MbusFramer, InputSplitAtEveryByteGivesTheWholeBufferEvents) {
+  // Garbage, an ack, the two VKW segments, a short frame, a broken copy, a partial frame.
+  const Buf vkw = vector_named("mbus-encrypted/vkw-kaifa-ma309-smartmeterreadout.json").bytes;
+  Buf broken = vkw;
+  broken[30] ^= 0x04;
+  const Buf stream = cat({hex("0068e5"), hex("e5"), vkw, hex("1040fd3d16"), broken,
+                          Buf(vkw.begin(), vkw.begin() + 40)});
+  const auto whole = run(stream);
+  ASSERT_EQ(only(whole, Event::Kind::frame).size(), 3U);
+  for (std::size_t split = 0; split <= stream.size(); ++split) {
+    ASSERT_EQ(run_split(stream, split), whole) << "split at " << split;
+  }
+}
+
+TEST(MbusFramer, BufferCompactedWhileAFrameArrivesKeepsEveryFrame) {
+  // Thirty two-segment telegrams back to back, several times the framer's buffer: whatever the
+  // push sizes, the buffer is compacted with part of a frame in it, and every frame comes out
+  // whole.
+  const Buf vkw = vector_named("mbus-encrypted/vkw-kaifa-ma309-smartmeterreadout.json").bytes;
+  const auto two = run(vkw);
+  ASSERT_EQ(two.size(), 2U);
+  Buf stream;
+  std::vector<Rec> expected;
+  for (std::size_t i = 0; i < 30; ++i) {
+    for (Rec r : two) {
+      r.offset += stream.size();
+      expected.push_back(r);
+    }
+    stream.insert(stream.end(), vkw.begin(), vkw.end());
+  }
+  for (std::size_t chunk : {1U, 3U, 187U, 188U, 189U, 1000U, 2047U, 2049U, 5000U}) {
+    SCOPED_TRACE(chunk);
+    EXPECT_EQ(run(stream, chunk), expected);
+  }
+}
+
+TEST(MbusFramer, FinishThenPushStartsANewInputWhereTheOldOneEnded) {
+  const Buf good = vector_named("mbus-encrypted/salzburgnetz-doc-sample-single-frame.json").bytes;
+  Framer f;
+  f.push(Bytes(good).first(50));
+  EXPECT_EQ(f.next().kind, Event::Kind::need_more);
+  EXPECT_TRUE(f.waiting());
+  const Event cut = f.finish();
+  ASSERT_EQ(cut.kind, Event::Kind::discard);
+  EXPECT_EQ(cut.discard.error.code, Errc::mbus_truncated);
+  EXPECT_EQ(cut.discard.length, 50U);
+  EXPECT_FALSE(f.waiting());
+  EXPECT_EQ(f.finish().kind, Event::Kind::need_more);
+  // A new input: the stream offsets go on from 50.
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    f.push(Bytes(good).subspan(i, 1));
+    const Event e = f.next();
+    if (i + 1 < good.size()) {
+      ASSERT_EQ(e.kind, Event::Kind::need_more) << i;
+      continue;
+    }
+    ASSERT_EQ(e.kind, Event::Kind::frame);
+    EXPECT_EQ(e.frame.stream_offset, 50U);
+    EXPECT_EQ(e.frame.length, good.size());
+  }
+  EXPECT_EQ(f.finish().kind, Event::Kind::need_more);
+  EXPECT_EQ(f.stats().bytes_in, 50 + good.size());
+  EXPECT_EQ(f.stats().bytes_in, f.stats().bytes_in_frames + f.stats().bytes_discarded);
+}
+
+TEST(MbusFramer, WaitsFromTheLengthToTheFramesLastByte) {
+  const Buf good = vector_named("mbus-encrypted/salzburgnetz-doc-sample-single-frame.json").bytes;
+  Framer f;
+  EXPECT_FALSE(f.waiting());
+  f.push(Bytes(good).first(3));  // 68 L L: the second 68 not yet here
+  EXPECT_EQ(f.next().kind, Event::Kind::need_more);
+  EXPECT_TRUE(f.waiting());
+  f.push(Bytes(good).subspan(3, 1));  // 68 L L 68: wait for L + 6 bytes
+  EXPECT_FALSE(f.waiting());
+  EXPECT_EQ(f.next().kind, Event::Kind::need_more);
+  EXPECT_TRUE(f.waiting());
+  EXPECT_EQ(f.awaited(), good.size() - 4);
+  f.push(Bytes(good).subspan(4, good.size() - 5));
+  EXPECT_TRUE(f.waiting());
+  EXPECT_EQ(f.next().kind, Event::Kind::need_more);
+  f.push(Bytes(good).last(1));
+  EXPECT_FALSE(f.waiting());
+  EXPECT_EQ(f.next().kind, Event::Kind::frame);
+}
+
 TEST(MbusFramer, AllVectorsWithRandomGarbageBetweenThemAreAllFound) {
   const auto vectors = wire_vectors();
   for (unsigned seed = 1; seed <= 20; ++seed) {

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "meterlab/core/bytes.hpp"
@@ -23,55 +24,132 @@ struct Discard {
 };
 
 // Bytes pushed at the back, consumed from the front, addressed by their offset in the whole
-// stream. The consumed prefix is dropped on the next push (compaction) and the capacity stays, so
-// once the buffer has grown to the longest frame plus one push it never allocates again, and a
-// frame already buffered is checked and handed out in place: view() stays valid until push().
+// stream. The consumed prefix is dropped only when a push does not fit behind the buffered bytes
+// (compaction), and the capacity stays, so once the buffer has grown to the longest frame plus one
+// push it never allocates again, and a frame already buffered is checked and handed out in place:
+// view() stays valid until push().
+//
+// push() is meant to be called once per byte, as a serial reader may: when the bytes fit it
+// stores them and moves the end, nothing else (try_push()). The framer's "frame still arriving"
+// mark lives here too (wait_until()): waiting() compares it with the end, and awaited() says how
+// many bytes are still to come, which the Decoder counts down itself.
 class StreamBuffer {
  public:
-  explicit StreamBuffer(std::size_t capacity) : buf_(capacity) {}
+  explicit StreamBuffer(std::size_t capacity) : buf_(capacity) { adopt(*this); }
+  // The pointers point into buf_: a copy points into its own bytes, a moved-from buffer is empty.
+  StreamBuffer(const StreamBuffer& other) : StreamBuffer(0) { *this = other; }
+  StreamBuffer(StreamBuffer&& other) noexcept : StreamBuffer(0) { *this = std::move(other); }
+  StreamBuffer& operator=(const StreamBuffer& other) {
+    if (this == &other) return *this;
+    buf_ = other.buf_;
+    adopt(other);
+    return *this;
+  }
+  StreamBuffer& operator=(StreamBuffer&& other) noexcept {
+    if (this == &other) return *this;
+    buf_ = std::move(other.buf_);
+    adopt(other);
+    other.buf_.clear();
+    other.adopt(StreamBuffer(0));
+    return *this;
+  }
+  ~StreamBuffer() = default;
 
   // Appends `bytes` behind the unconsumed ones; a new input begins (finished() is false again).
-  // Cheap enough to be called once per byte, as a serial reader may.
   void push(Bytes bytes) {
-    if (start_ > 0) compact();
-    const std::size_t end = end_;  // kept in a register across the byte stores below
-    if (bytes.size() > buf_.size() - end)
-      buf_.resize(std::max(2 * buf_.size(), end + bytes.size()));
-    if (bytes.size() == 1) {
-      buf_[end] = bytes.front();  // one byte from a serial line: no memcpy call
-    } else if (!bytes.empty()) {
-      std::memcpy(buf_.data() + end, bytes.data(), bytes.size());
+    if (!try_push(bytes)) push_slow(bytes);
+  }
+  // push() when the bytes fit behind the buffered ones as they are: it stores them and moves
+  // the end, nothing else. False, and nothing done, when they do not fit (or there are none):
+  // then push() them.
+  bool try_push(Bytes bytes) noexcept {
+    const std::size_t n = bytes.size();
+    // n - 1 wraps for an empty push, which goes the slow way too (it still ends a finish()).
+    if (n - 1 >= static_cast<std::size_t>(limit_ - end_)) return false;
+    if (n == 1) {
+      *end_ = *bytes.data();  // one byte from a serial line: no memcpy call
+    } else {
+      std::memcpy(end_, bytes.data(), n);
     }
-    end_ = end + bytes.size();
-    finished_ = false;
+    end_ += n;  // finished() compares the end: it is false again
+    return true;
   }
   // The unconsumed bytes; view()[0] is at stream offset offset().
-  Bytes view() const noexcept { return Bytes(buf_.data() + start_, end_ - start_); }
+  Bytes view() const noexcept { return Bytes(data_ + start_, end_); }
   // Drops the first n unconsumed bytes (n <= view().size()).
   void consume(std::size_t n) noexcept { start_ += n; }
-  bool empty() const noexcept { return start_ == end_; }
+  bool empty() const noexcept { return data_ + start_ == end_; }
   std::size_t offset() const noexcept { return base_offset_ + start_; }  // of the next byte
-  std::size_t end_offset() const noexcept { return base_offset_ + end_; }
+  std::size_t end_offset() const noexcept { return base_offset_ + end(); }
   std::size_t capacity() const noexcept { return buf_.size(); }
 
-  // End of input: no more bytes follow until the next push().
-  void finish() noexcept { finished_ = true; }
-  bool finished() const noexcept { return finished_; }
+  // End of input: no more bytes follow until the next push(). Nothing is awaited any more.
+  void finish() noexcept {
+    finished_at_ = end_offset();
+    wake_ = 0;
+  }
+  bool finished() const noexcept { return finished_at_ == end_offset(); }
+
+  // A framer's wait: waiting() is true until the stream end reaches `stream_end` (which is past
+  // end_offset()), or until finish().
+  void wait_until(std::size_t stream_end) noexcept { wake_ = stream_end - base_offset_; }
+  bool waiting() const noexcept { return end() < wake_; }
+  // How many more bytes waiting() waits for (0 when it does not).
+  std::size_t awaited() const noexcept { return waiting() ? wake_ - end() : 0; }
 
  private:
-  // The consumed prefix goes: the unconsumed bytes move to the front.
+  static constexpr std::size_t kNever = ~std::size_t{0};  // finished_at_ before any finish()
+
+  std::size_t end() const noexcept { return static_cast<std::size_t>(end_ - data_); }
+
+  // The bytes do not fit behind the buffered ones (or there are none): compact, grow if still
+  // needed. Out of line: it runs once per buffer's worth of bytes, not once per byte.
+  [[gnu::noinline]] void push_slow(Bytes bytes) {
+    finished_at_ = kNever;
+    if (bytes.empty()) return;
+    if (bytes.size() > capacity() - end()) compact();
+    if (bytes.size() > capacity() - end()) {
+      const std::size_t end_at = end();
+      buf_.resize(std::max(2 * capacity(), end_at + bytes.size()));
+      data_ = buf_.data();
+      end_ = data_ + end_at;
+      limit_ = data_ + buf_.size();
+    }
+    std::memcpy(end_, bytes.data(), bytes.size());
+    end_ += bytes.size();
+  }
+  // Every field but the bytes from `other` (which may be this buffer), the pointers on this
+  // buffer's own bytes.
+  void adopt(const StreamBuffer& other) noexcept {
+    const std::size_t end_at = other.end();
+    data_ = buf_.data();
+    end_ = data_ + end_at;
+    limit_ = data_ + buf_.size();
+    wake_ = other.wake_;
+    start_ = other.start_;
+    base_offset_ = other.base_offset_;
+    finished_at_ = other.finished_at_;
+  }
+  // The consumed prefix goes: the unconsumed bytes move to the front (the wait mark with them).
   void compact() noexcept {
-    if (end_ > start_) std::memmove(buf_.data(), buf_.data() + start_, end_ - start_);
+    const std::size_t kept = end() - start_;
+    if (kept > 0) std::memmove(data_, data_ + start_, kept);
     base_offset_ += start_;
-    end_ -= start_;
+    end_ = data_ + kept;
+    wake_ -= std::min(wake_, start_);
     start_ = 0;
   }
 
-  std::vector<std::uint8_t> buf_;  // its size is the capacity; bytes [start_, end_) are buffered
-  std::size_t start_ = 0;          // first unconsumed byte in buf_
-  std::size_t end_ = 0;            // one past the last buffered byte
-  std::size_t base_offset_ = 0;    // stream offset of buf_[0]
-  bool finished_ = false;
+  // Bytes [data_ + start_, end_) are buffered. The pointers are kept so that push() loads no
+  // vector field and does no index arithmetic.
+  std::vector<std::uint8_t> buf_;     // its size is the capacity
+  std::uint8_t* data_ = nullptr;      // buf_.data()
+  std::uint8_t* end_ = nullptr;       // one past the last buffered byte
+  std::uint8_t* limit_ = nullptr;     // buf_.data() + buf_.size()
+  std::size_t wake_ = 0;              // index in buf_ that ends a wait (see waiting())
+  std::size_t start_ = 0;             // first unconsumed byte in buf_
+  std::size_t base_offset_ = 0;       // stream offset of buf_[0]
+  std::size_t finished_at_ = kNever;  // end_offset() at finish(): finished() until it moves
 };
 
 // Discarded bytes reported as one run (between two frames, or up to the end of input), so that a

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "meterlab/axdr/axdr.hpp"
+#include "meterlab/cosem/shape_cache.hpp"
 #include "meterlab/cosem/telegram.hpp"
 
 namespace meterlab::cosem {
@@ -25,6 +26,8 @@ struct LayoutContext {
   const axdr::Document* body = nullptr;  // parsed notification body
   std::size_t body_offset = 0;           // offset of the body in the APDU: added to the body's
                                          // node offsets in errors
+  MapTrace* trace = nullptr;             // when set, map() notes where each value came from
+                                         // (cleared first; valid when map() succeeds)
 };
 
 class LayoutSet {
@@ -54,7 +57,9 @@ class LayoutSet {
   // map() would give. false: nothing is decided (a layout before the match has no fast path, or
   // the body is not one it covers, or has an error): use axdr::parse() and map(), which also
   // report any error; the fields map() sets are then left unspecified.
-  bool map_wire(Bytes body, std::size_t body_offset, Telegram& out) const;
+  // With `trace`, as LayoutContext::trace.
+  bool map_wire(Bytes body, std::size_t body_offset, Telegram& out,
+                MapTrace* trace = nullptr) const;
   // The names of every layout that would map this body (tests: matching must be unambiguous).
   std::vector<std::string_view> matching(const LayoutContext& ctx) const;
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -56,13 +57,8 @@ class Decoder {
   // Feed bytes; then call next() until need_more. Once the transport is known the bytes go
   // straight to its framer (inline: a serial reader may push one byte at a time).
   void push(Bytes bytes) {
-    if (transport_ == InputTransport::hdlc) {
-      hdlc_.push(bytes);
-    } else if (transport_ == InputTransport::mbus) {
-      mbus_.push(bytes);
-    } else {
-      push_other(bytes);
-    }
+    awaited_ -= static_cast<std::ptrdiff_t>(bytes.size());
+    if (!link_->try_push(bytes)) push_other(bytes);
   }
   // End of input: flushes what is buffered (a raw APDU is decoded now; a partial frame becomes
   // a rejection). Call next() until need_more afterwards.
@@ -70,9 +66,7 @@ class Decoder {
   Event next() {
     // The last call found a frame still arriving and nothing else to report: until its last
     // byte comes there is nothing new (the byte-at-a-time path stays this short).
-    if (link_waiting_ && (transport_ == InputTransport::hdlc ? hdlc_.waiting() : mbus_.waiting())) {
-      return Event::need_more;
-    }
+    if (awaited_ > 0) return Event::need_more;
     return next_event();
   }
 
@@ -86,6 +80,14 @@ class Decoder {
   }
   // The transport in use (auto_detect until the first good frame decides it).
   InputTransport transport() const noexcept { return transport_; }
+  // How often a body had the shape of one mapped before (cosem/shape_cache.hpp).
+  const cosem::ShapeCacheStats& shape_stats() const noexcept { return shapes_.stats(); }
+  // On by default. Off: every body goes through the layout walk (tests compare the two; the
+  // benchmarks measure both).
+  void use_shape_cache(bool on) noexcept {
+    shape_cache_ = on;
+    if (!on) shapes_.clear();
+  }
 
  private:
   struct Meta {
@@ -93,6 +95,26 @@ class Decoder {
     std::size_t offset;
     std::size_t length;
     std::uint32_t segments;
+  };
+  // Where push() appends: the framer buffer of the transport once it is known, else an empty
+  // buffer of its own into which nothing fits (push() then goes the other way, with no test of
+  // which case it is in). A copy of the Decoder starts out on its own empty buffer: push_other()
+  // points it at the copy's framer again.
+  class LinkInput {
+   public:
+    LinkInput() noexcept : to_(&none_) {}
+    LinkInput(const LinkInput&) noexcept : LinkInput() {}
+    LinkInput& operator=(const LinkInput&) noexcept {
+      to_ = &none_;
+      return *this;
+    }
+    ~LinkInput() = default;
+    void set(StreamBuffer& framer_input) noexcept { to_ = &framer_input; }
+    StreamBuffer* operator->() const noexcept { return to_; }
+
+   private:
+    StreamBuffer none_{0};
+    StreamBuffer* to_;
   };
   struct Security {
     dlms::SecurityState state = dlms::SecurityState::plain;
@@ -134,6 +156,9 @@ class Decoder {
   dlms::CipheredApdu ciphered_;          // the ciphered APDU being opened, parsed in place
   dlms::DataNotification notification_;  // the APDU being decoded, parsed in place
   axdr::Document body_;
+  cosem::ShapeCache shapes_;          // the meter's list shapes: bodies mapped without the walk
+  cosem::MapTrace trace_;             // where the last walk read each value, for shapes_
+  bool shape_cache_ = true;
   cosem::Telegram telegram_;
   Rejection rejection_;
   mutable DecoderStats stats_;        // bytes_in filled in by stats() once the transport is known
@@ -142,11 +167,18 @@ class Decoder {
   std::deque<Rejection> held_mbus_;
   std::optional<hdlc::Event> held_h_;  // the frame that decided the transport
   std::optional<mbus::Event> held_m_;
+  std::optional<hdlc::Event> candidate_h_;  // auto-detection: a good frame not yet decided on
+  std::optional<mbus::Event> candidate_m_;
+  std::vector<std::uint8_t> candidate_bytes_h_;  // their bytes (the framers' buffers move on)
+  std::vector<std::uint8_t> candidate_bytes_m_;
   Meta gbt_meta_{};                   // where the first block of a block transfer came from
   std::size_t hdlc_accounted_ = 0;    // stream offset up to which good frames are counted
   std::size_t mbus_accounted_ = 0;
+  LinkInput link_;
+  // Bytes still to come before the framer looks again, after next() answered need_more from a
+  // framer that waits for the rest of a frame (its awaited()); push() counts them down.
+  std::ptrdiff_t awaited_ = 0;
   bool finished_ = false;
-  bool link_waiting_ = false;  // next() answered need_more from a framer that is waiting()
   bool raw_flushed_ = false;
   bool link_finished_ = false;
   bool end_reported_ = false;

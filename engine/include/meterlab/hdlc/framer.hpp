@@ -63,7 +63,12 @@ class Framer {
   // True while next() would answer need_more without looking: it did, and the frame it found
   // the header of has not been pushed to its last byte yet (or no byte came at all). The Decoder
   // uses it to pass over the bytes of a frame that is still arriving.
-  bool waiting() const noexcept { return buf_.end_offset() < quiet_until_ && !buf_.finished(); }
+  bool waiting() const noexcept { return buf_.waiting(); }
+  // How many more bytes must be pushed before waiting() ends (0: it does not wait).
+  std::size_t awaited() const noexcept { return buf_.awaited(); }
+  // The buffer push() appends to (push() is input().push()): once the transport is known the
+  // Decoder pushes into it directly, whichever framer it belongs to (one branch less a byte).
+  StreamBuffer& input() noexcept { return buf_; }
   // The next event. Call until it answers need_more, then push more bytes.
   Event next();
   // End of input: whatever is buffered is discarded as hdlc_truncated (or hdlc_garbage). It may
@@ -84,8 +89,19 @@ class Framer {
  private:
   enum class Stage : std::uint8_t;
   struct Verdict;
-  struct Header;
+  // A candidate frame's fields as examine() reads them.
+  struct Header {
+    std::size_t length = 0;         // the format field's length: the frame without its two flags
+    std::size_t header_length = 0;  // format, addresses, control
+    bool segmented = false;
+    bool has_info = false;
+    Address dst;
+    Address src;
+    std::uint8_t control = 0;
+    Bytes info;
+  };
   Verdict examine(Header& h) const;
+  void remember_header(const Header& h) noexcept;
   std::size_t wanted(const Verdict& v, const Header& h) const noexcept;
   static Verdict check_header(Bytes w, std::size_t at, Header& h);
   static Verdict check_body(Bytes w, std::size_t at, Header& h);
@@ -97,9 +113,12 @@ class Framer {
 
   StreamBuffer buf_;
   mutable FramerStats stats_;       // bytes_in filled in by stats()
-  std::size_t quiet_until_ = 0;     // see waiting(): the stream end offset next() waits for
   std::size_t accounted_ = 0;       // stream offset before which every byte is in a frame or a run
   DiscardRun run_{kMaxDiscardRun};  // discarded bytes not reported yet
+  // The header checked while its frame was arriving (remember_header()), and the stream offset
+  // of that frame's opening flag (none: no stream offset is that large).
+  Header header_;
+  std::size_t header_at_ = ~std::size_t{0};
 };
 
 // One whole message: the information fields of a run of segments, LLC (E6 E7 00) removed.

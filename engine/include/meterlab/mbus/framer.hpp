@@ -56,7 +56,12 @@ class Framer {
   void push(Bytes bytes) { buf_.push(bytes); }
   // True while next() would answer need_more without looking: it did, and the frame whose length
   // it read has not been pushed to its last byte yet (or no byte came at all).
-  bool waiting() const noexcept { return buf_.end_offset() < quiet_until_ && !buf_.finished(); }
+  bool waiting() const noexcept { return buf_.waiting(); }
+  // How many more bytes must be pushed before waiting() ends (0: it does not wait).
+  std::size_t awaited() const noexcept { return buf_.awaited(); }
+  // The buffer push() appends to (push() is input().push()): once the transport is known the
+  // Decoder pushes into it directly, whichever framer it belongs to (one branch less a byte).
+  StreamBuffer& input() noexcept { return buf_; }
   Event next();
   // End of input: a partial frame is discarded as mbus_truncated. Call finish() (or next())
   // until need_more; afterwards bytes_in == bytes_in_frames + bytes_discarded.
@@ -87,7 +92,6 @@ class Framer {
 
   StreamBuffer buf_;
   mutable FramerStats stats_;       // bytes_in filled in by stats()
-  std::size_t quiet_until_ = 0;     // see waiting(): the stream end offset next() waits for
   DiscardRun run_{kMaxDiscardRun};  // discarded bytes not reported yet
 };
 

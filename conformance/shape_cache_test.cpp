@@ -1,0 +1,175 @@
+// The shape cache (cosem/shape_cache.hpp) changes how fast a body is mapped, never what comes
+// out: every event of a Decoder with the cache is compared with a Decoder without it, on every
+// golden vector (each fed twice, so the second pass meets the shapes of the first) and on hours
+// of every simulated meter with byte errors, where the numbers and clocks change from one
+// telegram to the next as they do on a real line.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "meterlab/sim/profile.hpp"
+#include "meterlab/sim/simulation.hpp"
+#include "sample_frames.hpp"
+#include "vector_check.hpp"
+
+namespace meterlab::conformance {
+namespace {
+
+using nlohmann::json;
+
+struct Outcome {
+  std::vector<json> events;  // telegrams and rejections, in order, as `meterlab decode` prints
+  std::size_t telegrams = 0;
+  cosem::ShapeCacheStats shapes;
+};
+
+Outcome run(Bytes input, InputTransport transport, dlms::KeyRing keys, bool cache,
+            std::size_t chunk = 997) {
+  Outcome out;
+  Decoder dec(transport, std::move(keys));
+  dec.use_shape_cache(cache);
+  std::string line;
+  auto drain = [&] {
+    drain_json(
+        dec, line,
+        [&](json t) {
+          ++out.telegrams;
+          out.events.push_back(std::move(t));
+        },
+        [&](json e) { out.events.push_back(std::move(e)); });
+  };
+  for (std::size_t at = 0; at < input.size(); at += chunk) {
+    dec.push(input.subspan(at, std::min(chunk, input.size() - at)));
+    drain();
+  }
+  dec.finish();
+  drain();
+  out.shapes = dec.shape_stats();
+  return out;
+}
+
+// The first event where the two runs differ, for the failure message.
+std::string first_difference(const Outcome& a, const Outcome& b) {
+  for (std::size_t i = 0; i < std::min(a.events.size(), b.events.size()); ++i) {
+    if (a.events[i] != b.events[i]) {
+      return "event " + std::to_string(i) + ": cache " + a.events[i].dump() + "\nwalk  " +
+             b.events[i].dump();
+    }
+  }
+  return "event counts " + std::to_string(a.events.size()) + " and " +
+         std::to_string(b.events.size());
+}
+
+TEST(ShapeCache, EveryVectorTwiceGivesWhatTheWalkGives) {
+  std::size_t vectors = 0, hits = 0;
+  for (const auto& path : find_vectors(std::string(MLAB_SOURCE_DIR) + "/vectors")) {
+    const Vector v = load_vector(path);
+    std::vector<std::uint8_t> twice = v.input;
+    twice.insert(twice.end(), v.input.begin(), v.input.end());
+    const Outcome cached = run(twice, v.transport, key_ring(v), true);
+    const Outcome walked = run(twice, v.transport, key_ring(v), false);
+    EXPECT_EQ(cached.events, walked.events) << v.name << ": " << first_difference(cached, walked);
+    // Telegrams in the first pass: the second pass meets every shape again (a vector holds
+    // fewer lists than the cache has room for).
+    if (walked.telegrams >= 2) {
+      EXPECT_GE(cached.shapes.hits, walked.telegrams / 2) << v.name;
+    }
+    EXPECT_EQ(walked.shapes.hits + walked.shapes.learned, 0u) << v.name;
+    hits += cached.shapes.hits;
+    ++vectors;
+  }
+  EXPECT_GE(vectors, 70u);
+  EXPECT_GE(hits, 60u);
+}
+
+// Every simulated meter for two hours: values and clocks change with every telegram, and one
+// bit in ten thousand is flipped, so bodies also arrive damaged past the link checks (SC 0x20/21
+// lines have no tag): the cache must take none of them for a shape it knows.
+TEST(ShapeCache, EverySimulatedMeterGivesWhatTheWalkGives) {
+  for (const sim::Profile& p : sim::builtin_profiles()) {
+    sim::SimOptions o;
+    o.seed = 11;
+    o.start = *sim::parse_iso("2026-03-29T00:00:00", p.zone);  // a DST change inside
+    o.duration = 2LL * 3600 * 1000;
+    o.faults.push_back(sim::parse_fault("ber:rate=1e-4"));
+    sim::Simulation simulation(p, o);
+    std::vector<std::uint8_t> bytes;
+    sim::Chunk c;
+    while (simulation.next(c)) bytes.insert(bytes.end(), c.bytes.begin(), c.bytes.end());
+    auto keys = [&p] {
+      dlms::KeyRing ring;
+      if (p.security) ring.add(p.security->system_title, p.security->ek, p.security->ak);
+      return ring;
+    };
+    const Outcome cached = run(bytes, InputTransport::auto_detect, keys(), true);
+    const Outcome walked = run(bytes, InputTransport::auto_detect, keys(), false);
+    ASSERT_EQ(cached.events, walked.events) << p.name << ": " << first_difference(cached, walked);
+    // A meter sends a few lists: all but the first of each shape (and those damaged past the
+    // link checks) come from the cache.
+    EXPECT_GE(cached.shapes.hits * 10, walked.telegrams * 9)
+        << p.name << ": " << cached.shapes.hits << " hits of " << walked.telegrams;
+  }
+}
+
+// A value the cache cannot read (a clock with month 13) goes to the walk, which reports it
+// exactly as it does without the cache; the next good telegram is a hit again.
+TEST(ShapeCache, ImpossibleClockIsRejectedAsByTheWalk) {
+  using samples::Buf;
+  const Buf frame = samples::kfm_list3_plain();
+  const Buf apdu = samples::hdlc_apdu(frame);
+  Buf bad = samples::vary_notification(apdu, 1);
+  // The list's clock: the last 12-byte octet-string (09 0C) of the APDU; month is its byte 2.
+  const std::uint8_t octets12[] = {0x09, 0x0C};
+  const auto clock = std::find_end(bad.begin(), bad.end(), std::begin(octets12), std::end(octets12));
+  ASSERT_GT(clock - bad.begin(), 40);  // in the body, not the APDU's date-time
+  clock[2 + 2] = 13;
+  std::vector<std::uint8_t> stream;
+  for (const Buf& f : {frame, samples::hdlc_replace_apdu(frame, apdu, bad),
+                       samples::hdlc_replace_apdu(frame, apdu, samples::vary_notification(apdu, 2))}) {
+    stream.insert(stream.end(), f.begin(), f.end());
+  }
+  const Outcome cached = run(stream, InputTransport::hdlc, {}, true);
+  const Outcome walked = run(stream, InputTransport::hdlc, {}, false);
+  ASSERT_EQ(cached.events.size(), 3u);
+  EXPECT_EQ(cached.events, walked.events) << first_difference(cached, walked);
+  EXPECT_EQ(cached.events[1].at("error").at("code"), "cosem_bad_date_time");
+  EXPECT_EQ(cached.telegrams, 2u);
+  EXPECT_EQ(cached.shapes.hits, 1u);  // the third telegram; the second fell back
+  EXPECT_EQ(cached.shapes.learned, 1u);
+}
+
+// A changed string (here the meter id, same length) is part of the shape: no hit, and the new
+// id comes out.
+TEST(ShapeCache, ChangedMeterIdIsNotTakenFromTheCache) {
+  using samples::Buf;
+  const Buf frame = samples::kfm_list3_plain();
+  const Buf apdu = samples::hdlc_apdu(frame);
+  Decoder first(InputTransport::hdlc);
+  first.push(frame);
+  ASSERT_EQ(first.next(), Decoder::Event::telegram);
+  const std::string id(first.telegram().text(first.telegram().meter_id));
+  ASSERT_FALSE(id.empty());
+  Buf changed = apdu;
+  const auto at = std::search(changed.begin(), changed.end(), id.begin(), id.end());
+  ASSERT_NE(at, changed.end());
+  *at = static_cast<std::uint8_t>(*at == '9' ? '8' : '9');
+  const std::string new_id(at, at + static_cast<std::ptrdiff_t>(id.size()));
+
+  Decoder dec(InputTransport::hdlc);
+  dec.push(frame);
+  ASSERT_EQ(dec.next(), Decoder::Event::telegram);
+  dec.push(samples::hdlc_replace_apdu(frame, apdu, changed));
+  ASSERT_EQ(dec.next(), Decoder::Event::telegram);
+  EXPECT_EQ(dec.telegram().text(dec.telegram().meter_id), new_id);
+  EXPECT_EQ(dec.shape_stats().hits, 0u);
+  EXPECT_EQ(dec.shape_stats().learned, 2u);
+  dec.push(frame);  // the first shape is still remembered
+  ASSERT_EQ(dec.next(), Decoder::Event::telegram);
+  EXPECT_EQ(dec.telegram().text(dec.telegram().meter_id), id);
+  EXPECT_EQ(dec.shape_stats().hits, 1u);
+}
+
+}  // namespace
+}  // namespace meterlab::conformance

@@ -1,0 +1,201 @@
+// ShapeCache: see shape_cache.hpp. A hit costs a masked compare of the body (eight bytes a step)
+// and one read per value; nothing is allocated once the shapes' buffers and the telegram's
+// vectors have grown.
+#include "meterlab/cosem/shape_cache.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <limits>
+
+#include "meterlab/cosem/obis.hpp"
+
+namespace meterlab::cosem {
+
+namespace {
+
+std::uint64_t load64(const std::uint8_t* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+// `width` (1..8) bytes as one big-endian number.
+std::uint64_t read_be(const std::uint8_t* p, std::size_t width) noexcept {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < width; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
+std::size_t slot_size(const ValueSlot& s) noexcept {
+  switch (s.kind) {
+    case SlotKind::integer:
+      return s.width;
+    case SlotKind::boolean:
+      return 1;
+    case SlotKind::real32:
+    case SlotKind::time:
+    case SlotKind::time_part:
+      return 4;
+    case SlotKind::real64:
+      return 8;
+    case SlotKind::date:
+    case SlotKind::date_part:
+      return 5;
+    case SlotKind::date_time:
+      return 12;
+  }
+  return 0;
+}
+
+// As the layout walk sets an integer reading (layout.cpp set_integer): the raw value, and
+// whether an unsigned 64-bit value is beyond INT64_MAX. `whole`: eight bytes may be loaded from
+// p (the value's and those behind it in the body), one unaligned load instead of a byte loop.
+void set_integer(Reading& r, const std::uint8_t* p, const ValueSlot& s, bool whole) noexcept {
+  const std::uint64_t v = whole ? __builtin_bswap64(load64(p)) >> (64U - 8U * s.width)
+                                : read_be(p, s.width);
+  const unsigned shift = 64U - 8U * s.width;
+  const auto extended = static_cast<std::uint64_t>(static_cast<std::int64_t>(v << shift) >> shift);
+  const std::uint64_t u = s.is_signed ? extended : v;
+  r.raw = static_cast<std::int64_t>(u);
+  r.raw_unsigned = !s.is_signed && u > static_cast<std::uint64_t>(INT64_MAX);
+}
+
+// One value into its reading; false when it does not read (only dates and times can fail).
+bool set_value(Reading& r, const std::uint8_t* p, const ValueSlot& s, std::size_t at,
+               bool whole) noexcept {
+  const Bytes b(p, slot_size(s));
+  switch (s.kind) {
+    case SlotKind::integer:
+      set_integer(r, p, s, whole);
+      return true;
+    case SlotKind::boolean:
+      r.raw = p[0] != 0 ? 1 : 0;
+      return true;
+    case SlotKind::real32:
+      r.real = std::bit_cast<float>(static_cast<std::uint32_t>(read_be(p, 4)));
+      return true;
+    case SlotKind::real64:
+      r.real = std::bit_cast<double>(read_be(p, 8));
+      return true;
+    case SlotKind::date_time:
+      return parse_date_time(b, at, r.date_time).has_value();
+    case SlotKind::date:
+      return parse_date(b, at, r.date_time).has_value();
+    case SlotKind::time:
+      return parse_time(b, at, r.date_time).has_value();
+    case SlotKind::date_part:
+    case SlotKind::time_part:
+      break;
+  }
+  // A clock sent as a date and a time (layout.cpp date_or_time): the date's fields with the
+  // time's hour, minute, second and hundredths.
+  DateTime part;
+  if (s.kind == SlotKind::date_part) {
+    if (!parse_date(b, at, part)) return false;
+    const DateTime t = r.date_time;
+    r.date_time = part;
+    r.date_time.hour = t.hour, r.date_time.minute = t.minute, r.date_time.second = t.second;
+    r.date_time.hundredths = t.hundredths;
+    return true;
+  }
+  if (!parse_time(b, at, part)) return false;
+  r.date_time.hour = part.hour, r.date_time.minute = part.minute;
+  r.date_time.second = part.second, r.date_time.hundredths = part.hundredths;
+  return true;
+}
+
+}  // namespace
+
+bool ShapeCache::fits(const Shape& s, Bytes body) const noexcept {
+  if (s.bytes.size() != body.size()) return false;
+  const std::uint8_t* a = body.data();
+  const std::uint8_t* t = s.bytes.data();
+  const std::uint8_t* m = s.mask.data();
+  const std::size_t n = body.size();
+  std::uint64_t diff = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) diff |= (load64(a + i) ^ load64(t + i)) & load64(m + i);
+  for (; i < n; ++i) diff |= static_cast<std::uint64_t>((a[i] ^ t[i]) & m[i]);
+  return diff == 0;
+}
+
+bool ShapeCache::fill(const Shape& s, Bytes body, std::size_t body_offset, Telegram& out) const {
+  const Telegram& t = s.telegram;
+  out.readings = t.readings;
+  out.text_storage = t.text_storage;
+  out.meter_id = t.meter_id;
+  out.meter_type = t.meter_type;
+  out.list_id = t.list_id;
+  out.layout = t.layout;
+  constexpr bool kLittle = std::endian::native == std::endian::little;  // load64 + bswap
+  for (const ValueSlot& slot : s.slots) {
+    const bool whole = kLittle && body.size() - slot.data >= 8;
+    if (!set_value(out.readings[slot.reading], body.data() + slot.data, slot,
+                   body_offset + slot.data, whole)) {
+      return false;
+    }
+  }
+  if (!out.timestamp && s.clock) out.timestamp = out.readings[*s.clock].date_time;
+  return true;
+}
+
+bool ShapeCache::map(Bytes body, std::size_t body_offset, Telegram& out) {
+  for (std::size_t i = 0; i < count_; ++i) {
+    Shape& s = shapes_[i];
+    if (!fits(s, body)) continue;
+    if (!fill(s, body, body_offset, out)) break;
+    s.used = ++tick_;
+    ++stats_.hits;
+    return true;
+  }
+  ++stats_.misses;
+  return false;
+}
+
+void ShapeCache::learn(Bytes body, const Telegram& mapped, const MapTrace& trace) {
+  const std::vector<ValueSlot>& slots = trace.slots;
+  if (body.size() > kMaxBody) return;
+  if (trace.clock && *trace.clock >= mapped.readings.size()) return;
+  for (const ValueSlot& slot : slots) {  // a slot the walk noted wrongly is not remembered
+    const bool width_ok = slot.kind != SlotKind::integer || (slot.width >= 1 && slot.width <= 8);
+    if (!width_ok || slot.reading >= mapped.readings.size() || slot.data > body.size() ||
+        slot_size(slot) > body.size() - slot.data) {
+      return;
+    }
+  }
+  // A free place, else the shape used least recently.
+  std::size_t at = count_;
+  if (count_ == kShapes) {
+    at = 0;
+    for (std::size_t i = 1; i < kShapes; ++i) {
+      if (shapes_[i].used < shapes_[at].used) at = i;
+    }
+  } else {
+    ++count_;
+  }
+  Shape& s = shapes_[at];
+  s.bytes.assign(body.begin(), body.end());
+  s.mask.assign(body.size(), 0xFF);
+  for (const ValueSlot& slot : slots) {
+    std::fill_n(s.mask.begin() + slot.data, slot_size(slot), std::uint8_t{0});
+    std::fill_n(s.bytes.begin() + slot.data, slot_size(slot), std::uint8_t{0});
+  }
+  s.slots = slots;
+  s.telegram.readings = mapped.readings;
+  s.telegram.text_storage = mapped.text_storage;
+  s.telegram.meter_id = mapped.meter_id;
+  s.telegram.meter_type = mapped.meter_type;
+  s.telegram.list_id = mapped.list_id;
+  s.telegram.layout = mapped.layout;
+  s.clock = trace.clock;
+  s.used = ++tick_;
+  ++stats_.learned;
+}
+
+void ShapeCache::clear() noexcept {
+  count_ = 0;
+  tick_ = 0;
+}
+
+}  // namespace meterlab::cosem

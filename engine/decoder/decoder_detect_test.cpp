@@ -1,0 +1,86 @@
+// Transport auto-detection decides on the first good frame of the stream (HDLC on a tie), and
+// the decision does not depend on how the bytes arrive. A frame one framer finds early in time
+// may start later in the stream than one the other framer is still waiting to complete.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "meterlab/decoder/decoder.hpp"
+#include "meterlab/decoder/json.hpp"
+#include "sample_frames.hpp"
+
+namespace meterlab {
+namespace {
+
+using samples::Buf;
+
+struct Decoded {
+  std::vector<std::string> events;  // JSON lines
+  InputTransport transport = InputTransport::auto_detect;
+};
+
+Decoded decode(Bytes stream, std::size_t chunk) {
+  Decoded out;
+  Decoder dec;
+  auto drain = [&] {
+    for (auto ev = dec.next(); ev != Decoder::Event::need_more; ev = dec.next()) {
+      std::string line;
+      if (ev == Decoder::Event::telegram) {
+        append_json(dec.telegram(), line);
+      } else {
+        append_json(dec.rejection(), line);
+      }
+      out.events.push_back(line);
+    }
+  };
+  for (std::size_t at = 0; at < stream.size(); at += chunk) {
+    dec.push(stream.subspan(at, std::min(chunk, stream.size() - at)));
+    drain();
+  }
+  dec.finish();
+  drain();
+  out.transport = dec.transport();
+  return out;
+}
+
+// An M-Bus long-frame start whose L field (0xFA) reaches past everything else, a good M-Bus frame
+// (a continuation segment), then a good HDLC frame that ends before the first candidate's length
+// runs out: fed a byte at a time, the HDLC frame is complete first, but the M-Bus frame starts
+// first.
+Buf mbus_first_in_stream() {
+  const Buf bogus = {0x68, 0xFA, 0xFA, 0x68, 0x53, 0xFF, 0x00};
+  const Buf segment = samples::mbus_frame(0x53, 0xFF, 0x11, samples::hex("0167 db08 4b46"));
+  return samples::concat({bogus, segment, samples::kfm_list3_plain()});
+}
+
+TEST(DecoderDetect, FirstGoodFrameInTheStreamDecidesWhateverThePushes) {
+  const Buf stream = mbus_first_in_stream();
+  ASSERT_LT(stream.size(), 4u + 0xFAu + 2u);  // the bogus candidate is never complete
+  const Decoded whole = decode(stream, stream.size());
+  EXPECT_EQ(whole.transport, InputTransport::mbus);
+  for (std::size_t chunk : {1u, 2u, 7u, 64u}) {
+    const Decoded split = decode(stream, chunk);
+    EXPECT_EQ(split.transport, InputTransport::mbus) << "pushes of " << chunk;
+    EXPECT_EQ(split.events, whole.events) << "pushes of " << chunk;
+  }
+}
+
+// Without the M-Bus frame the HDLC frame is the first good frame: HDLC, the same every way.
+TEST(DecoderDetect, HdlcBehindAnUnfinishedMbusStartIsHdlc) {
+  const Buf stream = samples::concat({Buf{0x68, 0xFA, 0xFA, 0x68, 0x53, 0xFF, 0x00},
+                                      samples::kfm_list3_plain()});
+  const Decoded whole = decode(stream, stream.size());
+  EXPECT_EQ(whole.transport, InputTransport::hdlc);
+  ASSERT_FALSE(whole.events.empty());
+  EXPECT_NE(whole.events.back().find("\"layout\":\"kfm001_list3_3phase\""), std::string::npos)
+      << whole.events.back();
+  for (std::size_t chunk : {1u, 3u, 50u}) {
+    const Decoded split = decode(stream, chunk);
+    EXPECT_EQ(split.transport, InputTransport::hdlc) << "pushes of " << chunk;
+    EXPECT_EQ(split.events, whole.events) << "pushes of " << chunk;
+  }
+}
+
+}  // namespace
+}  // namespace meterlab

@@ -1,0 +1,99 @@
+// A meter sends the same list over and over: the same tags, lengths, OBIS codes, strings and
+// {scaler, unit}s, in the same places; only the numbers and the clock change. A ShapeCache keeps
+// the last few bodies a layout mapped ("shapes") with where each reading's value came from, and
+// maps a new body of the same shape without the A-XDR walk: every byte that is not such a value
+// must equal the remembered body's, then the values are read in place.
+//
+// What it gives is what LayoutSet::map() gives for the body. Every byte that could change a
+// decision of the layout walk (tags, lengths, OBIS codes, strings, scalers, units, a capture
+// object's class) is compared, so the walk would take the same steps; a value is only ever
+// turned into its reading, and a value that does not read (an impossible date-time) sends the
+// body back to the general path, which reports it. One cache per stream (a Decoder owns one): it
+// is state, not shared.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "meterlab/core/bytes.hpp"
+#include "meterlab/cosem/telegram.hpp"
+
+namespace meterlab::cosem {
+
+// How a reading's value is read from the body's bytes.
+enum class SlotKind : std::uint8_t {
+  integer,    // `width` bytes, big-endian, sign-extended when `is_signed`
+  boolean,    // 1 byte
+  real32,     // IEEE 754 binary32
+  real64,     // IEEE 754 binary64
+  date_time,  // 12 bytes (date-time, or an octet-string read as one)
+  date,       // 5 bytes: the whole reading's date_time
+  time,       // 4 bytes: the whole reading's date_time
+  date_part,  // 5 bytes: the date fields of a clock sent as separate date and time (Iskra AT)
+  time_part,  // 4 bytes: the time fields of the same
+};
+
+// One reading's value in the body: readings[reading] comes from bytes [data, data + size).
+struct ValueSlot {
+  std::uint32_t reading = 0;
+  std::uint32_t data = 0;  // offset of the value's content in the body
+  SlotKind kind = SlotKind::integer;
+  std::uint8_t width = 0;  // integer: 1, 2, 4 or 8
+  bool is_signed = false;
+};
+
+// What a layout walk notes for the cache (LayoutContext::trace, LayoutSet::map_wire): where
+// each value-bearing reading came from, and the reading that gives the telegram its clock.
+struct MapTrace {
+  std::vector<ValueSlot> slots;
+  std::optional<std::size_t> clock;
+  void clear() noexcept {
+    slots.clear();
+    clock.reset();
+  }
+};
+
+struct ShapeCacheStats {
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;   // no shape of this length and bytes
+  std::uint64_t learned = 0;  // shapes remembered
+};
+
+class ShapeCache {
+ public:
+  static constexpr std::size_t kShapes = 4;          // a meter's lists (Aidon: 3) and a spare
+  static constexpr std::size_t kMaxBody = 2048;      // longer bodies are not remembered
+
+  // `out` as LayoutSet::map() gives it (readings, meter_id/type, list_id, layout and, when the
+  // APDU had none, timestamp): true. false: no remembered shape fits, or a value does not read;
+  // `out`'s mapped fields are then unspecified (the general path sets them again).
+  bool map(Bytes body, std::size_t body_offset, Telegram& out);
+  // Remembers the shape of a body the general path mapped into `mapped` with these slots.
+  void learn(Bytes body, const Telegram& mapped, const MapTrace& trace);
+  // Forgets every shape (the layouts changed).
+  void clear() noexcept;
+  const ShapeCacheStats& stats() const noexcept { return stats_; }
+
+ private:
+  struct Shape {
+    std::vector<std::uint8_t> bytes;  // the body, values zeroed
+    std::vector<std::uint8_t> mask;   // 0xFF: compared; 0x00: a value's byte
+    std::vector<ValueSlot> slots;
+    Telegram telegram;                // readings and strings as mapped; values overwritten
+    std::optional<std::size_t> clock; // reading that gives the timestamp when the APDU has none
+    std::uint64_t used = 0;           // last use, for replacement
+  };
+  bool fits(const Shape& s, Bytes body) const noexcept;
+  bool fill(const Shape& s, Bytes body, std::size_t body_offset, Telegram& out) const;
+
+  std::array<Shape, kShapes> shapes_;
+  std::size_t count_ = 0;
+  std::uint64_t tick_ = 0;
+  ShapeCacheStats stats_;
+};
+
+}  // namespace meterlab::cosem
