@@ -7,6 +7,7 @@
 #include <bit>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "meterlab/cosem/obis.hpp"
 
@@ -122,7 +123,14 @@ bool ShapeCache::fits(const Shape& s, Bytes body) const noexcept {
 
 bool ShapeCache::fill(const Shape& s, Bytes body, std::size_t body_offset, Telegram& out) const {
   const Telegram& t = s.telegram;
-  out.readings = t.readings;
+  // Readings are trivially copyable: over readings already there (the Decoder leaves the last
+  // telegram's in place) the copy is one memmove; into an empty vector it is element by element.
+  static_assert(std::is_trivially_copyable_v<Reading>);
+  if (out.readings.size() == t.readings.size()) {
+    std::copy(t.readings.begin(), t.readings.end(), out.readings.begin());
+  } else {
+    out.readings = t.readings;
+  }
   out.text_storage = t.text_storage;
   out.meter_id = t.meter_id;
   out.meter_type = t.meter_type;
@@ -131,8 +139,10 @@ bool ShapeCache::fill(const Shape& s, Bytes body, std::size_t body_offset, Teleg
   constexpr bool kLittle = std::endian::native == std::endian::little;  // load64 + bswap
   for (const ValueSlot& slot : s.slots) {
     const bool whole = kLittle && body.size() - slot.data >= 8;
-    if (!set_value(out.readings[slot.reading], body.data() + slot.data, slot,
-                   body_offset + slot.data, whole)) {
+    Reading& r = out.readings[slot.reading];
+    if (slot.kind == SlotKind::integer) {  // most values: no switch, no call
+      set_integer(r, body.data() + slot.data, slot, whole);
+    } else if (!set_value(r, body.data() + slot.data, slot, body_offset + slot.data, whole)) {
       return false;
     }
   }

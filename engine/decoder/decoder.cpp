@@ -378,7 +378,11 @@ Decoder::Event Decoder::on_notification(Bytes apdu, const Meta& meta, const Secu
   dlms::DataNotification& dn = notification_;
   const auto parsed = dlms::parse_data_notification(apdu, dn);
   if (!parsed) return reject(parsed.error(), meta);
+  // Every field is cleared but the readings: each way of mapping the body below writes them
+  // whole, and the shape cache then copies over the last telegram's in place (one memmove).
+  std::vector<cosem::Reading> readings = std::move(telegram_.readings);
   telegram_.clear();
+  telegram_.readings = std::move(readings);
   telegram_.transport = meta.transport;
   telegram_.stream_offset = meta.offset;
   telegram_.length = meta.length;
