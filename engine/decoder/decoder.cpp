@@ -43,11 +43,13 @@ Decoder::Decoder(InputTransport transport, dlms::KeyRing keys, const cosem::Layo
 
 // push() when the bytes did not go straight into the framer's buffer: they need it compacted or
 // grown, or the transport is not known yet (or the input is a raw APDU), or this Decoder's
-// transport was given (or it was copied) and its first push has to find the framer.
+// transport was given (or it was copied) and its first push has to find the framer. After
+// finish() push() keeps coming here: next() must not wait on the framer any more.
 void Decoder::push_other(Bytes bytes) {
   if (transport_ == InputTransport::hdlc || transport_ == InputTransport::mbus) {
-    link_.set(transport_ == InputTransport::hdlc ? hdlc_.input() : mbus_.input());
-    link_->push(bytes);
+    StreamBuffer& input = transport_ == InputTransport::hdlc ? hdlc_.input() : mbus_.input();
+    if (!finished_) link_.set(input);
+    input.push(bytes);
     return;
   }
   stats_.bytes_in += bytes.size();
@@ -68,9 +70,10 @@ void Decoder::detect(Bytes bytes) {
               bytes.begin() + static_cast<std::ptrdiff_t>(std::min(room, bytes.size())));
 }
 
+// The framer's wait no longer holds next() back: pushes go the other way from now on.
 void Decoder::finish() {
   finished_ = true;
-  awaited_ = 0;
+  link_.reset();
 }
 
 Decoder::Event Decoder::reject(Error e, const Meta& meta) {
@@ -85,7 +88,6 @@ Decoder::Event Decoder::emit(const Rejection& r) {
 }
 
 Decoder::Event Decoder::next_event() {
-  awaited_ = 0;
   stats_.resyncs = hdlc_.stats().resyncs + mbus_.stats().resyncs;
   if (!pending_.empty()) {
     Rejection r = pending_.front();
@@ -132,10 +134,7 @@ Decoder::Event Decoder::pull_link() {
     if (transport_ == InputTransport::hdlc) {
       hdlc::Event ev = hdlc_.next();
       if (ev.kind == hdlc::Event::Kind::need_more) {
-        if (!finished_) {
-          awaited_ = static_cast<std::ptrdiff_t>(hdlc_.awaited());
-          return Event::need_more;
-        }
+        if (!finished_) return Event::need_more;  // next() waits on the framer's wait
         if (link_finished_) return at_end();
         link_finished_ = true;
         ev = hdlc_.finish();
@@ -145,10 +144,7 @@ Decoder::Event Decoder::pull_link() {
     } else {
       mbus::Event ev = mbus_.next();
       if (ev.kind == mbus::Event::Kind::need_more) {
-        if (!finished_) {
-          awaited_ = static_cast<std::ptrdiff_t>(mbus_.awaited());
-          return Event::need_more;
-        }
+        if (!finished_) return Event::need_more;
         if (link_finished_) return at_end();
         link_finished_ = true;
         ev = mbus_.finish();
@@ -162,7 +158,7 @@ Decoder::Event Decoder::pull_link() {
 
 void Decoder::lock(InputTransport t) {
   transport_ = t;
-  link_.set(t == InputTransport::hdlc ? hdlc_.input() : mbus_.input());
+  if (!finished_) link_.set(t == InputTransport::hdlc ? hdlc_.input() : mbus_.input());
   pending_ = t == InputTransport::hdlc ? std::move(held_hdlc_) : std::move(held_mbus_);
   held_hdlc_.clear();
   held_mbus_.clear();

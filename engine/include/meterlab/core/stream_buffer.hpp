@@ -31,8 +31,8 @@ struct Discard {
 //
 // push() is meant to be called once per byte, as a serial reader may: when the bytes fit it
 // stores them and moves the end, nothing else (try_push()). The framer's "frame still arriving"
-// mark lives here too (wait_until()): waiting() compares it with the end, and awaited() says how
-// many bytes are still to come, which the Decoder counts down itself.
+// mark lives here too (wait_until()): waiting() compares it with the end (the Decoder's next()
+// asks it after each push), and awaited() says how many bytes are still to come.
 class StreamBuffer {
  public:
   explicit StreamBuffer(std::size_t capacity) : buf_(capacity) { adopt(*this); }
@@ -67,7 +67,7 @@ class StreamBuffer {
     // n - 1 wraps for an empty push, which goes the slow way too (it still ends a finish()).
     if (n - 1 >= static_cast<std::size_t>(limit_ - end_)) return false;
     if (n == 1) {
-      *end_ = *bytes.data();  // one byte from a serial line: no memcpy call
+      *end_ = static_cast<Octet>(*bytes.data());  // one byte from a serial line: no memcpy call
     } else {
       std::memcpy(end_, bytes.data(), n);
     }
@@ -75,7 +75,10 @@ class StreamBuffer {
     return true;
   }
   // The unconsumed bytes; view()[0] is at stream offset offset().
-  Bytes view() const noexcept { return Bytes(data_ + start_, end_); }
+  Bytes view() const noexcept {
+    // Reading the Octets through unsigned char is allowed ([basic.lval]/11).
+    return Bytes(reinterpret_cast<const std::uint8_t*>(data_ + start_), end() - start_);
+  }
   // Drops the first n unconsumed bytes (n <= view().size()).
   void consume(std::size_t n) noexcept { start_ += n; }
   bool empty() const noexcept { return data_ + start_ == end_; }
@@ -140,12 +143,17 @@ class StreamBuffer {
     start_ = 0;
   }
 
+  // The stored bytes' type: not a character type, so a store through Octet* cannot alias the
+  // fields below or the caller's counters ([basic.lval]/11), and the compiler may keep them in
+  // registers across a byte-at-a-time loop (a store through std::uint8_t* may alias anything).
+  enum class Octet : std::uint8_t {};
+
   // Bytes [data_ + start_, end_) are buffered. The pointers are kept so that push() loads no
   // vector field and does no index arithmetic.
-  std::vector<std::uint8_t> buf_;     // its size is the capacity
-  std::uint8_t* data_ = nullptr;      // buf_.data()
-  std::uint8_t* end_ = nullptr;       // one past the last buffered byte
-  std::uint8_t* limit_ = nullptr;     // buf_.data() + buf_.size()
+  std::vector<Octet> buf_;      // its size is the capacity
+  Octet* data_ = nullptr;       // buf_.data()
+  Octet* end_ = nullptr;        // one past the last buffered byte
+  Octet* limit_ = nullptr;      // buf_.data() + buf_.size()
   std::size_t wake_ = 0;              // index in buf_ that ends a wait (see waiting())
   std::size_t start_ = 0;             // first unconsumed byte in buf_
   std::size_t base_offset_ = 0;       // stream offset of buf_[0]

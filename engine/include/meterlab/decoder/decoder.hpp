@@ -57,7 +57,6 @@ class Decoder {
   // Feed bytes; then call next() until need_more. Once the transport is known the bytes go
   // straight to its framer (inline: a serial reader may push one byte at a time).
   void push(Bytes bytes) {
-    awaited_ -= static_cast<std::ptrdiff_t>(bytes.size());
     if (!link_->try_push(bytes)) push_other(bytes);
   }
   // End of input: flushes what is buffered (a raw APDU is decoded now; a partial frame becomes
@@ -65,8 +64,9 @@ class Decoder {
   void finish();
   Event next() {
     // The last call found a frame still arriving and nothing else to report: until its last
-    // byte comes there is nothing new (the byte-at-a-time path stays this short).
-    if (awaited_ > 0) return Event::need_more;
+    // byte comes there is nothing new (the byte-at-a-time path stays this short). The test
+    // reads the end push() has just moved, no counter of its own (no second store a byte).
+    if (link_->waiting()) return Event::need_more;
     return next_event();
   }
 
@@ -110,6 +110,7 @@ class Decoder {
     }
     ~LinkInput() = default;
     void set(StreamBuffer& framer_input) noexcept { to_ = &framer_input; }
+    void reset() noexcept { to_ = &none_; }  // push() goes the other way, next() looks again
     StreamBuffer* operator->() const noexcept { return to_; }
 
    private:
@@ -175,9 +176,6 @@ class Decoder {
   std::size_t hdlc_accounted_ = 0;    // stream offset up to which good frames are counted
   std::size_t mbus_accounted_ = 0;
   LinkInput link_;
-  // Bytes still to come before the framer looks again, after next() answered need_more from a
-  // framer that waits for the rest of a frame (its awaited()); push() counts them down.
-  std::ptrdiff_t awaited_ = 0;
   bool finished_ = false;
   bool raw_flushed_ = false;
   bool link_finished_ = false;
