@@ -344,9 +344,10 @@ Result<void> Mapper::date_or_time(const ElementSpec& e, const Node& n) {
 // push_object_list). When the counts are equal the array is itself the first object's value.
 Result<void> Mapper::map_capture() {
   const Node& root = node(0);
+  if (root.tag != Tag::structure || root.count == 0) return mismatch(root);  // no array in it
   std::uint32_t list_idx = axdr::Document::first_child(0);
   const Node& list = node(list_idx);
-  if (root.tag != Tag::structure || list.tag != Tag::array) return mismatch(root);
+  if (list.tag != Tag::array) return mismatch(root);
   std::uint32_t skip = 0;
   if (root.count == list.count + 1)
     skip = 1;
