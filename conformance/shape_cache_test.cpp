@@ -91,7 +91,7 @@ TEST(ShapeCache, EverySimulatedMeterGivesWhatTheWalkGives) {
   for (const sim::Profile& p : sim::builtin_profiles()) {
     sim::SimOptions o;
     o.seed = 11;
-    o.start = *sim::parse_iso("2026-03-29T00:00:00", p.zone);  // a DST change inside
+    o.start = *sim::parse_iso("2026-03-29T01:00:00", p.zone);  // 02:00 -> 03:00 inside
     o.duration = 2LL * 3600 * 1000;
     o.faults.push_back(sim::parse_fault("ber:rate=1e-4"));
     sim::Simulation simulation(p, o);
