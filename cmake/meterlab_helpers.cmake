@@ -28,15 +28,17 @@ function(meterlab_add_layer name)
           ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 endfunction()
 
-# meterlab_add_test(NAME SOURCES a_test.cpp ... DEPS meterlab::hdlc ... [SERIAL])
-# SERIAL: tests that time the wall clock run alone, not beside other tests.
+# meterlab_add_test(NAME SOURCES a_test.cpp ... DEPS meterlab::hdlc ... [INCLUDES dir ...] [SERIAL])
+# SERIAL: tests that time the wall clock run alone, not beside other tests. INCLUDES: directories
+# of test-only headers. Without MLAB_TESTS there is no target: nothing else may name it.
 function(meterlab_add_test name)
-  cmake_parse_arguments(ARG "SERIAL" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "" "SOURCES;DEPS;INCLUDES" ${ARGN})
   if(NOT MLAB_TESTS)
     return()
   endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} meterlab_options GTest::gtest GTest::gtest_main)
+  target_include_directories(${name} PRIVATE ${ARG_INCLUDES})
   target_compile_definitions(${name} PRIVATE MLAB_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   if(ARG_SERIAL)
     gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS realtime RUN_SERIAL TRUE)

@@ -21,13 +21,6 @@ std::uint64_t load64(const std::uint8_t* p) noexcept {
   return v;
 }
 
-// `width` (1..8) bytes as one big-endian number.
-std::uint64_t read_be(const std::uint8_t* p, std::size_t width) noexcept {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < width; ++i) v = (v << 8) | p[i];
-  return v;
-}
-
 std::size_t slot_size(const ValueSlot& s) noexcept {
   switch (s.kind) {
     case SlotKind::integer:
@@ -50,34 +43,28 @@ std::size_t slot_size(const ValueSlot& s) noexcept {
 }
 
 // As the layout walk sets an integer reading (layout.cpp set_integer): the raw value, and
-// whether an unsigned 64-bit value is beyond INT64_MAX. `whole`: eight bytes may be loaded from
-// p (the value's and those behind it in the body), one unaligned load instead of a byte loop.
-void set_integer(Reading& r, const std::uint8_t* p, const ValueSlot& s, bool whole) noexcept {
-  const std::uint64_t v = whole ? __builtin_bswap64(load64(p)) >> (64U - 8U * s.width)
-                                : read_be(p, s.width);
-  const unsigned shift = 64U - 8U * s.width;
-  const auto extended = static_cast<std::uint64_t>(static_cast<std::int64_t>(v << shift) >> shift);
-  const std::uint64_t u = s.is_signed ? extended : v;
+// whether an unsigned 64-bit value is beyond INT64_MAX.
+void set_integer(Reading& r, std::uint64_t v, std::size_t width, bool is_signed) noexcept {
+  const std::uint64_t u = is_signed ? sign_extend(v, width) : v;
   r.raw = static_cast<std::int64_t>(u);
-  r.raw_unsigned = !s.is_signed && u > static_cast<std::uint64_t>(INT64_MAX);
+  r.raw_unsigned = !is_signed && u > static_cast<std::uint64_t>(INT64_MAX);
 }
 
 // One value into its reading; false when it does not read (only dates and times can fail).
-bool set_value(Reading& r, const std::uint8_t* p, const ValueSlot& s, std::size_t at,
-               bool whole) noexcept {
+bool set_value(Reading& r, const std::uint8_t* p, const ValueSlot& s, std::size_t at) noexcept {
   const Bytes b(p, slot_size(s));
   switch (s.kind) {
     case SlotKind::integer:
-      set_integer(r, p, s, whole);
+      set_integer(r, load_uint_be(p, s.width, false), s.width, s.is_signed);
       return true;
     case SlotKind::boolean:
       r.raw = p[0] != 0 ? 1 : 0;
       return true;
     case SlotKind::real32:
-      r.real = std::bit_cast<float>(static_cast<std::uint32_t>(read_be(p, 4)));
+      r.real = std::bit_cast<float>(static_cast<std::uint32_t>(load_uint_be(p, 4, false)));
       return true;
     case SlotKind::real64:
-      r.real = std::bit_cast<double>(read_be(p, 8));
+      r.real = std::bit_cast<double>(load_uint_be(p, 8, false));
       return true;
     case SlotKind::date_time:
       return parse_date_time(b, at, r.date_time).has_value();
@@ -121,14 +108,16 @@ bool ShapeCache::fits(const Shape& s, Bytes body) const noexcept {
   return diff == 0;
 }
 
-bool ShapeCache::fill(const Shape& s, Bytes body, std::size_t body_offset, Telegram& out) const {
+bool ShapeCache::fill(const Shape& s, Bytes body, std::size_t body_offset, Telegram& out,
+                      bool in_place) const {
   const Telegram& t = s.telegram;
   // Readings are trivially copyable: over readings already there (the Decoder leaves the last
   // telegram's in place) the copy is one memmove; into an empty vector it is element by element.
   static_assert(std::is_trivially_copyable_v<Reading>);
-  if (out.readings.size() == t.readings.size()) {
+  // In place the readings are this shape's from the last telegram: only the values change.
+  if (!in_place && out.readings.size() == t.readings.size()) {
     std::copy(t.readings.begin(), t.readings.end(), out.readings.begin());
-  } else {
+  } else if (!in_place) {
     out.readings = t.readings;
   }
   out.text_storage = t.text_storage;
@@ -136,15 +125,20 @@ bool ShapeCache::fill(const Shape& s, Bytes body, std::size_t body_offset, Teleg
   out.meter_type = t.meter_type;
   out.list_id = t.list_id;
   out.layout = t.layout;
-  constexpr bool kLittle = std::endian::native == std::endian::little;  // load64 + bswap
-  for (const ValueSlot& slot : s.slots) {
-    const bool whole = kLittle && body.size() - slot.data >= 8;
-    Reading& r = out.readings[slot.reading];
-    if (slot.kind == SlotKind::integer) {  // most values: no switch, no call
-      set_integer(r, body.data() + slot.data, slot, whole);
-    } else if (!set_value(r, body.data() + slot.data, slot, body_offset + slot.data, whole)) {
-      return false;
-    }
+  // Most values: a load, a byte swap and a shift each (the top bytes are the value's).
+  Reading* readings = out.readings.data();
+  for (const IntSlot& slot : s.ints) {
+    const std::uint64_t top = __builtin_bswap64(load64(body.data() + slot.data));
+    const std::uint64_t u =
+        slot.is_signed ? static_cast<std::uint64_t>(static_cast<std::int64_t>(top) >> slot.shift)
+                       : top >> slot.shift;
+    Reading& r = readings[slot.reading];
+    r.raw = static_cast<std::int64_t>(u);
+    r.raw_unsigned = !slot.is_signed && u > static_cast<std::uint64_t>(INT64_MAX);
+  }
+  for (const ValueSlot& slot : s.others) {
+    Reading& r = readings[slot.reading];
+    if (!set_value(r, body.data() + slot.data, slot, body_offset + slot.data)) return false;
   }
   if (!out.timestamp && s.clock) out.timestamp = out.readings[*s.clock].date_time;
   return true;
@@ -154,12 +148,17 @@ bool ShapeCache::map(Bytes body, std::size_t body_offset, Telegram& out) {
   for (std::size_t i = 0; i < count_; ++i) {
     Shape& s = shapes_[i];
     if (!fits(s, body)) continue;
-    if (!fill(s, body, body_offset, out)) break;
+    const bool in_place = written_.telegram == &out && written_.shape == i &&
+                          out.readings.size() == s.telegram.readings.size();
+    if (!fill(s, body, body_offset, out, in_place)) break;
     s.used = ++tick_;
     ++stats_.hits;
+    written_.telegram = &out;
+    written_.shape = i;
     return true;
   }
   ++stats_.misses;
+  written_.telegram = nullptr;  // the walk writes `out` next
   return false;
 }
 
@@ -191,7 +190,19 @@ void ShapeCache::learn(Bytes body, const Telegram& mapped, const MapTrace& trace
     std::fill_n(s.mask.begin() + slot.data, slot_size(slot), std::uint8_t{0});
     std::fill_n(s.bytes.begin() + slot.data, slot_size(slot), std::uint8_t{0});
   }
-  s.slots = slots;
+  // The integer fast path loads eight bytes from a value's start: only where they are in the
+  // body, and on a little-endian machine (load64 + byte swap).
+  constexpr bool kLittle = std::endian::native == std::endian::little;
+  s.ints.clear();
+  s.others.clear();
+  for (const ValueSlot& slot : slots) {
+    if (kLittle && slot.kind == SlotKind::integer && body.size() - slot.data >= 8) {
+      s.ints.push_back(IntSlot{slot.data, slot.reading,
+                               static_cast<std::uint8_t>(64 - 8 * slot.width), slot.is_signed});
+    } else {
+      s.others.push_back(slot);
+    }
+  }
   s.telegram.readings = mapped.readings;
   s.telegram.text_storage = mapped.text_storage;
   s.telegram.meter_id = mapped.meter_id;
@@ -201,11 +212,14 @@ void ShapeCache::learn(Bytes body, const Telegram& mapped, const MapTrace& trace
   s.clock = trace.clock;
   s.used = ++tick_;
   ++stats_.learned;
+  written_.telegram = &mapped;  // which holds this shape's readings, values and all
+  written_.shape = at;
 }
 
 void ShapeCache::clear() noexcept {
   count_ = 0;
   tick_ = 0;
+  written_.telegram = nullptr;
 }
 
 }  // namespace meterlab::cosem

@@ -3,6 +3,7 @@
 // read_simple(). Inline, so that each caller's loop keeps its ByteReader in registers.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -133,8 +134,8 @@ MLAB_AXDR_INLINE Result<std::uint32_t> read_length(ByteReader& r) {
 // `u` their last eight bytes, big-endian).
 MLAB_AXDR_INLINE Result<void> fixed_other(ByteReader& r, Node& n, TagInfo info) {
   MLAB_ASSIGN(const Bytes b, r.read_bytes(info.size));
-  std::uint64_t v = 0;
-  for (std::uint8_t byte : b) v = (v << 8) | byte;
+  const std::size_t last = std::min<std::size_t>(b.size(), 8);
+  const std::uint64_t v = load_uint_be(b.data() + b.size() - last, last, false);  // size >= 1
   switch (info.read) {
     case Read::boolean:
       n.i = v != 0 ? 1 : 0;
@@ -161,10 +162,7 @@ MLAB_AXDR_INLINE Result<void> fixed(ByteReader& r, Node& n, TagInfo info) {
     return fixed_other(r, n, info);
   }
   MLAB_ASSIGN(const std::uint64_t v, r.read_uint_be(info.size));
-  // Sign extension: the value moved to the top of the word and shifted back arithmetically.
-  const unsigned shift = 64U - 8U * info.size;
-  const auto extended = static_cast<std::uint64_t>(static_cast<std::int64_t>(v << shift) >> shift);
-  n.u = info.is_signed ? extended : v;
+  n.u = info.is_signed ? sign_extend(v, info.size) : v;
   return {};
 }
 

@@ -15,6 +15,26 @@ namespace meterlab {
 
 using Bytes = std::span<const std::uint8_t>;
 
+// n (1..8) bytes at p as one big-endian unsigned number. `wide`: eight bytes may be read from p
+// (those past the n are looked at, not used), so on a little-endian machine it is one unaligned
+// load and a byte swap instead of a loop.
+inline std::uint64_t load_uint_be(const std::uint8_t* p, std::size_t n, bool wide) noexcept {
+  std::uint64_t v = 0;
+  if (std::endian::native == std::endian::little && wide) {
+    std::memcpy(&v, p, 8);
+    return __builtin_bswap64(v) >> (64 - 8 * n);
+  }
+  for (std::size_t i = 0; i < n; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
+// The low n (1..8) bytes of v read as a two's complement number, sign-extended to 64 bits: the
+// value moved to the top of the word and shifted back arithmetically.
+constexpr std::uint64_t sign_extend(std::uint64_t v, std::size_t n) noexcept {
+  const auto shift = static_cast<unsigned>(64 - 8 * n);
+  return static_cast<std::uint64_t>(static_cast<std::int64_t>(v << shift) >> shift);
+}
+
 class ByteReader {
  public:
   // `base` is the offset of data[0] in the layer's whole input, so errors carry absolute offsets.
@@ -47,18 +67,12 @@ class ByteReader {
     MLAB_ASSIGN(auto lo, read_u32be());
     return (std::uint64_t{hi} << 32) | lo;
   }
-  // n (1..8) bytes as one big-endian unsigned number. Where at least eight bytes are left it is
-  // one unaligned load (the bytes past the n are looked at, not consumed).
+  // n (1..8) bytes as one big-endian unsigned number (load_uint_be: one load where at least
+  // eight bytes are left; the bytes past the n are not consumed).
   Result<std::uint64_t> read_uint_be(std::size_t n) {
     if (n > remaining()) return fail(Errc::truncated, offset());
-    std::uint64_t v = 0;
-    if (n == 0) return v;
-    if (std::endian::native == std::endian::little && remaining() >= 8) {
-      std::memcpy(&v, data_.data() + pos_, 8);
-      v = __builtin_bswap64(v) >> (64 - 8 * n);
-    } else {
-      for (std::uint8_t b : data_.subspan(pos_, n)) v = (v << 8) | b;
-    }
+    if (n == 0) return std::uint64_t{0};
+    const std::uint64_t v = load_uint_be(data_.data() + pos_, n, remaining() >= 8);
     pos_ += n;
     return v;
   }

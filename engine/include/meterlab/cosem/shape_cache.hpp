@@ -71,28 +71,59 @@ class ShapeCache {
   // `out` as LayoutSet::map() gives it (readings, meter_id/type, list_id, layout and, when the
   // APDU had none, timestamp): true. false: no remembered shape fits, or a value does not read;
   // `out`'s mapped fields are then unspecified (the general path sets them again).
+  //
+  // The cache remembers which telegram it last wrote, and with which shape (map() on a hit,
+  // learn() from the telegram the walk wrote). When the same shape comes again into that
+  // telegram, only the values are written: its readings are the shape's but for them. So
+  // between two calls nothing but the walk after a miss may change that telegram's readings
+  // (the Decoder's own telegram, which callers see as const); else call clear().
   bool map(Bytes body, std::size_t body_offset, Telegram& out);
   // Remembers the shape of a body the general path mapped into `mapped` with these slots.
   void learn(Bytes body, const Telegram& mapped, const MapTrace& trace);
-  // Forgets every shape (the layouts changed).
+  // Forgets every shape (the layouts changed), and the telegram last written.
   void clear() noexcept;
   const ShapeCacheStats& stats() const noexcept { return stats_; }
 
  private:
+  // An integer slot with eight bytes in the body from its start (most of them): one load, a
+  // byte swap and a shift, with no test of its kind or width.
+  struct IntSlot {
+    std::uint32_t data = 0;     // ValueSlot::data
+    std::uint32_t reading = 0;  // ValueSlot::reading
+    std::uint8_t shift = 0;     // 64 - 8 x width
+    bool is_signed = false;
+  };
   struct Shape {
     std::vector<std::uint8_t> bytes;  // the body, values zeroed
     std::vector<std::uint8_t> mask;   // 0xFF: compared; 0x00: a value's byte
-    std::vector<ValueSlot> slots;
+    std::vector<IntSlot> ints;        // integer slots that can be read with one load
+    std::vector<ValueSlot> others;    // every other slot, in the walk's order
     Telegram telegram;                // readings and strings as mapped; values overwritten
     std::optional<std::size_t> clock; // reading that gives the timestamp when the APDU has none
     std::uint64_t used = 0;           // last use, for replacement
   };
+  // The telegram last written (see map()), and from which shape. A copy of the cache writes
+  // into a telegram of its own: it starts with none.
+  struct Written {
+    const Telegram* telegram = nullptr;
+    std::size_t shape = 0;
+    Written() = default;
+    Written(const Written&) noexcept {}
+    Written& operator=(const Written&) noexcept {
+      telegram = nullptr;
+      return *this;
+    }
+    ~Written() = default;
+  };
   bool fits(const Shape& s, Bytes body) const noexcept;
-  bool fill(const Shape& s, Bytes body, std::size_t body_offset, Telegram& out) const;
+  // `in_place`: out's readings are the shape's already, but for their values.
+  bool fill(const Shape& s, Bytes body, std::size_t body_offset, Telegram& out,
+            bool in_place) const;
 
   std::array<Shape, kShapes> shapes_;
   std::size_t count_ = 0;
   std::uint64_t tick_ = 0;
+  Written written_;
   ShapeCacheStats stats_;
 };
 
