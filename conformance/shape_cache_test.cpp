@@ -19,47 +19,19 @@ namespace {
 
 using nlohmann::json;
 
-struct Outcome {
-  std::vector<json> events;  // telegrams and rejections, in order, as `meterlab decode` prints
-  std::size_t telegrams = 0;
-  cosem::ShapeCacheStats shapes;
-};
+// Pushes of 997 bytes (a prime: their ends fall at different places in the frames).
+constexpr std::size_t kChunk = 997;
 
-Outcome run(Bytes input, InputTransport transport, dlms::KeyRing keys, bool cache,
-            std::size_t chunk = 997) {
-  Outcome out;
-  Decoder dec(transport, std::move(keys));
-  dec.use_shape_cache(cache);
-  std::string line;
-  auto drain = [&] {
-    drain_json(
-        dec, line,
-        [&](json t) {
-          ++out.telegrams;
-          out.events.push_back(std::move(t));
-        },
-        [&](json e) { out.events.push_back(std::move(e)); });
-  };
-  for (std::size_t at = 0; at < input.size(); at += chunk) {
-    dec.push(input.subspan(at, std::min(chunk, input.size() - at)));
-    drain();
-  }
-  dec.finish();
-  drain();
-  out.shapes = dec.shape_stats();
-  return out;
-}
-
-// The first event where the two runs differ, for the failure message.
-std::string first_difference(const Outcome& a, const Outcome& b) {
-  for (std::size_t i = 0; i < std::min(a.events.size(), b.events.size()); ++i) {
-    if (a.events[i] != b.events[i]) {
-      return "event " + std::to_string(i) + ": cache " + a.events[i].dump() + "\nwalk  " +
-             b.events[i].dump();
+// The first entry where two lists of telegrams or of errors differ, for the failure message.
+// (Telegrams and errors both carry their stream offsets: two runs whose lists are the same gave
+// the same events in the same order.)
+std::string first_difference(const std::vector<json>& a, const std::vector<json>& b) {
+  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+    if (a[i] != b[i]) {
+      return "entry " + std::to_string(i) + ": cache " + a[i].dump() + "\nwalk  " + b[i].dump();
     }
   }
-  return "event counts " + std::to_string(a.events.size()) + " and " +
-         std::to_string(b.events.size());
+  return "counts " + std::to_string(a.size()) + " and " + std::to_string(b.size());
 }
 
 TEST(ShapeCache, EveryVectorTwiceGivesWhatTheWalkGives) {
@@ -68,13 +40,16 @@ TEST(ShapeCache, EveryVectorTwiceGivesWhatTheWalkGives) {
     const Vector v = load_vector(path);
     std::vector<std::uint8_t> twice = v.input;
     twice.insert(twice.end(), v.input.begin(), v.input.end());
-    const Outcome cached = run(twice, v.transport, key_ring(v), true);
-    const Outcome walked = run(twice, v.transport, key_ring(v), false);
-    EXPECT_EQ(cached.events, walked.events) << v.name << ": " << first_difference(cached, walked);
+    const Decoded cached = decode_bytes(twice, v.transport, key_ring(v), kChunk, true);
+    const Decoded walked = decode_bytes(twice, v.transport, key_ring(v), kChunk, false);
+    EXPECT_EQ(cached.telegrams, walked.telegrams)
+        << v.name << ": " << first_difference(cached.telegrams, walked.telegrams);
+    EXPECT_EQ(cached.errors, walked.errors)
+        << v.name << ": " << first_difference(cached.errors, walked.errors);
     // Telegrams in the first pass: the second pass meets every shape again (a vector holds
     // fewer lists than the cache has room for).
-    if (walked.telegrams >= 2) {
-      EXPECT_GE(cached.shapes.hits, walked.telegrams / 2) << v.name;
+    if (walked.telegrams.size() >= 2) {
+      EXPECT_GE(cached.shapes.hits, walked.telegrams.size() / 2) << v.name;
     }
     EXPECT_EQ(walked.shapes.hits + walked.shapes.learned, 0u) << v.name;
     hits += cached.shapes.hits;
@@ -103,13 +78,16 @@ TEST(ShapeCache, EverySimulatedMeterGivesWhatTheWalkGives) {
       if (p.security) ring.add(p.security->system_title, p.security->ek, p.security->ak);
       return ring;
     };
-    const Outcome cached = run(bytes, InputTransport::auto_detect, keys(), true);
-    const Outcome walked = run(bytes, InputTransport::auto_detect, keys(), false);
-    ASSERT_EQ(cached.events, walked.events) << p.name << ": " << first_difference(cached, walked);
+    const Decoded cached = decode_bytes(bytes, InputTransport::auto_detect, keys(), kChunk, true);
+    const Decoded walked = decode_bytes(bytes, InputTransport::auto_detect, keys(), kChunk, false);
+    ASSERT_EQ(cached.telegrams, walked.telegrams)
+        << p.name << ": " << first_difference(cached.telegrams, walked.telegrams);
+    ASSERT_EQ(cached.errors, walked.errors)
+        << p.name << ": " << first_difference(cached.errors, walked.errors);
     // A meter sends a few lists: all but the first of each shape (and those damaged past the
     // link checks) come from the cache.
-    EXPECT_GE(cached.shapes.hits * 10, walked.telegrams * 9)
-        << p.name << ": " << cached.shapes.hits << " hits of " << walked.telegrams;
+    EXPECT_GE(cached.shapes.hits * 10, walked.telegrams.size() * 9)
+        << p.name << ": " << cached.shapes.hits << " hits of " << walked.telegrams.size();
   }
 }
 
@@ -130,12 +108,16 @@ TEST(ShapeCache, ImpossibleClockIsRejectedAsByTheWalk) {
                        samples::hdlc_replace_apdu(frame, apdu, samples::vary_notification(apdu, 2))}) {
     stream.insert(stream.end(), f.begin(), f.end());
   }
-  const Outcome cached = run(stream, InputTransport::hdlc, {}, true);
-  const Outcome walked = run(stream, InputTransport::hdlc, {}, false);
-  ASSERT_EQ(cached.events.size(), 3u);
-  EXPECT_EQ(cached.events, walked.events) << first_difference(cached, walked);
-  EXPECT_EQ(cached.events[1].at("error").at("code"), "cosem_bad_date_time");
-  EXPECT_EQ(cached.telegrams, 2u);
+  const Decoded cached = decode_bytes(stream, InputTransport::hdlc, {}, kChunk, true);
+  const Decoded walked = decode_bytes(stream, InputTransport::hdlc, {}, kChunk, false);
+  ASSERT_EQ(cached.telegrams.size(), 2u);
+  ASSERT_EQ(cached.errors.size(), 1u);
+  EXPECT_EQ(cached.telegrams, walked.telegrams)
+      << first_difference(cached.telegrams, walked.telegrams);
+  EXPECT_EQ(cached.errors, walked.errors) << first_difference(cached.errors, walked.errors);
+  // The second frame's telegram is the rejected one.
+  EXPECT_EQ(cached.errors[0].at("error").at("code"), "cosem_bad_date_time");
+  EXPECT_EQ(cached.errors[0].at("error").at("frame").at("offset"), frame.size());
   EXPECT_EQ(cached.shapes.hits, 1u);  // the third telegram; the second fell back
   EXPECT_EQ(cached.shapes.learned, 1u);
 }

@@ -190,9 +190,11 @@ void drain_json(Decoder& dec, std::string& line, const std::function<void(json)>
   }
 }
 
-Decoded decode_bytes(Bytes input, InputTransport transport, dlms::KeyRing keys, std::size_t chunk) {
+Decoded decode_bytes(Bytes input, InputTransport transport, dlms::KeyRing keys, std::size_t chunk,
+                     bool shape_cache) {
   Decoded out;
   Decoder dec(transport, std::move(keys));
+  dec.use_shape_cache(shape_cache);
   std::string line;
   auto drain = [&] {
     drain_json(
@@ -207,6 +209,7 @@ Decoded decode_bytes(Bytes input, InputTransport transport, dlms::KeyRing keys, 
   dec.finish();
   drain();
   out.stats = dec.stats();
+  out.shapes = dec.shape_stats();
   return out;
 }
 

@@ -31,6 +31,7 @@ struct Decoded {
   std::vector<nlohmann::json> telegrams;  // as `meterlab decode` prints them
   std::vector<nlohmann::json> errors;     // {"error": {...}} objects
   DecoderStats stats;
+  cosem::ShapeCacheStats shapes;
 };
 
 // Hands every event the decoder has ready, as the JSON object `meterlab decode` prints, to
@@ -39,9 +40,11 @@ void drain_json(Decoder& dec, std::string& line,
                 const std::function<void(nlohmann::json)>& telegram,
                 const std::function<void(nlohmann::json)>& rejection);
 
-// chunk == 0: the whole input in one push; otherwise pushes of `chunk` bytes.
+// chunk == 0: the whole input in one push; otherwise pushes of `chunk` bytes. shape_cache: as
+// Decoder::use_shape_cache (off: every body through the layout walk).
 Decoded decode(const Vector& v, std::size_t chunk = 0);
-Decoded decode_bytes(Bytes input, InputTransport transport, dlms::KeyRing keys, std::size_t chunk);
+Decoded decode_bytes(Bytes input, InputTransport transport, dlms::KeyRing keys, std::size_t chunk,
+                     bool shape_cache = true);
 
 // What an external decoder is held to (the engine is held to everything): the telegram fields its
 // adapter maps, the readings it prints when `partial`, errors only when it reports rejections.

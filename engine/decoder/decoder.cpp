@@ -27,6 +27,10 @@ Rejection link_rejection(Error e, std::size_t offset, std::size_t length, cosem:
   return Rejection{e, offset, length, t, std::nullopt};
 }
 
+// The frame's payload: what auto-detection copies out of the framer's buffer.
+Bytes& frame_payload(hdlc::Frame& f) noexcept { return f.info; }
+Bytes& frame_payload(mbus::Frame& f) noexcept { return f.data; }
+
 }  // namespace
 
 const char* transport_name(cosem::Transport t) noexcept {
@@ -172,36 +176,8 @@ void Decoder::lock(InputTransport t) {
 // one framer found is kept (its bytes copied: the framer's buffer moves on) until the other
 // framer has looked past its start, or the input ended.
 Decoder::Event Decoder::detect_next() {
-  // At the end of input each framer gives up the candidate it waits on, and may find a frame
-  // behind it (finish() is next() that no longer waits).
-  auto pull_h = [this] { return finished_ ? hdlc_.finish() : hdlc_.next(); };
-  auto pull_m = [this] { return finished_ ? mbus_.finish() : mbus_.next(); };
-  if (!candidate_h_) {
-    hdlc::Event h = pull_h();
-    while (h.kind == hdlc::Event::Kind::discard) {
-      held_hdlc_.push_back(link_rejection(h.discard.error, h.discard.stream_offset,
-                                          h.discard.length, cosem::Transport::hdlc));
-      h = pull_h();
-    }
-    if (h.kind == hdlc::Event::Kind::frame) {
-      candidate_bytes_h_.assign(h.frame.info.begin(), h.frame.info.end());
-      h.frame.info = candidate_bytes_h_;
-      candidate_h_ = h;
-    }
-  }
-  if (!candidate_m_) {
-    mbus::Event m = pull_m();
-    while (m.kind == mbus::Event::Kind::discard) {
-      held_mbus_.push_back(link_rejection(m.discard.error, m.discard.stream_offset,
-                                          m.discard.length, cosem::Transport::mbus));
-      m = pull_m();
-    }
-    if (m.kind == mbus::Event::Kind::frame) {
-      candidate_bytes_m_.assign(m.frame.data.begin(), m.frame.data.end());
-      m.frame.data = candidate_bytes_m_;
-      candidate_m_ = m;
-    }
-  }
+  pull_candidate(hdlc_, held_hdlc_, candidate_h_, candidate_bytes_h_, cosem::Transport::hdlc);
+  pull_candidate(mbus_, held_mbus_, candidate_m_, candidate_bytes_m_, cosem::Transport::mbus);
   // Where each framer's next frame can start at the earliest.
   constexpr std::size_t kNever = std::numeric_limits<std::size_t>::max();
   const std::size_t h_at = candidate_h_ ? candidate_h_->frame.stream_offset
@@ -221,6 +197,31 @@ Decoder::Event Decoder::detect_next() {
   candidate_h_.reset();
   candidate_m_.reset();
   return next();
+}
+
+// One framer's turn in auto-detection, unless it holds a candidate already: its discards are
+// held as link rejections of `transport` until a frame or need-more comes; a frame becomes the
+// candidate, its payload copied into `bytes` (the framer's buffer moves on) and pointed at there.
+template <class Framer, class LinkEvent>
+void Decoder::pull_candidate(Framer& framer, std::deque<Rejection>& held,
+                             std::optional<LinkEvent>& candidate, std::vector<std::uint8_t>& bytes,
+                             cosem::Transport transport) {
+  if (candidate) return;
+  // At the end of input the framer gives up the candidate it waits on, and may find a frame
+  // behind it (finish() is next() that no longer waits).
+  auto pull = [this, &framer] { return finished_ ? framer.finish() : framer.next(); };
+  LinkEvent ev = pull();
+  while (ev.kind == LinkEvent::Kind::discard) {
+    held.push_back(
+        link_rejection(ev.discard.error, ev.discard.stream_offset, ev.discard.length, transport));
+    ev = pull();
+  }
+  if (ev.kind == LinkEvent::Kind::frame) {
+    Bytes& payload = frame_payload(ev.frame);
+    bytes.assign(payload.begin(), payload.end());
+    payload = bytes;
+    candidate = ev;
+  }
 }
 
 // The input ended before any good frame: a bare APDU (as captures and documents give them), or

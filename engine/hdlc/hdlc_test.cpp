@@ -443,102 +443,14 @@ TEST(HdlcFramer, ByteAtATimeGivesTheSameEventsAsWholeBuffer) {
   }
 }
 
-// Pushes in[0, split) and then the rest, draining after each, then finishes.
-std::vector<Rec> run_split(const Buf& in, std::size_t split) {
-  Framer f;
-  std::vector<Rec> out;
-  for (Bytes part : {Bytes(in).first(split), Bytes(in).subspan(split)}) {
-    f.push(part);
-    for (Event e = f.next(); e.kind != Event::Kind::need_more; e = f.next()) {
-      out.push_back(record(e));
-    }
-  }
-  for (Event e = f.finish(); e.kind != Event::Kind::need_more; e = f.finish()) {
-    out.push_back(record(e));
-  }
-  return out;
-}
+// Split points, compaction, finish() then push() and the wait up to a frame's last byte are
+// tested for both framers at once in engine/decoder/framer_stream_test.cpp.
 
-TEST(HdlcFramer, InputSplitAtEveryByteGivesTheWholeBufferEvents) {
-  // Garbage, the three L&G frames, a broken copy of the KFM_001 frame, the good one, half of it.
-  const Buf gbt = vector_named("hdlc-plain/lg-e450-ch-gh740-gbt-3frames.json").bytes;
-  const Buf kfm = vector_named("hdlc-plain/kaifa-kfm001-ma304h3e-list3-a09b.json").bytes;
-  Buf broken = kfm;
-  broken[40] ^= 0x01;
-  const Buf stream = cat({hex("7e0102a0"), gbt, broken, kfm, Buf(kfm.begin(), kfm.begin() + 30)});
-  const auto whole = run(stream);
-  ASSERT_EQ(only(whole, Event::Kind::frame).size(), 4U);
-  for (std::size_t split = 0; split <= stream.size(); ++split) {
-    ASSERT_EQ(run_split(stream, split), whole) << "split at " << split;
-  }
-}
-
-TEST(HdlcFramer, BufferCompactedWhileAFrameArrivesKeepsEveryFrame) {
-  // Sixty frames back to back, about twice the framer's buffer: whatever the push sizes, the
-  // buffer is compacted with part of a frame in it, and every frame comes out whole, in place.
-  const Buf kfm = vector_named("hdlc-plain/kaifa-kfm001-ma304h3e-list3-a09b.json").bytes;
-  const Rec one = run(kfm).at(0);
-  Buf stream;
-  std::vector<Rec> expected;
-  for (std::size_t i = 0; i < 60; ++i) {
-    expected.push_back(one);
-    expected.back().offset = stream.size();
-    stream.insert(stream.end(), kfm.begin(), kfm.end());
-  }
-  for (std::size_t chunk : {1U, 5U, 156U, 157U, 158U, 1000U, 4097U, 4099U, 9000U}) {
-    SCOPED_TRACE(chunk);
-    EXPECT_EQ(run(stream, chunk), expected);
-  }
-}
-
-TEST(HdlcFramer, FinishThenPushStartsANewInputWhereTheOldOneEnded) {
+TEST(HdlcFramer, ClosingFlagAloneWaitsUntilTheThirdByteBehindIt) {
   const Buf kfm = vector_named("hdlc-plain/kaifa-kfm001-ma304h3e-list3-a09b.json").bytes;
   Framer f;
-  f.push(Bytes(kfm).first(60));
-  EXPECT_EQ(f.next().kind, Event::Kind::need_more);
-  EXPECT_TRUE(f.waiting());
-  const Event cut = f.finish();
-  ASSERT_EQ(cut.kind, Event::Kind::discard);
-  EXPECT_EQ(cut.discard.error.code, Errc::hdlc_truncated);
-  EXPECT_EQ(cut.discard.length, 60U);
-  EXPECT_FALSE(f.waiting());
-  EXPECT_EQ(f.finish().kind, Event::Kind::need_more);
-  // A new input: the stream offsets go on from 60.
-  for (std::size_t i = 0; i < kfm.size(); ++i) {
-    f.push(Bytes(kfm).subspan(i, 1));
-    const Event e = f.next();
-    if (i + 1 < kfm.size()) {
-      ASSERT_EQ(e.kind, Event::Kind::need_more) << i;
-      continue;
-    }
-    ASSERT_EQ(e.kind, Event::Kind::frame);
-    EXPECT_EQ(e.frame.stream_offset, 60U);
-    EXPECT_EQ(e.frame.length, kfm.size());
-  }
-  EXPECT_EQ(f.finish().kind, Event::Kind::need_more);
-  EXPECT_EQ(f.stats().bytes_in, 60 + kfm.size());
-  EXPECT_EQ(f.stats().bytes_in, f.stats().bytes_in_frames + f.stats().bytes_discarded);
-}
-
-TEST(HdlcFramer, WaitsFromTheCheckedHeaderToTheFramesLastByte) {
-  const Buf kfm = vector_named("hdlc-plain/kaifa-kfm001-ma304h3e-list3-a09b.json").bytes;
-  Framer f;
-  EXPECT_FALSE(f.waiting());
-  f.push(Bytes(kfm).first(2));  // flag and half the format: cannot tell yet
-  EXPECT_EQ(f.next().kind, Event::Kind::need_more);
-  EXPECT_TRUE(f.waiting());
-  f.push(Bytes(kfm).subspan(2, 1));  // the length is known: wait for the header
-  EXPECT_FALSE(f.waiting());
-  EXPECT_EQ(f.next().kind, Event::Kind::need_more);
-  f.push(Bytes(kfm).subspan(3, 20));  // header and HCS checked: wait for the whole frame
-  EXPECT_EQ(f.next().kind, Event::Kind::need_more);
-  EXPECT_EQ(f.awaited(), kfm.size() - 23);
-  f.push(Bytes(kfm).subspan(23, kfm.size() - 24));
-  EXPECT_TRUE(f.waiting());
-  EXPECT_EQ(f.next().kind, Event::Kind::need_more);
-  f.push(Bytes(kfm).last(1));
-  EXPECT_FALSE(f.waiting());
-  EXPECT_EQ(f.next().kind, Event::Kind::frame);
+  f.push(kfm);
+  ASSERT_EQ(f.next().kind, Event::Kind::frame);
   // The closing flag alone: two more bytes cannot give an event (an idle flag, or a format that
   // needs the header), so the framer waits for three.
   EXPECT_EQ(f.next().kind, Event::Kind::need_more);

@@ -126,6 +126,10 @@ class Decoder {
   Event next_event();
   Event pull_link();
   Event detect_next();
+  template <class Framer, class LinkEvent>
+  void pull_candidate(Framer& framer, std::deque<Rejection>& held,
+                      std::optional<LinkEvent>& candidate, std::vector<std::uint8_t>& bytes,
+                      cosem::Transport transport);
   Event detect_at_end();
   void lock(InputTransport t);
   Event on_hdlc(const hdlc::Event& ev);
