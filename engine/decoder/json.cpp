@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "meterlab/core/hex.hpp"
@@ -22,46 +23,57 @@ json frame_json(cosem::Transport transport, std::size_t offset, std::size_t leng
 // that): keys in the object's (sorted) order, strings that need no escaping copied as they are
 // and the others escaped by nlohmann::json itself, floating-point numbers formatted by nlohmann's
 // own shortest round-trip routine.
+// The line is put together in a buffer on the stack and appended to the output a few hundred
+// bytes at a time: an append to a std::string per key and value (a capacity check, a memcpy
+// call, a terminator) cost more than writing the text.
 class LineWriter {
  public:
   explicit LineWriter(std::string& out) : out_(out) {}
+  LineWriter(const LineWriter&) = delete;
+  LineWriter& operator=(const LineWriter&) = delete;
+  ~LineWriter() { flush(); }
 
-  void raw(std::string_view s) { out_.append(s); }
-  void null() { out_.append("null"); }
-  void boolean(bool b) { out_.append(b ? "true" : "false"); }
+  // A literal: its length is known here, so the copy is a few moves, not a call.
+  template <std::size_t N>
+  void raw(const char (&s)[N]) {
+    put(s, N - 1);
+  }
+  void null() { raw("null"); }
+  void boolean(bool b) { b ? raw("true") : raw("false"); }
 
   template <class Int>
   void integer(Int v) {
-    char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out_.append(buf, static_cast<std::size_t>(r.ptr - buf));
+    char* at = room(24);
+    len_ += static_cast<std::size_t>(std::to_chars(at, at + 24, v).ptr - at);
   }
 
   void real(double v) {
     if (!std::isfinite(v)) return null();
-    char buf[64];
-    const char* end = nlohmann::detail::to_chars(buf, buf + sizeof buf, v);
-    out_.append(buf, static_cast<std::size_t>(end - buf));
+    char* at = room(64);
+    len_ += static_cast<std::size_t>(nlohmann::detail::to_chars(at, at + 64, v) - at);
   }
 
   void string(std::string_view s) {
     if (!plain(s)) {
+      flush();
       out_ += json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
       return;
     }
-    out_.push_back('"');
-    out_.append(s);
-    out_.push_back('"');
+    put_char('"');
+    put(s.data(), s.size());
+    put_char('"');
   }
 
   void hex_string(Bytes b) {
     static constexpr char kDigits[] = "0123456789abcdef";
-    out_.push_back('"');
+    put_char('"');
     for (std::uint8_t c : b) {
-      out_.push_back(kDigits[c >> 4]);
-      out_.push_back(kDigits[c & 0xF]);
+      char* at = room(2);
+      at[0] = kDigits[c >> 4];
+      at[1] = kDigits[c & 0xF];
+      len_ += 2;
     }
-    out_.push_back('"');
+    put_char('"');
   }
 
   void text_or_null(const cosem::Telegram& t, cosem::TextRef r) {
@@ -69,23 +81,98 @@ class LineWriter {
     string(t.text(r));
   }
 
+  // The code in quotes, as ObisCode::to_string() spells it: "A-B:C.D.E.F", six groups of at
+  // most three digits.
+  void obis(const cosem::ObisCode& code) {
+    static constexpr char kSeparators[] = "-:...\"";
+    char* const first = room(2 + 6 * 4);
+    char* at = first;
+    *at++ = '"';
+    for (std::size_t i = 0; i < code.v.size(); ++i) {
+      const unsigned v = code.v[i];
+      if (v >= 100) *at++ = static_cast<char>('0' + v / 100);
+      if (v >= 10) *at++ = static_cast<char>('0' + v / 10 % 10);
+      *at++ = static_cast<char>('0' + v % 10);
+      *at++ = kSeparators[i];
+    }
+    len_ += static_cast<std::size_t>(at - first);
+  }
+
+  // A clock's texts (digits, '-', ':', 'T', '.', '+', 'Z': nothing to escape), in quotes.
   void iso8601(const cosem::DateTime& dt) {
-    char buf[cosem::DateTime::kTextMax];
-    string(std::string_view(buf, dt.write_iso8601(buf)));
+    char* at = room(cosem::DateTime::kTextMax + 2);
+    const std::size_t n = dt.write_iso8601(at + 1);
+    at[0] = '"';
+    at[n + 1] = '"';
+    len_ += n + 2;
+  }
+  void utc(const cosem::DateTime& dt) {
+    char* at = room(cosem::DateTime::kTextMax + 2);
+    const std::size_t n = dt.write_utc(at + 1);
+    if (n == 0) return null();
+    at[0] = '"';
+    at[n + 1] = '"';
+    len_ += n + 2;
   }
 
  private:
-  // Printable ASCII without '"' and '\': JSON as it is.
-  static bool plain(std::string_view s) noexcept {
-    bool ok = true;
-    for (char ch : s) {
-      const auto c = static_cast<unsigned char>(ch);
-      ok &= c >= 0x20 && c <= 0x7E && c != '"' && c != '\\';
+  static constexpr std::size_t kChunk = 512;
+
+  void flush() {
+    out_.append(buf_.data(), len_);
+    len_ = 0;
+  }
+  // Where `n` (<= kChunk) more bytes can be written.
+  char* room(std::size_t n) {
+    if (n > kChunk - len_) flush();
+    return buf_.data() + len_;
+  }
+  void put(const char* s, std::size_t n) {
+    if (n > kChunk - len_) {
+      flush();
+      if (n > kChunk) {
+        out_.append(s, n);
+        return;
+      }
     }
-    return ok;
+    std::memcpy(buf_.data() + len_, s, n);
+    len_ += n;
+  }
+  void put_char(char c) {
+    *room(1) = c;
+    ++len_;
+  }
+
+  // Printable ASCII without '"' and '\': JSON as it is. Eight bytes a step: a byte below 0x20,
+  // of 0x7F or above, '"' or '\' sets its top bit in bad()'s mask (the exact "has a byte less
+  // than n" and "has a zero byte" word tests).
+  static bool plain(std::string_view s) noexcept {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+    auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+    auto bad = [&](std::size_t at) {
+      std::uint64_t x;
+      std::memcpy(&x, s.data() + at, 8);
+      return ((x - 0x20 * kOnes) & ~x & kHigh) | ((((x & ~kHigh) + kOnes) | x) & kHigh) |
+             has_zero(x ^ ('"' * kOnes)) | has_zero(x ^ ('\\' * kOnes));
+    };
+    if (s.size() < 8) {
+      bool ok = true;
+      for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        ok &= c >= 0x20 && c <= 0x7E && c != '"' && c != '\\';
+      }
+      return ok;
+    }
+    // The last word ends with the string (it may overlap the one before).
+    std::uint64_t found = bad(s.size() - 8);
+    for (std::size_t i = 0; i + 8 < s.size(); i += 8) found |= bad(i);
+    return found == 0;
   }
 
   std::string& out_;
+  std::array<char, kChunk> buf_;
+  std::size_t len_ = 0;
 };
 
 void write_value(LineWriter& w, const cosem::Telegram& t, const cosem::Reading& r) {
@@ -113,26 +200,11 @@ void write_value(LineWriter& w, const cosem::Telegram& t, const cosem::Reading& 
   w.null();
 }
 
-// "A-B:C.D.E.F" as ObisCode::to_string() spells it (six groups of at most three digits).
-void write_obis(LineWriter& w, const cosem::ObisCode& obis) {
-  static constexpr char kSeparators[] = "-:...\"";
-  std::array<char, 24> text{};
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < obis.v.size(); ++i) {
-    const unsigned v = obis.v[i];
-    if (v >= 100) text[n++] = static_cast<char>('0' + v / 100);
-    if (v >= 10) text[n++] = static_cast<char>('0' + v / 10 % 10);
-    text[n++] = static_cast<char>('0' + v % 10);
-    text[n++] = kSeparators[i];
-  }
-  w.raw(std::string_view(text.data(), n));
-}
-
 void write_reading(LineWriter& w, const cosem::Telegram& t, const cosem::Reading& r) {
   w.raw("{\"name\":");
   w.string(r.name);
-  w.raw(",\"obis\":\"");
-  write_obis(w, r.obis);  // with its closing quote
+  w.raw(",\"obis\":");
+  w.obis(r.obis);
   w.raw(",\"unit\":");
   w.string(r.unit);
   w.raw(",\"value\":");
@@ -149,10 +221,7 @@ void write_clock(LineWriter& w, const cosem::Telegram& t) {
   }
   w.iso8601(*t.timestamp);
   w.raw(",\"timestamp_utc\":");
-  char buf[cosem::DateTime::kTextMax];
-  const std::size_t n = t.timestamp->write_utc(buf);
-  if (n == 0) return w.null();
-  w.string(std::string_view(buf, n));
+  w.utc(*t.timestamp);
 }
 
 }  // namespace

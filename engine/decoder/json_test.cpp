@@ -238,6 +238,47 @@ TEST(JsonLine, AwkwardValuesAreTheNlohmannDumpByteForByte) {
   EXPECT_EQ(fast_line(t), reference_line(t));
 }
 
+// Strings are checked eight bytes at a time for what needs escaping: every byte value, at every
+// place of the word and of the tail behind it, must send the string to the escaping path.
+TEST(JsonLine, EveryByteAtEveryPlaceOfAStringIsWrittenAsNlohmannDoes) {
+  cosem::Telegram t;
+  t.layout = "test";
+  for (std::size_t len = 1; len <= 17; ++len) {
+    for (std::size_t at = 0; at < len; ++at) {
+      for (unsigned b = 0; b < 256; ++b) {
+        std::string id(len, 'a');
+        id[at] = static_cast<char>(b);
+        t.text_storage.clear();
+        t.meter_id = t.store(id);
+        const std::string fast = fast_line(t);
+        const std::string reference = reference_line(t);
+        if (fast != reference) {
+          ADD_FAILURE() << "length " << len << ", byte " << b << " at " << at << ":\n"
+                        << fast << "\n" << reference;
+          return;
+        }
+      }
+    }
+  }
+}
+
+// Longer than the writer's buffer: a string of 3000 bytes, and 200 readings.
+TEST(JsonLine, LinesAndStringsLongerThanTheWriteBufferAreWhole) {
+  cosem::Telegram t;
+  t.layout = "test";
+  t.meter_id = t.store(std::string(3000, 'x'));
+  for (std::uint8_t i = 0; i < 200; ++i) {
+    cosem::Reading r = reading(i, cosem::ValueKind::integer);
+    r.name = i % 2 == 0 ? "active_power_import" : "a \"quoted\" \\ name";
+    r.raw = i * 1000003;
+    r.scaler = static_cast<std::int8_t>(i % 4 - 2);
+    t.readings.push_back(r);
+  }
+  const std::string fast = fast_line(t);
+  EXPECT_GT(fast.size(), 3000U + 200U * 40U);
+  EXPECT_EQ(fast, reference_line(t));
+}
+
 TEST(JsonLine, ClockTextsMatchTheirStringForms) {
   cosem::DateTime dt;
   char buf[cosem::DateTime::kTextMax];
