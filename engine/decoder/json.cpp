@@ -128,6 +128,7 @@ class LineWriter {
     return buf_.data() + len_;
   }
   void put(const char* s, std::size_t n) {
+    if (n == 0) return;  // an empty string_view may have no data() at all: no memcpy from it
     if (n > kChunk - len_) {
       flush();
       if (n > kChunk) {
