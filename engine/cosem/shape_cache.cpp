@@ -50,6 +50,16 @@ void set_integer(Reading& r, std::uint64_t v, std::size_t width, bool is_signed)
   r.raw_unsigned = !is_signed && u > static_cast<std::uint64_t>(INT64_MAX);
 }
 
+// What a layout maps besides the readings: the texts, and which of them are the meter's id, type
+// and list id, and the layout's name.
+void copy_texts(const Telegram& from, Telegram& to) {
+  to.text_storage = from.text_storage;
+  to.meter_id = from.meter_id;
+  to.meter_type = from.meter_type;
+  to.list_id = from.list_id;
+  to.layout = from.layout;
+}
+
 // One value into its reading; false when it does not read (only dates and times can fail).
 bool set_value(Reading& r, const std::uint8_t* p, const ValueSlot& s, std::size_t at) noexcept {
   const Bytes b(p, slot_size(s));
@@ -120,11 +130,7 @@ bool ShapeCache::fill(const Shape& s, Bytes body, std::size_t body_offset, Teleg
   } else if (!in_place) {
     out.readings = t.readings;
   }
-  out.text_storage = t.text_storage;
-  out.meter_id = t.meter_id;
-  out.meter_type = t.meter_type;
-  out.list_id = t.list_id;
-  out.layout = t.layout;
+  copy_texts(t, out);
   // Most values: a load, a byte swap and a shift each (the top bytes are the value's).
   Reading* readings = out.readings.data();
   for (const IntSlot& slot : s.ints) {
@@ -204,11 +210,7 @@ void ShapeCache::learn(Bytes body, const Telegram& mapped, const MapTrace& trace
     }
   }
   s.telegram.readings = mapped.readings;
-  s.telegram.text_storage = mapped.text_storage;
-  s.telegram.meter_id = mapped.meter_id;
-  s.telegram.meter_type = mapped.meter_type;
-  s.telegram.list_id = mapped.list_id;
-  s.telegram.layout = mapped.layout;
+  copy_texts(mapped, s.telegram);
   s.clock = trace.clock;
   s.used = ++tick_;
   ++stats_.learned;
