@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Prints the figures of a meterlab_bench JSON file (ci/bench writes one) and their ratios.
 
-  report.py RESULTS.json [--markdown]
+  report.py RESULTS.json [--markdown] [--check]
 
 Per benchmark: the median CPU time of the repetitions (ns per iteration), frames/s, MB/s. Then the
 issue's targets, each as a ratio to a reference point measured in the same run (so that it holds
-on a busy machine) and as an absolute figure. Exit status 0 always: wall-clock figures on a shared
-machine are information, the regression gate is ci/bench-gate (instruction counts).
+on a busy machine) and as an absolute figure. Exit status 0: wall-clock figures on a shared
+machine are information, the regression gate is ci/bench-gate (instruction counts). With --check
+(ci/bench-gate runs every benchmark a few iterations and passes it), 1 when a benchmark reported
+an error or one that a target or floor row names is missing.
 """
 import json
 import sys
@@ -41,6 +43,22 @@ TARGETS = [
      "Ref/Crc16X25ByteTable/KfmList3_157B", None, None),
 ]
 
+# Byte at a time against what it cannot go below (bench_references.cpp): whole buffer plus the
+# bare byte loop (state in registers), and whole buffer plus the same loop with its state in an
+# object (what a decoder whose state lives between push() calls must do).
+# (label, whole buffer, byte at a time, bare loop, loop on an object)
+FLOORS = [
+    ("KFM plain", "Pipeline/KfmList3Plain/Hdlc_157B", "Pipeline/KfmList3Plain/Hdlc_157B/ByteAtATime",
+     "Ref/ByteLoop/KfmList3_157B", "Ref/ByteLoopObject/KfmList3_157B"),
+    ("KFM SC 0x30", "Pipeline/KfmList3Sc30/Hdlc_186B", "Pipeline/KfmList3Sc30/Hdlc_186B/ByteAtATime",
+     "Ref/ByteLoop/KfmList3Sc30_186B", "Ref/ByteLoopObject/KfmList3Sc30_186B"),
+    ("MA309", "Pipeline/Ma309Sc21/Mbus_376B_2seg", "Pipeline/Ma309Sc21/Mbus_376B_2seg/ByteAtATime",
+     "Ref/ByteLoop/Ma309Sc21_376B", "Ref/ByteLoopObject/Ma309Sc21_376B"),
+    ("Aidon list 3", "Pipeline/AidonList3Plain/Hdlc_377B",
+     "Pipeline/AidonList3Plain/Hdlc_377B/ByteAtATime", "Ref/ByteLoop/AidonList3_377B",
+     "Ref/ByteLoopObject/AidonList3_377B"),
+]
+
 
 def medians(doc):
     """name -> {ns, frames_s, bytes_s} from the median aggregates (or the single runs)."""
@@ -73,6 +91,8 @@ def main():
         doc = json.load(f)
     md = "--markdown" in sys.argv
     m = medians(doc)
+    if "--check" in sys.argv and check(m):
+        return 1  # before the tables, whose ratios an errored run (time 0) would break
     ctx = doc.get("context", {})
     print("machine: %s CPUs at %s MHz, load %s" % (ctx.get("num_cpus"), ctx.get("mhz_per_cpu"),
                                                   ctx.get("load_avg")))
@@ -109,7 +129,42 @@ def main():
                                                      verdict))
         else:
             print("%-52s %8.0f ns  %-48s %-22s %s" % (label, ns, ratio_text, goal, verdict))
+    print_floors(m, md)
     return 0
+
+
+def check(m):
+    """1, with the reasons on stderr, when the run is not whole: an error, or a row's benchmark
+    missing."""
+    named = {n for row in TARGETS for n in row[1:3] if n} | {n for row in FLOORS for n in row[1:]}
+    problems = ["%s: %s" % (n, r["error"]) for n, r in m.items() if r["error"]]
+    problems += ["%s: not in the results" % n for n in sorted(named - set(m))]
+    for p in problems:
+        sys.stderr.write("report.py --check: %s\n" % p)
+    return 1 if problems else 0
+
+
+def print_floors(m, md):
+    """Byte at a time: its ratio to whole buffer, and the ratios the two byte loops alone give."""
+    rows = [f for f in FLOORS if all(n in m for n in f[1:])]
+    if not rows:
+        return
+    print()
+    head = ("byte at a time", "ratio", "floor: bare loop", "floor: loop on an object",
+            "ns a byte on top (bare / object)")
+    if md:
+        print("| %s |" % " | ".join(head))
+        print("|---|---:|---:|---:|---:|")
+    else:
+        print("%-16s %8s %18s %26s %34s" % head)
+    for label, whole, bytewise, bare, obj in rows:
+        w = m[whole]["ns"]
+        n = m[bare]["bytes_s"] / m[bare]["frames_s"]  # the telegram's bytes (one frame a loop)
+        on_top = (m[bytewise]["ns"] - w) / n
+        cells = (label, "%.2fx" % (m[bytewise]["ns"] / w), "%.2fx" % ((w + m[bare]["ns"]) / w),
+                 "%.2fx" % ((w + m[obj]["ns"]) / w),
+                 "%.2f (%.2f / %.2f)" % (on_top, m[bare]["ns"] / n, m[obj]["ns"] / n))
+        print(("| %s | %s | %s | %s | %s |" if md else "%-16s %8s %18s %26s %34s") % cells)
 
 
 if __name__ == "__main__":
