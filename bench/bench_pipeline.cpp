@@ -82,10 +82,8 @@ const Case& ma309() {
   return c;
 }
 const Case& aidon() {
-  static const Case c{
-      samples::hdlc_plain_variants(samples::vector_bytes("hdlc-plain/aidon-6525-list3.json"),
-                                   kVariants),
-      InputTransport::hdlc, 1, 17};
+  static const Case c{samples::hdlc_plain_variants(samples::aidon_list3(), kVariants),
+                      InputTransport::hdlc, 1, 17};
   return c;
 }
 

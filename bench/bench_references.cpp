@@ -97,11 +97,11 @@ const Buf& kfm_sc30_stream() {
   return stream;
 }
 const Buf& ma309_stream() {
-  static const Buf stream = meterlab::samples::ma309_variants(1).front();
+  static const Buf stream = meterlab::samples::ma309_telegram();
   return stream;
 }
 const Buf& aidon_stream() {
-  static const Buf stream = meterlab::samples::vector_bytes("hdlc-plain/aidon-6525-list3.json");
+  static const Buf stream = meterlab::samples::aidon_list3();
   return stream;
 }
 

@@ -104,6 +104,9 @@ inline Buf kfm_list3_plain() {
   return vector_bytes("hdlc-plain/kaifa-kfm001-ma304h3e-list3-a09b.json");
 }
 
+// The Aidon 6525 list 3 capture: one 377-byte plain HDLC frame.
+inline Buf aidon_list3() { return vector_bytes("hdlc-plain/aidon-6525-list3.json"); }
+
 // The APDU of a one-frame HDLC telegram (LLC removed), through the engine's own framer so that
 // no offset is guessed here.
 inline Buf hdlc_apdu(const Buf& frame) {
