@@ -9,7 +9,7 @@
 #include "meterlab/decoder/json.hpp"
 #include "meterlab/dlms/apdu.hpp"
 #include "meterlab/mbus/framer.hpp"
-#include "sample_frames.hpp"
+#include "meterlab/testing/sample_frames.hpp"
 
 namespace {
 

@@ -3,7 +3,7 @@
 // before the timed loop; every telegram is counted and checked after it.
 #include "bench_registry.hpp"
 #include "meterlab/decoder/decoder.hpp"
-#include "sample_frames.hpp"
+#include "meterlab/testing/sample_frames.hpp"
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include "bench_registry.hpp"
 #include "meterlab/core/crc.hpp"
 #include "meterlab/dlms/apdu.hpp"
-#include "sample_frames.hpp"
+#include "meterlab/testing/sample_frames.hpp"
 
 namespace {
 

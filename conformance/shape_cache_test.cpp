@@ -11,7 +11,7 @@
 
 #include "meterlab/sim/profile.hpp"
 #include "meterlab/sim/simulation.hpp"
-#include "sample_frames.hpp"
+#include "meterlab/testing/sample_frames.hpp"
 #include "vector_check.hpp"
 
 namespace meterlab::conformance {

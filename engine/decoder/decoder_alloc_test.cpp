@@ -9,7 +9,7 @@
 #include <new>
 
 #include "meterlab/decoder/decoder.hpp"
-#include "sample_frames.hpp"
+#include "meterlab/testing/sample_frames.hpp"
 
 // The replacement operator delete below frees with std::free what the replacement operator new
 // took with std::malloc; GCC, seeing both inlined, cannot tell they are a pair.

@@ -8,7 +8,7 @@
 
 #include "meterlab/decoder/decoder.hpp"
 #include "meterlab/decoder/json.hpp"
-#include "sample_frames.hpp"
+#include "meterlab/testing/sample_frames.hpp"
 
 namespace meterlab {
 namespace {

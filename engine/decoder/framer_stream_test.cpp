@@ -21,7 +21,7 @@
 #include "meterlab/core/hex.hpp"
 #include "meterlab/hdlc/framer.hpp"
 #include "meterlab/mbus/framer.hpp"
-#include "sample_frames.hpp"
+#include "meterlab/testing/sample_frames.hpp"
 
 namespace meterlab {
 namespace {

@@ -12,7 +12,7 @@
 #include "meterlab/reader/outputs.hpp"
 #include "mqtt_broker.hpp"
 #include "mqtt_topics.hpp"
-#include "sim_test_util.hpp"
+#include "meterlab/testing/sim_test_util.hpp"
 
 namespace meterlab::reader {
 namespace {

@@ -7,7 +7,7 @@
 #include <map>
 
 #include "meterlab/core/error.hpp"
-#include "sim_test_util.hpp"
+#include "meterlab/testing/sim_test_util.hpp"
 
 namespace meterlab::sim {
 namespace {

@@ -14,7 +14,7 @@
 #include "meterlab/dlms/security.hpp"
 #include "meterlab/sim/meter.hpp"
 #include "meterlab/sim/profile.hpp"
-#include "sim_test_util.hpp"
+#include "meterlab/testing/sim_test_util.hpp"
 
 namespace meterlab::sim {
 namespace {

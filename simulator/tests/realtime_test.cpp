@@ -11,7 +11,7 @@
 #include <chrono>
 #include <thread>
 
-#include "sim_test_util.hpp"
+#include "meterlab/testing/sim_test_util.hpp"
 
 namespace meterlab::sim {
 namespace {

@@ -11,7 +11,7 @@
 
 #include "meterlab/core/hex.hpp"
 #include "meterlab/sim/profile.hpp"
-#include "sim_test_util.hpp"
+#include "meterlab/testing/sim_test_util.hpp"
 
 namespace meterlab::sim {
 namespace {
