@@ -1,12 +1,15 @@
 # Proves the engine compiles with -fno-exceptions: configures the project in BUILD_DIR with
 # CMAKE_CXX_FLAGS=-fno-exceptions (no tests, no command) and builds every engine layer, going on
-# past failures, then names each engine source that does not compile and its errors.
+# past failures, then names each engine source that does not compile and its errors. Then runs
+# the GCM tag check of that build on a vector (engine/dlms/gcm_check.cpp): without exceptions the
+# tag is checked another way (cmake/gcm_check.cmake).
 #   cmake -DSOURCE_DIR=<repo> -DBUILD_DIR=<dir> -DCXX=<compiler> -DGENERATOR=<gen> -P no_exceptions.cmake
 set(_layers core axdr hdlc mbus dlms cosem decoder)
 set(_targets "")
 foreach(layer ${_layers})
   list(APPEND _targets meterlab_${layer})
 endforeach()
+list(APPEND _targets gcm_check)
 
 execute_process(
   COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${BUILD_DIR} -G ${GENERATOR}
@@ -42,6 +45,8 @@ list(REMOVE_DUPLICATES _errors)
 
 if(rc EQUAL 0)
   message(STATUS "no-exceptions: every engine layer (${_layers}) compiles with -fno-exceptions")
+  set(GCM_CHECK ${BUILD_DIR}/engine/dlms/gcm_check)
+  include(${SOURCE_DIR}/cmake/gcm_check.cmake)
 elseif(_files)
   foreach(e ${_errors})
     message(STATUS "${e}")
