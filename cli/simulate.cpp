@@ -38,6 +38,8 @@ struct SimulateOptions {
   std::vector<std::string> faults;
   std::string scenario;
   bool wait = false;
+  std::string settle = "500ms";  // with --wait: quiet time after the reader opened the port
+  std::string linger;            // live sinks: how long the port stays open after the last frame
   std::string target;  // "-" for stdout
 };
 
@@ -141,9 +143,40 @@ SimOptions sim_options(const SimulateOptions& o, const Profile& p, std::vector<F
   return s;
 }
 
-void wait_for_reader(Sink& sink) {
+Duration duration_flag(const char* flag, const std::string& text) {
+  auto d = parse_duration(text);
+  if (!d || *d < 0) throw Failure{std::string(flag) + ": not a duration: " + text};
+  return *d;
+}
+
+// A reader opens the port, sets the line and often flushes its input: sending starts only after
+// it has had `settle` (wall time) to do that, and then with a whole frame.
+void wait_for_reader(Sink& sink, Duration settle) {
   std::cerr << "meterlab simulate: waiting for a reader\n";
   while (!g_stop && !sink.connected()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(settle));
+}
+
+// How long a live port stays open and silent after the last frame when --linger does not say:
+// three of the profile's shortest cadences in wall time (a reader that frames by a read timeout
+// of twice the cadence still gets its last telegram and a clean timeout), at least 2 s.
+Duration default_linger(const Profile& p, const Speed& speed) {
+  Duration cadence = p.step;
+  for (const ScheduleEntry& e : p.schedule)
+    if (e.every > 0) cadence = std::min(cadence, e.every);
+  const double wall = speed.max ? 0.0 : 3.0 * static_cast<double>(cadence) / speed.factor;
+  return std::max<Duration>(2000, static_cast<Duration>(wall));
+}
+
+// A meter's port does not vanish after its last telegram: the pty (or TCP port) stays open and
+// silent until the reader closes it, a signal comes, or `linger` has passed.
+void linger_open(Sink& sink, Duration linger) {
+  if (linger <= 0 || g_stop) return;
+  std::cerr << "meterlab simulate: last frame sent; the port stays open for " << static_cast<double>(linger) / 1000.0
+            << " s or until the reader closes it\n";
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(linger);
+  while (!g_stop && std::chrono::steady_clock::now() < until && sink.connected())
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
 }
 
 int run(SimulateOptions o) {
@@ -162,10 +195,14 @@ int run(SimulateOptions o) {
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  if (o.wait) wait_for_reader(*sink);
+  const Speed speed = speed_of(o);
+  const bool live = o.pty || o.tcp;
+  const Duration linger = o.linger.empty() ? (live ? default_linger(*p, speed) : 0)
+                                           : duration_flag("--linger", o.linger);
+  if (o.wait) wait_for_reader(*sink, duration_flag("--settle", o.settle));
   Chunk c;
   bool started = false;
-  Pacer pacer(p->serial, speed_of(o), 0);
+  Pacer pacer(p->serial, speed, 0);
   while (!g_stop && sim.next(c)) {
     if (!started) pacer.restart(c.t), started = true;
     pacer.send(*sink, c.t, c.bytes);
@@ -174,6 +211,7 @@ int run(SimulateOptions o) {
   for (const std::string& line : sim.take_truth()) truth << line << '\n';
   truth << sim.summary_line() << '\n';
   sink->flush();
+  if (live) linger_open(*sink, linger);
   std::cerr << "meterlab simulate: " << (g_stop ? "stopped, " : "") << sim.bytes_out() << " bytes ("
             << sink->bytes_dropped() << " dropped with no reader), sha256 " << sim.sha256_hex() << "\n";
   return 0;
@@ -204,6 +242,13 @@ void add_simulate_command(CLI::App& app, int& status) {
                                         "restart:at=1h,for=30s (repeatable; see the README)");
   cmd->add_option("--scenario", o->scenario, "Scenario file (JSON); flags override it");
   cmd->add_flag("--wait", o->wait, "With --pty/--tcp: start the clock when a reader connects");
+  cmd->add_option("--settle", o->settle,
+                  "With --wait: wall time left to the reader to set the line and flush its input "
+                  "before the first frame")
+      ->capture_default_str();
+  cmd->add_option("--linger", o->linger,
+                  "With --pty/--tcp: after the last frame the port stays open and silent this long, "
+                  "or until the reader closes it (default: 3 cadences of the profile, at least 2s)");
   cmd->footer("Keys may also come from METERLAB_SIM_KEY / METERLAB_SIM_AUTH_KEY; they are never "
               "printed.\nOn exit the sha256 of every byte the meter sent is printed on stderr.");
   cmd->callback([o, &status] {
