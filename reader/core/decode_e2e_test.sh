@@ -169,9 +169,11 @@ keys)
   # file and its mode; the key in no output. Then the key from a config file and from the env.
   key=$(py 'import json,sys; print(json.load(open(sys.argv[1]))["security"]["ek"])' \
     "$repo/simulator/profiles/kaifa-ma309-tinetz.json")
+  title=$(py 'import json,sys; print(json.load(open(sys.argv[1]))["security"]["system_title"])' \
+    "$repo/simulator/profiles/kaifa-ma309-tinetz.json")
   upper=$(echo "$key" | tr a-f A-F)
   "$ml" simulate --profile kaifa-ma309-tinetz --duration 2m --out "$tmp/m.bin" --truth "$tmp/T" 2>/dev/null
-  echo "{\"keys\": [{\"system_title\": \"4b464d1010000023\", \"ek\": \"$key\"}]}" >"$tmp/keys.json"
+  echo "{\"keys\": [{\"system_title\": \"$title\", \"ek\": \"$key\"}]}" >"$tmp/keys.json"
   chmod 644 "$tmp/keys.json"
   "$ml" decode "$tmp/m.bin" --keys "$tmp/keys.json" --meter tinetz >"$tmp/out" 2>"$tmp/err"
   check "keys: warning names the file and mode" grep -q "key file $tmp/keys.json (mode 0644) is readable by other users" "$tmp/err"

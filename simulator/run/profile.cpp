@@ -336,7 +336,13 @@ Profile parse_profile(std::string_view json_text) {
     std::string path = "vectors[" + std::to_string(i) + "]";
     VectorRef ref{p.str(p.need(vectors[i], "list", path), path + ".list"),
                   p.str(p.need(vectors[i], "vector", path), path + ".vector"), true};
-    if (vectors[i].contains("match")) ref.full = p.str(vectors[i].at("match"), path + ".match") == "full";
+    if (vectors[i].contains("match")) {
+      const std::string match = p.str(vectors[i].at("match"), path + ".match");
+      if (match != "full" && match != "header" && match != "framing")
+        p.fail(path + ".match", "expected \"full\", \"header\" or \"framing\"");
+      ref.full = match == "full";
+      ref.sizes = match != "framing";
+    }
     out.vectors.push_back(ref);
   }
   const json& meter = p.need(doc, "meter", "$");

@@ -1,6 +1,6 @@
 // Profiles: every built-in profile parses, bad profiles are refused with the JSON path, and each
-// profile's telegrams have the structure of its real capture in vectors/ (link header but the
-// length, LLC, APDU form, SC byte and system-title form; with "full" also the A-XDR skeleton:
+// profile's telegrams have the structure of its real capture in vectors/ (link header, link frame
+// lengths and APDU length, LLC, APDU form, SC byte and system-title form; with "full" also the A-XDR skeleton:
 // types in order, container counts, string lengths, OBIS codes and the list id).
 #include <gtest/gtest.h>
 
@@ -24,6 +24,7 @@ using nlohmann::json;
 // One telegram taken apart (test-side, on trusted input: the capture and our own writer).
 struct Anatomy {
   std::vector<Buffer> headers;  // per link frame: the header without length and checksums
+  std::vector<std::size_t> sizes;  // per link frame: its whole length on the line
   Buffer llc;
   Buffer apdu;                  // as sent (ciphered or plain)
   Buffer plain;                 // the data-notification
@@ -43,6 +44,7 @@ Anatomy split_hdlc(const Buffer& s) {
     Buffer h{static_cast<std::uint8_t>(f[0] & 0xF8)};
     h.insert(h.end(), f.begin() + 2, f.begin() + static_cast<std::ptrdiff_t>(p + 1));
     a.headers.push_back(h);
+    a.sizes.push_back(len + 2);  // with both flags
     std::size_t info = p + 3;     // control, HCS
     if (a.headers.size() == 1 && f[info] == 0xE6) {
       a.llc.assign(f.begin() + static_cast<std::ptrdiff_t>(info), f.begin() + static_cast<std::ptrdiff_t>(info + 3));
@@ -59,6 +61,7 @@ Anatomy split_mbus(const Buffer& s) {
   std::size_t i = 0;
   while (i + 4 < s.size() && s[i] == 0x68) {
     std::size_t len = s[i + 1];
+    a.sizes.push_back(len + 6);  // 68 L L 68 .. CS 16
     a.headers.push_back(Buffer(s.begin() + static_cast<std::ptrdiff_t>(i + 4), s.begin() + static_cast<std::ptrdiff_t>(i + 9)));
     a.apdu.insert(a.apdu.end(), s.begin() + static_cast<std::ptrdiff_t>(i + 9), s.begin() + static_cast<std::ptrdiff_t>(i + 4 + len));
     i += len + 6;
@@ -167,6 +170,8 @@ TEST(Profiles, RefusedWithTheJsonPathAndTheReason) {
   EXPECT_EQ(refusal("1-0:1.7.0.255", "1-0:1.7.0"), "t: lists.l.struct[0].obis: not an OBIS code \"A-B:C.D.E.F\": \"1-0:1.7.0\"");
   EXPECT_EQ(refusal("\"list\": \"l\"", "\"list\": \"m\""), "t: schedule[0].list: no list \"m\"");
   EXPECT_EQ(refusal("\"step\": \"2s\"", "\"step\": \"2x\""), "t: step: not a duration (\"2s\", \"10s\", \"1h\", \"2500ms\")");
+  EXPECT_EQ(refusal("\"vectors\": []", "\"vectors\": [{\"list\": \"l\", \"vector\": \"v\", \"match\": \"ful\"}]"),
+            "t: vectors[0].match: expected \"full\", \"header\" or \"framing\"");
   EXPECT_EQ(refusal("2400 8E1", "2400 9Q1"), "t: serial: expected e.g. \"2400 8E1\"");
   EXPECT_EQ(refusal("\"kind\": \"hdlc\"", "\"kind\": \"wmbus\""), "t: framing.kind: expected \"hdlc\" or \"mbus\"");
   EXPECT_EQ(refusal("\"apdu\":", "\"security\": {\"sc\": \"30\", \"system_title\": \"4b464d1010000023\", "
@@ -192,13 +197,19 @@ TEST_P(ProfileStructure, TelegramsHaveTheStructureOfTheRealCaptures) {
     for (const Buffer& f : m.frames) ours.insert(ours.end(), f.begin(), f.end());
     bool hdlc = p.framing == Framing::hdlc;
     bool bare_apdu = v.at("transport") == "apdu";  // a document's plaintext: no link layer
-    Anatomy a = bare_apdu ? Anatomy{{}, {}, real, {}} : hdlc ? split_hdlc(real) : split_mbus(real);
+    Anatomy a = bare_apdu ? Anatomy{{}, {}, {}, real, {}} : hdlc ? split_hdlc(real) : split_mbus(real);
     Anatomy b = hdlc ? split_hdlc(ours) : split_mbus(ours);
     if (!bare_apdu) {
       ASSERT_EQ(a.headers.size(), b.headers.size()) << "link frames per telegram";
       for (std::size_t i = 0; i < a.headers.size(); ++i)
         EXPECT_EQ(to_hex(a.headers[i]), to_hex(b.headers[i])) << "link header of frame " << i;
       EXPECT_EQ(to_hex(a.llc), to_hex(b.llc));
+      // True to the capture in size too: the same segment split and APDU length, so a reader
+      // written for the real meter (fixed lengths, offsets) reads the profile (issue 18).
+      if (ref.sizes) {
+        EXPECT_EQ(a.sizes, b.sizes) << "link frame lengths";
+        EXPECT_EQ(a.apdu.size(), b.apdu.size()) << "APDU length";
+      }
     } else {
       b.apdu = m.apdu;  // compare plaintext with plaintext
     }

@@ -88,12 +88,15 @@ struct Security {
 enum class Framing : std::uint8_t { hdlc, mbus };
 
 // A real capture (vectors/<vector>.json) that telegrams of `list` must match in structure: link
-// header but the length, LLC, APDU form, SC and system-title form, and with `full` also the A-XDR
-// skeleton (types in order, container counts, string lengths, OBIS codes, list id).
+// header, LLC, APDU form, SC and system-title form; unless `framing` only ("match": "framing", a
+// capture of a sibling meter with another list, e.g. 3-phase for a 1-phase profile) also the
+// length of every link frame and of the APDU; with `full` also the A-XDR skeleton (types in
+// order, container counts, string lengths, OBIS codes, list id). "match": "header" is the default.
 struct VectorRef {
   std::string list;
   std::string vector;
   bool full = true;
+  bool sizes = true;
 };
 
 struct Profile {
