@@ -63,8 +63,9 @@ class Sink {
 
 using SinkPtr = std::unique_ptr<Sink>;
 
-// A sink, or why the configuration was refused (naming the JSON path, e.g.
-// "outputs.mqtt.port: must be 1..65535"; never quoting a password, token or key).
+// A sink, or why the configuration was refused (ConfigReader's message: the JSON path and what
+// was expected, e.g. `outputs.mqtt.port: expected an integer 1-65535, got "x"`; never quoting a
+// password, token or key).
 struct SinkOrError {
   SinkPtr sink;
   std::string error;
