@@ -116,34 +116,28 @@ std::size_t keep_body(char* data, std::size_t size, std::size_t n, void* user) {
   return len;
 }
 
-class InfluxSink final : public Sink {
+class InfluxSink final : public BatchingSink<std::string> {
  public:
-  explicit InfluxSink(InfluxConfig cfg) : cfg_(std::move(cfg)), curl_(curl_easy_init(), &curl_easy_cleanup) {
+  explicit InfluxSink(InfluxConfig cfg)
+      : cfg_(std::move(cfg)), curl_(curl_easy_init(), &curl_easy_cleanup) {
     setup();
-    worker_ = std::make_unique<BatchWorker<std::string>>(
-        cfg_.batch, [this](const std::vector<std::string>& batch, std::string& error) {
-          return send(batch, error);
-        });
+    start(cfg_.batch);
   }
   ~InfluxSink() override {
-    worker_->close(std::chrono::milliseconds(0));  // joins the thread before the handle it uses goes
+    stop();  // joins the thread before the handle it uses goes
     if (headers_ != nullptr) curl_slist_free_all(headers_);
   }
 
   std::string_view name() const noexcept override { return "influxdb"; }
 
-  void telegram(const cosem::Telegram& t, const Received& r) override {
-    worker_->telegram_seen();
-    for (const cosem::Reading& reading : t.readings) {
-      std::string line = influx::point(cfg_.measurement, cfg_.tags, r.meter, t, reading, r);
-      if (!line.empty()) worker_->push(std::move(line));
-    }
+ private:
+  std::optional<std::string> record(const cosem::Telegram& t, const cosem::Reading& reading,
+                                    const Received& r) override {
+    std::string line = influx::point(cfg_.measurement, cfg_.tags, r.meter, t, reading, r);
+    if (line.empty()) return std::nullopt;
+    return line;
   }
 
-  void close(std::chrono::milliseconds limit) override { worker_->close(limit); }
-  SinkStats stats() const override { return worker_->stats(); }
-
- private:
   void setup() {
     CURL* c = curl_.get();
     endpoint_ = cfg_.version == 1
@@ -173,10 +167,10 @@ class InfluxSink final : public Sink {
 
   // libcurl's progress callback: a non-zero return aborts the transfer once close() timed out.
   static int abort_check(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-    return static_cast<InfluxSink*>(self)->worker_->aborting() ? 1 : 0;
+    return static_cast<InfluxSink*>(self)->aborting() ? 1 : 0;
   }
 
-  SendOutcome send(const std::vector<std::string>& batch, std::string& error) {
+  SendOutcome send(const std::vector<std::string>& batch, std::string& error) override {
     body_.clear();
     for (const std::string& line : batch) {
       body_ += line;
@@ -207,7 +201,6 @@ class InfluxSink final : public Sink {
   std::string body_;
   std::string response_;
   std::array<char, CURL_ERROR_SIZE> curl_error_{};
-  std::unique_ptr<BatchWorker<std::string>> worker_;
 };
 
 }  // namespace

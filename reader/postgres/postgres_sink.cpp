@@ -84,33 +84,26 @@ std::string trimmed(const char* msg) {
 
 void ignore_notice(void*, const char*) {}  // "relation exists, skipping" is no news
 
-class PostgresSink final : public Sink {
+class PostgresSink final : public BatchingSink<Row> {
  public:
   explicit PostgresSink(PostgresConfig cfg) : cfg_(std::move(cfg)) {
     create_sql_ = postgres::create_sql(quoted_table(cfg_.table), unqualified(cfg_.table));
-    worker_ = std::make_unique<BatchWorker<Row>>(
-        cfg_.batch,
-        [this](const std::vector<Row>& batch, std::string& error) { return send(batch, error); });
+    start(cfg_.batch);
   }
   ~PostgresSink() override {
-    worker_->close(std::chrono::milliseconds(0));  // joins the thread before the connection it uses goes
+    stop();  // joins the thread before the connection it uses goes
     if (conn_ != nullptr) PQfinish(conn_);
   }
 
   std::string_view name() const noexcept override { return "postgres"; }
 
-  void telegram(const cosem::Telegram& t, const Received& r) override {
-    worker_->telegram_seen();
-    for (const cosem::Reading& reading : t.readings) {
-      if (reading.kind == cosem::ValueKind::none) continue;
-      worker_->push(postgres::row(r.meter, t, reading, r));
-    }
+ private:
+  std::optional<Row> record(const cosem::Telegram& t, const cosem::Reading& reading,
+                            const Received& r) override {
+    if (reading.kind == cosem::ValueKind::none) return std::nullopt;
+    return postgres::row(r.meter, t, reading, r);
   }
 
-  void close(std::chrono::milliseconds limit) override { worker_->close(limit); }
-  SinkStats stats() const override { return worker_->stats(); }
-
- private:
   // A new connection with the table in place; false (and why) when the server is not there.
   bool connect(std::string& error) {
     if (conn_ != nullptr) PQfinish(conn_);
@@ -130,7 +123,7 @@ class PostgresSink final : public Sink {
     return ok;
   }
 
-  SendOutcome send(const std::vector<Row>& batch, std::string& error) {
+  SendOutcome send(const std::vector<Row>& batch, std::string& error) override {
     if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
       if (!connect(error)) {
         return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK ? SendOutcome::give_up
@@ -164,7 +157,6 @@ class PostgresSink final : public Sink {
   std::string insert_sql_;
   std::size_t insert_rows_ = 0;
   PGconn* conn_ = nullptr;
-  std::unique_ptr<BatchWorker<Row>> worker_;
 };
 
 }  // namespace

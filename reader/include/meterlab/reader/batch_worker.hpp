@@ -13,7 +13,9 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -195,6 +197,44 @@ class BatchWorker {
   bool failing_ = false;
   std::atomic<bool> aborting_{false};
   std::thread thread_;
+};
+
+// An output that turns readings into records and delivers them in batches on a BatchWorker:
+// the sink half every batching output shares (InfluxDB, PostgreSQL). A derived class gives
+// record() and send(), calls start() at the end of its constructor and stop() first in its
+// destructor (the worker calls send() until then).
+template <class Record>
+class BatchingSink : public Sink {
+ public:
+  void telegram(const cosem::Telegram& t, const Received& r) final {
+    worker_->telegram_seen();
+    for (const cosem::Reading& reading : t.readings) {
+      if (auto rec = record(t, reading, r)) worker_->push(std::move(*rec));
+    }
+  }
+  void close(std::chrono::milliseconds limit) final { worker_->close(limit); }
+  SinkStats stats() const final { return worker_->stats(); }
+
+ protected:
+  void start(const BatchOptions& options) {
+    worker_ = std::make_unique<BatchWorker<Record>>(
+        options, [this](const std::vector<Record>& batch, std::string& error) {
+          return send(batch, error);
+        });
+  }
+  void stop() {
+    if (worker_) worker_->close(std::chrono::milliseconds(0));
+  }
+  bool aborting() const noexcept { return worker_->aborting(); }
+
+  // The record of one reading (its meter is r.meter); none for a reading not stored.
+  virtual std::optional<Record> record(const cosem::Telegram& t, const cosem::Reading& reading,
+                                       const Received& r) = 0;
+  // On the worker thread: delivers one batch (BatchWorker::Send).
+  virtual SendOutcome send(const std::vector<Record>& batch, std::string& error) = 0;
+
+ private:
+  std::unique_ptr<BatchWorker<Record>> worker_;
 };
 
 }  // namespace meterlab::reader
