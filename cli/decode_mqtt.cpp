@@ -14,7 +14,8 @@ using nlohmann::json;
 json& mqtt(json& o) { return o["outputs"]["mqtt"]; }
 
 // "HOST", "HOST:PORT", "[V6]" or "[V6]:PORT". What is wrong is left for make_mqtt_sink to
-// refuse with the config path ("outputs.mqtt.port: must be 1..65535"), as the file would be.
+// refuse with the config path ("outputs.mqtt.port: expected an integer 1-65535, got 0"), as the
+// file would be.
 void set_broker(json& o, const std::string& v) {
   std::string host = v;
   std::optional<std::string> port;
@@ -34,7 +35,7 @@ void set_broker(json& o, const std::string& v) {
   if (ec == std::errc() && end == port->data() + port->size()) {
     mqtt(o)["port"] = n;
   } else {
-    mqtt(o)["port"] = *port;  // "outputs.mqtt.port: must be an integer"
+    mqtt(o)["port"] = *port;  // "outputs.mqtt.port: expected an integer 1-65535, got "x""
   }
 }
 

@@ -1,12 +1,13 @@
-// The decode configuration: checked key by key, each error naming its JSON path.
+// The decode configuration: checked key by key by the one ConfigReader, each error naming its
+// JSON path and what was expected.
 #include "meterlab/reader/config.hpp"
 
-#include <algorithm>
 #include <array>
 #include <fstream>
-#include <initializer_list>
-#include <sstream>
+#include <utility>
 
+#include "meterlab/core/serial_line.hpp"
+#include "meterlab/reader/config_reader.hpp"
 #include "meterlab/reader/source.hpp"
 
 namespace meterlab::reader {
@@ -14,122 +15,48 @@ namespace {
 
 using nlohmann::json;
 
-// The rates termios has between 300 and 115200 baud.
-constexpr std::array<int, 10> kBauds = {300,  600,   1200,  2400,  4800,
-                                        9600, 19200, 38400, 57600, 115200};
+constexpr std::array<std::pair<std::string_view, InputTransport>, 4> kTransports{{
+    {"auto", InputTransport::auto_detect},
+    {"hdlc", InputTransport::hdlc},
+    {"mbus", InputTransport::mbus},
+    {"apdu", InputTransport::apdu},
+}};
 
-std::string join(std::string_view path, std::string_view key) {
-  return path.empty() ? std::string(key) : std::string(path) + "." + std::string(key);
-}
+constexpr std::int64_t kMaxBackoffMs = 3600000;
 
-// Reads typed members of one JSON object; the first problem is kept with its path.
-class Fields {
- public:
-  Fields(const json& obj, std::string path, std::string& error)
-      : obj_(obj), path_(std::move(path)), error_(error) {}
-
-  // Refuses keys that are not in `known`.
-  bool only(std::initializer_list<std::string_view> known) {
-    for (const auto& [key, value] : obj_.items()) {
-      if (std::find(known.begin(), known.end(), key) == known.end()) {
-        return fail(key, "unknown key");
-      }
-    }
-    return true;
-  }
-  bool text(std::string_view key, std::string& out) {
-    const json* v = find(key);
-    if (!v) return true;
-    if (!v->is_string()) return fail(key, "must be a string");
-    out = v->get<std::string>();
-    return true;
-  }
-  bool flag(std::string_view key, bool& out) {
-    const json* v = find(key);
-    if (!v) return true;
-    if (!v->is_boolean()) return fail(key, "must be true or false");
-    out = v->get<bool>();
-    return true;
-  }
-  bool integer(std::string_view key, std::optional<long long>& out, long long lo, long long hi) {
-    const json* v = find(key);
-    if (!v) return true;
-    if (!v->is_number_integer() || v->get<long long>() < lo || v->get<long long>() > hi) {
-      return fail(key, "must be an integer " + std::to_string(lo) + ".." + std::to_string(hi));
-    }
-    out = v->get<long long>();
-    return true;
-  }
-  bool fail(std::string_view key, const std::string& why) {
-    error_ = join(path_, key) + ": " + why;
+// Line settings: the meter's defaults, then each key that is given. Any rate termios has is an
+// integer of the right type; only the common ones (serial_line.hpp) are a meter's.
+bool read_line(ConfigReader& c, LineSettings& line) {
+  const int max_baud = serial_line::kBaudRates.back().baud;
+  if (!c.integer("baud", line.baud, 1, max_baud) ||
+      !c.integer("data_bits", line.data_bits, serial_line::kMinDataBits,
+                 serial_line::kMaxDataBits) ||
+      !c.integer("stop_bits", line.stop_bits, 1, 2) ||
+      !c.choice("parity", line.parity, serial_line::kParities)) {
     return false;
   }
-  const json* find(std::string_view key) const {
-    auto it = obj_.find(std::string(key));
-    return it == obj_.end() ? nullptr : &*it;
-  }
-
- private:
-  const json& obj_;
-  std::string path_;
-  std::string& error_;
-};
-
-bool require_object(const json& j, std::string_view path, std::string& error) {
-  if (j.is_object()) return true;
-  error = std::string(path.empty() ? "config" : path) + ": must be an object";
-  return false;
-}
-
-// Line settings: the meter's defaults, then each key that is given.
-bool read_line(Fields& f, LineSettings& line) {
-  std::optional<long long> baud, bits, stop;
-  std::string parity;
-  if (!f.integer("baud", baud, 1, 4000000) || !f.integer("data_bits", bits, 5, 8) ||
-      !f.integer("stop_bits", stop, 1, 2) || !f.text("parity", parity)) {
-    return false;
-  }
-  if (baud) {
-    if (std::find(kBauds.begin(), kBauds.end(), *baud) == kBauds.end()) {
-      return f.fail("baud",
-                    "must be one of 300, 600, 1200, 2400, 4800, 9600, 19200, 38400, "
-                    "57600, 115200");
-    }
-    line.baud = static_cast<int>(*baud);
-  }
-  if (bits) line.data_bits = static_cast<int>(*bits);
-  if (stop) line.stop_bits = static_cast<int>(*stop);
-  if (f.find("parity")) {
-    if (parity == "none")
-      line.parity = 'N';
-    else if (parity == "even")
-      line.parity = 'E';
-    else if (parity == "odd")
-      line.parity = 'O';
-    else
-      return f.fail("parity", "must be none, even or odd");
+  if (!serial_line::common_rate(line.baud) && c.has("baud")) {
+    return c.fail("baud", "one of " + serial_line::common_rates_text());
   }
   return true;
 }
 
-bool read_backoff(Fields& f, InputConfig& in) {
-  std::optional<long long> initial, max;
-  if (!f.integer("backoff_initial_ms", initial, 1, 3600000) ||
-      !f.integer("backoff_max_ms", max, 1, 3600000)) {
+bool read_backoff(ConfigReader& c, InputConfig& in) {
+  std::int64_t initial = in.backoff_initial.count(), max = in.backoff_max.count();
+  if (!c.integer("backoff_initial_ms", initial, 1, kMaxBackoffMs) ||
+      !c.integer("backoff_max_ms", max, 1, kMaxBackoffMs)) {
     return false;
   }
-  if (initial) in.backoff_initial = std::chrono::milliseconds(*initial);
-  if (max) in.backoff_max = std::chrono::milliseconds(*max);
+  in.backoff_initial = std::chrono::milliseconds(initial);
+  in.backoff_max = std::chrono::milliseconds(max);
   if (in.backoff_max < in.backoff_initial) {
-    return f.fail("backoff_max_ms", "must not be less than backoff_initial_ms");
+    return c.fail("backoff_max_ms", "a value not less than backoff_initial_ms");
   }
   return true;
 }
 
-bool read_input(const json& j, const MeterDefaults* meter, InputConfig& in, std::string& error) {
-  if (!require_object(j, "input", error)) return false;
-  Fields f(j, "input", error);
-  if (!f.only({"device", "baud", "data_bits", "parity", "stop_bits", "hex", "transport", "reopen",
+bool read_input(ConfigReader c, const MeterDefaults* meter, InputConfig& in) {
+  if (!c.only({"device", "baud", "data_bits", "parity", "stop_bits", "hex", "transport", "reopen",
                "backoff_initial_ms", "backoff_max_ms"})) {
     return false;
   }
@@ -137,53 +64,45 @@ bool read_input(const json& j, const MeterDefaults* meter, InputConfig& in, std:
     in.line = meter->line;
     in.transport = meter->transport;
   }
-  std::string transport;
-  if (!f.text("device", in.device) || !f.flag("hex", in.hex) || !f.flag("reopen", in.reopen) ||
-      !f.text("transport", transport) || !read_line(f, in.line) || !read_backoff(f, in)) {
+  if (!c.text("device", in.device) || !c.flag("hex", in.hex) || !c.flag("reopen", in.reopen) ||
+      !c.choice("transport", in.transport, kTransports) || !read_line(c, in.line) ||
+      !read_backoff(c, in)) {
     return false;
   }
-  if (in.device.empty()) return f.fail("device", "must not be empty");
+  if (in.device.empty()) return c.fail("device", "a device, a file, tcp://HOST:PORT or -");
   if (in.device.rfind("tcp://", 0) == 0 && !parse_tcp_address(in.device)) {
-    return f.fail("device", "tcp:// needs HOST:PORT (port 1..65535)");
-  }
-  if (f.find("transport")) {
-    auto t = parse_transport(transport);
-    if (!t) return f.fail("transport", "must be auto, hdlc, mbus or apdu");
-    in.transport = *t;
+    return c.fail("device", "tcp://HOST:PORT (port 1-65535)");
   }
   return true;
 }
 
-bool read_keys(const json& j, KeyConfig& keys, std::string& error) {
-  if (!require_object(j, "keys", error)) return false;
-  Fields f(j, "keys", error);
+bool read_keys(ConfigReader c, KeyConfig& keys) {
   // Values are secrets: the errors name the key, never what it holds.
-  return f.only({"key", "auth_key", "system_title", "file"}) && f.text("key", keys.key) &&
-         f.text("auth_key", keys.auth_key) && f.text("system_title", keys.system_title) &&
-         f.text("file", keys.file);
+  return c.only({"key", "auth_key", "system_title", "file"}) && c.secret("key", keys.key) &&
+         c.secret("auth_key", keys.auth_key) && c.secret("system_title", keys.system_title) &&
+         c.text("file", keys.file);
 }
 
-bool read_outputs(const json& j, json& outputs, std::string& error) {
-  if (!require_object(j, "outputs", error)) return false;
-  Fields f(j, "outputs", error);
-  if (!f.only({"json", "table", "mqtt", "influxdb", "postgres", "solarview"})) return false;
-  for (const auto& [name, value] : j.items()) {
-    if (!require_object(value, "outputs." + name, error)) return false;
+bool read_outputs(ConfigReader c, const json* given, json& outputs) {
+  if (!c.only({"json", "table", "mqtt", "influxdb", "postgres", "solarview"})) return false;
+  if (given == nullptr) return true;
+  for (const auto& item : given->items()) {
+    if (!c.nested(item.key()).ok()) return false;
   }
-  outputs = j;
+  outputs = *given;
   return true;
 }
 
-bool read_meter(Fields& f, const MeterLookup& lookup, ReaderConfig& c,
+bool read_meter(ConfigReader& c, const MeterLookup& lookup, ReaderConfig& out,
                 std::optional<MeterDefaults>& meter) {
-  if (!f.text("meter", c.meter)) return false;
-  if (c.meter.empty()) return true;
-  if (lookup) meter = lookup(c.meter);
-  if (!meter) meter = family_defaults(c.meter);
+  if (!c.text("meter", out.meter)) return false;
+  if (out.meter.empty()) return true;
+  if (lookup) meter = lookup(out.meter);
+  if (!meter) meter = family_defaults(out.meter);
   if (!meter) {
-    return f.fail("meter", "unknown meter \"" + c.meter +
-                               "\" (a simulator profile name, or kaifa-no, aidon-no, "
-                               "kamstrup-no, kaifa-at, tinetz, evn, vkw, lg-at, iskra-at)");
+    return c.fail("meter",
+                  "a simulator profile name, or kaifa-no, aidon-no, kamstrup-no, kaifa-at, "
+                  "tinetz, evn, vkw, lg-at, iskra-at");
   }
   return true;
 }
@@ -209,31 +128,30 @@ std::optional<MeterDefaults> family_defaults(std::string_view name) {
 }
 
 std::optional<InputTransport> parse_transport(std::string_view s) {
-  if (s == "auto") return InputTransport::auto_detect;
-  if (s == "hdlc") return InputTransport::hdlc;
-  if (s == "mbus") return InputTransport::mbus;
-  if (s == "apdu") return InputTransport::apdu;
+  for (const auto& [name, transport] : kTransports) {
+    if (name == s) return transport;
+  }
   return std::nullopt;
 }
 
 ConfigOrError parse_config(const json& doc, const MeterLookup& lookup) {
   ConfigOrError out;
-  std::string& error = out.error;
-  if (!require_object(doc, "", error)) return out;
-  Fields f(doc, "", error);
-  ReaderConfig c;
-  std::optional<MeterDefaults> meter;
-  if (!f.only({"input", "meter", "keys", "errors", "outputs"}) || !f.flag("errors", c.errors) ||
-      !read_meter(f, lookup, c, meter)) {
+  if (doc.is_null()) {
+    out.error = "config: expected an object, got null";
     return out;
   }
-  const json empty = json::object();
-  const json* in = f.find("input");
-  if (!read_input(in ? *in : empty, meter ? &*meter : nullptr, c.input, error)) return out;
-  if (const json* k = f.find("keys"); k && !read_keys(*k, c.keys, error)) return out;
-  if (const json* o = f.find("outputs"); o && !read_outputs(*o, c.outputs, error)) return out;
-  if (c.outputs.empty()) c.outputs = json{{"json", {{"file", "-"}}}};
-  out.config = std::move(c);
+  ConfigReader c(doc, "", out.error);
+  ReaderConfig rc;
+  std::optional<MeterDefaults> meter;
+  if (!c.only({"input", "meter", "keys", "errors", "outputs"}) || !c.flag("errors", rc.errors) ||
+      !read_meter(c, lookup, rc, meter) ||
+      !read_input(c.nested("input"), meter ? &*meter : nullptr, rc.input) ||
+      !read_keys(c.nested("keys"), rc.keys) ||
+      !read_outputs(c.nested("outputs"), c.find("outputs"), rc.outputs)) {
+    return out;
+  }
+  if (rc.outputs.empty()) rc.outputs = json{{"json", {{"file", "-"}}}};
+  out.config = std::move(rc);
   return out;
 }
 

@@ -70,40 +70,48 @@ TEST(ConfigTest, LookupIsAskedBeforeTheFamilies) {
 }
 
 TEST(ConfigTest, RefusalsNameTheJsonPath) {
-  EXPECT_EQ(parse_error(json{{"inputs", 1}}), "inputs: unknown key");
-  EXPECT_EQ(parse_error(json{{"input", {{"baudrate", 2400}}}}), "input.baudrate: unknown key");
-  EXPECT_EQ(parse_error(json{{"input", {{"baud", 2401}}}}).substr(0, 24),
-            "input.baud: must be one ");
+  EXPECT_EQ(parse_error(json{{"inputs", 1}}),
+            "inputs: expected one of input, meter, keys, errors, outputs, got an unknown key");
+  EXPECT_EQ(parse_error(json{{"input", {{"baudrate", 2400}}}}).substr(0, 35),
+            "input.baudrate: expected one of dev");
+  EXPECT_TRUE(parse_error(json{{"input", {{"baudrate", 2400}}}}).ends_with(", got an unknown key"));
+  EXPECT_EQ(parse_error(json{{"input", {{"baud", 2401}}}}),
+            "input.baud: expected one of 300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, "
+            "115200, got 2401");
   EXPECT_EQ(parse_error(json{{"input", {{"baud", "2400"}}}}),
-            "input.baud: must be an integer 1..4000000");
+            "input.baud: expected an integer 1-4000000, got \"2400\"");
   EXPECT_EQ(parse_error(json{{"input", {{"data_bits", 9}}}}),
-            "input.data_bits: must be an integer 5..8");
+            "input.data_bits: expected an integer 5-8, got 9");
   EXPECT_EQ(parse_error(json{{"input", {{"stop_bits", 3}}}}),
-            "input.stop_bits: must be an integer 1..2");
+            "input.stop_bits: expected an integer 1-2, got 3");
   EXPECT_EQ(parse_error(json{{"input", {{"parity", "mark"}}}}),
-            "input.parity: must be none, even or odd");
+            "input.parity: expected one of none, even, odd, got \"mark\"");
   EXPECT_EQ(parse_error(json{{"input", {{"transport", "dsmr"}}}}),
-            "input.transport: must be auto, hdlc, mbus or apdu");
-  EXPECT_EQ(parse_error(json{{"input", {{"reopen", 1}}}}), "input.reopen: must be true or false");
+            "input.transport: expected one of auto, hdlc, mbus, apdu, got \"dsmr\"");
+  EXPECT_EQ(parse_error(json{{"input", {{"reopen", 1}}}}),
+            "input.reopen: expected true or false, got 1");
   EXPECT_EQ(parse_error(json{{"input", {{"backoff_initial_ms", 1000}, {"backoff_max_ms", 10}}}}),
-            "input.backoff_max_ms: must not be less than backoff_initial_ms");
+            "input.backoff_max_ms: expected a value not less than backoff_initial_ms, got 10");
   EXPECT_EQ(parse_error(json{{"input", {{"device", "tcp://nohost"}}}}),
-            "input.device: tcp:// needs HOST:PORT (port 1..65535)");
-  EXPECT_EQ(parse_error(json{{"input", 5}}), "input: must be an object");
+            "input.device: expected tcp://HOST:PORT (port 1-65535), got \"tcp://nohost\"");
+  EXPECT_EQ(parse_error(json{{"input", 5}}), "input: expected an object, got 5");
   EXPECT_EQ(parse_error(json{{"outputs", {{"kafka", json::object()}}}}),
-            "outputs.kafka: unknown key");
-  EXPECT_EQ(parse_error(json{{"outputs", {{"mqtt", true}}}}), "outputs.mqtt: must be an object");
-  EXPECT_EQ(parse_error(json{{"meter", "nosuch"}}).substr(0, 31),
-            "meter: unknown meter \"nosuch\" (");
-  EXPECT_EQ(parse_error(json::array()), "config: must be an object");
+            "outputs.kafka: expected one of json, table, mqtt, influxdb, postgres, solarview, got "
+            "an unknown key");
+  EXPECT_EQ(parse_error(json{{"outputs", {{"mqtt", true}}}}),
+            "outputs.mqtt: expected an object, got true");
+  EXPECT_EQ(parse_error(json{{"meter", "nosuch"}}).substr(0, 41),
+            "meter: expected a simulator profile name,");
+  EXPECT_TRUE(parse_error(json{{"meter", "nosuch"}}).ends_with(", got \"nosuch\""));
+  EXPECT_EQ(parse_error(json::array()), "config: expected an object, got an array");
 }
 
 TEST(ConfigTest, KeyErrorsNeverQuoteTheKey) {
   const std::string secret = "00112233445566778899aabbccddeeff";
   std::string err = parse_error(json{{"keys", {{"key", secret}, {"ek", secret}}}});
-  EXPECT_EQ(err, "keys.ek: unknown key");
+  EXPECT_EQ(err, "keys.ek: expected one of key, auth_key, system_title, file, got an unknown key");
   err = parse_error(json{{"keys", {{"auth_key", 12}}}});
-  EXPECT_EQ(err, "keys.auth_key: must be a string");
+  EXPECT_EQ(err, "keys.auth_key: expected a string, got a number");  // not its value
   ReaderConfig c = parse_ok(json{{"keys", {{"key", secret}, {"file", "/etc/k.json"}}}});
   EXPECT_EQ(c.keys.key, secret);
   EXPECT_EQ(c.keys.file, "/etc/k.json");

@@ -242,11 +242,11 @@ JSON
   "$ml" decode --config "$tmp/bad.json" "$tmp/a.bin" >/dev/null 2>"$tmp/err"
   st=$?
   check "config: unknown key -> exit 2" test "$st" -eq 2
-  check "config: unknown key named by path" grep -q "input.baudrate: unknown key" "$tmp/err"
+  check "config: unknown key named by path" grep -q "input.baudrate: expected one of device, .*, got an unknown key" "$tmp/err"
   "$ml" decode "$tmp/a.bin" --parity mark >/dev/null 2>"$tmp/err"
-  check "config: bad flag value named by path" grep -q "input.parity: must be none, even or odd" "$tmp/err"
+  check "config: bad flag value named by path" grep -q 'input.parity: expected one of none, even, odd, got "mark"' "$tmp/err"
   "$ml" decode "$tmp/a.bin" --meter nosuch >/dev/null 2>"$tmp/err"
-  check "config: unknown meter" grep -q 'meter: unknown meter "nosuch"' "$tmp/err"
+  check "config: unknown meter" grep -q 'meter: expected a simulator profile name, .*, got "nosuch"' "$tmp/err"
   "$ml" decode "$tmp/a.bin" --table --json - >/dev/null 2>"$tmp/err"
   check "config: table and json on stdout refused" grep -q "both write to stdout" "$tmp/err"
   "$ml" decode --meter kaifa-kfm001-3ph "$tmp/a.bin" >"$tmp/out" 2>/dev/null

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "meterlab/decoder/json.hpp"
+#include "meterlab/reader/config_reader.hpp"
 #include "meterlab/reader/outputs.hpp"
 
 namespace meterlab::reader {
@@ -75,18 +76,11 @@ SinkOrError make_json_sink(const nlohmann::json& cfg) {
   std::string file = "-";
   bool errors = false;
   bool append = false;
-  for (const auto& [key, value] : cfg.items()) {
-    if (key == "file" && value.is_string()) {
-      file = value.get<std::string>();
-    } else if ((key == "errors" || key == "append") && value.is_boolean()) {
-      (key == "errors" ? errors : append) = value.get<bool>();
-    } else if (key == "file") {
-      return {nullptr, "outputs.json.file: must be a string"};
-    } else if (key == "errors" || key == "append") {
-      return {nullptr, "outputs.json." + key + ": must be true or false"};
-    } else {
-      return {nullptr, "outputs.json." + key + ": unknown key"};
-    }
+  std::string error;
+  ConfigReader c(cfg, "outputs.json", error);
+  if (!c.only({"file", "errors", "append"}) || !c.text("file", file) || !c.flag("errors", errors) ||
+      !c.flag("append", append)) {
+    return {nullptr, error};
   }
   if (file.empty() || file == "-")
     return {std::make_unique<JsonSink>(stdout, false, errors, "stdout"), {}};

@@ -145,6 +145,7 @@ class ReadLoop {
       Decoder::Event ev = decoder_->next();
       if (ev == Decoder::Event::need_more) return;
       Received rc{WallClock::now(), source_.name()};
+      if (ev == Decoder::Event::telegram) meters_.attribute(decoder_->telegram(), rc);
       for (auto& sink : sinks_) {
         if (ev == Decoder::Event::telegram) {
           sink->telegram(decoder_->telegram(), rc);
@@ -225,6 +226,7 @@ class ReadLoop {
   const volatile std::sig_atomic_t& stop_;
   Backoff backoff_;
   std::unique_ptr<Decoder> decoder_;
+  MeterAttribution meters_;  // the input's meters, across reconnects
   HexStream hex_;
   std::vector<std::uint8_t> hex_bytes_;
   SteadyClock::time_point last_tick_{};

@@ -26,8 +26,10 @@ void feed(Sink& sink, const std::string& rel) {
   Decoder dec;
   dec.push(vector_bytes(rel));
   dec.finish();
-  Received rc{WallClock::now(), "test"};
+  MeterAttribution meters;  // as the read loop does
   for (auto ev = dec.next(); ev != Decoder::Event::need_more; ev = dec.next()) {
+    Received rc{WallClock::now(), "test"};
+    if (ev == Decoder::Event::telegram) meters.attribute(dec.telegram(), rc);
     if (ev == Decoder::Event::telegram) sink.telegram(dec.telegram(), rc);
     if (ev == Decoder::Event::rejection) sink.rejection(dec.rejection(), rc);
   }
@@ -72,10 +74,11 @@ TEST(JsonSinkTest, ErrorsAlsoWritesRejectionsAndAppendKeeps) {
 }
 
 TEST(JsonSinkTest, Refusals) {
-  EXPECT_EQ(make_json_sink(json{{"path", "x"}}).error, "outputs.json.path: unknown key");
-  EXPECT_EQ(make_json_sink(json{{"file", 3}}).error, "outputs.json.file: must be a string");
+  EXPECT_EQ(make_json_sink(json{{"path", "x"}}).error,
+            "outputs.json.path: expected one of file, errors, append, got an unknown key");
+  EXPECT_EQ(make_json_sink(json{{"file", 3}}).error, "outputs.json.file: expected a string, got 3");
   EXPECT_EQ(make_json_sink(json{{"errors", "yes"}}).error,
-            "outputs.json.errors: must be true or false");
+            "outputs.json.errors: expected true or false, got \"yes\"");
   SinkOrError made = make_json_sink(json{{"file", "/nonexistent-dir/x.jsonl"}});
   EXPECT_FALSE(made.sink);
   EXPECT_EQ(made.error,
@@ -102,9 +105,10 @@ TEST(TableSinkTest, PrintsTheLatestReadingsAtTheEndWhenNotATerminal) {
 }
 
 TEST(TableSinkTest, Refusals) {
-  EXPECT_EQ(make_table_sink(json{{"rows", 3}}).error, "outputs.table.rows: unknown key");
+  EXPECT_EQ(make_table_sink(json{{"rows", 3}}).error,
+            "outputs.table.rows: expected one of refresh_ms, got an unknown key");
   EXPECT_EQ(make_table_sink(json{{"refresh_ms", -1}}).error,
-            "outputs.table.refresh_ms: must be an integer 0..60000");
+            "outputs.table.refresh_ms: expected an integer 0-60000, got -1");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "meterlab/reader/config_reader.hpp"
 #include "meterlab/reader/outputs.hpp"
 
 namespace meterlab::reader {
@@ -51,7 +52,7 @@ class TableSink final : public Sink {
   void telegram(const cosem::Telegram& t, const Received& r) override {
     ++stats_.telegrams;
     source_ = std::string(r.source);
-    MeterView& m = meters_[meter_key(t)];
+    MeterView& m = meters_[r.meter];
     ++m.telegrams;
     m.type = std::string(t.text(t.meter_type));
     m.list = std::string(t.text(t.list_id));
@@ -122,14 +123,11 @@ class TableSink final : public Sink {
 }  // namespace
 
 SinkOrError make_table_sink(const nlohmann::json& cfg) {
-  long long refresh_ms = 500;
-  for (const auto& [key, value] : cfg.items()) {
-    if (key != "refresh_ms") return {nullptr, "outputs.table." + key + ": unknown key"};
-    if (!value.is_number_integer() || value.get<long long>() < 0 ||
-        value.get<long long>() > 60000) {
-      return {nullptr, "outputs.table.refresh_ms: must be an integer 0..60000"};
-    }
-    refresh_ms = value.get<long long>();
+  std::int64_t refresh_ms = 500;
+  std::string error;
+  ConfigReader c(cfg, "outputs.table", error);
+  if (!c.only({"refresh_ms"}) || !c.integer("refresh_ms", refresh_ms, 0, 60000)) {
+    return {nullptr, error};
   }
   const bool terminal = ::isatty(STDOUT_FILENO) != 0;
   return {std::make_unique<TableSink>(terminal, std::chrono::milliseconds(refresh_ms)), {}};

@@ -25,7 +25,13 @@ std::int64_t days_from_civil(int y, int m, int d) noexcept {
 std::string meter_key(const cosem::Telegram& t) {
   if (!t.meter_id.empty()) return std::string(t.text(t.meter_id));
   if (t.system_title) return to_hex(Bytes(t.system_title->data(), t.system_title->size()));
-  return "meter";
+  return std::string(kUnnamedMeter);
+}
+
+void MeterAttribution::attribute(const cosem::Telegram& t, Received& rc) {
+  if (!t.meter_id.empty() || t.system_title) last_ = meter_key(t);
+  rc.meter_named = !last_.empty();
+  rc.meter = rc.meter_named ? last_ : std::string(kUnnamedMeter);
 }
 
 std::optional<double> number(const cosem::Reading& r) noexcept {

@@ -2,30 +2,29 @@
 // 2.x `/api/v2/write`, in batches sent by a worker thread (BatchWorker), so telegram() never
 // waits for the network. 5xx, 429 and connection errors are retried with back-off; other 4xx
 // (bad request, bad credentials) give the batch up at once, its reason in last_error.
+#include <curl/curl.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
-
-#include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
-#include "batch_worker.hpp"
 #include "line_protocol.hpp"
+#include "meterlab/reader/batch_worker.hpp"
+#include "meterlab/reader/config_reader.hpp"
 #include "meterlab/reader/outputs.hpp"
-#include "sink_config.hpp"
 
 namespace meterlab::reader {
 namespace {
 
-using detail::BatchOptions;
-using detail::SendOutcome;
+constexpr std::int64_t kMaxBatch = 100000;
 
 struct InfluxConfig {
-  std::string url;  // base, no trailing '/'
+  std::string url = "http://127.0.0.1:8086";  // base, no trailing '/'
   int version = 1;
-  std::string database, username, password, org, bucket, token;
+  std::string database = "meters", username, password, org, bucket, token;
   std::string measurement = "meterlab";
   influx::Tags tags;
   BatchOptions batch;
@@ -33,79 +32,73 @@ struct InfluxConfig {
 };
 
 // A secret from the config, else from the environment variable `env`.
-std::string secret(detail::ConfigReader& c, const char* key, const char* env) {
-  std::string v = c.text(key, "");
-  if (v.empty()) {
-    if (const char* e = std::getenv(env)) v = e;
-  }
-  return v;
+bool secret(ConfigReader& c, const char* key, const char* env, std::string& out) {
+  if (!c.secret(key, out)) return false;
+  if (const char* e = std::getenv(env); out.empty() && e != nullptr) out = e;
+  return true;
 }
 
-void read_tags(detail::ConfigReader& c, InfluxConfig& out) {
-  const nlohmann::json* tags = c.object("tags");
-  if (tags == nullptr) return;
-  for (const auto& item : tags->items()) {
+bool read_tags(ConfigReader c, InfluxConfig& out) {
+  for (const auto& item : c.object().items()) {
     const std::string& k = item.key();
     if (k.empty() || k == "meter" || k == "obis" || k == "name" || k == "unit") {
-      c.fail("tags." + k, "reserved or empty tag key (meter, obis, name, unit are set per reading)");
-    } else if (!item.value().is_string() || item.value().get<std::string>().empty()) {
-      c.fail("tags." + k, "must be a non-empty string");
-    } else {
-      out.tags.emplace_back(k, item.value().get<std::string>());
+      return c.fail(k, "a tag key other than meter, obis, name, unit (set per reading)",
+                    "a reserved or empty key");
     }
+    std::string value;
+    if (!c.text(k, value)) return false;
+    if (value.empty()) return c.fail(k, "a non-empty string");
+    out.tags.emplace_back(k, value);
   }
-}
-
-void read_batch(detail::ConfigReader& c, BatchOptions& b) {
-  b.batch_size = static_cast<std::size_t>(c.integer("batch_size", 500, 1, 100000));
-  b.flush_interval = std::chrono::milliseconds(c.integer("flush_interval_ms", 1000, 0, 3600000));
-  b.retries = static_cast<int>(c.integer("retries", 5, 0, 1000));
-  b.max_queue = static_cast<std::size_t>(c.integer("max_queue", 100000, 1, 10000000));
-  b.backoff_initial = std::chrono::milliseconds(c.integer("backoff_initial_ms", 500, 1, 3600000));
-  b.backoff_max = std::chrono::milliseconds(c.integer("backoff_max_ms", 30000, 1, 3600000));
+  return true;
 }
 
 // The URL must be http(s) and carry no credentials (they would end up in error messages).
-void check_url(detail::ConfigReader& c, std::string& url) {
+bool check_url(ConfigReader& c, std::string& url) {
   const bool http = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
   const std::size_t host = url.find("//") + 2;
   const std::size_t end = url.find_first_of("/?#", host);
   const std::string authority = url.substr(host, end == std::string::npos ? url.npos : end - host);
   if (!http || authority.empty()) {
-    c.fail("url", "must be http://HOST[:PORT] or https://HOST[:PORT]");
-  } else if (authority.find('@') != std::string::npos) {
-    c.fail("url", "must not contain credentials (use username/password or token)");
+    return c.fail("url", "http://HOST[:PORT] or https://HOST[:PORT]");
+  }
+  if (authority.find('@') != std::string::npos) {
+    return c.fail("url", "a URL without credentials (use username/password or token)",
+                  "one with credentials");
   }
   while (!url.empty() && url.back() == '/') url.pop_back();
+  return true;
+}
+
+bool read_members(ConfigReader& c, InfluxConfig& out) {
+  return c.only({"url", "version", "database", "username", "password", "org", "bucket", "token",
+                 "measurement", "tags", "batch_size", "flush_interval_ms", "retries", "max_queue",
+                 "backoff_initial_ms", "backoff_max_ms", "timeout_ms"}) &&
+         c.text("url", out.url) && check_url(c, out.url) &&
+         c.integer("version", out.version, 1, 2) && c.text("database", out.database) &&
+         c.text("username", out.username) &&
+         secret(c, "password", "METERLAB_INFLUX_PASSWORD", out.password) &&
+         c.text("org", out.org) && c.text("bucket", out.bucket) &&
+         secret(c, "token", "METERLAB_INFLUX_TOKEN", out.token) &&
+         c.text("measurement", out.measurement) && read_tags(c.nested("tags"), out) &&
+         read_batch_options(c, out.batch, kMaxBatch) &&
+         c.integer("retries", out.batch.retries, 0, 1000) &&
+         c.integer("timeout_ms", out.timeout_ms, 100, 600000);
 }
 
 std::string read_config(const nlohmann::json& cfg, InfluxConfig& out) {
-  detail::ConfigReader c(cfg, "outputs.influxdb");
-  c.only({"url", "version", "database", "username", "password", "org", "bucket", "token",
-          "measurement", "tags", "batch_size", "flush_interval_ms", "retries", "max_queue",
-          "backoff_initial_ms", "backoff_max_ms", "timeout_ms"});
-  out.url = c.text("url", "http://127.0.0.1:8086");
-  check_url(c, out.url);
-  out.version = static_cast<int>(c.integer("version", 1, 1, 2));
-  out.database = c.text("database", "meters");
-  out.username = c.text("username", "");
-  out.password = secret(c, "password", "METERLAB_INFLUX_PASSWORD");
-  out.org = c.text("org", "");
-  out.bucket = c.text("bucket", "");
-  out.token = secret(c, "token", "METERLAB_INFLUX_TOKEN");
-  out.measurement = c.text("measurement", "meterlab");
-  if (out.measurement.empty()) c.fail("measurement", "must not be empty");
-  read_tags(c, out);
-  read_batch(c, out.batch);
-  out.timeout_ms = static_cast<long>(c.integer("timeout_ms", 10000, 100, 600000));
-  if (out.version == 1 && out.database.empty()) c.fail("database", "needed for version 1");
+  std::string error;
+  ConfigReader c(cfg, "outputs.influxdb", error);
+  if (!read_members(c, out)) return error;
+  if (out.measurement.empty()) c.fail("measurement", "a measurement name");
+  if (out.version == 1 && out.database.empty()) c.fail("database", "a database for version 1");
   if (out.version == 2 && (out.org.empty() || out.bucket.empty())) {
-    c.fail(out.org.empty() ? "org" : "bucket", "needed for version 2");
+    c.fail(out.org.empty() ? "org" : "bucket", "a value for version 2");
   }
   if (out.version == 2 && out.token.empty()) {
-    c.fail("token", "needed for version 2 (or METERLAB_INFLUX_TOKEN)");
+    c.fail("token", "a token for version 2 (or METERLAB_INFLUX_TOKEN)");
   }
-  return c.error();
+  return error;
 }
 
 std::string escaped(CURL* curl, const std::string& s) {
@@ -123,35 +116,28 @@ std::size_t keep_body(char* data, std::size_t size, std::size_t n, void* user) {
   return len;
 }
 
-class InfluxSink final : public Sink {
+class InfluxSink final : public BatchingSink<std::string> {
  public:
-  explicit InfluxSink(InfluxConfig cfg) : cfg_(std::move(cfg)), curl_(curl_easy_init(), &curl_easy_cleanup) {
+  explicit InfluxSink(InfluxConfig cfg)
+      : cfg_(std::move(cfg)), curl_(curl_easy_init(), &curl_easy_cleanup) {
     setup();
-    worker_ = std::make_unique<detail::BatchWorker<std::string>>(
-        cfg_.batch, [this](const std::vector<std::string>& batch, std::string& error) {
-          return send(batch, error);
-        });
+    start(cfg_.batch);
   }
   ~InfluxSink() override {
-    worker_->close(std::chrono::milliseconds(0));  // joins the thread before the handle it uses goes
+    stop();  // joins the thread before the handle it uses goes
     if (headers_ != nullptr) curl_slist_free_all(headers_);
   }
 
   std::string_view name() const noexcept override { return "influxdb"; }
 
-  void telegram(const cosem::Telegram& t, const Received& r) override {
-    worker_->telegram_seen();
-    const std::string_view meter = meter_.of(t);
-    for (const cosem::Reading& reading : t.readings) {
-      std::string line = influx::point(cfg_.measurement, cfg_.tags, meter, t, reading, r);
-      if (!line.empty()) worker_->push(std::move(line));
-    }
+ private:
+  std::optional<std::string> record(const cosem::Telegram& t, const cosem::Reading& reading,
+                                    const Received& r) override {
+    std::string line = influx::point(cfg_.measurement, cfg_.tags, r.meter, t, reading, r);
+    if (line.empty()) return std::nullopt;
+    return line;
   }
 
-  void close(std::chrono::milliseconds limit) override { worker_->close(limit); }
-  SinkStats stats() const override { return worker_->stats(); }
-
- private:
   void setup() {
     CURL* c = curl_.get();
     endpoint_ = cfg_.version == 1
@@ -181,10 +167,10 @@ class InfluxSink final : public Sink {
 
   // libcurl's progress callback: a non-zero return aborts the transfer once close() timed out.
   static int abort_check(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-    return static_cast<InfluxSink*>(self)->worker_->aborting() ? 1 : 0;
+    return static_cast<InfluxSink*>(self)->aborting() ? 1 : 0;
   }
 
-  SendOutcome send(const std::vector<std::string>& batch, std::string& error) {
+  SendOutcome send(const std::vector<std::string>& batch, std::string& error) override {
     body_.clear();
     for (const std::string& line : batch) {
       body_ += line;
@@ -209,14 +195,12 @@ class InfluxSink final : public Sink {
   }
 
   InfluxConfig cfg_;
-  detail::MeterName meter_;
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl_;
   curl_slist* headers_ = nullptr;
   std::string endpoint_;
   std::string body_;
   std::string response_;
   std::array<char, CURL_ERROR_SIZE> curl_error_{};
-  std::unique_ptr<detail::BatchWorker<std::string>> worker_;
 };
 
 }  // namespace

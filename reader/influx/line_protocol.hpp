@@ -15,7 +15,6 @@
 #include <utility>
 #include <vector>
 
-#include "meter_name.hpp"
 #include "meterlab/reader/sink.hpp"
 
 namespace meterlab::reader::influx {
@@ -28,7 +27,7 @@ void append_string_field(std::string_view s, std::string& out);  // with its quo
 
 // The point of one reading, without a newline; "" when the reading has no value to store
 // (null-data, a non-finite real). `tags` are the user's extra tags; `meter` the meter's name
-// (detail::MeterName).
+// (Received::meter).
 std::string point(std::string_view measurement, const Tags& tags, std::string_view meter,
                   const cosem::Telegram& t, const cosem::Reading& r, const Received& rc);
 

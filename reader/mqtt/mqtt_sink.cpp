@@ -107,8 +107,8 @@ class MqttSink final : public Sink {
   std::thread starter_;  // connect_async resolves the host name: not on the read loop
   bool started_ = false;
   bool stopped_ = false;
-  std::string last_meter_;       // read loop only
-  std::vector<Held> anonymous_;  // read loop only
+  std::vector<Held> anonymous_;   // read loop only
+  bool gave_up_waiting_ = false;  // read loop only: kHoldAnonymous telegrams went out unnamed
   std::atomic<bool> connected_{false};
 
   std::mutex pump_mu_;  // serialises pump(); taken before mu_, never inside it
@@ -121,28 +121,27 @@ class MqttSink final : public Sink {
   SinkStats stats_;
 };
 
-// A telegram without a meter id or system title (list 1 of the Nordic meters: power only) is
-// the meter's whose id came last; those before the first id wait for it (kHoldAnonymous at most,
-// then they go out under "meter").
+// A telegram whose input has not named its meter yet (list 1 of the Nordic meters, power only,
+// before the first list 2) waits for the name (kHoldAnonymous at most, then they go out under
+// kUnnamedMeter). The meter is the read loop's attribution (Received::meter), as for every output.
 void MqttSink::telegram(const cosem::Telegram& t, const Received& r) {
   {
     std::lock_guard lock(mu_);
     ++stats_.telegrams;
   }
-  const bool named = !t.meter_id.empty() || t.system_title.has_value();
-  if (named) {
-    last_meter_ = mqtt::topic_level(meter_key(t));
-    flush_anonymous(last_meter_);
-  } else if (last_meter_.empty()) {
+  const std::string meter = mqtt::topic_level(r.meter);
+  if (!r.meter_named && !gave_up_waiting_) {
     anonymous_.push_back({t, r.wall});
-    if (anonymous_.size() >= kHoldAnonymous) flush_anonymous("meter");
+    if (anonymous_.size() < kHoldAnonymous) return;
+    gave_up_waiting_ = true;
+    flush_anonymous(meter);
     return;
   }
-  publish_telegram(t, r.wall, last_meter_);
+  flush_anonymous(meter);
+  publish_telegram(t, r.wall, meter);
 }
 
 void MqttSink::flush_anonymous(const std::string& meter) {
-  if (last_meter_.empty()) last_meter_ = meter;
   for (const Held& h : anonymous_) publish_telegram(h.telegram, h.wall, meter);
   anonymous_.clear();
 }
@@ -336,7 +335,7 @@ void MqttSink::wait_drained(SteadyClock::time_point deadline) {
 
 void MqttSink::close(std::chrono::milliseconds limit) {
   if (stopped_) return;
-  if (!anonymous_.empty()) flush_anonymous("meter");
+  if (!anonymous_.empty()) flush_anonymous(std::string(kUnnamedMeter));
   const auto deadline = SteadyClock::now() + limit;
   if (started_) wait_drained(deadline);
   if (connected_) {

@@ -67,6 +67,12 @@ SinkPtr make(const json& cfg) {
   return std::move(s.sink);
 }
 
+// Hands a telegram to the sink as the read loop does: its meter attributed first.
+void deliver(Sink& sink, MeterAttribution& meters, const cosem::Telegram& t, Received rc) {
+  meters.attribute(t, rc);
+  sink.telegram(t, rc);
+}
+
 // The meter of a run: list 1 telegrams carry no id and belong to the meter that list 2 names.
 std::string named_meter(const std::vector<cosem::Telegram>& tgs) {
   for (const cosem::Telegram& t : tgs)
@@ -108,18 +114,23 @@ std::size_t count_prefix(const std::vector<Msg>& msgs, const std::string& prefix
 
 TEST(MqttConfig, RefusesBadObjectsNamingThePath) {
   auto err = [](json j) { return mqtt::parse_config(j, nullptr).error; };
-  EXPECT_EQ(err({{"hots", "x"}}), "outputs.mqtt.hots: unknown key");
-  EXPECT_EQ(err({{"port", 0}}), "outputs.mqtt.port: must be 1..65535");
-  EXPECT_EQ(err({{"port", "1883"}}), "outputs.mqtt.port: must be an integer");
-  EXPECT_EQ(err({{"qos", 3}}), "outputs.mqtt.qos: must be 0..2");
+  EXPECT_EQ(err({{"hots", "x"}}).substr(0, 32), "outputs.mqtt.hots: expected one ");
+  EXPECT_TRUE(err({{"hots", "x"}}).ends_with(" reconnect_delay_max_s, got an unknown key"));
+  EXPECT_EQ(err({{"port", 0}}), "outputs.mqtt.port: expected an integer 1-65535, got 0");
+  EXPECT_EQ(err({{"port", "1883"}}),
+            "outputs.mqtt.port: expected an integer 1-65535, got \"1883\"");
+  EXPECT_EQ(err({{"qos", 3}}), "outputs.mqtt.qos: expected an integer 0-2, got 3");
   EXPECT_EQ(err({{"base_topic", "a/#"}}),
-            "outputs.mqtt.base_topic: must be a topic without '+' or '#'");
+            "outputs.mqtt.base_topic: expected a topic without '+' or '#', got \"a/#\"");
   EXPECT_EQ(err({{"tls", {{"cert_file", "c.pem"}}}}),
-            "outputs.mqtt.tls: cert_file and key_file go together");
-  EXPECT_EQ(err({{"tls", {{"cafile", "x"}}}}), "outputs.mqtt.tls.cafile: unknown key");
+            "outputs.mqtt.tls.key_file: expected a key file with cert_file (both or neither)");
+  EXPECT_EQ(
+      err({{"tls", {{"cafile", "x"}}}}),
+      "outputs.mqtt.tls.cafile: expected one of ca_file, cert_file, key_file, insecure, got an "
+      "unknown key");
   const std::string secret = "hunter2-secret";
   const std::string e = err({{"password", secret}});
-  EXPECT_EQ(e, "outputs.mqtt.username: needed with a password");
+  EXPECT_EQ(e, "outputs.mqtt.username: expected a user name with a password");
   EXPECT_EQ(e.find(secret), std::string::npos);
 }
 
@@ -190,53 +201,33 @@ TEST(MqttSinkConfig, TlsFilesMustBeReadable) {
 
 class MqttBroker : public ::testing::TestWithParam<int> {};
 
-// Every telegram: the state document, one topic per reading with the telegram's value, in
-// order; discovery configs once per reading; afterwards the retained store holds the last
-// values, the configs and "offline"; the counters add up exactly.
-TEST_P(MqttBroker, PublishesStateReadingsAndDiscovery) {
-  const int qos = GetParam();
-  Broker broker;
-  ASSERT_TRUE(broker.start()) << broker.error();
-  Subscriber live(broker.port(), "test/#");
-  ASSERT_TRUE(live.ready());
-  const auto& tgs = kaifa();
-  ASSERT_GE(tgs.size(), 30u);
-  SinkPtr sink = make(config(broker.port(), {{"qos", qos}, {"client_id", "mqtt-test"}}));
-  ASSERT_NE(sink, nullptr);
+using Payloads = std::map<std::string, std::vector<std::string>>;  // topic -> payloads in order
 
-  mqtt::ReadingKeys keys;
-  std::map<std::string, std::vector<std::string>> want;  // topic -> payloads in order
+// What a run of telegrams must publish: the per-reading payloads and the number of messages
+// (a state and its readings per telegram).
+struct Expected {
+  Payloads readings;
   std::uint64_t messages = 0;
-  for (const cosem::Telegram& t : tgs) {
-    sink->telegram(t, kRx);
-    for (auto& [topic, payload] : expected_readings(t, keys)) want[topic].push_back(payload);
-    messages += 1 + expected_readings(t, keys).size();
-  }
-  const std::string meter = named_meter(tgs);
-  ASSERT_NE(meter, "meter");
-  const std::string state = "test/" + meter + "/state";
-  // Every topic's last message, not only the states: a telegram's readings follow its state.
-  auto all_arrived = [&](const std::vector<Msg>& m) {
-    std::map<std::string, std::size_t> n;
-    for (const Msg& x : m) ++n[x.topic];
-    for (const auto& [topic, payloads] : want) {
-      if (n[topic] < payloads.size()) return false;
-    }
-    return count_prefix(m, state) == tgs.size();
-  };
-  ASSERT_TRUE(live.wait_for(all_arrived, kWait))
-      << count_prefix(live.messages(), state) << " of " << tgs.size() << " states; delivered "
-      << sink->stats().delivered << ", last error: " << sink->stats().last_error;
-  sink->close(seconds(5));
+};
 
-  std::map<std::string, std::vector<std::string>> got;
-  for (const Msg& m : live.messages()) got[m.topic].push_back(m.payload);
-  for (const auto& [topic, payloads] : want) EXPECT_EQ(got[topic], payloads) << topic;
-  // The state document of the last telegram says what its readings say.
-  const json doc = json::parse(got[state].back());
+Expected expected_of(const std::vector<cosem::Telegram>& tgs) {
+  Expected e;
+  mqtt::ReadingKeys keys;
+  for (const cosem::Telegram& t : tgs) {
+    const auto readings = expected_readings(t, keys);
+    for (const auto& [topic, payload] : readings) e.readings[topic].push_back(payload);
+    e.messages += 1 + readings.size();
+  }
+  return e;
+}
+
+// The state document of the last telegram says what its readings say.
+void check_last_state(const Payloads& got, const Payloads& want, const std::string& meter,
+                      const cosem::Telegram& last) {
+  const json doc = json::parse(got.at("test/" + meter + "/state").back());
   EXPECT_EQ(doc.at("meter"), meter);
   EXPECT_EQ(doc.at("security"), "plain");
-  EXPECT_EQ(doc.at("readings").size(), tgs.back().readings.size());
+  EXPECT_EQ(doc.at("readings").size(), last.readings.size());
   for (const auto& [topic, payloads] : want) {
     const std::string key = topic.substr(("test/" + meter + "/").size());
     if (!doc.at("readings").contains(key)) continue;  // an earlier list's reading
@@ -245,23 +236,25 @@ TEST_P(MqttBroker, PublishesStateReadingsAndDiscovery) {
       EXPECT_DOUBLE_EQ(v.get<double>(), std::stod(payloads.back())) << key;
     }
   }
+}
 
-  // A subscriber that comes afterwards gets the retained store.
-  Subscriber late(broker.port(), "#");
-  ASSERT_TRUE(late.ready());
-  const std::size_t configs = want.size();  // every reading here has a value
-  ASSERT_TRUE(late.wait_for([&](auto& m) { return m.size() >= 2 * configs + 2; }, kWait));
+// The retained store a late subscriber gets: the last values, the state, "offline" and one
+// discovery config per reading.
+void check_retained(const Subscriber& late, const Payloads& want, const std::string& meter) {
   for (const auto& [topic, payloads] : want) {
     const Msg m = late.last(topic);
     EXPECT_TRUE(m.retain) << topic;
     EXPECT_EQ(m.payload, payloads.back()) << topic;
   }
-  EXPECT_TRUE(late.last(state).retain);
+  EXPECT_TRUE(late.last("test/" + meter + "/state").retain);
   EXPECT_EQ(late.last("test/" + meter + "/status").payload, "offline");
-  EXPECT_EQ(count_prefix(late.messages(), "homeassistant/sensor/meterlab_" + meter + "/"), configs);
+  EXPECT_EQ(count_prefix(late.messages(), "homeassistant/sensor/meterlab_" + meter + "/"),
+            want.size());
+}
 
-  const json power = json::parse(
-      late.last("homeassistant/sensor/meterlab_" + meter + "/active_power_import/config").payload);
+void check_discovery(const Subscriber& late, const std::string& meter) {
+  const std::string prefix = "homeassistant/sensor/meterlab_" + meter + "/";
+  const json power = json::parse(late.last(prefix + "active_power_import/config").payload);
   EXPECT_EQ(power.at("device_class"), "power");
   EXPECT_EQ(power.at("state_class"), "measurement");
   EXPECT_EQ(power.at("unit_of_measurement"), "W");
@@ -270,11 +263,60 @@ TEST_P(MqttBroker, PublishesStateReadingsAndDiscovery) {
   EXPECT_EQ(power.at("unique_id"), "meterlab_" + meter + "_active_power_import");
   EXPECT_EQ(power.at("device").at("identifiers"), json::array({"meterlab_" + meter}));
   EXPECT_EQ(power.at("device").at("manufacturer"), "Kaifa");
-  const json energy = json::parse(
-      late.last("homeassistant/sensor/meterlab_" + meter + "/active_energy_import/config").payload);
+  const json energy = json::parse(late.last(prefix + "active_energy_import/config").payload);
   EXPECT_EQ(energy.at("device_class"), "energy");
   EXPECT_EQ(energy.at("state_class"), "total_increasing");
   EXPECT_EQ(energy.at("unit_of_measurement"), "Wh");
+}
+
+// Every topic's last message, not only the states: a telegram's readings follow its state.
+bool all_arrived(const std::vector<Msg>& m, const Payloads& want, const std::string& state,
+                 std::size_t states) {
+  std::map<std::string, std::size_t> n;
+  for (const Msg& x : m) ++n[x.topic];
+  for (const auto& [topic, payloads] : want) {
+    if (n[topic] < payloads.size()) return false;
+  }
+  return count_prefix(m, state) == states;
+}
+
+// Every telegram: the state document, one topic per reading with the telegram's value, in
+// order; discovery configs once per reading; afterwards the retained store holds the last
+// values, the configs and "offline"; the counters add up exactly.
+TEST_P(MqttBroker, PublishesStateReadingsAndDiscovery) {
+  Broker broker;
+  ASSERT_TRUE(broker.start()) << broker.error();
+  Subscriber live(broker.port(), "test/#");
+  ASSERT_TRUE(live.ready());
+  const auto& tgs = kaifa();
+  ASSERT_GE(tgs.size(), 30u);
+  SinkPtr sink = make(config(broker.port(), {{"qos", GetParam()}, {"client_id", "mqtt-test"}}));
+  ASSERT_NE(sink, nullptr);
+  MeterAttribution meters;
+  for (const cosem::Telegram& t : tgs) deliver(*sink, meters, t, kRx);
+  const Expected want = expected_of(tgs);
+  const std::string meter = named_meter(tgs);
+  ASSERT_NE(meter, "meter");
+  const std::string state = "test/" + meter + "/state";
+  ASSERT_TRUE(live.wait_for(
+      [&](const std::vector<Msg>& m) { return all_arrived(m, want.readings, state, tgs.size()); },
+      kWait))
+      << count_prefix(live.messages(), state) << " of " << tgs.size() << " states; delivered "
+      << sink->stats().delivered << ", last error: " << sink->stats().last_error;
+  sink->close(seconds(5));
+
+  Payloads got;
+  for (const Msg& m : live.messages()) got[m.topic].push_back(m.payload);
+  for (const auto& [topic, payloads] : want.readings) EXPECT_EQ(got[topic], payloads) << topic;
+  check_last_state(got, want.readings, meter, tgs.back());
+
+  // A subscriber that comes afterwards gets the retained store.
+  Subscriber late(broker.port(), "#");
+  ASSERT_TRUE(late.ready());
+  const std::size_t configs = want.readings.size();  // every reading here has a value
+  ASSERT_TRUE(late.wait_for([&](auto& m) { return m.size() >= 2 * configs + 2; }, kWait));
+  check_retained(late, want.readings, meter);
+  check_discovery(late, meter);
 
   const SinkStats st = sink->stats();
   EXPECT_EQ(st.telegrams, tgs.size());
@@ -282,7 +324,7 @@ TEST_P(MqttBroker, PublishesStateReadingsAndDiscovery) {
   EXPECT_EQ(st.queued, 0u);
   EXPECT_EQ(st.reconnects, 0u);
   // status online + configs + (state + readings) per telegram + status offline
-  EXPECT_EQ(st.delivered, 1 + configs + messages + 1);
+  EXPECT_EQ(st.delivered, 1 + configs + want.messages + 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Qos, MqttBroker, ::testing::Values(0, 1),
@@ -297,16 +339,17 @@ TEST(MqttReconnect, BrokerRestartOnSamePort) {
   Broker broker;
   ASSERT_TRUE(broker.start()) << broker.error();
   const auto& tgs = kaifa();
+  MeterAttribution meters;  // as the read loop does
   const std::string meter = named_meter(tgs);
   const std::string state = "test/" + meter + "/state";
   SinkPtr sink = make(config(broker.port()));
-  for (std::size_t i = 0; i < 10; ++i) sink->telegram(tgs[i], rx(i));
+  for (std::size_t i = 0; i < 10; ++i) deliver(*sink, meters, tgs[i], rx(i));
   ASSERT_TRUE(
       wait_stats(*sink, [](const SinkStats& s) { return s.delivered > 0 && s.queued == 0; }));
 
   broker.kill();
   ASSERT_TRUE(wait_stats(*sink, [](const SinkStats& s) { return !s.last_error.empty(); }));
-  for (std::size_t i = 10; i < 20; ++i) sink->telegram(tgs[i], rx(i));
+  for (std::size_t i = 10; i < 20; ++i) deliver(*sink, meters, tgs[i], rx(i));
   EXPECT_GT(sink->stats().queued, 0u);
   EXPECT_EQ(sink->stats().reconnects, 0u);
 
@@ -339,7 +382,7 @@ TEST(MqttReconnect, BrokerRestartOnSamePort) {
   EXPECT_EQ(live.last("test/" + meter + "/status").payload, "online");
 
   // After the reconnect, new telegrams arrive live.
-  for (std::size_t i = 20; i < 25; ++i) sink->telegram(tgs[i], rx(i));
+  for (std::size_t i = 20; i < 25; ++i) deliver(*sink, meters, tgs[i], rx(i));
   ASSERT_TRUE(live.wait_for(last_state_is(24), kWait));
   std::vector<json> states;
   for (const Msg& m : live.messages())
@@ -356,12 +399,13 @@ TEST(MqttReconnect, BrokerRestartOnSamePort) {
 TEST(MqttDeadBroker, NeverBlocksAndCountsDrops) {
   const int port = test::free_port();
   const auto& tgs = kaifa();
+  MeterAttribution meters;  // as the read loop does
   SinkPtr sink = make(config(port, {{"queue_size", 100}}));
   std::uint64_t messages = 0;
   const auto start = SteadyClock::now();
   for (int round = 0; round < 20; ++round) {
     for (const cosem::Telegram& t : tgs) {
-      sink->telegram(t, kRx);
+      deliver(*sink, meters, t, kRx);
       messages += 1 + t.readings.size();
       sink->tick(SteadyClock::now());
     }
@@ -391,11 +435,12 @@ TEST(MqttAuth, UserPasswordAcceptedWrongOneReported) {
   Broker broker("password_file " + pwfile, false);
   ASSERT_TRUE(broker.start()) << broker.error();
   const auto& tgs = kaifa();
+  MeterAttribution meters;  // as the read loop does
 
   setenv("METERLAB_MQTT_PASSWORD", "s3cret-Right", 1);
   SinkPtr good = make(config(broker.port(), {{"username", "meter"}}));
   unsetenv("METERLAB_MQTT_PASSWORD");
-  good->telegram(tgs[0], kRx);
+  deliver(*good, meters, tgs[0], kRx);
   EXPECT_TRUE(wait_stats(*good, [](const SinkStats& s) {
     return s.delivered > 0 && s.queued == 0;
   })) << good->stats().last_error;
@@ -403,7 +448,7 @@ TEST(MqttAuth, UserPasswordAcceptedWrongOneReported) {
 
   const std::string wrong = "Wr0ng-Passw0rd";
   SinkPtr bad = make(config(broker.port(), {{"username", "meter"}, {"password", wrong}}));
-  bad->telegram(tgs[0], kRx);
+  deliver(*bad, meters, tgs[0], kRx);
   ASSERT_TRUE(wait_stats(*bad, [](const SinkStats& s) {
     return s.last_error.find("refused") != std::string::npos;
   })) << bad->stats().last_error;
@@ -435,18 +480,19 @@ TEST(MqttTls, VerifiedBrokerCertificate) {
                 "/server.key");
   ASSERT_TRUE(broker.start()) << broker.error();
   const auto& tgs = kaifa();
+  MeterAttribution meters;  // as the read loop does
 
   SinkPtr good = make(config(broker.port(), {{"tls", {{"ca_file", d + "/ca.pem"}}}}));
   ASSERT_NE(good, nullptr);
   Subscriber live(broker.port(), "test/#", {"", "", d + "/ca.pem"});
   ASSERT_TRUE(live.ready());
-  good->telegram(tgs[0], kRx);
+  deliver(*good, meters, tgs[0], kRx);
   EXPECT_TRUE(live.wait_for([](auto& m) { return !m.empty(); }, kWait));
   good->close(seconds(2));
   EXPECT_GT(good->stats().delivered, 0u);
 
   SinkPtr bad = make(config(broker.port(), {{"tls", {{"ca_file", d + "/other.pem"}}}}));
-  bad->telegram(tgs[0], kRx);
+  deliver(*bad, meters, tgs[0], kRx);
   EXPECT_TRUE(wait_stats(*bad, [](const SinkStats& s) { return !s.last_error.empty(); }))
       << "a certificate from an unknown CA must be refused";
   EXPECT_EQ(bad->stats().delivered, 0u);

@@ -3,31 +3,28 @@
 // multi-row INSERT per batch; meter strings travel only as parameters, never inside the SQL.
 // When the server goes away the batch is retried with back-off over a new connection while new
 // rows queue (bounded: beyond max_queue they are dropped and counted).
+#include <libpq-fe.h>
+
 #include <array>
 #include <charconv>
 #include <ctime>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 
-#include <libpq-fe.h>
-#include <nlohmann/json.hpp>
-
-#include "batch_worker.hpp"
-#include "meter_name.hpp"
+#include "meterlab/reader/batch_worker.hpp"
+#include "meterlab/reader/config_reader.hpp"
 #include "meterlab/reader/outputs.hpp"
 #include "postgres_rows.hpp"
-#include "sink_config.hpp"
 
 namespace meterlab::reader {
 namespace {
 
-using detail::BatchOptions;
-using detail::SendOutcome;
 using postgres::Row;
 
 struct PostgresConfig {
-  std::string conninfo;
-  std::string table;  // validated: [schema.]name, each [A-Za-z_][A-Za-z0-9_]*
+  std::string conninfo = "host=127.0.0.1 port=5432 dbname=meterlab";  // may hold a password
+  std::string table = "readings";  // validated: [schema.]name, each [A-Za-z_][A-Za-z0-9_]*
   BatchOptions batch;
 };
 
@@ -41,26 +38,30 @@ bool plain_identifier(std::string_view s) {
   return true;
 }
 
+// 7 parameters a row; PostgreSQL takes at most 65535 parameters a statement.
+constexpr std::int64_t kMaxBatch = 9000;
+
+bool valid_table(std::string_view table) {
+  const std::size_t dot = table.find('.');
+  if (dot == std::string_view::npos) return plain_identifier(table);
+  return plain_identifier(table.substr(0, dot)) && plain_identifier(table.substr(dot + 1));
+}
+
 std::string read_config(const nlohmann::json& cfg, PostgresConfig& out) {
-  detail::ConfigReader c(cfg, "outputs.postgres");
-  c.only({"conninfo", "table", "batch_size", "flush_interval_ms", "max_queue", "backoff_initial_ms",
-          "backoff_max_ms"});
-  out.conninfo = c.text("conninfo", "host=127.0.0.1 port=5432 dbname=meterlab");
-  out.table = c.text("table", "readings");
-  const std::size_t dot = out.table.find('.');
-  const bool ok = dot == std::string::npos
-                      ? plain_identifier(out.table)
-                      : plain_identifier(std::string_view(out.table).substr(0, dot)) &&
-                            plain_identifier(std::string_view(out.table).substr(dot + 1));
-  if (!ok) c.fail("table", "must be NAME or SCHEMA.NAME (letters, digits, _; up to 48 each)");
-  // 7 parameters a row; PostgreSQL takes at most 65535 parameters a statement.
-  out.batch.batch_size = static_cast<std::size_t>(c.integer("batch_size", 500, 1, 9000));
-  out.batch.flush_interval = std::chrono::milliseconds(c.integer("flush_interval_ms", 1000, 0, 3600000));
-  out.batch.max_queue = static_cast<std::size_t>(c.integer("max_queue", 100000, 1, 10000000));
-  out.batch.backoff_initial = std::chrono::milliseconds(c.integer("backoff_initial_ms", 500, 1, 3600000));
-  out.batch.backoff_max = std::chrono::milliseconds(c.integer("backoff_max_ms", 30000, 1, 3600000));
+  std::string error;
+  ConfigReader c(cfg, "outputs.postgres", error);
   out.batch.retries = -1;  // a database that is away is waited for; the queue bound limits memory
-  return c.error();
+  if (!c.only({"conninfo", "table", "batch_size", "flush_interval_ms", "max_queue",
+               "backoff_initial_ms", "backoff_max_ms"}) ||
+      !c.secret("conninfo", out.conninfo) || !c.text("table", out.table)) {
+    return error;
+  }
+  if (!valid_table(out.table)) {
+    c.fail("table", "NAME or SCHEMA.NAME (letters, digits, _; up to 48 each)");
+    return error;
+  }
+  read_batch_options(c, out.batch, kMaxBatch);
+  return error;
 }
 
 // "schema"."name" from a validated [schema.]name.
@@ -83,33 +84,26 @@ std::string trimmed(const char* msg) {
 
 void ignore_notice(void*, const char*) {}  // "relation exists, skipping" is no news
 
-class PostgresSink final : public Sink {
+class PostgresSink final : public BatchingSink<Row> {
  public:
   explicit PostgresSink(PostgresConfig cfg) : cfg_(std::move(cfg)) {
     create_sql_ = postgres::create_sql(quoted_table(cfg_.table), unqualified(cfg_.table));
-    worker_ = std::make_unique<detail::BatchWorker<Row>>(
-        cfg_.batch, [this](const std::vector<Row>& batch, std::string& error) { return send(batch, error); });
+    start(cfg_.batch);
   }
   ~PostgresSink() override {
-    worker_->close(std::chrono::milliseconds(0));  // joins the thread before the connection it uses goes
+    stop();  // joins the thread before the connection it uses goes
     if (conn_ != nullptr) PQfinish(conn_);
   }
 
   std::string_view name() const noexcept override { return "postgres"; }
 
-  void telegram(const cosem::Telegram& t, const Received& r) override {
-    worker_->telegram_seen();
-    const std::string_view meter = meter_.of(t);
-    for (const cosem::Reading& reading : t.readings) {
-      if (reading.kind == cosem::ValueKind::none) continue;
-      worker_->push(postgres::row(meter, t, reading, r));
-    }
+ private:
+  std::optional<Row> record(const cosem::Telegram& t, const cosem::Reading& reading,
+                            const Received& r) override {
+    if (reading.kind == cosem::ValueKind::none) return std::nullopt;
+    return postgres::row(r.meter, t, reading, r);
   }
 
-  void close(std::chrono::milliseconds limit) override { worker_->close(limit); }
-  SinkStats stats() const override { return worker_->stats(); }
-
- private:
   // A new connection with the table in place; false (and why) when the server is not there.
   bool connect(std::string& error) {
     if (conn_ != nullptr) PQfinish(conn_);
@@ -129,7 +123,7 @@ class PostgresSink final : public Sink {
     return ok;
   }
 
-  SendOutcome send(const std::vector<Row>& batch, std::string& error) {
+  SendOutcome send(const std::vector<Row>& batch, std::string& error) override {
     if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
       if (!connect(error)) {
         return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK ? SendOutcome::give_up
@@ -159,12 +153,10 @@ class PostgresSink final : public Sink {
   }
 
   PostgresConfig cfg_;
-  detail::MeterName meter_;
   std::string create_sql_;
   std::string insert_sql_;
   std::size_t insert_rows_ = 0;
   PGconn* conn_ = nullptr;
-  std::unique_ptr<detail::BatchWorker<Row>> worker_;
 };
 
 }  // namespace

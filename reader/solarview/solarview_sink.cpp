@@ -19,12 +19,11 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 
-#include <nlohmann/json.hpp>
-
+#include "meterlab/reader/config_reader.hpp"
 #include "meterlab/reader/outputs.hpp"
-#include "sink_config.hpp"
 #include "solarview_file.hpp"
 
 namespace meterlab::reader {
@@ -146,15 +145,18 @@ bool write_atomically(const std::string& path, std::string_view data, std::strin
 }  // namespace solarview
 
 SinkOrError make_solarview_sink(const nlohmann::json& cfg) {
-  detail::ConfigReader c(cfg, "outputs.solarview");
-  c.only({"file", "ident"});
-  std::string file = c.text("file", "/var/lib/meterlab/solarview.txt");
-  std::string ident = c.text("ident", "KAIFA");
-  if (file.empty()) c.fail("file", "must not be empty");
-  if (ident.empty() || ident.find_first_of("\r\n!") != std::string::npos) {
-    c.fail("ident", "must be one line of text without '!'");
+  std::string file = "/var/lib/meterlab/solarview.txt";
+  std::string ident = "KAIFA";
+  std::string error;
+  ConfigReader c(cfg, "outputs.solarview", error);
+  if (!c.only({"file", "ident"}) || !c.text("file", file) || !c.text("ident", ident)) {
+    return {nullptr, error};
   }
-  if (!c.error().empty()) return {nullptr, c.error()};
+  if (file.empty()) c.fail("file", "a file name");
+  if (ident.empty() || ident.find_first_of("\r\n!") != std::string::npos) {
+    c.fail("ident", "one line of text without '!'");
+  }
+  if (!error.empty()) return {nullptr, error};
   return {std::make_unique<SolarviewSink>(std::move(file), std::move(ident)), ""};
 }
 

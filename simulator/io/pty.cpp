@@ -43,33 +43,16 @@
 #include <thread>
 
 #include "fd.hpp"
+#include "meterlab/core/serial_line.hpp"
 #include "meterlab/sim/io.hpp"
-#include "serial_rates.hpp"
 
 namespace meterlab::sim {
 namespace {
 
-tcflag_t char_size(int data_bits) {
-  switch (data_bits) {
-    case 5:
-      return CS5;
-    case 6:
-      return CS6;
-    case 7:
-      return CS7;
-    default:
-      return CS8;
-  }
-}
-
 // Raw mode (no echo, no line editing, no CR/NL mapping, no signals) at the profile's settings.
 termios raw_termios(termios t, const SerialSettings& serial, speed_t rate) {
   ::cfmakeraw(&t);
-  t.c_cflag &= ~static_cast<tcflag_t>(CSIZE | PARENB | PARODD | CSTOPB | CRTSCTS);
-  t.c_cflag |= char_size(serial.data_bits) | static_cast<tcflag_t>(CLOCAL | CREAD);
-  if (serial.parity != 'N') t.c_cflag |= static_cast<tcflag_t>(PARENB);
-  if (serial.parity == 'O') t.c_cflag |= static_cast<tcflag_t>(PARODD);
-  if (serial.stop_bits == 2) t.c_cflag |= static_cast<tcflag_t>(CSTOPB);
+  serial_line::set_char_format(t, serial.data_bits, serial.parity, serial.stop_bits);
   t.c_cc[VMIN] = 1;
   t.c_cc[VTIME] = 0;
   ::cfsetispeed(&t, rate);
@@ -79,7 +62,7 @@ termios raw_termios(termios t, const SerialSettings& serial, speed_t rate) {
 
 bool set_termios(int fd, const SerialSettings& serial) {
   termios t{};
-  const auto rate = detail::termios_rate(serial.baud);
+  const auto rate = serial_line::termios_speed(serial.baud);
   if (!rate || ::tcgetattr(fd, &t) != 0) return false;
   t = raw_termios(t, serial, *rate);
   if (::tcsetattr(fd, TCSANOW, &t) == 0) return true;
@@ -215,7 +198,7 @@ class PtySink final : public Sink {
 
 std::unique_ptr<Sink> open_pty(const SerialSettings& serial, const std::string& link,
                                std::string* slave_path) {
-  if (!detail::termios_rate(serial.baud)) {
+  if (!serial_line::termios_speed(serial.baud)) {
     errno = EINVAL;
     detail::throw_errno("pty: no termios rate for " + std::to_string(serial.baud) + " baud");
   }

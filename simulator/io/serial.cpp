@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "meterlab/core/serial_line.hpp"
 #include "meterlab/sim/io.hpp"
-#include "serial_rates.hpp"
 
 namespace meterlab::sim {
 namespace {
@@ -18,12 +18,6 @@ std::optional<int> parse_int(std::string_view text) {
   const auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (text.empty() || ec != std::errc{} || ptr != end) return std::nullopt;
   return value;
-}
-
-// 'N', 'E' or 'O' in either case, upper-cased; '\0' for anything else.
-char parity_letter(char c) {
-  const char up = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-  return (up == 'N' || up == 'E' || up == 'O') ? up : '\0';
 }
 
 }  // namespace
@@ -43,15 +37,15 @@ std::optional<SerialSettings> SerialSettings::parse(std::string_view text) {
   if (frame_at == std::string_view::npos) return std::nullopt;
   const std::string_view frame = text.substr(frame_at);
   const std::optional<int> baud = parse_int(text.substr(0, space));
-  if (!baud || !detail::termios_rate(*baud) || frame.size() != 3) return std::nullopt;
+  if (!baud || !serial_line::termios_speed(*baud) || frame.size() != 3) return std::nullopt;
 
   SerialSettings s;
   s.baud = *baud;
   s.data_bits = frame[0] - '0';
-  s.parity = parity_letter(frame[1]);
+  s.parity = serial_line::parity_letter(frame[1]);
   s.stop_bits = frame[2] - '0';
-  if (s.data_bits < 5 || s.data_bits > 8 || s.parity == '\0') return std::nullopt;
-  if (s.stop_bits != 1 && s.stop_bits != 2) return std::nullopt;
+  if (!serial_line::valid_data_bits(s.data_bits) || s.parity == '\0') return std::nullopt;
+  if (!serial_line::valid_stop_bits(s.stop_bits)) return std::nullopt;
   return s;
 }
 

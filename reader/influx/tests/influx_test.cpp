@@ -79,30 +79,35 @@ TEST(InfluxLineProtocol, PointOfARealReading) {
 }
 
 TEST(InfluxConfig, RefusesWithThePath) {
-  EXPECT_EQ(make_influx_sink(json{{"colour", "red"}}).error, "outputs.influxdb.colour: unknown key");
-  EXPECT_EQ(make_influx_sink(json{{"url", "ftp://x"}}).error,
-            "outputs.influxdb.url: must be http://HOST[:PORT] or https://HOST[:PORT]");
+  EXPECT_EQ(
+      make_influx_sink(json{{"colour", "red"}}).error,
+      "outputs.influxdb.colour: expected one of url, version, database, username, "
+      "password, org, bucket, token, measurement, tags, batch_size, flush_interval_ms, "
+      "retries, max_queue, backoff_initial_ms, backoff_max_ms, timeout_ms, got an unknown key");
+  EXPECT_EQ(
+      make_influx_sink(json{{"url", "ftp://x"}}).error,
+      "outputs.influxdb.url: expected http://HOST[:PORT] or https://HOST[:PORT], got \"ftp://x\"");
   auto creds = make_influx_sink(json{{"url", "http://u:secret@127.0.0.1:1"}});
-  EXPECT_EQ(creds.error, "outputs.influxdb.url: must not contain credentials (use username/password or token)");
+  EXPECT_EQ(creds.error,
+            "outputs.influxdb.url: expected a URL without credentials (use username/password or "
+            "token), got one with credentials");
   EXPECT_EQ(make_influx_sink(json{{"tags", {{"obis", "x"}}}}).error.rfind("outputs.influxdb.tags.obis:", 0), 0u);
   ::unsetenv("METERLAB_INFLUX_TOKEN");
   EXPECT_EQ(make_influx_sink(json{{"version", 2}, {"org", "o"}, {"bucket", "b"}}).error,
-            "outputs.influxdb.token: needed for version 2 (or METERLAB_INFLUX_TOKEN)");
+            "outputs.influxdb.token: expected a token for version 2 (or METERLAB_INFLUX_TOKEN)");
   EXPECT_EQ(make_influx_sink(json{{"batch_size", 0}}).error,
-            "outputs.influxdb.batch_size: must be an integer 1..100000");
+            "outputs.influxdb.batch_size: expected an integer 1-100000, got 0");
 }
 
 // Feeds telegrams [from, to) of `f` to the sink; returns the points it must have written.
 std::vector<std::string> feed(Sink& s, const test::Fed& f, std::size_t from, std::size_t to,
                               const influx::Tags& tags = {}) {
   std::vector<std::string> lines;
-  detail::MeterName meter;
-  for (std::size_t i = 0; i < to; ++i) {
-    const std::string_view m = meter.of(f.telegrams[i]);
-    if (i < from) continue;
-    s.telegram(f.telegrams[i], f.received[i]);
+  for (std::size_t i = from; i < to; ++i) {
+    const Received& rc = f.received[i];  // its meter attributed as the read loop does
+    s.telegram(f.telegrams[i], rc);
     for (const cosem::Reading& r : f.telegrams[i].readings)
-      lines.push_back(influx::point("meterlab", tags, m, f.telegrams[i], r, f.received[i]));
+      lines.push_back(influx::point("meterlab", tags, rc.meter, f.telegrams[i], r, rc));
   }
   return lines;
 }

@@ -53,11 +53,17 @@ TEST(PostgresRows, StatementsAndParameters) {
 }
 
 TEST(PostgresConfig, RefusesWithThePath) {
-  EXPECT_EQ(make_postgres_sink(json{{"host", "x"}}).error, "outputs.postgres.host: unknown key");
+  EXPECT_EQ(make_postgres_sink(json{{"host", "x"}}).error,
+            "outputs.postgres.host: expected one of conninfo, table, batch_size, "
+            "flush_interval_ms, max_queue, backoff_initial_ms, backoff_max_ms, got an unknown key");
   EXPECT_EQ(make_postgres_sink(json{{"table", "r; DROP TABLE x"}}).error,
-            "outputs.postgres.table: must be NAME or SCHEMA.NAME (letters, digits, _; up to 48 each)");
+            "outputs.postgres.table: expected NAME or SCHEMA.NAME (letters, digits, _; up to 48 "
+            "each), got \"r; DROP TABLE x\"");
   EXPECT_EQ(make_postgres_sink(json{{"batch_size", 10000}}).error,
-            "outputs.postgres.batch_size: must be an integer 1..9000");
+            "outputs.postgres.batch_size: expected an integer 1-9000, got 10000");
+  // conninfo may hold a password: never quoted.
+  EXPECT_EQ(make_postgres_sink(json{{"conninfo", 5}}).error,
+            "outputs.postgres.conninfo: expected a string, got a number");
 }
 
 // ---- a real server ---------------------------------------------------------------------------
@@ -246,7 +252,9 @@ TEST_F(PostgresReal, MeterStringsAreOnlyParameters) {
   r.kind = cosem::ValueKind::text;
   r.text = t.store("\"quoted\" 'text' \\ $1");
   t.readings.push_back(r);
-  made.sink->telegram(t, Received{WallClock::now(), "x"});
+  Received rc{WallClock::now(), "x"};
+  MeterAttribution().attribute(t, rc);
+  made.sink->telegram(t, rc);
   made.sink->close(10s);
   EXPECT_EQ(made.sink->stats().delivered, 1u) << made.sink->stats().last_error;
   const auto rows = pg_.query("meters", "SELECT meter_id, value_text, value FROM readings");

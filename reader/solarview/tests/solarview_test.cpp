@@ -139,11 +139,14 @@ TEST(SolarviewSink, AnUnwritableDirectoryIsCountedNotFatal) {
 }
 
 TEST(SolarviewConfig, RefusesWithThePath) {
-  EXPECT_EQ(make_solarview_sink(json{{"path", "x"}}).error, "outputs.solarview.path: unknown key");
-  EXPECT_EQ(make_solarview_sink(json{{"file", ""}}).error, "outputs.solarview.file: must not be empty");
+  EXPECT_EQ(make_solarview_sink(json{{"path", "x"}}).error,
+            "outputs.solarview.path: expected one of file, ident, got an unknown key");
+  EXPECT_EQ(make_solarview_sink(json{{"file", ""}}).error,
+            "outputs.solarview.file: expected a file name, got \"\"");
   EXPECT_EQ(make_solarview_sink(json{{"ident", "A\nB"}}).error,
-            "outputs.solarview.ident: must be one line of text without '!'");
-  EXPECT_EQ(make_solarview_sink(json{{"file", 3}}).error, "outputs.solarview.file: must be a string");
+            "outputs.solarview.ident: expected one line of text without '!', got \"A\\nB\"");
+  EXPECT_EQ(make_solarview_sink(json{{"file", 3}}).error,
+            "outputs.solarview.file: expected a string, got 3");
 }
 
 }  // namespace

@@ -66,7 +66,7 @@ struct ReaderConfig {
 
 struct ConfigOrError {
   std::optional<ReaderConfig> config;
-  std::string error;  // "input.baud: must be one of 300, 600, ..., 115200"
+  std::string error;  // "input.baud: expected one of 300, 600, ..., 115200, got 2401"
 };
 
 // Checks the document and builds the configuration. `lookup` resolves "meter" (may be empty:

@@ -20,10 +20,17 @@ namespace meterlab::reader {
 using WallClock = std::chrono::system_clock;
 using SteadyClock = std::chrono::steady_clock;
 
+// The meter name of a telegram until a telegram on the same input names one.
+inline constexpr std::string_view kUnnamedMeter = "meter";
+
 // What the read loop knows about a telegram beside its content.
 struct Received {
   WallClock::time_point wall;  // when its last byte arrived
   std::string_view source;     // the input it came from ("/dev/ttyUSB0", "tcp://..", "-")
+  // Which meter the telegram is from, decided once by the read loop (MeterAttribution) for every
+  // output: the MQTT topics, the database rows and the table all use this, never their own rule.
+  std::string meter{kUnnamedMeter};
+  bool meter_named = false;  // false: no telegram on this input has named its meter yet
 };
 
 struct SinkStats {
@@ -56,8 +63,9 @@ class Sink {
 
 using SinkPtr = std::unique_ptr<Sink>;
 
-// A sink, or why the configuration was refused (naming the JSON path, e.g.
-// "outputs.mqtt.port: must be 1..65535"; never quoting a password, token or key).
+// A sink, or why the configuration was refused (ConfigReader's message: the JSON path and what
+// was expected, e.g. `outputs.mqtt.port: expected an integer 1-65535, got "x"`; never quoting a
+// password, token or key).
 struct SinkOrError {
   SinkPtr sink;
   std::string error;
@@ -67,6 +75,19 @@ struct SinkOrError {
 
 // A stable name for the meter: its meter id text, else the system title in hex, else "meter".
 std::string meter_key(const cosem::Telegram& t);
+
+// The one rule for "which meter is this telegram from": a telegram that carries a meter id or
+// a system title is that meter's (meter_key); one that carries neither (Kaifa's and Aidon's
+// 2-second power list) belongs to the meter last named on the same input, so one meter is one
+// series; kUnnamedMeter until a telegram names it. One per input, kept across reconnects.
+class MeterAttribution {
+ public:
+  // Sets rc.meter and rc.meter_named for `t`.
+  void attribute(const cosem::Telegram& t, Received& rc);
+
+ private:
+  std::string last_;  // empty until a telegram names its meter
+};
 // The reading as a number (integer scaled by its scaler, real, boolean 0/1); none for text,
 // octets, dates and null.
 std::optional<double> number(const cosem::Reading& r) noexcept;

@@ -28,7 +28,8 @@ namespace fs = std::filesystem;
 class TempDir {
  public:
   explicit TempDir(const char* tag) {
-    std::string tmpl = (fs::temp_directory_path() / (std::string("mlab-") + tag + "-XXXXXX")).string();
+    std::string tmpl =
+        (fs::temp_directory_path() / (std::string("mlab-") + tag + "-XXXXXX")).string();
     if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
   }
   ~TempDir() {
@@ -57,7 +58,8 @@ inline int free_port() {
 }
 
 // The first of `names` found on PATH or at one of `dirs`; "" when none.
-inline std::string find_program(const std::string& name, const std::vector<std::string>& dirs = {}) {
+inline std::string find_program(const std::string& name,
+                                const std::vector<std::string>& dirs = {}) {
   std::vector<std::string> all = dirs;
   if (const char* path = std::getenv("PATH")) {
     std::stringstream ss(path);
@@ -68,6 +70,18 @@ inline std::string find_program(const std::string& name, const std::vector<std::
     if (::access(p.c_str(), X_OK) == 0) return p.string();
   }
   return "";
+}
+
+// In a child after fork(): runs argv with its output appended to `log`; never returns.
+[[noreturn]] inline void exec_logged(const std::vector<std::string>& argv, const fs::path& log) {
+  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  ::dup2(fd, 1);
+  ::dup2(fd, 2);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  ::execv(args[0], args.data());
+  ::_exit(127);
 }
 
 // A child process (argv[0] a path), output to `log`; stopped with `stop_signal` (SIGTERM unless
@@ -81,15 +95,7 @@ class Process {
 
   void start(const std::vector<std::string>& argv, const fs::path& log) {
     pid_ = ::fork();
-    if (pid_ != 0) return;
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
+    if (pid_ == 0) exec_logged(argv, log);
   }
   bool running() {
     if (pid_ <= 0) return false;
@@ -100,7 +106,8 @@ class Process {
   void stop() {
     if (pid_ <= 0) return;
     ::kill(pid_, stop_signal_);
-    for (int i = 0; i < 200 && running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (int i = 0; i < 200 && running(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (pid_ > 0) {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, nullptr, 0);
@@ -116,16 +123,7 @@ class Process {
 // Runs argv to its end (output to `log`); its exit status, or -1.
 inline int run_program(const std::vector<std::string>& argv, const fs::path& log) {
   const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
+  if (pid == 0) exec_logged(argv, log);
   int status = 0;
   if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
   return WEXITSTATUS(status);

@@ -1,14 +1,15 @@
 // Test helper of the database outputs: real simulator bytes decoded in-process by the engine,
-// each telegram kept (a copy) with the Received a read loop would hand the sinks and the truth
-// record it came from. Used by the influx, postgres and solarview tests.
+// each telegram kept (a copy) with the Received a read loop would hand the sinks (its meter
+// attributed as the loop does) and the truth record it came from. Used by the influx, postgres
+// and solarview tests.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "meterlab/decoder/decoder.hpp"
 #include "meterlab/reader/sink.hpp"
@@ -51,6 +52,7 @@ inline Fed feed(const std::string& name, const char* start, std::int64_t duratio
     if (j.at("type") == "telegram") f.truth.push_back(std::move(j));
   }
   Decoder dec(InputTransport::auto_detect, keys_of(*p));
+  MeterAttribution meters;
   dec.push(Bytes(bytes.data(), bytes.size()));
   dec.finish();
   for (auto ev = dec.next(); ev != Decoder::Event::need_more; ev = dec.next()) {
@@ -59,7 +61,9 @@ inline Fed feed(const std::string& name, const char* start, std::int64_t duratio
     const json& truth = f.truth.at(f.telegrams.size());
     f.telegrams.push_back(dec.telegram());
     const auto ms = std::chrono::milliseconds(truth.at("t_ms").get<std::int64_t>());
-    f.received.push_back(Received{WallClock::time_point(ms), "sim"});
+    Received rc{WallClock::time_point(ms), "sim"};
+    meters.attribute(f.telegrams.back(), rc);
+    f.received.push_back(std::move(rc));
   }
   EXPECT_EQ(f.telegrams.size(), f.truth.size());
   return f;

@@ -2,7 +2,8 @@
 // the InfluxDB and PostgreSQL outputs. telegram() only appends under a mutex (never blocks on the
 // network); the worker sends a batch when batch_size records wait or the oldest has waited
 // flush_interval, retries a failed batch with doubling back-off, and counts everything it gives
-// up on. Private to reader/influx and reader/postgres (header only, not installed).
+// up on. Shared by every output that delivers in batches (header only; its options are read from
+// the config by read_batch_options, one rule for every such output).
 #pragma once
 
 #include <algorithm>
@@ -12,24 +13,46 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "meterlab/reader/config_reader.hpp"
 #include "meterlab/reader/sink.hpp"
 
-namespace meterlab::reader::detail {
+namespace meterlab::reader {
 
 struct BatchOptions {
   std::size_t batch_size = 500;
   std::size_t max_queue = 100000;  // records; beyond it new records are dropped and counted
   std::chrono::milliseconds flush_interval{1000};
-  int retries = 5;                 // retries of one batch; < 0: retry until it goes through
+  int retries = 5;  // retries of one batch; < 0: retry until it goes through
   std::chrono::milliseconds backoff_initial{500};
   std::chrono::milliseconds backoff_max{30000};
 };
+
+// The batching keys of an output's config object (batch_size 1..max_batch, flush_interval_ms,
+// max_queue, backoff_initial_ms, backoff_max_ms), read over the defaults already in `b`.
+inline bool read_batch_options(ConfigReader& c, BatchOptions& b, std::int64_t max_batch) {
+  constexpr std::int64_t kMaxMs = 3600000;
+  std::int64_t flush = b.flush_interval.count(), initial = b.backoff_initial.count(),
+               max = b.backoff_max.count();
+  if (!c.integer("batch_size", b.batch_size, 1, max_batch) ||
+      !c.integer("flush_interval_ms", flush, 0, kMaxMs) ||
+      !c.integer("max_queue", b.max_queue, 1, 10000000) ||
+      !c.integer("backoff_initial_ms", initial, 1, kMaxMs) ||
+      !c.integer("backoff_max_ms", max, 1, kMaxMs)) {
+    return false;
+  }
+  b.flush_interval = std::chrono::milliseconds(flush);
+  b.backoff_initial = std::chrono::milliseconds(initial);
+  b.backoff_max = std::chrono::milliseconds(max);
+  return true;
+}
 
 // What one delivery attempt came to.
 enum class SendOutcome : std::uint8_t {
@@ -176,4 +199,42 @@ class BatchWorker {
   std::thread thread_;
 };
 
-}  // namespace meterlab::reader::detail
+// An output that turns readings into records and delivers them in batches on a BatchWorker:
+// the sink half every batching output shares (InfluxDB, PostgreSQL). A derived class gives
+// record() and send(), calls start() at the end of its constructor and stop() first in its
+// destructor (the worker calls send() until then).
+template <class Record>
+class BatchingSink : public Sink {
+ public:
+  void telegram(const cosem::Telegram& t, const Received& r) final {
+    worker_->telegram_seen();
+    for (const cosem::Reading& reading : t.readings) {
+      if (auto rec = record(t, reading, r)) worker_->push(std::move(*rec));
+    }
+  }
+  void close(std::chrono::milliseconds limit) final { worker_->close(limit); }
+  SinkStats stats() const final { return worker_->stats(); }
+
+ protected:
+  void start(const BatchOptions& options) {
+    worker_ = std::make_unique<BatchWorker<Record>>(
+        options, [this](const std::vector<Record>& batch, std::string& error) {
+          return send(batch, error);
+        });
+  }
+  void stop() {
+    if (worker_) worker_->close(std::chrono::milliseconds(0));
+  }
+  bool aborting() const noexcept { return worker_->aborting(); }
+
+  // The record of one reading (its meter is r.meter); none for a reading not stored.
+  virtual std::optional<Record> record(const cosem::Telegram& t, const cosem::Reading& reading,
+                                       const Received& r) = 0;
+  // On the worker thread: delivers one batch (BatchWorker::Send).
+  virtual SendOutcome send(const std::vector<Record>& batch, std::string& error) = 0;
+
+ private:
+  std::unique_ptr<BatchWorker<Record>> worker_;
+};
+
+}  // namespace meterlab::reader
