@@ -10,7 +10,9 @@ if(MLAB_SANITIZE)
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(meterlab_options INTERFACE -fsanitize=address,undefined)
 endif()
-install(TARGETS meterlab_options EXPORT meterlabTargets)
+if(MLAB_INSTALL)
+  install(TARGETS meterlab_options EXPORT meterlabTargets)
+endif()
 
 # meterlab_add_layer(NAME SOURCES a.cpp ... DEPS meterlab_core ...)
 # Builds meterlab_<NAME>, ALIAS meterlab::<NAME>, public headers in engine/include.
@@ -24,8 +26,10 @@ function(meterlab_add_layer name)
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   target_link_libraries(meterlab_${name} PUBLIC ${ARG_DEPS} PRIVATE meterlab_options ${ARG_PRIVATE_DEPS})
   target_compile_features(meterlab_${name} PUBLIC cxx_std_20)
-  install(TARGETS meterlab_${name} EXPORT meterlabTargets
-          ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  if(MLAB_INSTALL)
+    install(TARGETS meterlab_${name} EXPORT meterlabTargets
+            ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  endif()
 endfunction()
 
 # meterlab_add_test(NAME SOURCES a_test.cpp ... DEPS meterlab::hdlc ... [INCLUDES dir ...] [SERIAL])
