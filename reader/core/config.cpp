@@ -31,7 +31,8 @@ bool read_line(ConfigReader& c, LineSettings& line) {
   if (!c.integer("baud", line.baud, 1, max_baud) ||
       !c.integer("data_bits", line.data_bits, serial_line::kMinDataBits,
                  serial_line::kMaxDataBits) ||
-      !c.integer("stop_bits", line.stop_bits, 1, 2) ||
+      !c.integer("stop_bits", line.stop_bits, serial_line::kMinStopBits,
+                 serial_line::kMaxStopBits) ||
       !c.choice("parity", line.parity, serial_line::kParities)) {
     return false;
   }

@@ -72,6 +72,7 @@ class ScriptSource final : public Source {
 
 struct Record {
   std::vector<std::string> events;  // "T:<meter>" or "R:<errc>"
+  std::vector<std::string> meters;  // Received::meter of each telegram, as the loop attributed it
   int ticks = 0;
   bool closed = false;
 };
@@ -83,6 +84,7 @@ class RecordingSink final : public Sink {
   void telegram(const cosem::Telegram& t, const Received& rc) override {
     EXPECT_EQ(rc.source, "script");
     r_.events.push_back("T:" + meter_key(t));
+    r_.meters.push_back(rc.meter + (rc.meter_named ? "" : " (unnamed)"));
     ++stats_.telegrams;
   }
   void rejection(const Rejection& rj, const Received&) override {
@@ -118,6 +120,20 @@ TEST(BackoffTest, DoublesUpToTheMaximumAndResets) {
   EXPECT_EQ(b.next(), 3000ms);
   b.reset();
   EXPECT_EQ(b.next(), 500ms);
+}
+
+// The loop decides once which meter a telegram is from and hands every sink that answer: list 1
+// (no meter id) before any name is "meter", after list 2 it is the meter list 2 named.
+TEST(LoopTest, AttributesEveryTelegramToAMeter) {
+  auto list1 = vector_bytes("hdlc-plain/aidon-6525-list1.json");
+  auto list2 = vector_bytes("hdlc-plain/aidon-6525-list2.json");
+  ASSERT_FALSE(list1.empty());
+  ASSERT_FALSE(list2.empty());
+  Record rec;
+  run({{What::open_ok, {}}, {What::data, list1}, {What::data, list2}, {What::data, list1}}, rec);
+  EXPECT_EQ(rec.events, (std::vector<std::string>{"T:meter", "T:7359992899161110", "T:meter"}));
+  EXPECT_EQ(rec.meters,
+            (std::vector<std::string>{"meter (unnamed)", "7359992899161110", "7359992899161110"}));
 }
 
 TEST(LoopTest, EveryTelegramToTheSinkThenClose) {

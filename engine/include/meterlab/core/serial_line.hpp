@@ -39,6 +39,8 @@ inline constexpr std::array<BaudRate, 30> kBaudRates{{
 
 inline constexpr int kMinDataBits = 5;
 inline constexpr int kMaxDataBits = 8;
+inline constexpr int kMinStopBits = 1;
+inline constexpr int kMaxStopBits = 2;
 
 // The parity names of a config file and the letters of "8E1".
 inline constexpr std::array<std::pair<std::string_view, char>, 3> kParities{{
@@ -78,7 +80,7 @@ inline std::string common_rates_text() {
 }
 
 inline bool valid_data_bits(int bits) { return bits >= kMinDataBits && bits <= kMaxDataBits; }
-inline bool valid_stop_bits(int bits) { return bits == 1 || bits == 2; }
+inline bool valid_stop_bits(int bits) { return bits >= kMinStopBits && bits <= kMaxStopBits; }
 
 // 'N', 'E' or 'O' in either case, upper-cased; '\0' for anything else.
 inline char parity_letter(char c) {
