@@ -4,7 +4,6 @@
 #pragma once
 
 #include <array>
-#include <bitset>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -87,16 +86,6 @@ struct ElementSpec {
   Reading text_reading;
 };
 
-// The fast path of a positional layout (LayoutSet::map_wire), one step per element, compiled from
-// the element descriptions when the layout is loaded. A step reads one simple value from the wire
-// and gives the reading map() gives; whatever it does not cover sends the body to map().
-enum class WireStep : std::uint8_t {
-  value,  // an element with an OBIS code whose reading is a number or a string (roles value,
-          // meter_id, meter_type, list_id)
-  clock,  // a clock element with an OBIS code: a date-time (tag 25 or a 12-byte octet-string)
-  skip,   // an element the layout skips (its type is still checked)
-};
-
 // An OBIS pattern: -1 in a group matches any value ("1-*:31.7.0.*").
 struct ObisPattern {
   std::array<std::int16_t, 6> g{};
@@ -127,7 +116,6 @@ struct Layout {
   bool require_scaler_unit = false;
   // mode positional
   std::vector<ElementSpec> elements;
-  std::vector<WireStep> wire;  // elements' fast-path steps; empty: this layout has none
   // modes obis and capture: scaler/unit by OBIS when the list does not carry them
   std::vector<ScalerRule> scalers;
 
@@ -156,8 +144,5 @@ struct LayoutSet::Impl {
     std::optional<std::string_view> list_id;  // into layouts[i].list_id
   };
   std::vector<Keys> keys;
-  // The element counts of the layouts that have a fast path (map_wire): a body of another count
-  // goes the general way at once.
-  std::bitset<128> wire_counts;
 };
 }  // namespace meterlab::cosem

@@ -499,9 +499,9 @@ TEST(LayoutErrors, ImpossibleClockIsBadDateTimeAtItsByte) {
   EXPECT_EQ(at / 2 + 4, r.error().offset);  // 09 0C yy yy [mm]
 }
 
-// ---- the wire fast path (map_wire) ------------------------------------------------------------
+// ---- the shape cache against the walk -------------------------------------------------------
 
-// Everything map() gives, as text: the wire fast path must give the same, field by field.
+// Everything map() gives, as text: the shape cache must give the same, field by field.
 std::string telegram_text(const Telegram& t) {
   std::ostringstream s;
   s << t.layout << "|" << t.text(t.meter_id) << "|" << t.text(t.meter_type) << "|"
@@ -514,19 +514,26 @@ std::string telegram_text(const Telegram& t) {
   return s.str();
 }
 
-TEST(LayoutWire, SameTelegramAsTheTapeForEveryVectorItCovers) {
-  const LayoutSet& set = LayoutSet::builtin();
+// The walk maps `a` into `walked` and the cache learns its shape from it.
+void learn(ShapeCache& cache, const Apdu& a, Telegram& walked) {
+  MapTrace trace;
+  ASSERT_TRUE(LayoutSet::builtin().map({&a.doc, a.body_offset, &trace}, walked));
+  cache.learn(a.body(), walked, trace);
+}
+
+TEST(LayoutShapeCache, SameTelegramAsTheWalkForEveryVector) {
   std::vector<std::string> covered;
   for (const auto& v : kVectorApdus) {
     Apdu a;
     parse_apdu(a, v.hex);
-    Telegram general, wire;
-    ASSERT_TRUE(set.map(a.context(), general)) << v.name;
-    if (!set.map_wire(a.body(), a.body_offset, wire)) continue;
+    ShapeCache cache;
+    Telegram walked, cached;
+    learn(cache, a, walked);
+    if (!cache.map(a.body(), a.body_offset, cached)) continue;
     covered.emplace_back(v.name);
-    EXPECT_EQ(telegram_text(general), telegram_text(wire)) << v.name;
+    EXPECT_EQ(telegram_text(walked), telegram_text(cached)) << v.name;
   }
-  // The flat positional lists: KFM_001 lists 1-3 and the L&G E450 of Burgenland at least.
+  // Flat positional lists among them: KFM_001 lists 1-3.
   EXPECT_NE(covered.end(), std::find(covered.begin(), covered.end(),
                                      "hdlc-plain/kaifa-kfm001-ma304h3e-list3-a09b"));
   EXPECT_NE(covered.end(), std::find(covered.begin(), covered.end(),
@@ -534,43 +541,49 @@ TEST(LayoutWire, SameTelegramAsTheTapeForEveryVectorItCovers) {
   EXPECT_LE(3u, covered.size());
 }
 
-// Whatever the fast path does not cover or finds wrong is left to parse() + map() (false), which
-// report the error: a wrong type, a bad clock, a byte missing or one too many.
-TEST(LayoutWire, BodiesWithErrorsAreLeftToTheGeneralPath) {
+// A body the cache does not hold, or whose values do not read, is left to the walk (false),
+// which reports the error: a wrong type, a bad clock, a byte missing or one too many.
+TEST(LayoutShapeCache, BodiesWithErrorsAreLeftToTheWalk) {
   const std::string list3 = vector_hex("hdlc-plain/kaifa-kfm001-ma304h3e-list3-a09b");
   std::string wrong_type = list3;  // P+ as a double-long (signed): still a number
   wrong_type.replace(wrong_type.find("06000011b5"), 2, "05");
   std::string bad_clock = list3;
   bad_clock.replace(bad_clock.rfind("090c07e1090d") + 8, 2, "0d");  // month 13
   const std::vector<std::uint8_t> bytes = *parse_hex(list3);
-  Telegram t;
-  const LayoutSet& set = LayoutSet::builtin();
+  Telegram t, walked;
+  ShapeCache cache;
   Apdu ok;
   parse_apdu(ok, list3);
-  ASSERT_TRUE(set.map_wire(ok.body(), ok.body_offset, t));
+  learn(cache, ok, walked);
+  ASSERT_TRUE(cache.map(ok.body(), ok.body_offset, t));
   EXPECT_EQ(18u, t.readings.size());
   std::vector<std::uint8_t> b = *parse_hex(bad_clock);
-  EXPECT_FALSE(set.map_wire(Bytes(b).subspan(ok.body_offset), ok.body_offset, t));
+  EXPECT_FALSE(cache.map(Bytes(b).subspan(ok.body_offset), ok.body_offset, t));
   b = bytes;
   b.pop_back();  // truncated
-  EXPECT_FALSE(set.map_wire(Bytes(b).subspan(ok.body_offset), ok.body_offset, t));
+  EXPECT_FALSE(cache.map(Bytes(b).subspan(ok.body_offset), ok.body_offset, t));
   b = bytes;
   b.push_back(0x00);  // trailing byte
-  EXPECT_FALSE(set.map_wire(Bytes(b).subspan(ok.body_offset), ok.body_offset, t));
+  EXPECT_FALSE(cache.map(Bytes(b).subspan(ok.body_offset), ok.body_offset, t));
+  // Another tag is another shape: the walk maps it, and the cache then gives the same.
   b = *parse_hex(wrong_type);
+  EXPECT_FALSE(cache.map(Bytes(b).subspan(ok.body_offset), ok.body_offset, t));
   Apdu signed_p;
   parse_apdu(signed_p, wrong_type);
   Telegram general;
-  ASSERT_TRUE(set.map(signed_p.context(), general));
-  ASSERT_TRUE(set.map_wire(Bytes(b).subspan(ok.body_offset), ok.body_offset, t));
+  learn(cache, signed_p, general);
+  ASSERT_TRUE(cache.map(Bytes(b).subspan(ok.body_offset), ok.body_offset, t));
   EXPECT_EQ(telegram_text(general), telegram_text(t));
   // A string where the layout wants a number: the identified layout's mismatch is map()'s to
   // report (LayoutErrors.WrongElementTypeIsLayoutMismatchAtItsOffset).
   std::string list2 = vector_hex("hdlc-plain/kaifa-kfm001-ma304h3e-list2");
+  Apdu list2_ok;
+  parse_apdu(list2_ok, list2);
+  learn(cache, list2_ok, walked);
   list2.replace(list2.find("06000000e4"), 10, "0a0141");
   Apdu mismatch;
   parse_apdu(mismatch, list2);
-  EXPECT_FALSE(set.map_wire(mismatch.body(), mismatch.body_offset, t));
+  EXPECT_FALSE(cache.map(mismatch.body(), mismatch.body_offset, t));
 }
 
 // ---- storage reuse, user layouts ----------------------------------------------------------------

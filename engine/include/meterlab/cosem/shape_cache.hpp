@@ -46,7 +46,7 @@ struct ValueSlot {
   bool is_signed = false;
 };
 
-// What a layout walk notes for the cache (LayoutContext::trace, LayoutSet::map_wire): where
+// What the layout walk notes for the cache (LayoutContext::trace): where
 // each value-bearing reading came from, and the reading that gives the telegram its clock.
 struct MapTrace {
   std::vector<ValueSlot> slots;
