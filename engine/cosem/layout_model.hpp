@@ -1,5 +1,6 @@
-// The compact C++ form of a layout, parsed once from JSON (layout_json.cpp) and used by map()
-// (layout.cpp). Internal to the cosem layer. Strings that readings point at (names) live in the
+// The compact C++ form of a layout, parsed once from JSON (layout_json.cpp), and the steps of
+// mapping a body with it: matching (layout_match.cpp), the walk (layout_walk.cpp), both driven by
+// LayoutSet (layout_set.cpp). Internal to the cosem layer. Strings that readings point at (names) live in the
 // owning LayoutSet; units point into the static unit table.
 #pragma once
 
@@ -129,6 +130,39 @@ struct Layout {
 void parse_layouts(std::string_view json_text, std::deque<Layout>& out,
                    std::deque<std::string>& names);
 
+// An OBIS code on the wire: an octet-string of 6 bytes.
+inline bool is_obis_node(const axdr::Node& n) noexcept {
+  return n.tag == axdr::Tag::octet_string && n.count == 6;
+}
+// The clock (x-x:1.0.0.x) and the list id (x-x:0.2.129.x, values of group A 0 and 1).
+inline bool is_clock(const ObisCode& o) noexcept {
+  return o.v[0] == 0 && o.v[2] == 1 && o.v[3] == 0 && o.v[4] == 0;
+}
+inline bool is_list_id(const ObisCode& o) noexcept {
+  return o.v[0] <= 1 && o.v[2] == 0 && o.v[3] == 2 && o.v[4] == 129;
+}
+inline std::string_view as_text(Bytes b) noexcept {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+// What the layouts' match keys are compared with, read from the body once per map().
+struct BodyKeys {
+  axdr::Tag root = axdr::Tag::null_data;
+  std::uint32_t count = 0;
+  std::optional<ObisCode> first_obis;
+  std::optional<std::string_view> list_id;
+};
+BodyKeys body_keys(const axdr::Document& doc);
+// false when the walk of positional layout `l` would certainly end in cosem_layout_mismatch.
+bool types_fit(const Layout& l, const axdr::Document& doc);
+
+// The walk of one layout over a parsed body (layout_walk.cpp): `out`'s mapped fields are reset,
+// then the readings, meter id and type, list id, layout name and (when the APDU had none) the
+// timestamp written; ctx.trace, when set, is cleared and notes where each value came from. On an
+// error `out`'s mapped fields are unspecified: reset_mapped() clears them.
+Result<void> walk(const Layout& layout, const LayoutContext& ctx, Telegram& out);
+void reset_mapped(Telegram& out) noexcept;
+
 }  // namespace meterlab::cosem::detail
 
 namespace meterlab::cosem {
@@ -146,3 +180,7 @@ struct LayoutSet::Impl {
   std::vector<Keys> keys;
 };
 }  // namespace meterlab::cosem
+
+namespace meterlab::cosem::detail {
+bool keys_match(const LayoutSet::Impl::Keys& l, const BodyKeys& body) noexcept;
+}  // namespace meterlab::cosem::detail

@@ -1,49 +1,32 @@
-// Layout matching and mapping: a parsed notification body -> Telegram readings. The layouts are
-// data (layouts/*.json, parsed once into layout_model.hpp structs); this file only walks them.
-// map() allocates nothing once the telegram's reading vector and text storage have grown.
+// The layout walk: a parsed notification body -> Telegram readings, by one layout (layouts are
+// data: layouts/*.json, parsed once into layout_model.hpp structs). It is the one way a body is
+// mapped: the shape cache (shape_cache.cpp) learns from what the walk notes (MapTrace) and is held
+// to it by tests. It allocates nothing once the telegram's reading vector and text storage have
+// grown.
 #include <cstring>
-#include <limits>
 
 #include "layout_model.hpp"
 #include "meterlab/axdr/value.hpp"
+#include "reading_rules.hpp"
 
-namespace meterlab::cosem {
-
-namespace detail {
-std::string_view builtin_layouts_json(std::size_t i) noexcept;  // generated: builtin_layouts.cpp
-std::size_t builtin_layouts_json_count() noexcept;
-}  // namespace detail
+namespace meterlab::cosem::detail {
 
 using axdr::Node;
 using axdr::Tag;
-using detail::ElementSpec;
-using detail::kClockObis;
-using detail::Layout;
-using detail::Mode;
-using detail::Role;
-using detail::TypeClass;
 
 namespace {
 
 constexpr std::uint16_t kPushSetupClass = 40;  // Blue Book class 40: push setup (metadata)
+// A number, as the layouts' type "number" means it.
+constexpr TypeCheck kNumber = type_check({TypeClass::number});
 
 struct Scaling {
   std::int8_t scaler = 0;
   std::string_view unit;
 };
 
-bool is_obis_node(const Node& n) noexcept { return n.tag == Tag::octet_string && n.count == 6; }
 bool is_plain_integer(const Node& n) noexcept { return n.is_integer() && n.tag != Tag::boolean; }
-bool is_number(const Node& n) noexcept {
-  return (n.is_integer() && n.tag != Tag::boolean) || n.tag == Tag::float32 ||
-         n.tag == Tag::float64;
-}
-bool is_clock(const ObisCode& o) noexcept {
-  return o.v[0] == 0 && o.v[2] == 1 && o.v[3] == 0 && o.v[4] == 0;
-}
-bool is_list_id(const ObisCode& o) noexcept {
-  return o.v[0] <= 1 && o.v[2] == 0 && o.v[3] == 2 && o.v[4] == 129;
-}
+bool is_number(const Node& n) noexcept { return kNumber.accepts(n); }
 bool is_meter_id(const ObisCode& o) noexcept {
   return (o.v[0] == 0 && o.v[2] == 96 && o.v[3] == 1 && o.v[4] == 0) ||
          (o.v[0] == 1 && o.v[2] == 0 && o.v[3] == 0 && o.v[4] == 5);
@@ -82,10 +65,6 @@ bool has_text_role(Role role) noexcept {
          role == Role::list_id;
 }
 
-std::string_view as_text(Bytes b) noexcept {
-  return {reinterpret_cast<const char*>(b.data()), b.size()};
-}
-
 // The i-th child of a container node, by walking siblings (lists are short: < 64 elements).
 std::uint32_t child(const axdr::Document& doc, std::uint32_t container, std::uint32_t i) {
   std::uint32_t idx = axdr::Document::first_child(container);
@@ -93,34 +72,6 @@ std::uint32_t child(const axdr::Document& doc, std::uint32_t container, std::uin
   return idx;
 }
 
-// The Telegram fields a reading sets (shared by Mapper and the wire fast path).
-namespace detail_fields {
-
-void set(Telegram& out, Role role, TextRef text) {
-  TextRef* field = role == Role::meter_id     ? &out.meter_id
-                   : role == Role::meter_type ? &out.meter_type
-                   : role == Role::list_id    ? &out.list_id
-                                              : nullptr;
-  if (field && field->empty()) *field = text;
-}
-
-// Telegram fields from the well-known objects; the first one found wins. `r` is the last reading;
-// a clock is remembered by its index.
-void apply(Telegram& out, const Reading& r, std::optional<std::size_t>& clock) {
-  if (r.kind == ValueKind::date_time) {
-    if (is_clock(r.obis) && !clock) clock = out.readings.size() - 1;
-    return;
-  }
-  if (r.kind != ValueKind::text && r.kind != ValueKind::octets) return;
-  if (is_meter_id(r.obis))
-    set(out, Role::meter_id, r.text);
-  else if (is_meter_type(r.obis))
-    set(out, Role::meter_type, r.text);
-  else if (is_list_id(r.obis))
-    set(out, Role::list_id, r.text);
-}
-
-}  // namespace detail_fields
 
 // Where the value of the telegram's last reading came from, for the shape cache.
 void note_slot(MapTrace* trace, const Telegram& out, const Node& n, SlotKind kind) {
@@ -132,7 +83,9 @@ void note_slot(MapTrace* trace, const Telegram& out, const Node& n, SlotKind kin
 
 // The slot of a date-time, date or time value (set_value's three cases).
 SlotKind date_slot(const Node& n) noexcept {
-  return n.tag == Tag::date ? SlotKind::date : n.tag == Tag::time ? SlotKind::time : SlotKind::date_time;
+  return n.tag == Tag::date   ? SlotKind::date
+         : n.tag == Tag::time ? SlotKind::time
+                              : SlotKind::date_time;
 }
 
 class Mapper {
@@ -158,7 +111,7 @@ class Mapper {
   Result<void> set_value(Reading& r, const Node& n, bool as_date_time);
   void emit_integer(const ObisCode& obis, const Node& n, Scaling s, std::string_view name);
   void emit_text(const ElementSpec& e, const Node& n);
-  void set_integer(Reading& r, const Node& n);
+  void read_integer(Reading& r, const Node& n);
   Result<void> read_date_time(const Node& n, DateTime& out);
   Scaling scaling_for(const ObisCode& obis) const noexcept;
   TextRef node_text(const Node& n);
@@ -177,6 +130,7 @@ class Mapper {
   const Node* date_node_ = nullptr;  // where date_ and time_ came from
   const Node* time_node_ = nullptr;
 };
+
 
 Result<void> Mapper::run() {
   switch (layout_.mode) {
@@ -277,7 +231,7 @@ Result<void> Mapper::map_positional() {
     const Node& n = node(idx);
     if (e.role == Role::value && is_plain_integer(n) && e.check.accepts(n)) {
       Reading& r = out_.readings.emplace_back(e.integer_reading);
-      set_integer(r, n);
+      read_integer(r, n);
     } else if (e.obis && has_text_role(e.role) && n.is_string() && e.check.accepts(n)) {
       emit_text(e, n);
     } else {
@@ -318,21 +272,19 @@ Result<void> Mapper::map_element(const ElementSpec& e, std::uint32_t idx) {
 Result<void> Mapper::date_or_time(const ElementSpec& e, const Node& n) {
   Bytes b = doc_.bytes(n);
   if (e.role == Role::date) {
-    MLAB_ASSIGN(date_, parse_date(b, base_ + n.data));
+    MLAB_TRY(parse_date(b, base_ + n.data, date_.emplace()));
     date_node_ = &n;
   } else {
-    MLAB_ASSIGN(time_, parse_time(b, base_ + n.data));
+    MLAB_TRY(parse_time(b, base_ + n.data, time_.emplace()));
     time_node_ = &n;
   }
   if (!date_ || !time_) return {};
-  DateTime dt = *date_;
-  dt.hour = time_->hour, dt.minute = time_->minute, dt.second = time_->second;
-  dt.hundredths = time_->hundredths;
   Reading& r = out_.readings.emplace_back();
   r.obis = e.obis ? *e.obis : kClockObis;
   r.name = e.name;
   r.kind = ValueKind::date_time;
-  r.date_time = dt;
+  r.date_time = *date_;
+  merge_time(r.date_time, *time_);
   note_slot(trace_, out_, *date_node_, SlotKind::date_part);
   note_slot(trace_, out_, *time_node_, SlotKind::time_part);
   if (!clock) clock = out_.readings.size() - 1;
@@ -413,7 +365,7 @@ Result<void> Mapper::set_value(Reading& r, const Node& n, bool as_date_time) {
     r.raw = n.i != 0;
     note_slot(trace_, out_, n, SlotKind::boolean);
   } else if (n.is_integer()) {
-    set_integer(r, n);
+    read_integer(r, n);
   } else if (n.tag == Tag::float32 || n.tag == Tag::float64) {
     r.kind = ValueKind::real;
     r.real = n.f;
@@ -442,197 +394,61 @@ void Mapper::emit_integer(const ObisCode& obis, const Node& n, Scaling s, std::s
   Reading& r = out_.readings.emplace_back();
   r.obis = obis;
   r.name = name;
-  set_integer(r, n);
+  read_integer(r, n);
   r.scaler = s.scaler;
   r.unit = s.unit;
 }
 
-void Mapper::set_integer(Reading& r, const Node& n) {
+void Mapper::read_integer(Reading& r, const Node& n) {
   r.kind = ValueKind::integer;
-  r.raw = n.i;
-  r.raw_unsigned = !n.is_signed() && n.u > static_cast<std::uint64_t>(INT64_MAX);
+  set_integer(r, n.u, n.is_signed());
   note_slot(trace_, out_, n, SlotKind::integer);
 }
 
 TextRef Mapper::node_text(const Node& n) { return out_.store(as_text(doc_.bytes(n))); }
 
-void Mapper::apply_fields(const Reading& r) { detail_fields::apply(out_, r, clock); }
-
-void Mapper::set_field(Role role, TextRef text) { detail_fields::set(out_, role, text); }
-
-// ---- matching -----------------------------------------------------------------------------
-
-// The body's first OBIS code: the first child, or the first child of the first structure.
-std::optional<ObisCode> first_obis(const axdr::Document& doc) {
-  const auto& nodes = doc.nodes();
-  if (nodes.size() < 2) return std::nullopt;
-  std::uint32_t idx = 1;
-  if (nodes[idx].tag == Tag::structure && nodes[idx].count > 0) idx = 2;
-  if (idx >= nodes.size() || !is_obis_node(nodes[idx])) return std::nullopt;
-  auto code = ObisCode::from_bytes(doc.bytes(nodes[idx]), 0);
-  return code ? std::optional<ObisCode>(*code) : std::nullopt;
-}
-
-// The list's id text: the value after a leading x-x:0.2.129 object, or a leading string.
-std::optional<std::string_view> list_id_text(const axdr::Document& doc) {
-  const auto& nodes = doc.nodes();
-  if (nodes.size() < 2) return std::nullopt;
-  auto obis = first_obis(doc);
-  if (obis && is_list_id(*obis)) {
-    std::uint32_t obis_idx = nodes[1].tag == Tag::structure ? 2u : 1u;
-    std::uint32_t value_idx = doc.next_sibling(obis_idx);
-    if (value_idx >= nodes.size() || !nodes[value_idx].is_string()) return std::nullopt;
-    return as_text(doc.bytes(nodes[value_idx]));
+// Telegram fields from the well-known objects; the first one found wins. `r` is the last reading;
+// a clock is remembered by its index.
+void Mapper::apply_fields(const Reading& r) {
+  if (r.kind == ValueKind::date_time) {
+    if (is_clock(r.obis) && !clock) clock = out_.readings.size() - 1;
+    return;
   }
-  if (nodes[1].is_string()) return as_text(doc.bytes(nodes[1]));
-  return std::nullopt;
+  if (r.kind != ValueKind::text && r.kind != ValueKind::octets) return;
+  if (is_meter_id(r.obis))
+    set_field(Role::meter_id, r.text);
+  else if (is_meter_type(r.obis))
+    set_field(Role::meter_type, r.text);
+  else if (is_list_id(r.obis))
+    set_field(Role::list_id, r.text);
 }
 
-// A positional layout without an identifying key is tried on every body whose shape matches, so a
-// wrong one is often walked and fails on an element's type. This runs those type checks ahead of
-// the walk: false when the walk would certainly end in cosem_layout_mismatch. It gives up (true)
-// at the first element whose mapping could fail in another way (a clock, date or time parse),
-// so that skipping the walk never hides a different error.
-bool types_fit(const Layout& l, const axdr::Document& doc) {
-  std::uint32_t idx = axdr::Document::first_child(0);
-  for (const ElementSpec& e : l.elements) {
-    if (idx >= doc.nodes().size()) return true;
-    const Node& n = doc.nodes()[idx];
-    if (e.role == Role::clock || e.role == Role::date || e.role == Role::time) return true;
-    if (n.tag == Tag::date_time || n.tag == Tag::date || n.tag == Tag::time) return true;
-    if (!e.check.accepts(n)) return false;
-    idx = doc.next_sibling(idx);
-  }
-  return true;
+void Mapper::set_field(Role role, TextRef text) {
+  TextRef* field = role == Role::meter_id     ? &out_.meter_id
+                   : role == Role::meter_type ? &out_.meter_type
+                   : role == Role::list_id    ? &out_.list_id
+                                              : nullptr;
+  if (field && field->empty()) *field = text;
 }
 
-// What the layouts' match keys are compared with, read from the body once per map().
-struct BodyKeys {
-  Tag root = Tag::null_data;
-  std::uint32_t count = 0;
-  std::optional<ObisCode> first_obis;
-  std::optional<std::string_view> list_id;
-};
+}  // namespace
 
-BodyKeys body_keys(const axdr::Document& doc) {
-  return BodyKeys{doc.root().tag, doc.root().count, first_obis(doc), list_id_text(doc)};
-}
-
-bool keys_match(const LayoutSet::Impl::Keys& l, const BodyKeys& body) {
-  if (l.root == detail::RootKind::structure && body.root != Tag::structure) return false;
-  if (l.root == detail::RootKind::array && body.root != Tag::array) return false;
-  if (body.count < l.min_count || body.count > l.max_count) return false;
-  if (l.first_obis && body.first_obis != l.first_obis) return false;
-  if (l.list_id && body.list_id != l.list_id) return false;
-  return true;
-}
-
-void reset(Telegram& out) noexcept {
+void reset_mapped(Telegram& out) noexcept {
   out.readings.clear();
   out.text_storage.clear();
   out.meter_id = out.meter_type = out.list_id = {};
   out.layout = {};
 }
 
-}  // namespace
-
-namespace {
-
-void rebuild_keys(LayoutSet::Impl& impl) {
-  impl.keys.clear();
-  for (const Layout& l : impl.layouts) {
-    LayoutSet::Impl::Keys& k = impl.keys.emplace_back();
-    k.root = l.root;
-    k.min_count = l.min_count;
-    k.max_count = l.max_count;
-    k.first_obis = l.first_obis;
-    if (l.list_id) k.list_id = std::string_view(*l.list_id);
-  }
+Result<void> walk(const Layout& layout, const LayoutContext& ctx, Telegram& out) {
+  reset_mapped(out);
+  if (ctx.trace) ctx.trace->clear();
+  Mapper m(layout, ctx, out);
+  MLAB_TRY(m.run());
+  out.layout = layout.name;
+  if (!out.timestamp && m.clock) out.timestamp = out.readings[*m.clock].date_time;
+  if (ctx.trace) ctx.trace->clock = m.clock;
+  return {};
 }
 
-}  // namespace
-
-LayoutSet::LayoutSet() : impl_(std::make_unique<Impl>()) {}
-LayoutSet::~LayoutSet() = default;
-LayoutSet::LayoutSet(LayoutSet&&) noexcept = default;
-LayoutSet& LayoutSet::operator=(LayoutSet&&) noexcept = default;
-
-const LayoutSet& LayoutSet::builtin() {
-  static const LayoutSet set = [] {
-    LayoutSet s;
-    for (std::size_t i = 0; i < detail::builtin_layouts_json_count(); ++i) {
-      s.load_json(detail::builtin_layouts_json(i));
-    }
-    return s;
-  }();
-  return set;
-}
-
-// Loading is not a decode path: a bad layout throws. In a build without exceptions that ends the
-// program (the built-in layouts are checked by the tests).
-void LayoutSet::load_json(std::string_view json_text) {
-#if defined(__cpp_exceptions)
-  try {
-    detail::parse_layouts(json_text, impl_->layouts, impl_->names);
-  } catch (...) {
-    rebuild_keys(*impl_);  // the layouts loaded before the error stay usable
-    throw;
-  }
-#else
-  detail::parse_layouts(json_text, impl_->layouts, impl_->names);
-#endif
-  rebuild_keys(*impl_);
-}
-
-std::vector<std::string> LayoutSet::names() const {
-  std::vector<std::string> out;
-  for (const auto& l : impl_->layouts) out.push_back(l.name);
-  return out;
-}
-
-std::vector<std::string_view> LayoutSet::matching(const LayoutContext& given) const {
-  std::vector<std::string_view> out;
-  Telegram scratch;
-  LayoutContext ctx = given;
-  ctx.trace = nullptr;
-  const BodyKeys keys = body_keys(*ctx.body);
-  for (std::size_t i = 0; i < impl_->layouts.size(); ++i) {
-    if (!keys_match(impl_->keys[i], keys)) continue;
-    const Layout& l = impl_->layouts[i];
-    if (l.mode == Mode::positional && !types_fit(l, *ctx.body)) continue;
-    reset(scratch);
-    if (Mapper(l, ctx, scratch).run()) out.push_back(l.name);
-  }
-  return out;
-}
-
-// Layouts are tried in load order; the first whose keys match and whose walk succeeds maps the
-// body. An identified layout (list id / first OBIS) that fails its walk reports the error.
-Result<void> LayoutSet::map(const LayoutContext& ctx, Telegram& out) const {
-  if (!ctx.body || ctx.body->empty() || !ctx.body->root().is_container()) {
-    return fail(Errc::cosem_unknown_layout, ctx.body_offset);
-  }
-  const BodyKeys keys = body_keys(*ctx.body);
-  for (std::size_t i = 0; i < impl_->layouts.size(); ++i) {
-    if (!keys_match(impl_->keys[i], keys)) continue;
-    const Layout& l = impl_->layouts[i];
-    if (l.mode == Mode::positional && !l.identified() && !types_fit(l, *ctx.body)) continue;
-    reset(out);
-    if (ctx.trace) ctx.trace->clear();
-    Mapper m(l, ctx, out);
-    Result<void> r = m.run();
-    if (!r) {
-      if (r.error().code == Errc::cosem_layout_mismatch && !l.identified()) continue;
-      reset(out);
-      return r;
-    }
-    out.layout = l.name;
-    if (!out.timestamp && m.clock) out.timestamp = out.readings[*m.clock].date_time;
-    if (ctx.trace) ctx.trace->clock = m.clock;
-    return {};
-  }
-  reset(out);
-  return fail(Errc::cosem_unknown_layout, ctx.body_offset);
-}
-
-}  // namespace meterlab::cosem
+}  // namespace meterlab::cosem::detail
