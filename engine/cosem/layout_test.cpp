@@ -160,6 +160,23 @@ TEST(LayoutShapeCache, BodiesWithErrorsAreLeftToTheWalk) {
   EXPECT_FALSE(cache.map(mismatch.body(), mismatch.body_offset, t));
 }
 
+// The cache is a plain value: a copy keeps the shapes and the telegram last written, and maps
+// into that telegram (in place) or into another one (whole) as the original would.
+TEST(LayoutShapeCache, ACopyMapsAsTheOriginal) {
+  Apdu a;
+  parse_apdu(a, vector_hex("hdlc-plain/kaifa-kfm001-ma304h3e-list3-a09b"));
+  ShapeCache cache;
+  Telegram walked, t, other;
+  learn(cache, a, walked);
+  ASSERT_TRUE(cache.map(a.body(), a.body_offset, t));
+  ShapeCache copy = cache;
+  ASSERT_TRUE(copy.map(a.body(), a.body_offset, t));
+  EXPECT_EQ(telegram_text(walked), telegram_text(t));
+  ASSERT_TRUE(copy.map(a.body(), a.body_offset, other));
+  EXPECT_EQ(telegram_text(walked), telegram_text(other));
+  EXPECT_EQ(2u, copy.stats().hits - cache.stats().hits);
+}
+
 // ---- storage reuse, user layouts ----------------------------------------------------------------
 
 TEST(LayoutReuse, MappingTwiceGivesTheSameTelegramWithoutGrowing) {

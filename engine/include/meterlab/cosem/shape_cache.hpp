@@ -102,18 +102,13 @@ class ShapeCache {
     std::optional<std::size_t> clock; // reading that gives the timestamp when the APDU has none
     std::uint64_t used = 0;           // last use, for replacement
   };
-  // The telegram last written (see map()), and from which shape. A copy of the cache writes
-  // into a telegram of its own: it starts with none.
+  // The telegram last written (see map()), and from which shape: a plain value, copied as it
+  // is. A copy of the cache remembers the same telegram, which does hold that shape's readings;
+  // the copy of a Decoder writes into its own telegram, which is not that one, so its first hit
+  // writes the readings whole. (Two caches writing one telegram break the rule of map().)
   struct Written {
     const Telegram* telegram = nullptr;
     std::size_t shape = 0;
-    Written() = default;
-    Written(const Written&) noexcept {}
-    Written& operator=(const Written&) noexcept {
-      telegram = nullptr;
-      return *this;
-    }
-    ~Written() = default;
   };
   bool fits(const Shape& s, Bytes body) const noexcept;
   // `in_place`: out's readings are the shape's already, but for their values.
