@@ -72,7 +72,6 @@ std::uint32_t child(const axdr::Document& doc, std::uint32_t container, std::uin
   return idx;
 }
 
-
 // Where the value of the telegram's last reading came from, for the shape cache.
 void note_slot(MapTrace* trace, const Telegram& out, const Node& n, SlotKind kind) {
   if (!trace) return;
@@ -112,6 +111,7 @@ class Mapper {
   void emit_integer(const ObisCode& obis, const Node& n, Scaling s, std::string_view name);
   void emit_text(const ElementSpec& e, const Node& n);
   void read_integer(Reading& r, const Node& n);
+  void read_text(Reading& r, const Node& n);
   Result<void> read_date_time(const Node& n, DateTime& out);
   Scaling scaling_for(const ObisCode& obis) const noexcept;
   TextRef node_text(const Node& n);
@@ -371,9 +371,7 @@ Result<void> Mapper::set_value(Reading& r, const Node& n, bool as_date_time) {
     r.real = n.f;
     note_slot(trace_, out_, n, n.tag == Tag::float32 ? SlotKind::real32 : SlotKind::real64);
   } else {  // strings, BCD, bit-string
-    Bytes b = doc_.bytes(n);
-    r.kind = is_text(n, b) ? ValueKind::text : ValueKind::octets;
-    r.text = out_.store(as_text(b));
+    read_text(r, n);
   }
   return {};
 }
@@ -382,9 +380,7 @@ Result<void> Mapper::set_value(Reading& r, const Node& n, bool as_date_time) {
 // (or the bytes, when an octet-string is not printable), the Telegram fields it sets.
 void Mapper::emit_text(const ElementSpec& e, const Node& n) {
   Reading& r = out_.readings.emplace_back(e.text_reading);
-  const Bytes b = doc_.bytes(n);
-  r.kind = is_text(n, b) ? ValueKind::text : ValueKind::octets;
-  r.text = out_.store(as_text(b));
+  read_text(r, n);
   apply_fields(r);
   if (e.role != Role::value) set_field(e.role, r.text);
 }
@@ -403,6 +399,14 @@ void Mapper::read_integer(Reading& r, const Node& n) {
   r.kind = ValueKind::integer;
   set_integer(r, n.u, n.is_signed());
   note_slot(trace_, out_, n, SlotKind::integer);
+}
+
+// A string's bytes into the telegram's text storage: text, or octets when an octet-string is not
+// printable.
+void Mapper::read_text(Reading& r, const Node& n) {
+  const Bytes b = doc_.bytes(n);
+  r.kind = is_text(n, b) ? ValueKind::text : ValueKind::octets;
+  r.text = out_.store(as_text(b));
 }
 
 TextRef Mapper::node_text(const Node& n) { return out_.store(as_text(doc_.bytes(n))); }
