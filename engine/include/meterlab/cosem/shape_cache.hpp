@@ -4,12 +4,14 @@
 // maps a new body of the same shape without the A-XDR walk: every byte that is not such a value
 // must equal the remembered body's, then the values are read in place.
 //
-// What it gives is what LayoutSet::map() gives for the body. Every byte that could change a
-// decision of the layout walk (tags, lengths, OBIS codes, strings, scalers, units, a capture
-// object's class) is compared, so the walk would take the same steps; a value is only ever
-// turned into its reading, and a value that does not read (an impossible date-time) sends the
-// body back to the general path, which reports it. One cache per stream (a Decoder owns one): it
-// is state, not shared.
+// It is the one fast path over the layout walk, and what it gives is what LayoutSet::map() gives
+// for the body: it learns a shape from what the walk noted, every byte that could change a
+// decision of the walk (tags, lengths, OBIS codes, strings, scalers, units, a capture object's
+// class) is compared, so the walk would take the same steps, and a value is turned into its
+// reading by the walk's own rules (engine/cosem/reading_rules.hpp); a value that does not read
+// (an impossible date-time) sends the body back to the walk, which reports it. Tests hold it to
+// the walk (layout_test LayoutShapeCache.*, conformance/shape_cache_test.cpp). One cache per
+// stream (a Decoder owns one): it is state, not shared.
 #pragma once
 
 #include <array>
@@ -46,8 +48,8 @@ struct ValueSlot {
   bool is_signed = false;
 };
 
-// What the layout walk notes for the cache (LayoutContext::trace): where
-// each value-bearing reading came from, and the reading that gives the telegram its clock.
+// What the layout walk notes for the cache (LayoutContext::trace): where each value-bearing
+// reading came from, and the reading that gives the telegram its clock.
 struct MapTrace {
   std::vector<ValueSlot> slots;
   std::optional<std::size_t> clock;
