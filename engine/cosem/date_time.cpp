@@ -16,6 +16,10 @@ constexpr int kMaxDeviation = 720;  // Blue Book: -720..720 minutes
 // Month 0xFD = DST end, 0xFE = DST begin; day 0xFD = second last, 0xFE = last day of the month.
 constexpr std::uint8_t kSpecialLow = 0xFD;
 
+// The parts of a COSEM date-time: the date (5 bytes), the time (4), deviation and status (3).
+enum Part : unsigned { kDate = 1, kTime = 2, kDeviationStatus = 4 };
+constexpr std::size_t kDateSize = 5, kTimeSize = 4, kDeviationStatusSize = 3;
+
 // A field in [lo, hi] or "not specified" (0xFF, or 0xFD/0xFE where `specials` allows them), as
 // -1. False when out of range. Inline and without a Result per field: a clock is parsed on every
 // telegram, often twice (the APDU's and the list's).
@@ -31,7 +35,7 @@ inline bool field(std::uint8_t raw, int lo, int hi, bool specials, int& out) noe
 // Year (2), month, day, weekday.
 Result<void> read_date(ByteReader& r, DateTime& dt) {
   const std::size_t at = r.offset();
-  MLAB_ASSIGN(const Bytes b, r.read_bytes(5));
+  MLAB_ASSIGN(const Bytes b, r.read_bytes(kDateSize));
   const auto year = static_cast<std::uint16_t>((b[0] << 8) | b[1]);
   dt.year = (year == kYearNotSpecified) ? -1 : int{year};
   if (!field(b[2], 1, 12, true, dt.month)) return fail(Errc::cosem_bad_date_time, at + 2);
@@ -43,7 +47,7 @@ Result<void> read_date(ByteReader& r, DateTime& dt) {
 // Hour, minute, second, hundredths.
 Result<void> read_time(ByteReader& r, DateTime& dt) {
   const std::size_t at = r.offset();
-  MLAB_ASSIGN(const Bytes b, r.read_bytes(4));
+  MLAB_ASSIGN(const Bytes b, r.read_bytes(kTimeSize));
   if (!field(b[0], 0, 23, false, dt.hour)) return fail(Errc::cosem_bad_date_time, at);
   if (!field(b[1], 0, 59, false, dt.minute)) return fail(Errc::cosem_bad_date_time, at + 1);
   if (!field(b[2], 0, 59, false, dt.second)) return fail(Errc::cosem_bad_date_time, at + 2);
@@ -104,53 +108,57 @@ void reset_fields(DateTime& dt) noexcept {
   dt.status_known = false;
 }
 
+// The one parser behind the three forms: `parts`, in that order, filling `b` exactly. The fields
+// are written straight into `dt` (the caller's reading or telegram), not into a local that is
+// copied afterwards: a DateTime written field by field and then copied whole stalls the
+// store-to-load forwarding of the CPU on every telegram.
+[[gnu::always_inline]] inline Result<void> parse_parts(Bytes b, std::size_t offset, DateTime& dt,
+                                                       unsigned parts) {
+  const std::size_t size = ((parts & kDate) ? kDateSize : 0) + ((parts & kTime) ? kTimeSize : 0) +
+                           ((parts & kDeviationStatus) ? kDeviationStatusSize : 0);
+  MLAB_TRY(expect_size(b, size, offset));
+  ByteReader r(b, offset);
+  reset_fields(dt);
+  if (parts & kDate) {
+    MLAB_TRY(read_date(r, dt));
+  }
+  if (parts & kTime) {
+    MLAB_TRY(read_time(r, dt));
+  }
+  if (parts & kDeviationStatus) {
+    MLAB_TRY(read_deviation_and_status(r, dt));
+  }
+  return {};
+}
+
+// The value-returning forms (tests, tools), derived from the in-place ones.
+template <Result<void> (*Parse)(Bytes, std::size_t, DateTime&)>
+Result<DateTime> parsed(Bytes b, std::size_t offset) {
+  DateTime dt;
+  MLAB_TRY(Parse(b, offset, dt));
+  return dt;
+}
+
 }  // namespace
 
-// The fields are written straight into `dt` (the caller's reading or telegram), not into a local
-// that is copied afterwards: a DateTime written field by field and then copied whole stalls the
-// store-to-load forwarding of the CPU on every telegram.
 Result<void> parse_date_time(Bytes twelve, std::size_t offset, DateTime& dt) {
-  MLAB_TRY(expect_size(twelve, 12, offset));
-  ByteReader r(twelve, offset);
-  reset_fields(dt);
-  MLAB_TRY(read_date(r, dt));
-  MLAB_TRY(read_time(r, dt));
-  MLAB_TRY(read_deviation_and_status(r, dt));
-  return {};
+  return parse_parts(twelve, offset, dt, kDate | kTime | kDeviationStatus);
 }
-
 Result<void> parse_date(Bytes five, std::size_t offset, DateTime& dt) {
-  MLAB_TRY(expect_size(five, 5, offset));
-  ByteReader r(five, offset);
-  reset_fields(dt);
-  MLAB_TRY(read_date(r, dt));
-  return {};
+  return parse_parts(five, offset, dt, kDate);
 }
-
 Result<void> parse_time(Bytes four, std::size_t offset, DateTime& dt) {
-  MLAB_TRY(expect_size(four, 4, offset));
-  ByteReader r(four, offset);
-  reset_fields(dt);
-  MLAB_TRY(read_time(r, dt));
-  return {};
+  return parse_parts(four, offset, dt, kTime);
 }
 
 Result<DateTime> parse_date_time(Bytes twelve, std::size_t offset) {
-  DateTime dt;
-  MLAB_TRY(parse_date_time(twelve, offset, dt));
-  return dt;
+  return parsed<parse_date_time>(twelve, offset);
 }
-
 Result<DateTime> parse_date(Bytes five, std::size_t offset) {
-  DateTime dt;
-  MLAB_TRY(parse_date(five, offset, dt));
-  return dt;
+  return parsed<parse_date>(five, offset);
 }
-
 Result<DateTime> parse_time(Bytes four, std::size_t offset) {
-  DateTime dt;
-  MLAB_TRY(parse_time(four, offset, dt));
-  return dt;
+  return parsed<parse_time>(four, offset);
 }
 
 namespace {

@@ -1,10 +1,10 @@
-// The compact C++ form of a layout, parsed once from JSON (layout_json.cpp) and used by map()
-// (layout.cpp). Internal to the cosem layer. Strings that readings point at (names) live in the
+// The compact C++ form of a layout, parsed once from JSON (layout_json.cpp), and the steps of
+// mapping a body with it: matching (layout_match.cpp), the walk (layout_walk.cpp), both driven by
+// LayoutSet (layout_set.cpp). Internal to the cosem layer. Strings that readings point at (names) live in the
 // owning LayoutSet; units point into the static unit table.
 #pragma once
 
 #include <array>
-#include <bitset>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -87,16 +87,6 @@ struct ElementSpec {
   Reading text_reading;
 };
 
-// The fast path of a positional layout (LayoutSet::map_wire), one step per element, compiled from
-// the element descriptions when the layout is loaded. A step reads one simple value from the wire
-// and gives the reading map() gives; whatever it does not cover sends the body to map().
-enum class WireStep : std::uint8_t {
-  value,  // an element with an OBIS code whose reading is a number or a string (roles value,
-          // meter_id, meter_type, list_id)
-  clock,  // a clock element with an OBIS code: a date-time (tag 25 or a 12-byte octet-string)
-  skip,   // an element the layout skips (its type is still checked)
-};
-
 // An OBIS pattern: -1 in a group matches any value ("1-*:31.7.0.*").
 struct ObisPattern {
   std::array<std::int16_t, 6> g{};
@@ -127,7 +117,6 @@ struct Layout {
   bool require_scaler_unit = false;
   // mode positional
   std::vector<ElementSpec> elements;
-  std::vector<WireStep> wire;  // elements' fast-path steps; empty: this layout has none
   // modes obis and capture: scaler/unit by OBIS when the list does not carry them
   std::vector<ScalerRule> scalers;
 
@@ -140,6 +129,39 @@ struct Layout {
 // point at are kept in `names`. Throws std::runtime_error naming the layout on bad input.
 void parse_layouts(std::string_view json_text, std::deque<Layout>& out,
                    std::deque<std::string>& names);
+
+// An OBIS code on the wire: an octet-string of 6 bytes.
+inline bool is_obis_node(const axdr::Node& n) noexcept {
+  return n.tag == axdr::Tag::octet_string && n.count == 6;
+}
+// The clock (x-x:1.0.0.x) and the list id (x-x:0.2.129.x, values of group A 0 and 1).
+inline bool is_clock(const ObisCode& o) noexcept {
+  return o.v[0] == 0 && o.v[2] == 1 && o.v[3] == 0 && o.v[4] == 0;
+}
+inline bool is_list_id(const ObisCode& o) noexcept {
+  return o.v[0] <= 1 && o.v[2] == 0 && o.v[3] == 2 && o.v[4] == 129;
+}
+inline std::string_view as_text(Bytes b) noexcept {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+// What the layouts' match keys are compared with, read from the body once per map().
+struct BodyKeys {
+  axdr::Tag root = axdr::Tag::null_data;
+  std::uint32_t count = 0;
+  std::optional<ObisCode> first_obis;
+  std::optional<std::string_view> list_id;
+};
+BodyKeys body_keys(const axdr::Document& doc);
+// false when the walk of positional layout `l` would certainly end in cosem_layout_mismatch.
+bool types_fit(const Layout& l, const axdr::Document& doc);
+
+// The walk of one layout over a parsed body (layout_walk.cpp): `out`'s mapped fields are reset,
+// then the readings, meter id and type, list id, layout name and (when the APDU had none) the
+// timestamp written; ctx.trace, when set, is cleared and notes where each value came from. On an
+// error `out`'s mapped fields are unspecified: reset_mapped() clears them.
+Result<void> walk(const Layout& layout, const LayoutContext& ctx, Telegram& out);
+void reset_mapped(Telegram& out) noexcept;
 
 }  // namespace meterlab::cosem::detail
 
@@ -156,8 +178,9 @@ struct LayoutSet::Impl {
     std::optional<std::string_view> list_id;  // into layouts[i].list_id
   };
   std::vector<Keys> keys;
-  // The element counts of the layouts that have a fast path (map_wire): a body of another count
-  // goes the general way at once.
-  std::bitset<128> wire_counts;
 };
 }  // namespace meterlab::cosem
+
+namespace meterlab::cosem::detail {
+bool keys_match(const LayoutSet::Impl::Keys& l, const BodyKeys& body) noexcept;
+}  // namespace meterlab::cosem::detail

@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
-#include <limits>
 #include <type_traits>
 
 #include "meterlab/cosem/obis.hpp"
+#include "reading_rules.hpp"
 
 namespace meterlab::cosem {
 
@@ -42,14 +42,6 @@ std::size_t slot_size(const ValueSlot& s) noexcept {
   return 0;
 }
 
-// As the layout walk sets an integer reading (layout.cpp set_integer): the raw value, and
-// whether an unsigned 64-bit value is beyond INT64_MAX.
-void set_integer(Reading& r, std::uint64_t v, std::size_t width, bool is_signed) noexcept {
-  const std::uint64_t u = is_signed ? sign_extend(v, width) : v;
-  r.raw = static_cast<std::int64_t>(u);
-  r.raw_unsigned = !is_signed && u > static_cast<std::uint64_t>(INT64_MAX);
-}
-
 // What a layout maps besides the readings: the texts, and which of them are the meter's id, type
 // and list id, and the layout's name.
 void copy_texts(const Telegram& from, Telegram& to) {
@@ -60,13 +52,31 @@ void copy_texts(const Telegram& from, Telegram& to) {
   to.layout = from.layout;
 }
 
-// One value into its reading; false when it does not read (only dates and times can fail).
+// The date or the time of a clock sent as the two (layout_walk.cpp date_or_time): merged with
+// the other part, which the reading holds already.
+bool set_part(Reading& r, Bytes b, SlotKind kind, std::size_t at) noexcept {
+  if (kind == SlotKind::date_part) {
+    const DateTime time = r.date_time;
+    if (!parse_date(b, at, r.date_time)) return false;
+    detail::merge_time(r.date_time, time);
+    return true;
+  }
+  DateTime time;
+  if (!parse_time(b, at, time)) return false;
+  detail::merge_time(r.date_time, time);
+  return true;
+}
+
+// One value into its reading, by the walk's rules; false when it does not read (only dates and
+// times can fail).
 bool set_value(Reading& r, const std::uint8_t* p, const ValueSlot& s, std::size_t at) noexcept {
   const Bytes b(p, slot_size(s));
   switch (s.kind) {
-    case SlotKind::integer:
-      set_integer(r, load_uint_be(p, s.width, false), s.width, s.is_signed);
+    case SlotKind::integer: {
+      const std::uint64_t v = load_uint_be(p, s.width, false);
+      detail::set_integer(r, s.is_signed ? sign_extend(v, s.width) : v, s.is_signed);
       return true;
+    }
     case SlotKind::boolean:
       r.raw = p[0] != 0 ? 1 : 0;
       return true;
@@ -84,23 +94,9 @@ bool set_value(Reading& r, const std::uint8_t* p, const ValueSlot& s, std::size_
       return parse_time(b, at, r.date_time).has_value();
     case SlotKind::date_part:
     case SlotKind::time_part:
-      break;
+      return set_part(r, b, s.kind, at);
   }
-  // A clock sent as a date and a time (layout.cpp date_or_time): the date's fields with the
-  // time's hour, minute, second and hundredths.
-  DateTime part;
-  if (s.kind == SlotKind::date_part) {
-    if (!parse_date(b, at, part)) return false;
-    const DateTime t = r.date_time;
-    r.date_time = part;
-    r.date_time.hour = t.hour, r.date_time.minute = t.minute, r.date_time.second = t.second;
-    r.date_time.hundredths = t.hundredths;
-    return true;
-  }
-  if (!parse_time(b, at, part)) return false;
-  r.date_time.hour = part.hour, r.date_time.minute = part.minute;
-  r.date_time.second = part.second, r.date_time.hundredths = part.hundredths;
-  return true;
+  return false;
 }
 
 }  // namespace
@@ -131,16 +127,15 @@ bool ShapeCache::fill(const Shape& s, Bytes body, std::size_t body_offset, Teleg
     out.readings = t.readings;
   }
   copy_texts(t, out);
-  // Most values: a load, a byte swap and a shift each (the top bytes are the value's).
+  // Most values: a load, a byte swap and a shift each (the top bytes are the value's, the shift
+  // sign-extends a signed one), then the walk's rule.
   Reading* readings = out.readings.data();
   for (const IntSlot& slot : s.ints) {
     const std::uint64_t top = __builtin_bswap64(load64(body.data() + slot.data));
     const std::uint64_t u =
         slot.is_signed ? static_cast<std::uint64_t>(static_cast<std::int64_t>(top) >> slot.shift)
                        : top >> slot.shift;
-    Reading& r = readings[slot.reading];
-    r.raw = static_cast<std::int64_t>(u);
-    r.raw_unsigned = !slot.is_signed && u > static_cast<std::uint64_t>(INT64_MAX);
+    detail::set_integer(readings[slot.reading], u, slot.is_signed);
   }
   for (const ValueSlot& slot : s.others) {
     Reading& r = readings[slot.reading];

@@ -398,20 +398,16 @@ Decoder::Event Decoder::on_notification(Bytes apdu, const Meta& meta, const Secu
     ++stats_.telegrams;
     return Event::telegram;
   }
-  // The layouts' fast path reads a flat list straight into readings; whatever it does not
-  // cover (or finds wrong) goes the general way: the A-XDR tape, then the layout walk. Either
-  // notes where the values were, and the shape is remembered.
-  cosem::MapTrace* trace = shape_cache_ ? &trace_ : nullptr;
-  if (!layouts_->map_wire(dn.body, dn.body_offset, telegram_, trace)) {
-    auto used = axdr::parse(dn.body, body_, dn.body_offset);
-    if (!used) return reject(used.error(), meta);
-    if (*used != dn.body.size()) {
-      return reject(Error{Errc::trailing_bytes, dn.body_offset + *used}, meta);
-    }
-    auto mapped =
-        layouts_->map(cosem::LayoutContext{&body_, dn.body_offset, trace}, telegram_);
-    if (!mapped) return reject(mapped.error(), meta);
+  // Else the A-XDR tape, then the layout walk, which notes where the values were: the shape is
+  // remembered.
+  auto used = axdr::parse(dn.body, body_, dn.body_offset);
+  if (!used) return reject(used.error(), meta);
+  if (*used != dn.body.size()) {
+    return reject(Error{Errc::trailing_bytes, dn.body_offset + *used}, meta);
   }
+  cosem::MapTrace* trace = shape_cache_ ? &trace_ : nullptr;
+  auto mapped = layouts_->map(cosem::LayoutContext{&body_, dn.body_offset, trace}, telegram_);
+  if (!mapped) return reject(mapped.error(), meta);
   if (shape_cache_) shapes_.learn(dn.body, telegram_, trace_);
   ++stats_.telegrams;
   return Event::telegram;

@@ -127,15 +127,6 @@ class Document {
 // value are NOT an error here (the caller decides, via the returned consumed length).
 Result<std::size_t> parse(Bytes input, Document& doc, std::size_t base = 0);
 
-// One value that is not a container, read straight from the wire (a layout's fast path walks a
-// flat list this way, without a tape): its tag and content at `r` into `n`, the node parse()
-// makes of it (but for `subtree`, which is not written), offsets relative to `base` (the offset
-// in r's input where parse() would have started). At an array, structure or compact array it
-// reads nothing (container); at a value parse() would reject, it reads nothing (error: parse()
-// tells what is wrong).
-// Inline, in meterlab/axdr/value.hpp.
-enum class Simple : std::uint8_t { value, container, error };
-
 const char* tag_name(Tag tag) noexcept;  // "double-long-unsigned", ...
 
 }  // namespace meterlab::axdr

@@ -1,6 +1,6 @@
-// Reading one A-XDR value's content (Blue Book 4.1.5 Data CHOICE), shared by the tape parser
-// (axdr.cpp) and the layouts' fast path, which reads a flat list straight from the wire with
-// read_simple(). Inline, so that each caller's loop keeps its ByteReader in registers.
+// Reading one A-XDR value's content (Blue Book 4.1.5 Data CHOICE), for the tape parser
+// (axdr.cpp), and its table of tags (kTagTable: the layout walk notes value widths by it).
+// Inline, so that the parser's loop keeps its ByteReader in registers.
 #pragma once
 
 #include <algorithm>
@@ -194,26 +194,3 @@ MLAB_AXDR_INLINE Result<void> read_content(ByteReader& r, Node& n, TagInfo info,
 }
 
 }  // namespace meterlab::axdr::detail
-
-namespace meterlab::axdr {
-
-// See axdr.hpp: one value that is not a container, from the wire.
-MLAB_AXDR_INLINE Simple read_simple(ByteReader& r, Node& n, std::size_t base) noexcept {
-  using detail::Shape;
-  if (r.empty()) return Simple::error;
-  ByteReader ahead = r;
-  const std::size_t at = ahead.offset();
-  const std::uint8_t raw = *ahead.read_u8();
-  const detail::TagInfo info = detail::kTagTable[raw];
-  if (info.shape == Shape::container || info.shape == Shape::compact) return Simple::container;
-  if (info.shape == Shape::unknown) return Simple::error;
-  n.tag = static_cast<Tag>(raw);
-  n.count = 0;
-  n.offset = static_cast<std::uint32_t>(at - base);
-  n.u = 0;
-  if (!detail::read_content(ahead, n, info, base)) return Simple::error;
-  r = ahead;
-  return Simple::value;
-}
-
-}  // namespace meterlab::axdr

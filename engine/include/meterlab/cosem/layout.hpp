@@ -51,15 +51,6 @@ class LayoutSet {
   // (offset = body offset), cosem_layout_mismatch / cosem_bad_obis / cosem_bad_date_time at the
   // element's offset.
   Result<void> map(const LayoutContext& ctx, Telegram& out) const;
-  // map() without the A-XDR tape: the body's bytes are read straight into readings by the fast
-  // paths compiled from the layouts when they are loaded (flat positional lists of numbers,
-  // strings and a clock). true: the whole body was read and `out` is what axdr::parse() then
-  // map() would give. false: nothing is decided (a layout before the match has no fast path, or
-  // the body is not one it covers, or has an error): use axdr::parse() and map(), which also
-  // report any error; the fields map() sets are then left unspecified.
-  // With `trace`, as LayoutContext::trace.
-  bool map_wire(Bytes body, std::size_t body_offset, Telegram& out,
-                MapTrace* trace = nullptr) const;
   // The names of every layout that would map this body (tests: matching must be unambiguous).
   std::vector<std::string_view> matching(const LayoutContext& ctx) const;
 

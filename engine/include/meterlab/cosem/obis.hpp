@@ -56,15 +56,16 @@ struct DateTime {
   std::size_t write_utc(char* out) const noexcept;
 };
 
-// Parses a 12-byte COSEM date-time (octet-string form or the date-time type's content).
-Result<DateTime> parse_date_time(Bytes twelve, std::size_t offset);
-// 5-byte date and 4-byte time (type 26 / 27 contents, or the octet-strings some meters send).
-Result<DateTime> parse_date(Bytes five, std::size_t offset);
-Result<DateTime> parse_time(Bytes four, std::size_t offset);
-// The same, parsed into `out` in place (the decoder's hot path: no DateTime is copied). On an
-// error `out` holds what was read so far.
+// Parses a 12-byte COSEM date-time (octet-string form or the date-time type's content), a 5-byte
+// date or a 4-byte time (type 26 / 27 contents, or the octet-strings some meters send) into `out`
+// in place (the decoder's hot path: no DateTime is copied). On an error `out` holds what was read
+// so far.
 Result<void> parse_date_time(Bytes twelve, std::size_t offset, DateTime& out);
 Result<void> parse_date(Bytes five, std::size_t offset, DateTime& out);
 Result<void> parse_time(Bytes four, std::size_t offset, DateTime& out);
+// The same, returning the value (tests and tools): derived from the forms above.
+Result<DateTime> parse_date_time(Bytes twelve, std::size_t offset);
+Result<DateTime> parse_date(Bytes five, std::size_t offset);
+Result<DateTime> parse_time(Bytes four, std::size_t offset);
 
 }  // namespace meterlab::cosem

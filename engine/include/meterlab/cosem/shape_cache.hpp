@@ -4,12 +4,14 @@
 // maps a new body of the same shape without the A-XDR walk: every byte that is not such a value
 // must equal the remembered body's, then the values are read in place.
 //
-// What it gives is what LayoutSet::map() gives for the body. Every byte that could change a
-// decision of the layout walk (tags, lengths, OBIS codes, strings, scalers, units, a capture
-// object's class) is compared, so the walk would take the same steps; a value is only ever
-// turned into its reading, and a value that does not read (an impossible date-time) sends the
-// body back to the general path, which reports it. One cache per stream (a Decoder owns one): it
-// is state, not shared.
+// It is the one fast path over the layout walk, and what it gives is what LayoutSet::map() gives
+// for the body: it learns a shape from what the walk noted, every byte that could change a
+// decision of the walk (tags, lengths, OBIS codes, strings, scalers, units, a capture object's
+// class) is compared, so the walk would take the same steps, and a value is turned into its
+// reading by the walk's own rules (engine/cosem/reading_rules.hpp); a value that does not read
+// (an impossible date-time) sends the body back to the walk, which reports it. Tests hold it to
+// the walk (layout_test LayoutShapeCache.*, conformance/shape_cache_test.cpp). One cache per
+// stream (a Decoder owns one): it is state, not shared.
 #pragma once
 
 #include <array>
@@ -46,8 +48,8 @@ struct ValueSlot {
   bool is_signed = false;
 };
 
-// What a layout walk notes for the cache (LayoutContext::trace, LayoutSet::map_wire): where
-// each value-bearing reading came from, and the reading that gives the telegram its clock.
+// What the layout walk notes for the cache (LayoutContext::trace): where each value-bearing
+// reading came from, and the reading that gives the telegram its clock.
 struct MapTrace {
   std::vector<ValueSlot> slots;
   std::optional<std::size_t> clock;
@@ -102,18 +104,13 @@ class ShapeCache {
     std::optional<std::size_t> clock; // reading that gives the timestamp when the APDU has none
     std::uint64_t used = 0;           // last use, for replacement
   };
-  // The telegram last written (see map()), and from which shape. A copy of the cache writes
-  // into a telegram of its own: it starts with none.
+  // The telegram last written (see map()), and from which shape: a plain value, copied as it
+  // is. A copy of the cache remembers the same telegram, which does hold that shape's readings;
+  // the copy of a Decoder writes into its own telegram, which is not that one, so its first hit
+  // writes the readings whole. (Two caches writing one telegram break the rule of map().)
   struct Written {
     const Telegram* telegram = nullptr;
     std::size_t shape = 0;
-    Written() = default;
-    Written(const Written&) noexcept {}
-    Written& operator=(const Written&) noexcept {
-      telegram = nullptr;
-      return *this;
-    }
-    ~Written() = default;
   };
   bool fits(const Shape& s, Bytes body) const noexcept;
   // `in_place`: out's readings are the shape's already, but for their values.

@@ -1,0 +1,458 @@
+// The layout walk: a parsed notification body -> Telegram readings, by one layout (layouts are
+// data: layouts/*.json, parsed once into layout_model.hpp structs). It is the one way a body is
+// mapped: the shape cache (shape_cache.cpp) learns from what the walk notes (MapTrace) and is held
+// to it by tests. It allocates nothing once the telegram's reading vector and text storage have
+// grown.
+#include <cstring>
+
+#include "layout_model.hpp"
+#include "meterlab/axdr/value.hpp"
+#include "reading_rules.hpp"
+
+namespace meterlab::cosem::detail {
+
+using axdr::Node;
+using axdr::Tag;
+
+namespace {
+
+constexpr std::uint16_t kPushSetupClass = 40;  // Blue Book class 40: push setup (metadata)
+// A number, as the layouts' type "number" means it.
+constexpr TypeCheck kNumber = type_check({TypeClass::number});
+
+struct Scaling {
+  std::int8_t scaler = 0;
+  std::string_view unit;
+};
+
+bool is_plain_integer(const Node& n) noexcept { return n.is_integer() && n.tag != Tag::boolean; }
+bool is_number(const Node& n) noexcept { return kNumber.accepts(n); }
+bool is_meter_id(const ObisCode& o) noexcept {
+  return (o.v[0] == 0 && o.v[2] == 96 && o.v[3] == 1 && o.v[4] == 0) ||
+         (o.v[0] == 1 && o.v[2] == 0 && o.v[3] == 0 && o.v[4] == 5);
+}
+bool is_meter_type(const ObisCode& o) noexcept {
+  return (o.v[0] == 0 && o.v[2] == 96 && o.v[3] == 1 && o.v[4] == 7) ||
+         (o.v[0] == 1 && o.v[2] == 96 && o.v[3] == 1 && o.v[4] == 1);
+}
+// Printable ASCII (0x20..0x7E), eight bytes at a time: a byte below 0x20 borrows into its top
+// bit when 0x20 is subtracted from it, a byte above 0x7E carries into it when 0x01 is added,
+// and a byte that has its top bit set already is not ASCII (the classic "has less / has more
+// than" word tests). Meter ids, types and list ids are 7 to 16 bytes long.
+bool printable(Bytes b) noexcept {
+  constexpr std::uint64_t kOnes = 0x0101010101010101;
+  constexpr std::uint64_t kHigh = 0x8080808080808080;
+  if (b.empty()) return false;
+  std::uint64_t bad = 0;
+  while (b.size() >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, b.data(), 8);
+    bad |= ((w - 0x20 * kOnes) | (w + kOnes) | w) & kHigh;
+    b = b.subspan(8);
+  }
+  for (std::uint8_t c : b) bad |= static_cast<std::uint8_t>(c - 0x20) > 0x7E - 0x20 ? 1 : 0;
+  return bad == 0;
+}
+
+// Visible and UTF-8 strings are text; an octet-string is when it is printable ASCII.
+bool is_text(const Node& n, Bytes b) noexcept {
+  return n.tag == Tag::visible_string || n.tag == Tag::utf8_string ||
+         (n.tag == Tag::octet_string && printable(b));
+}
+
+bool has_text_role(Role role) noexcept {
+  return role == Role::value || role == Role::meter_id || role == Role::meter_type ||
+         role == Role::list_id;
+}
+
+// The i-th child of a container node, by walking siblings (lists are short: < 64 elements).
+std::uint32_t child(const axdr::Document& doc, std::uint32_t container, std::uint32_t i) {
+  std::uint32_t idx = axdr::Document::first_child(container);
+  for (std::uint32_t k = 0; k < i; ++k) idx = doc.next_sibling(idx);
+  return idx;
+}
+
+// Where the value of the telegram's last reading came from, for the shape cache.
+void note_slot(MapTrace* trace, const Telegram& out, const Node& n, SlotKind kind) {
+  if (!trace) return;
+  const axdr::detail::TagInfo info = axdr::detail::kTagTable[static_cast<std::uint8_t>(n.tag)];
+  trace->slots.push_back(ValueSlot{static_cast<std::uint32_t>(out.readings.size() - 1), n.data,
+                                   kind, info.size, info.is_signed});
+}
+
+// The slot of a date-time, date or time value (set_value's three cases).
+SlotKind date_slot(const Node& n) noexcept {
+  return n.tag == Tag::date   ? SlotKind::date
+         : n.tag == Tag::time ? SlotKind::time
+                              : SlotKind::date_time;
+}
+
+class Mapper {
+ public:
+  Mapper(const Layout& layout, const LayoutContext& ctx, Telegram& out)
+      : layout_(layout), doc_(*ctx.body), base_(ctx.body_offset), out_(out), trace_(ctx.trace) {}
+
+  Result<void> run();
+  // The reading that gives the telegram its clock when the APDU has none (its index in
+  // out.readings; copied once the list is mapped).
+  std::optional<std::size_t> clock;
+
+ private:
+  Result<void> map_obis();
+  Result<std::uint32_t> map_obis_run(std::uint32_t idx, std::uint32_t k, std::uint32_t end);
+  Result<std::uint32_t> map_obis_item(std::uint32_t idx, std::uint32_t k, std::uint32_t end);
+  Result<void> map_positional();
+  Result<void> map_capture();
+  Result<void> map_element(const ElementSpec& e, std::uint32_t idx);
+  Result<void> date_or_time(const ElementSpec& e, const Node& n);
+  Result<void> emit(const ObisCode& obis, const Node& value, Scaling s, std::string_view name,
+                    bool as_date_time);
+  Result<void> set_value(Reading& r, const Node& n, bool as_date_time);
+  void emit_integer(const ObisCode& obis, const Node& n, Scaling s, std::string_view name);
+  void emit_text(const ElementSpec& e, const Node& n);
+  void read_integer(Reading& r, const Node& n);
+  void read_text(Reading& r, const Node& n);
+  Result<void> read_date_time(const Node& n, DateTime& out);
+  Scaling scaling_for(const ObisCode& obis) const noexcept;
+  TextRef node_text(const Node& n);
+  void apply_fields(const Reading& r);
+  void set_field(Role role, TextRef text);
+  Unexpected mismatch(const Node& n) const { return fail(Errc::cosem_layout_mismatch, at(n)); }
+  std::size_t at(const Node& n) const noexcept { return base_ + n.offset; }
+  const Node& node(std::uint32_t i) const { return doc_.nodes()[i]; }
+
+  const Layout& layout_;
+  const axdr::Document& doc_;
+  std::size_t base_;
+  Telegram& out_;
+  MapTrace* trace_;  // null: nothing noted
+  std::optional<DateTime> date_, time_;
+  const Node* date_node_ = nullptr;  // where date_ and time_ came from
+  const Node* time_node_ = nullptr;
+};
+
+
+Result<void> Mapper::run() {
+  switch (layout_.mode) {
+    case Mode::obis:
+      return map_obis();
+    case Mode::positional:
+      return map_positional();
+    case Mode::capture:
+      return map_capture();
+  }
+  return {};
+}
+
+// Mode obis: prefix elements, a run of OBIS-coded objects, suffix elements.
+Result<void> Mapper::map_obis() {
+  const Node& root = node(0);
+  auto np = static_cast<std::uint32_t>(layout_.prefix.size());
+  auto ns = static_cast<std::uint32_t>(layout_.suffix.size());
+  if (np + ns > root.count) return mismatch(root);
+  std::uint32_t idx = axdr::Document::first_child(0);
+  for (std::uint32_t k = 0; k < np; ++k, idx = doc_.next_sibling(idx)) {
+    MLAB_TRY(map_element(layout_.prefix[k], idx));
+  }
+  std::uint32_t suffix_at = root.count - ns;
+  MLAB_ASSIGN(idx, map_obis_run(idx, np, suffix_at));  // the run ends where the suffix begins
+  for (std::uint32_t k = 0; k < ns; ++k, idx = doc_.next_sibling(idx)) {
+    MLAB_TRY(map_element(layout_.suffix[k], idx));
+  }
+  return {};
+}
+
+// Children k..end-1 (the first at `idx`); returns the index of child `end`.
+Result<std::uint32_t> Mapper::map_obis_run(std::uint32_t idx, std::uint32_t k, std::uint32_t end) {
+  while (k < end) {
+    MLAB_ASSIGN(std::uint32_t used, map_obis_item(idx, k, end));
+    for (std::uint32_t i = 0; i < used; ++i) idx = doc_.next_sibling(idx);
+    k += used;
+  }
+  return idx;
+}
+
+// {scaler, unit} of a Register (Blue Book class 3 attribute 3): structure{integer, enum}.
+bool scaler_unit_shape(const axdr::Document& doc, std::uint32_t idx) {
+  const Node& n = doc.nodes()[idx];
+  if (n.tag != Tag::structure || n.count != 2) return false;
+  std::uint32_t c0 = axdr::Document::first_child(idx);
+  return doc.nodes()[c0].tag == Tag::integer && doc.nodes()[doc.next_sibling(c0)].tag == Tag::enum_;
+}
+
+Scaling read_scaler_unit(const axdr::Document& doc, std::uint32_t idx) {
+  std::uint32_t c0 = axdr::Document::first_child(idx);
+  const Node& s = doc.nodes()[c0];
+  const Node& u = doc.nodes()[doc.next_sibling(c0)];
+  return {static_cast<std::int8_t>(s.i), unit_symbol(static_cast<std::uint8_t>(u.u))};
+}
+
+// One object of the run at child `idx` (position k): structure{OBIS, value[, scaler_unit]}, a
+// flat OBIS, value[, scaler_unit], or a null-data placeholder. Returns the children it used.
+Result<std::uint32_t> Mapper::map_obis_item(std::uint32_t idx, std::uint32_t k, std::uint32_t end) {
+  const Node& n = node(idx);
+  if (n.tag == Tag::null_data) return 1u;  // Kamstrup 1-phase: missing L2/L3 pairs are nulls
+  std::uint32_t obis_idx = idx, value_idx = 0, su_idx = 0, used = 0;
+  if (n.tag == Tag::structure && (n.count == 2 || n.count == 3)) {
+    obis_idx = axdr::Document::first_child(idx);
+    value_idx = doc_.next_sibling(obis_idx);
+    if (n.count == 3) su_idx = doc_.next_sibling(value_idx);
+    used = 1;
+  } else {
+    if (k + 1 >= end) return mismatch(n);
+    value_idx = doc_.next_sibling(idx);
+    std::uint32_t next = doc_.next_sibling(value_idx);
+    used = 2;
+    if (k + 2 < end && scaler_unit_shape(doc_, next)) su_idx = next, used = 3;
+  }
+  if (!is_obis_node(node(obis_idx))) return mismatch(node(obis_idx));
+  if (su_idx != 0 && !scaler_unit_shape(doc_, su_idx)) return mismatch(node(su_idx));
+  MLAB_ASSIGN(ObisCode obis, ObisCode::from_bytes(doc_.bytes(node(obis_idx)), at(node(obis_idx))));
+  const Node& value = node(value_idx);
+  bool has_su = su_idx != 0;
+  if (layout_.require_scaler_unit && is_number(value) && !has_su) return mismatch(value);
+  Scaling s = has_su ? read_scaler_unit(doc_, su_idx) : scaling_for(obis);
+  MLAB_TRY(emit(obis, value, s, obis_name(obis), is_clock(obis)));
+  return used;
+}
+
+Scaling Mapper::scaling_for(const ObisCode& obis) const noexcept {
+  for (const auto& rule : layout_.scalers) {
+    if (rule.pattern.matches(obis)) return {rule.scaler, rule.unit};
+  }
+  return {0, default_unit(obis)};
+}
+
+// Mode positional: one element description per child. A plain number, most of every list, is
+// written here at once; every other element goes through map_element().
+Result<void> Mapper::map_positional() {
+  std::uint32_t idx = axdr::Document::first_child(0);
+  for (const auto& e : layout_.elements) {
+    const Node& n = node(idx);
+    if (e.role == Role::value && is_plain_integer(n) && e.check.accepts(n)) {
+      Reading& r = out_.readings.emplace_back(e.integer_reading);
+      read_integer(r, n);
+    } else if (e.obis && has_text_role(e.role) && n.is_string() && e.check.accepts(n)) {
+      emit_text(e, n);
+    } else {
+      MLAB_TRY(map_element(e, idx));
+    }
+    idx = doc_.next_sibling(idx);
+  }
+  return {};
+}
+
+Result<void> Mapper::map_element(const ElementSpec& e, std::uint32_t idx) {
+  const Node& n = node(idx);
+  if (!e.check.accepts(n)) return mismatch(n);
+  switch (e.role) {
+    case Role::skip:
+      return {};
+    case Role::date:
+    case Role::time:
+      return date_or_time(e, n);
+    case Role::value:
+      return emit(*e.obis, n, Scaling{e.scaler, e.unit}, e.name, false);
+    case Role::clock:
+      return emit(e.obis ? *e.obis : kClockObis, n, {}, e.name, true);
+    default:
+      break;  // meter_id, meter_type, list_id
+  }
+  if (e.obis) {
+    MLAB_TRY(emit(*e.obis, n, {}, e.name, false));
+    set_field(e.role, out_.readings.back().text);
+    return {};
+  }
+  if (!n.is_string()) return mismatch(n);
+  set_field(e.role, node_text(n));
+  return {};
+}
+
+// Iskra/Siemens AT lists send time (4) and date (5) as separate octet-strings: one clock.
+Result<void> Mapper::date_or_time(const ElementSpec& e, const Node& n) {
+  Bytes b = doc_.bytes(n);
+  if (e.role == Role::date) {
+    MLAB_TRY(parse_date(b, base_ + n.data, date_.emplace()));
+    date_node_ = &n;
+  } else {
+    MLAB_TRY(parse_time(b, base_ + n.data, time_.emplace()));
+    time_node_ = &n;
+  }
+  if (!date_ || !time_) return {};
+  Reading& r = out_.readings.emplace_back();
+  r.obis = e.obis ? *e.obis : kClockObis;
+  r.name = e.name;
+  r.kind = ValueKind::date_time;
+  r.date_time = *date_;
+  merge_time(r.date_time, *time_);
+  note_slot(trace_, out_, *date_node_, SlotKind::date_part);
+  note_slot(trace_, out_, *time_node_, SlotKind::time_part);
+  if (!clock) clock = out_.readings.size() - 1;
+  return {};
+}
+
+// Mode capture: structure{array of capture objects, value, value, ...}; the i-th value belongs
+// to the i-th capture object {class-id, logical name, attribute, data index} (Blue Book class 40
+// push_object_list). When the counts are equal the array is itself the first object's value.
+Result<void> Mapper::map_capture() {
+  const Node& root = node(0);
+  if (root.tag != Tag::structure || root.count == 0) return mismatch(root);  // no array in it
+  std::uint32_t list_idx = axdr::Document::first_child(0);
+  const Node& list = node(list_idx);
+  if (list.tag != Tag::array) return mismatch(root);
+  std::uint32_t skip = 0;
+  if (root.count == list.count + 1)
+    skip = 1;
+  else if (root.count != list.count)
+    return mismatch(root);
+  std::uint32_t value_idx = child(doc_, 0, skip);
+  std::uint32_t obj = axdr::Document::first_child(list_idx);
+  for (std::uint32_t i = 0; i < list.count; ++i) {
+    const Node& o = node(obj);
+    if (o.tag != Tag::structure || o.count != 4) return mismatch(o);
+    std::uint32_t c = axdr::Document::first_child(obj);
+    std::uint32_t ln = doc_.next_sibling(c);
+    if (node(c).tag != Tag::long_unsigned || !is_obis_node(node(ln))) return mismatch(o);
+    if (node(c).u != kPushSetupClass) {
+      MLAB_ASSIGN(ObisCode obis, ObisCode::from_bytes(doc_.bytes(node(ln)), at(node(ln))));
+      MLAB_TRY(emit(obis, node(value_idx), scaling_for(obis), obis_name(obis), is_clock(obis)));
+    }
+    obj = doc_.next_sibling(obj);
+    value_idx = doc_.next_sibling(value_idx);
+  }
+  return {};
+}
+
+Result<void> Mapper::emit(const ObisCode& obis, const Node& value, Scaling s, std::string_view name,
+                          bool as_date_time) {
+  if (is_plain_integer(value)) {
+    emit_integer(obis, value, s, name);
+    return {};
+  }
+  Reading& r = out_.readings.emplace_back();
+  r.obis = obis;
+  r.name = name;
+  MLAB_TRY(set_value(r, value, as_date_time));
+  if (r.kind == ValueKind::integer || r.kind == ValueKind::real) {
+    r.scaler = s.scaler;
+    r.unit = s.unit;
+  }
+  apply_fields(r);
+  return {};
+}
+
+Result<void> Mapper::read_date_time(const Node& n, DateTime& out) {
+  Bytes b = doc_.bytes(n);
+  std::size_t off = base_ + n.data;
+  if (n.tag == Tag::date) return parse_date(b, off, out);
+  if (n.tag == Tag::time) return parse_time(b, off, out);
+  return parse_date_time(b, off, out);
+}
+
+Result<void> Mapper::set_value(Reading& r, const Node& n, bool as_date_time) {
+  if (n.tag == Tag::date_time || n.tag == Tag::date || n.tag == Tag::time ||
+      (as_date_time && n.tag == Tag::octet_string && n.count == 12)) {
+    MLAB_TRY(read_date_time(n, r.date_time));
+    r.kind = ValueKind::date_time;
+    note_slot(trace_, out_, n, date_slot(n));
+    return {};
+  }
+  if (n.is_container()) return mismatch(n);
+  if (n.tag == Tag::null_data) {
+    r.kind = ValueKind::none;
+  } else if (n.tag == Tag::boolean) {
+    r.kind = ValueKind::boolean;
+    r.raw = n.i != 0;
+    note_slot(trace_, out_, n, SlotKind::boolean);
+  } else if (n.is_integer()) {
+    read_integer(r, n);
+  } else if (n.tag == Tag::float32 || n.tag == Tag::float64) {
+    r.kind = ValueKind::real;
+    r.real = n.f;
+    note_slot(trace_, out_, n, n.tag == Tag::float32 ? SlotKind::real32 : SlotKind::real64);
+  } else {  // strings, BCD, bit-string
+    read_text(r, n);
+  }
+  return {};
+}
+
+// A string element with an OBIS code, as map_element() would give it through emit(): the text
+// (or the bytes, when an octet-string is not printable), the Telegram fields it sets.
+void Mapper::emit_text(const ElementSpec& e, const Node& n) {
+  Reading& r = out_.readings.emplace_back(e.text_reading);
+  read_text(r, n);
+  apply_fields(r);
+  if (e.role != Role::value) set_field(e.role, r.text);
+}
+
+// A number needs no more than this (the Telegram fields come from strings and clocks).
+void Mapper::emit_integer(const ObisCode& obis, const Node& n, Scaling s, std::string_view name) {
+  Reading& r = out_.readings.emplace_back();
+  r.obis = obis;
+  r.name = name;
+  read_integer(r, n);
+  r.scaler = s.scaler;
+  r.unit = s.unit;
+}
+
+void Mapper::read_integer(Reading& r, const Node& n) {
+  r.kind = ValueKind::integer;
+  set_integer(r, n.u, n.is_signed());
+  note_slot(trace_, out_, n, SlotKind::integer);
+}
+
+// A string's bytes into the telegram's text storage: text, or octets when an octet-string is not
+// printable.
+void Mapper::read_text(Reading& r, const Node& n) {
+  const Bytes b = doc_.bytes(n);
+  r.kind = is_text(n, b) ? ValueKind::text : ValueKind::octets;
+  r.text = out_.store(as_text(b));
+}
+
+TextRef Mapper::node_text(const Node& n) { return out_.store(as_text(doc_.bytes(n))); }
+
+// Telegram fields from the well-known objects; the first one found wins. `r` is the last reading;
+// a clock is remembered by its index.
+void Mapper::apply_fields(const Reading& r) {
+  if (r.kind == ValueKind::date_time) {
+    if (is_clock(r.obis) && !clock) clock = out_.readings.size() - 1;
+    return;
+  }
+  if (r.kind != ValueKind::text && r.kind != ValueKind::octets) return;
+  if (is_meter_id(r.obis))
+    set_field(Role::meter_id, r.text);
+  else if (is_meter_type(r.obis))
+    set_field(Role::meter_type, r.text);
+  else if (is_list_id(r.obis))
+    set_field(Role::list_id, r.text);
+}
+
+void Mapper::set_field(Role role, TextRef text) {
+  TextRef* field = role == Role::meter_id     ? &out_.meter_id
+                   : role == Role::meter_type ? &out_.meter_type
+                   : role == Role::list_id    ? &out_.list_id
+                                              : nullptr;
+  if (field && field->empty()) *field = text;
+}
+
+}  // namespace
+
+void reset_mapped(Telegram& out) noexcept {
+  out.readings.clear();
+  out.text_storage.clear();
+  out.meter_id = out.meter_type = out.list_id = {};
+  out.layout = {};
+}
+
+Result<void> walk(const Layout& layout, const LayoutContext& ctx, Telegram& out) {
+  reset_mapped(out);
+  if (ctx.trace) ctx.trace->clear();
+  Mapper m(layout, ctx, out);
+  MLAB_TRY(m.run());
+  out.layout = layout.name;
+  if (!out.timestamp && m.clock) out.timestamp = out.readings[*m.clock].date_time;
+  if (ctx.trace) ctx.trace->clock = m.clock;
+  return {};
+}
+
+}  // namespace meterlab::cosem::detail
