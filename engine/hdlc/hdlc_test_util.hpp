@@ -1,70 +1,26 @@
-// What the hdlc tests share (hdlc_framer_test, hdlc_reassembler_test): the vectors, an event
-// record that owns its bytes, a run over a framer, a test encoder.
+// What the hdlc tests share (hdlc_framer_test, hdlc_reassembler_test): the HDLC vectors, the
+// event record, a run over the framer, a test encoder.
 #pragma once
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <list>
-#include <nlohmann/json.hpp>
 #include <ostream>
 #include <random>
 #include <string>
 
+#include "framer_test_util.hpp"
 #include "meterlab/core/crc.hpp"
-#include "meterlab/core/hex.hpp"
 #include "meterlab/hdlc/framer.hpp"
 
 namespace meterlab::hdlc::test {
 
-namespace fs = std::filesystem;
-using Buf = std::vector<std::uint8_t>;
+using namespace meterlab::test;  // NOLINT: the shared helpers, as if written here
 
-inline const fs::path kVectors = fs::path(MLAB_SOURCE_DIR) / "vectors" / "upstream";
-
-struct Vector {
-  std::string name;
-  Buf bytes;
-  nlohmann::json json;
-};
-
-inline Vector load(const fs::path& path) {
-  std::ifstream in(path);
-  Vector v{path.filename().string(), {}, nlohmann::json::parse(in)};
-  v.bytes = *parse_hex(v.json.at("hex").get<std::string>());
-  return v;
-}
-
-inline std::vector<Vector> hdlc_vectors() {
-  std::vector<fs::path> paths;
-  for (const char* dir : {"hdlc-plain", "hdlc-encrypted"}) {
-    for (const auto& e : fs::directory_iterator(kVectors / dir)) paths.push_back(e.path());
-  }
-  std::sort(paths.begin(), paths.end());
-  std::vector<Vector> out;
-  for (const auto& p : paths) out.push_back(load(p));
-  return out;
-}
-
-inline Vector vector_named(const std::string& rel) { return load(kVectors / rel); }
-
-inline Buf hex(std::string_view s) { return *parse_hex(s); }
-
-inline Buf cat(std::initializer_list<Buf> parts) {
-  Buf out;
-  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
+inline std::vector<Vector> hdlc_vectors() { return vectors_in({"hdlc-plain", "hdlc-encrypted"}); }
 
 // One event with everything it says, owning its bytes, so runs can be compared.
-struct Rec {
-  Event::Kind kind = Event::Kind::need_more;
-  std::size_t offset = 0;
-  std::size_t length = 0;
-  Errc code = Errc::ok;
-  std::size_t error_offset = 0;
+struct Rec : EventRecord<Event::Kind> {
   Address dst;
   Address src;
   std::uint8_t control = 0;
@@ -79,71 +35,34 @@ inline std::ostream& operator<<(std::ostream& os, const Rec& r) {
               << " src=" << r.src.value << " ctl=" << int{r.control} << std::dec
               << " info=" << r.info.size() << (r.segmented ? " S" : "");
   }
-  return os << "discard@" << r.offset << "+" << r.length << " " << name(r.code) << "@"
-            << r.error_offset;
+  return print_discard(os, r);
 }
 
 inline Rec record(const Event& e) {
+  if (e.kind != Event::Kind::frame) return discard_record<Rec>(e.discard);
   Rec r;
   r.kind = e.kind;
-  if (e.kind == Event::Kind::frame) {
-    const Frame& f = e.frame;
-    r.offset = f.stream_offset;
-    r.length = f.length;
-    r.dst = f.dst;
-    r.src = f.src;
-    r.control = f.control;
-    r.segmented = f.segmented;
-    r.info.assign(f.info.begin(), f.info.end());
-  } else {
-    r.offset = e.discard.stream_offset;
-    r.length = e.discard.length;
-    r.code = e.discard.error.code;
-    r.error_offset = e.discard.error.offset;
-  }
+  r.offset = e.frame.stream_offset;
+  r.length = e.frame.length;
+  r.dst = e.frame.dst;
+  r.src = e.frame.src;
+  r.control = e.frame.control;
+  r.segmented = e.frame.segmented;
+  r.info.assign(e.frame.info.begin(), e.frame.info.end());
   return r;
+}
+
+inline Rec discard(std::size_t offset, std::size_t length, Errc code, std::size_t error_offset) {
+  return discard_record<Rec>(offset, length, code, error_offset);
 }
 
 // Pushes `in` in pieces of `chunk` bytes (0: all at once), drains after each, then finishes.
 inline std::vector<Rec> run(Framer& f, const Buf& in, std::size_t chunk = 0) {
-  std::vector<Rec> out;
-  const std::size_t step = chunk == 0 ? std::max<std::size_t>(in.size(), 1) : chunk;
-  for (std::size_t i = 0; i < in.size(); i += step) {
-    f.push(Bytes(in).subspan(i, std::min(step, in.size() - i)));
-    for (Event e = f.next(); e.kind != Event::Kind::need_more; e = f.next()) {
-      out.push_back(record(e));
-    }
-  }
-  for (Event e = f.finish(); e.kind != Event::Kind::need_more; e = f.finish()) {
-    out.push_back(record(e));
-  }
-  return out;
+  return run_events(f, in, chunk, record);
 }
 
 inline std::vector<Rec> run(const Buf& in, std::size_t chunk = 0) {
-  Framer f;
-  auto out = run(f, in, chunk);
-  EXPECT_EQ(f.stats().bytes_in, in.size());
-  EXPECT_EQ(f.stats().bytes_in, f.stats().bytes_in_frames + f.stats().bytes_discarded)
-      << "every byte is in a frame or a discard";
-  return out;
-}
-
-inline Rec discard(std::size_t offset, std::size_t length, Errc code, std::size_t error_offset) {
-  Rec r;
-  r.kind = Event::Kind::discard;
-  r.offset = offset;
-  r.length = length;
-  r.code = code;
-  r.error_offset = error_offset;
-  return r;
-}
-
-inline std::vector<Rec> only(const std::vector<Rec>& rs, Event::Kind kind) {
-  std::vector<Rec> out;
-  std::copy_if(rs.begin(), rs.end(), std::back_inserter(out),
-               [kind](const Rec& r) { return r.kind == kind; });
-  return out;
+  return run_counted<Framer>(in, chunk, record);
 }
 
 inline Address address_of(const std::string& hex_text) {

@@ -1,61 +1,23 @@
-// What the mbus tests share (mbus_framer_test, mbus_reassembler_test): the vectors, an event
-// record that owns its bytes, a run over a framer, a test encoder, a reassembly run.
+// What the mbus tests share (mbus_framer_test, mbus_reassembler_test): the M-Bus vectors, the
+// event record, a run over the framer, a test encoder, a reassembly run.
 #pragma once
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <list>
-#include <nlohmann/json.hpp>
 #include <ostream>
 #include <random>
 #include <string>
 
+#include "framer_test_util.hpp"
 #include "meterlab/core/crc.hpp"
-#include "meterlab/core/hex.hpp"
 #include "meterlab/mbus/framer.hpp"
 
 namespace meterlab::mbus::test {
 
-namespace fs = std::filesystem;
-using Buf = std::vector<std::uint8_t>;
+using namespace meterlab::test;  // NOLINT: the shared helpers, as if written here
 
-inline const fs::path kVectors = fs::path(MLAB_SOURCE_DIR) / "vectors" / "upstream";
-
-struct Vector {
-  std::string name;
-  Buf bytes;
-  nlohmann::json json;
-};
-
-inline Vector load(const fs::path& path) {
-  std::ifstream in(path);
-  Vector v{path.filename().string(), {}, nlohmann::json::parse(in)};
-  v.bytes = *parse_hex(v.json.at("hex").get<std::string>());
-  return v;
-}
-
-inline std::vector<Vector> wire_vectors() {
-  std::vector<fs::path> paths;
-  for (const auto& e : fs::directory_iterator(kVectors / "mbus-encrypted"))
-    paths.push_back(e.path());
-  std::sort(paths.begin(), paths.end());
-  std::vector<Vector> out;
-  for (const auto& p : paths) out.push_back(load(p));
-  return out;
-}
-
-inline Vector vector_named(const std::string& rel) { return load(kVectors / rel); }
-
-inline Buf hex(std::string_view s) { return *parse_hex(s); }
-
-inline Buf cat(std::initializer_list<Buf> parts) {
-  Buf out;
-  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
+inline std::vector<Vector> wire_vectors() { return vectors_in({"mbus-encrypted"}); }
 
 // A test encoder: 68 L L 68 C A CI data CS 16 (EN 13757-2), L written modulo 256 as meters do.
 inline Buf build_long(std::uint8_t ci, const Buf& data, std::uint8_t c = 0x53,
@@ -84,12 +46,8 @@ inline Buf segment(std::uint8_t ci, const Buf& apdu_part) {
   return build_long(ci, cat({hex("0167"), apdu_part}));
 }
 
-struct Rec {
-  Event::Kind kind = Event::Kind::need_more;
-  std::size_t offset = 0;
-  std::size_t length = 0;
-  Errc code = Errc::ok;
-  std::size_t error_offset = 0;
+// One event with everything it says, owning its bytes, so runs can be compared.
+struct Rec : EventRecord<Event::Kind> {
   std::uint8_t c = 0, a = 0, ci = 0;
   Buf data;
   bool operator==(const Rec&) const = default;
@@ -100,69 +58,33 @@ inline std::ostream& operator<<(std::ostream& os, const Rec& r) {
     return os << "frame@" << r.offset << "+" << r.length << " ci=" << std::hex << int{r.ci}
               << std::dec << " data=" << r.data.size();
   }
-  return os << "discard@" << r.offset << "+" << r.length << " " << name(r.code) << "@"
-            << r.error_offset;
+  return print_discard(os, r);
 }
 
 inline Rec record(const Event& e) {
+  if (e.kind != Event::Kind::frame) return discard_record<Rec>(e.discard);
   Rec r;
   r.kind = e.kind;
-  if (e.kind == Event::Kind::frame) {
-    r.offset = e.frame.stream_offset;
-    r.length = e.frame.length;
-    r.c = e.frame.c;
-    r.a = e.frame.a;
-    r.ci = e.frame.ci;
-    r.data.assign(e.frame.data.begin(), e.frame.data.end());
-  } else {
-    r.offset = e.discard.stream_offset;
-    r.length = e.discard.length;
-    r.code = e.discard.error.code;
-    r.error_offset = e.discard.error.offset;
-  }
+  r.offset = e.frame.stream_offset;
+  r.length = e.frame.length;
+  r.c = e.frame.c;
+  r.a = e.frame.a;
+  r.ci = e.frame.ci;
+  r.data.assign(e.frame.data.begin(), e.frame.data.end());
   return r;
 }
 
 inline Rec discard(std::size_t offset, std::size_t length, Errc code, std::size_t error_offset) {
-  Rec r;
-  r.kind = Event::Kind::discard;
-  r.offset = offset;
-  r.length = length;
-  r.code = code;
-  r.error_offset = error_offset;
-  return r;
+  return discard_record<Rec>(offset, length, code, error_offset);
 }
 
 // Pushes `in` in pieces of `chunk` bytes (0: all at once), drains after each, then finishes.
 inline std::vector<Rec> run(Framer& f, const Buf& in, std::size_t chunk = 0) {
-  std::vector<Rec> out;
-  const std::size_t step = chunk == 0 ? std::max<std::size_t>(in.size(), 1) : chunk;
-  for (std::size_t i = 0; i < in.size(); i += step) {
-    f.push(Bytes(in).subspan(i, std::min(step, in.size() - i)));
-    for (Event e = f.next(); e.kind != Event::Kind::need_more; e = f.next()) {
-      out.push_back(record(e));
-    }
-  }
-  for (Event e = f.finish(); e.kind != Event::Kind::need_more; e = f.finish()) {
-    out.push_back(record(e));
-  }
-  return out;
+  return run_events(f, in, chunk, record);
 }
 
 inline std::vector<Rec> run(const Buf& in, std::size_t chunk = 0) {
-  Framer f;
-  auto out = run(f, in, chunk);
-  EXPECT_EQ(f.stats().bytes_in, in.size());
-  EXPECT_EQ(f.stats().bytes_in, f.stats().bytes_in_frames + f.stats().bytes_discarded)
-      << "every byte is in a frame or a discard";
-  return out;
-}
-
-inline std::vector<Rec> only(const std::vector<Rec>& rs, Event::Kind kind) {
-  std::vector<Rec> out;
-  std::copy_if(rs.begin(), rs.end(), std::back_inserter(out),
-               [kind](const Rec& r) { return r.kind == kind; });
-  return out;
+  return run_counted<Framer>(in, chunk, record);
 }
 
 // Frames `in` and feeds every frame to a reassembler: the results in order, and the last APDU.
