@@ -161,8 +161,8 @@ Decoder::Event Decoder::pull_framer(LinkChannel<L>& channel) {
     typename L::Event ev = channel.framer.next();
     if (ev.kind == L::Event::Kind::need_more) {
       if (!finished_) return Event::need_more;  // next() waits on the framer's wait
-      if (channel.framer_finished) return at_end(channel);
-      channel.framer_finished = true;
+      if (channel.end != LinkChannel<L>::End::open) return at_end(channel);
+      channel.end = LinkChannel<L>::End::framer_finished;
       ev = channel.framer.finish();
       if (ev.kind == L::Event::Kind::need_more) return at_end(channel);
     }
@@ -206,8 +206,8 @@ Decoder::Event Decoder::message(const Message& msg, cosem::Transport transport) 
 // End of input with a message still waiting for segments: it is dropped, and said so.
 template <class L>
 Decoder::Event Decoder::at_end(LinkChannel<L>& channel) {
-  if (channel.end_reported) return Event::need_more;
-  channel.end_reported = true;
+  if (channel.end == LinkChannel<L>::End::reported) return Event::need_more;
+  channel.end = LinkChannel<L>::End::reported;
   if (!channel.segments.pending()) return Event::need_more;
   const auto& m = channel.segments.message();
   const Meta meta{L::kTransport, m.stream_offset, m.length, m.segments};

@@ -81,9 +81,11 @@ struct LinkChannel {
   std::optional<Event> frame;         // a good frame not reported yet (the one that decided)
   std::vector<std::uint8_t> frame_bytes;  // its payload
   std::size_t accounted = 0;          // stream offset up to which good frames are counted
-  bool ready = false;        // a frame that caused a reassembly error is a whole message itself
-  bool framer_finished = false;  // the framer was told the input ended
-  bool end_reported = false;     // and a message left waiting for segments was reported
+  bool ready = false;  // a frame that caused a reassembly error is a whole message itself
+  // After the end of input: the framer was told (framer_finished), then a message left waiting
+  // for segments was reported (reported).
+  enum class End : std::uint8_t { open, framer_finished, reported };
+  End end = End::open;
 };
 
 using HdlcChannel = LinkChannel<HdlcLink>;
