@@ -93,6 +93,18 @@ std::ostream& print_discard(std::ostream& os, const EventRecord<Kind>& r) {
             << r.error_offset;
 }
 
+// An event as a record: a discard's fields, or a frame's (each Rec reads its own with set_frame).
+template <class Rec, class Event>
+Rec record_event(const Event& e) {
+  if (e.kind != Event::Kind::frame) return discard_record<Rec>(e.discard);
+  Rec r;
+  r.kind = e.kind;
+  r.offset = e.frame.stream_offset;
+  r.length = e.frame.length;
+  r.set_frame(e.frame);
+  return r;
+}
+
 // Pushes `in` in pieces of `chunk` bytes (0: all at once), drains after each, then finishes;
 // each event as `record` gives it.
 template <class Framer, class Record>

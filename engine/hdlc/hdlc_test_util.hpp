@@ -27,6 +27,13 @@ struct Rec : EventRecord<Event::Kind> {
   bool segmented = false;
   Buf info;
   bool operator==(const Rec&) const = default;
+  void set_frame(const Frame& f) {
+    dst = f.dst;
+    src = f.src;
+    control = f.control;
+    segmented = f.segmented;
+    info.assign(f.info.begin(), f.info.end());
+  }
 };
 
 inline std::ostream& operator<<(std::ostream& os, const Rec& r) {
@@ -38,19 +45,7 @@ inline std::ostream& operator<<(std::ostream& os, const Rec& r) {
   return print_discard(os, r);
 }
 
-inline Rec record(const Event& e) {
-  if (e.kind != Event::Kind::frame) return discard_record<Rec>(e.discard);
-  Rec r;
-  r.kind = e.kind;
-  r.offset = e.frame.stream_offset;
-  r.length = e.frame.length;
-  r.dst = e.frame.dst;
-  r.src = e.frame.src;
-  r.control = e.frame.control;
-  r.segmented = e.frame.segmented;
-  r.info.assign(e.frame.info.begin(), e.frame.info.end());
-  return r;
-}
+inline Rec record(const Event& e) { return record_event<Rec>(e); }
 
 inline Rec discard(std::size_t offset, std::size_t length, Errc code, std::size_t error_offset) {
   return discard_record<Rec>(offset, length, code, error_offset);
@@ -74,7 +69,7 @@ inline Address address_of(const std::string& hex_text) {
 
 // An encoder for the tests: frame format type 3 with HCS (when there is info) and FCS.
 inline Buf build_frame(const Buf& dst, const Buf& src, std::uint8_t control, const Buf& info,
-                bool segmented = false) {
+                       bool segmented = false) {
   const std::size_t length =
       2 + dst.size() + src.size() + 1 + (info.empty() ? 0 : 2 + info.size()) + 2;
   Buf body;

@@ -51,6 +51,12 @@ struct Rec : EventRecord<Event::Kind> {
   std::uint8_t c = 0, a = 0, ci = 0;
   Buf data;
   bool operator==(const Rec&) const = default;
+  void set_frame(const Frame& f) {
+    c = f.c;
+    a = f.a;
+    ci = f.ci;
+    data.assign(f.data.begin(), f.data.end());
+  }
 };
 
 inline std::ostream& operator<<(std::ostream& os, const Rec& r) {
@@ -61,18 +67,7 @@ inline std::ostream& operator<<(std::ostream& os, const Rec& r) {
   return print_discard(os, r);
 }
 
-inline Rec record(const Event& e) {
-  if (e.kind != Event::Kind::frame) return discard_record<Rec>(e.discard);
-  Rec r;
-  r.kind = e.kind;
-  r.offset = e.frame.stream_offset;
-  r.length = e.frame.length;
-  r.c = e.frame.c;
-  r.a = e.frame.a;
-  r.ci = e.frame.ci;
-  r.data.assign(e.frame.data.begin(), e.frame.data.end());
-  return r;
-}
+inline Rec record(const Event& e) { return record_event<Rec>(e); }
 
 inline Rec discard(std::size_t offset, std::size_t length, Errc code, std::size_t error_offset) {
   return discard_record<Rec>(offset, length, code, error_offset);
