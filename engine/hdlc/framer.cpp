@@ -196,8 +196,8 @@ Framer::Verdict Framer::examine(Header& h) const {
 // means the length is too short for the header.
 Framer::Verdict Framer::check_header(Bytes w, std::size_t at, Header& h) {
   ByteReader body(w.subspan(kFlagSize, std::min(w.size() - kFlagSize, h.length)), at + 1);
-  const Result<Address> dst =
-      body.skip(kFormatSize) ? read_address(body) : fail(Errc::truncated, at);
+  if (!body.skip(kFormatSize)) return Verdict::bad(Errc::hdlc_bad_length, at + 1, Stage::length);
+  const Result<Address> dst = read_address(body);
   const Result<Address> src = dst ? read_address(body) : dst;
   if (!src && src.error().code == Errc::hdlc_bad_address) {
     return Verdict::bad(Errc::hdlc_bad_address, src.error().offset, Stage::address);
