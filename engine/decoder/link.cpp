@@ -8,11 +8,6 @@
 
 namespace meterlab {
 
-bool llc_in_front(Bytes b) noexcept {
-  return b.size() >= kLlcResponse.size() &&
-         std::equal(kLlcResponse.begin(), kLlcResponse.end(), b.begin());
-}
-
 namespace {
 
 bool starts_like_apdu(Bytes b) noexcept {

@@ -3,6 +3,7 @@
 // bare-APDU input. The Decoder holds exactly one of these at a time.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -31,7 +32,10 @@ struct Rejection {
 // The LLC header in front of an APDU as HDLC carries it (IEC 62056-46 8.1: DSAP E6, SSAP E7
 // for a response, quality 00); a bare APDU cut out of an HDLC frame may still have it.
 inline constexpr std::array<std::uint8_t, 3> kLlcResponse{0xE6, 0xE7, 0x00};
-bool llc_in_front(Bytes b) noexcept;
+inline bool llc_in_front(Bytes b) noexcept {
+  return b.size() >= kLlcResponse.size() &&
+         std::equal(kLlcResponse.begin(), kLlcResponse.end(), b.begin());
+}
 
 // Bytes a framer discarded, as the Decoder reports them.
 inline Rejection link_rejection(const Discard& d, cosem::Transport t) {
