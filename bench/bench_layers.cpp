@@ -74,7 +74,7 @@ MLAB_BENCHMARK(layer, "Layer/MbusFramerReassembly/Ma309_376B_2seg", mbus_framer)
 // dlms::decrypt on the KFM_001 notification sent ciphered with security control `sc`.
 void gcm_decrypt(benchmark::State& state, std::uint8_t sc) {
   const Buf apdu = samples::kfm_list3_glo(sc);
-  const auto c = *meterlab::dlms::parse_ciphered(apdu);
+  const auto c = *meterlab::dlms::parsed(meterlab::dlms::parse_ciphered, apdu);
   const meterlab::dlms::KeyRing keys = samples::sample_keys();
   std::vector<std::uint8_t> out;
   for (auto _ : state) {
@@ -97,7 +97,7 @@ struct Body {
 const Body& kfm_body() {
   static const Body body = [] {
     Body b{samples::kfm_list3_apdu(), {}};
-    b.dn = *meterlab::dlms::parse_data_notification(b.apdu);
+    b.dn = *meterlab::dlms::parsed(meterlab::dlms::parse_data_notification, b.apdu);
     return b;
   }();
   return body;

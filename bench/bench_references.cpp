@@ -141,7 +141,7 @@ std::array<std::uint8_t, 12> iv_of(const meterlab::dlms::CipheredApdu& c) {
 void botan_gcm(benchmark::State& state) {
   using namespace meterlab::samples;
   const Buf apdu = kfm_list3_glo(0x30);
-  const auto c = *meterlab::dlms::parse_ciphered(apdu);
+  const auto c = *meterlab::dlms::parsed(meterlab::dlms::parse_ciphered, apdu);
   auto gcm = Botan::AEAD_Mode::create_or_throw("AES-128/GCM(12)", Botan::DECRYPTION);
   gcm->set_key(kBenchEk.data(), kBenchEk.size());
   std::array<std::uint8_t, 17> aad{};
@@ -166,7 +166,7 @@ MLAB_BENCHMARK(reference, "Ref/BotanGcmDecrypt/KfmList3Sc30_142B", botan_gcm);
 void botan_ctr(benchmark::State& state) {
   using namespace meterlab::samples;
   const Buf apdu = glo_ciphered(0x21, kMa309Title, kMa309Counter, ma309_notification());
-  const auto c = *meterlab::dlms::parse_ciphered(apdu);
+  const auto c = *meterlab::dlms::parsed(meterlab::dlms::parse_ciphered, apdu);
   auto ctr = Botan::StreamCipher::create_or_throw("CTR-BE(AES-128)");
   ctr->set_key(kBenchEk.data(), kBenchEk.size());
   std::array<std::uint8_t, 16> counter{};

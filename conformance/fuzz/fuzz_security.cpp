@@ -33,7 +33,7 @@ void check_error(const Error& e) {
 
 // Decrypts with both rings; returns the state with the AK (nullopt on an error).
 std::optional<dlms::SecurityState> open(Bytes apdu, std::vector<std::uint8_t>& plain) {
-  auto c = dlms::parse_ciphered(apdu);
+  auto c = dlms::parsed(dlms::parse_ciphered, apdu);
   if (!c) {
     check_error(c.error());
     return std::nullopt;

@@ -111,7 +111,7 @@ void apdu_seeds(const std::string& name, const Buf& apdu, const dlms::KeyRing& k
   if (apdu[0] == dlms::kGeneralGloCiphering || apdu[0] == dlms::kGeneralDedCiphering) {
     write("security", name, cat(Buf{0x00}, Bytes(apdu)));
     write("apdu_axdr", name, apdu);
-    auto c = dlms::parse_ciphered(Bytes(apdu));
+    auto c = dlms::parsed(dlms::parse_ciphered, Bytes(apdu));
     Buf plain;
     if (!c) return;
     auto d = dlms::decrypt(*c, keys, plain);

@@ -1,37 +1,13 @@
 #include "meterlab/decoder/decoder.hpp"
 
 #include <algorithm>
-#include <limits>
+#include <array>
+#include <type_traits>
+#include <variant>
 
 #include "meterlab/axdr/axdr.hpp"
 
 namespace meterlab {
-namespace {
-
-bool starts_like_apdu(Bytes b) noexcept {
-  if (b.empty()) return false;
-  switch (b[0]) {
-    case dlms::kDataNotification:
-    case dlms::kGeneralGloCiphering:
-    case dlms::kGeneralDedCiphering:
-    case dlms::kGeneralBlockTransfer:
-      return true;
-    case 0xE6:  // LLC in front of the APDU, as HDLC carries it
-      return b.size() >= 3 && b[1] == 0xE7 && b[2] == 0x00;
-    default:
-      return false;
-  }
-}
-
-Rejection link_rejection(Error e, std::size_t offset, std::size_t length, cosem::Transport t) {
-  return Rejection{e, offset, length, t, std::nullopt};
-}
-
-// The frame's payload: what auto-detection copies out of the framer's buffer.
-Bytes& frame_payload(hdlc::Frame& f) noexcept { return f.info; }
-Bytes& frame_payload(mbus::Frame& f) noexcept { return f.data; }
-
-}  // namespace
 
 const char* transport_name(cosem::Transport t) noexcept {
   switch (t) {
@@ -42,42 +18,56 @@ const char* transport_name(cosem::Transport t) noexcept {
   return "apdu";
 }
 
-Decoder::Decoder(InputTransport transport, dlms::KeyRing keys, const cosem::LayoutSet* layouts)
-    : transport_(transport), keys_(std::move(keys)), layouts_(layouts) {}
-
-// push() when the bytes did not go straight into the framer's buffer: they need it compacted or
-// grown, or the transport is not known yet (or the input is a raw APDU), or this Decoder's
-// transport was given (or it was copied) and its first push has to find the framer. After
-// finish() push() keeps coming here: next() must not wait on the framer any more.
-void Decoder::push_other(Bytes bytes) {
-  if (transport_ == InputTransport::hdlc || transport_ == InputTransport::mbus) {
-    StreamBuffer& input = transport_ == InputTransport::hdlc ? hdlc_.input() : mbus_.input();
-    if (!finished_) link_.set(input);
-    input.push(bytes);
-    return;
-  }
-  stats_.bytes_in += bytes.size();
-  if (transport_ == InputTransport::apdu) {
-    raw_.insert(raw_.end(), bytes.begin(), bytes.end());
-  } else {
-    detect(bytes);
+// The link end a transport starts with: InputTransport numbers the alternatives of Link.
+Decoder::Link Decoder::make_link(InputTransport transport) {
+  constexpr auto at = [](InputTransport t) { return static_cast<std::size_t>(t); };
+  static_assert(std::is_same_v<std::variant_alternative_t<at(InputTransport::auto_detect), Link>,
+                               LinkDetector>);
+  static_assert(std::is_same_v<std::variant_alternative_t<at(InputTransport::hdlc), Link>,
+                               HdlcChannel>);
+  static_assert(std::is_same_v<std::variant_alternative_t<at(InputTransport::mbus), Link>,
+                               MbusChannel>);
+  static_assert(std::is_same_v<std::variant_alternative_t<at(InputTransport::apdu), Link>,
+                               RawApdu>);
+  switch (transport) {
+    case InputTransport::hdlc: return Link(std::in_place_type<HdlcChannel>);
+    case InputTransport::mbus: return Link(std::in_place_type<MbusChannel>);
+    case InputTransport::apdu: return Link(std::in_place_type<RawApdu>);
+    default: return Link(std::in_place_type<LinkDetector>);
   }
 }
 
-// Until the first good frame decides the transport, both framers see every byte; a copy of the
-// first bytes is kept in case the input turns out to be a bare APDU.
-void Decoder::detect(Bytes bytes) {
-  hdlc_.push(bytes);
-  mbus_.push(bytes);
-  std::size_t room = dlms::kMaxMessage - std::min(dlms::kMaxMessage, raw_.size());
-  raw_.insert(raw_.end(), bytes.begin(),
-              bytes.begin() + static_cast<std::ptrdiff_t>(std::min(room, bytes.size())));
+Decoder::Decoder(InputTransport transport, dlms::KeyRing keys, const cosem::LayoutSet* layouts)
+    : keys_(std::move(keys)), layouts_(layouts), input_(&none_), link_(make_link(transport)) {}
+
+StreamBuffer* Decoder::framer_input() noexcept {
+  if (auto* h = std::get_if<HdlcChannel>(&link_)) return &h->framer.input();
+  if (auto* m = std::get_if<MbusChannel>(&link_)) return &m->framer.input();
+  return nullptr;
+}
+
+// push() when the bytes did not go straight into the framer's buffer: they need it compacted or
+// grown, or the transport is not known yet (or the input is a raw APDU), or this Decoder's
+// transport was given and its first push has to find the framer. After finish() push() keeps
+// coming here: next() must not wait on the framer any more.
+void Decoder::push_other(Bytes bytes) {
+  if (StreamBuffer* input = framer_input()) {
+    if (!finished_) input_ = input;
+    input->push(bytes);
+    return;
+  }
+  stats_.bytes_in += bytes.size();
+  if (auto* raw = std::get_if<RawApdu>(&link_)) {
+    raw->bytes.insert(raw->bytes.end(), bytes.begin(), bytes.end());
+  } else {
+    std::get<LinkDetector>(link_).push(bytes);
+  }
 }
 
 // The framer's wait no longer holds next() back: pushes go the other way from now on.
 void Decoder::finish() {
   finished_ = true;
-  link_.reset();
+  input_ = &none_;
 }
 
 Decoder::Event Decoder::reject(Error e, const Meta& meta) {
@@ -92,176 +82,118 @@ Decoder::Event Decoder::emit(const Rejection& r) {
 }
 
 Decoder::Event Decoder::next_event() {
-  stats_.resyncs = hdlc_.stats().resyncs + mbus_.stats().resyncs;
-  if (!pending_.empty()) {
-    Rejection r = pending_.front();
-    pending_.pop_front();
+  return std::visit([this](auto& link) { return pull(link); }, link_);
+}
+
+Decoder::Event Decoder::pull(LinkDetector& detector) {
+  stats_.resyncs = detector.resyncs();
+  switch (detector.decide(finished_)) {
+    case LinkDetector::Winner::hdlc:
+      return lock(detector.hdlc, detector.mbus.framer.stats().resyncs);
+    case LinkDetector::Winner::mbus:
+      return lock(detector.mbus, detector.hdlc.framer.stats().resyncs);
+    case LinkDetector::Winner::neither:
+      return detect_at_end(detector);
+    case LinkDetector::Winner::undecided:
+      break;
+  }
+  return Event::need_more;
+}
+
+// The winning channel becomes the Decoder's (moved out of the detector first: the variant's
+// storage changes under it); its held discards and frame are reported first.
+template <class L>
+Decoder::Event Decoder::lock(LinkChannel<L>& won, std::uint64_t lost_resyncs) {
+  lost_resyncs_ = lost_resyncs;
+  LinkChannel<L> channel = std::move(won);
+  LinkChannel<L>& kept = link_.emplace<LinkChannel<L>>(std::move(channel));
+  if (!finished_) input_ = &kept.framer.input();
+  return next();
+}
+
+// The input ended before any good frame: a bare APDU, or else everything the HDLC framer saw
+// is reported as discarded.
+Decoder::Event Decoder::detect_at_end(LinkDetector& detector) {
+  if (detector.bare_apdu(stats_.bytes_in)) {
+    lost_resyncs_ = detector.resyncs();
+    RawApdu raw{std::move(detector.first_bytes)};
+    link_.emplace<RawApdu>(std::move(raw));
+    return next();
+  }
+  return lock(detector.hdlc, detector.mbus.framer.stats().resyncs);
+}
+
+Decoder::Event Decoder::pull(RawApdu& raw) {
+  stats_.resyncs = lost_resyncs_;
+  if (!finished_ || raw.decoded) return Event::need_more;
+  raw.decoded = true;
+  stats_.bytes_in_frames += raw.bytes.size();
+  return on_apdu(raw.bytes, Meta{cosem::Transport::apdu, 0, raw.bytes.size(), 1}, Security{});
+}
+
+// The channel's discards held from auto-detection, the frame that decided it, a message a
+// reassembly error left whole, then its framer.
+template <class L>
+Decoder::Event Decoder::pull(LinkChannel<L>& channel) {
+  stats_.resyncs = lost_resyncs_ + channel.framer.stats().resyncs;
+  if (!channel.discards.empty()) {
+    const Rejection r = channel.discards.front();
+    channel.discards.pop_front();
     stats_.bytes_discarded += r.frame_length;
     return emit(r);
   }
-  if (held_h_) {
-    hdlc::Event ev = *held_h_;
-    held_h_.reset();
-    Event out = on_hdlc(ev);
+  if (channel.frame) {
+    const typename L::Event ev = *channel.frame;
+    channel.frame.reset();
+    const Event out = on_link(channel, ev);
     if (out != Event::need_more) return out;
   }
-  if (held_m_) {
-    mbus::Event ev = *held_m_;
-    held_m_.reset();
-    Event out = on_mbus(ev);
-    if (out != Event::need_more) return out;
+  if (channel.ready) {
+    channel.ready = false;
+    return message(channel.segments.message(), L::kTransport);
   }
-  if (hdlc_ready_) {
-    hdlc_ready_ = false;
-    return message(hdlc_segments_.message(), cosem::Transport::hdlc);
-  }
-  if (mbus_ready_) {
-    mbus_ready_ = false;
-    return message(mbus_segments_.message(), cosem::Transport::mbus);
-  }
-  switch (transport_) {
-    case InputTransport::apdu:
-      if (!finished_ || raw_flushed_) return Event::need_more;
-      raw_flushed_ = true;
-      stats_.bytes_in_frames += raw_.size();
-      return on_apdu(raw_, Meta{cosem::Transport::apdu, 0, raw_.size(), 1}, Security{});
-    case InputTransport::auto_detect:
-      return detect_next();
-    default:
-      return pull_link();
-  }
+  return pull_framer(channel);
 }
 
-Decoder::Event Decoder::pull_link() {
+template <class L>
+Decoder::Event Decoder::pull_framer(LinkChannel<L>& channel) {
   for (;;) {
-    Event out = Event::need_more;
-    if (transport_ == InputTransport::hdlc) {
-      hdlc::Event ev = hdlc_.next();
-      if (ev.kind == hdlc::Event::Kind::need_more) {
-        if (!finished_) return Event::need_more;  // next() waits on the framer's wait
-        if (link_finished_) return at_end();
-        link_finished_ = true;
-        ev = hdlc_.finish();
-        if (ev.kind == hdlc::Event::Kind::need_more) return at_end();
-      }
-      out = on_hdlc(ev);
-    } else {
-      mbus::Event ev = mbus_.next();
-      if (ev.kind == mbus::Event::Kind::need_more) {
-        if (!finished_) return Event::need_more;
-        if (link_finished_) return at_end();
-        link_finished_ = true;
-        ev = mbus_.finish();
-        if (ev.kind == mbus::Event::Kind::need_more) return at_end();
-      }
-      out = on_mbus(ev);
+    typename L::Event ev = channel.framer.next();
+    if (ev.kind == L::Event::Kind::need_more) {
+      if (!finished_) return Event::need_more;  // next() waits on the framer's wait
+      if (channel.end != LinkChannel<L>::End::open) return at_end(channel);
+      channel.end = LinkChannel<L>::End::framer_finished;
+      ev = channel.framer.finish();
+      if (ev.kind == L::Event::Kind::need_more) return at_end(channel);
     }
+    const Event out = on_link(channel, ev);
     if (out != Event::need_more) return out;
   }
-}
-
-void Decoder::lock(InputTransport t) {
-  transport_ = t;
-  if (!finished_) link_.set(t == InputTransport::hdlc ? hdlc_.input() : mbus_.input());
-  pending_ = t == InputTransport::hdlc ? std::move(held_hdlc_) : std::move(held_mbus_);
-  held_hdlc_.clear();
-  held_mbus_.clear();
-  raw_.clear();
-  raw_.shrink_to_fit();
-}
-
-// Auto-detection: both framers are polled; their discards are held until one of them finds a
-// good frame, which decides the transport; the winner's held discards are then reported first.
-// The frame that starts first wins (HDLC on a tie), whatever the sizes of the pushes: a frame
-// one framer found is kept (its bytes copied: the framer's buffer moves on) until the other
-// framer has looked past its start, or the input ended.
-Decoder::Event Decoder::detect_next() {
-  pull_candidate(hdlc_, held_hdlc_, candidate_h_, candidate_bytes_h_, cosem::Transport::hdlc);
-  pull_candidate(mbus_, held_mbus_, candidate_m_, candidate_bytes_m_, cosem::Transport::mbus);
-  // Where each framer's next frame can start at the earliest.
-  constexpr std::size_t kNever = std::numeric_limits<std::size_t>::max();
-  const std::size_t h_at = candidate_h_ ? candidate_h_->frame.stream_offset
-                                        : (finished_ ? kNever : hdlc_.input().offset());
-  const std::size_t m_at = candidate_m_ ? candidate_m_->frame.stream_offset
-                                        : (finished_ ? kNever : mbus_.input().offset());
-  if (candidate_h_ && h_at <= m_at) {
-    lock(InputTransport::hdlc);
-    held_h_ = candidate_h_;
-  } else if (candidate_m_ && m_at < h_at) {
-    lock(InputTransport::mbus);
-    held_m_ = candidate_m_;
-  } else {
-    if (!finished_) return Event::need_more;
-    return detect_at_end();
-  }
-  candidate_h_.reset();
-  candidate_m_.reset();
-  return next();
-}
-
-// One framer's turn in auto-detection, unless it holds a candidate already: its discards are
-// held as link rejections of `transport` until a frame or need-more comes; a frame becomes the
-// candidate, its payload copied into `bytes` (the framer's buffer moves on) and pointed at there.
-template <class Framer, class LinkEvent>
-void Decoder::pull_candidate(Framer& framer, std::deque<Rejection>& held,
-                             std::optional<LinkEvent>& candidate, std::vector<std::uint8_t>& bytes,
-                             cosem::Transport transport) {
-  if (candidate) return;
-  // At the end of input the framer gives up the candidate it waits on, and may find a frame
-  // behind it (finish() is next() that no longer waits).
-  auto pull = [this, &framer] { return finished_ ? framer.finish() : framer.next(); };
-  LinkEvent ev = pull();
-  while (ev.kind == LinkEvent::Kind::discard) {
-    held.push_back(
-        link_rejection(ev.discard.error, ev.discard.stream_offset, ev.discard.length, transport));
-    ev = pull();
-  }
-  if (ev.kind == LinkEvent::Kind::frame) {
-    Bytes& payload = frame_payload(ev.frame);
-    bytes.assign(payload.begin(), payload.end());
-    payload = bytes;
-    candidate = ev;
-  }
-}
-
-// The input ended before any good frame: a bare APDU (as captures and documents give them), or
-// else everything the HDLC framer saw is reported as discarded.
-Decoder::Event Decoder::detect_at_end() {
-  if (starts_like_apdu(raw_) && raw_.size() == stats_.bytes_in) {
-    transport_ = InputTransport::apdu;
-    held_hdlc_.clear();
-    held_mbus_.clear();
-    return next();
-  }
-  lock(InputTransport::hdlc);
-  return next();
 }
 
 // One link frame (HDLC or M-Bus): a discard becomes a rejection; a frame goes to its layer's
 // reassembler, and a whole message on to the APDU layers.
-template <class LinkEvent, class Reassembler>
-Decoder::Event Decoder::on_link(const LinkEvent& ev, Reassembler& segments, bool& ready,
-                                cosem::Transport transport) {
-  if (ev.kind == LinkEvent::Kind::discard) {
+template <class L>
+Decoder::Event Decoder::on_link(LinkChannel<L>& channel, const typename L::Event& ev) {
+  if (ev.kind == L::Event::Kind::discard) {
     stats_.bytes_discarded += ev.discard.length;
-    return emit(link_rejection(ev.discard.error, ev.discard.stream_offset, ev.discard.length,
-                               transport));
+    return emit(link_rejection(ev.discard, L::kTransport));
   }
   ++stats_.frames_ok;
   // Two HDLC frames may share a flag (ISO/IEC 13239 4.3.1): that byte is counted once.
-  std::size_t& accounted = transport == cosem::Transport::hdlc ? hdlc_accounted_ : mbus_accounted_;
+  std::size_t& accounted = channel.accounted;
   const std::size_t end = ev.frame.stream_offset + ev.frame.length;
   stats_.bytes_in_frames += end - std::max(ev.frame.stream_offset, std::min(accounted, end));
   accounted = std::max(accounted, end);
-  auto done = segments.push(ev.frame);
+  auto done = channel.segments.push(ev.frame);
   if (!done) {
     // The frame that broke the pending message may be a whole message of its own: it is
     // decoded on the next call, after this rejection.
-    ready = segments.ready();
-    return reject(done.error(), Meta{transport, ev.frame.stream_offset, ev.frame.length, 1});
+    channel.ready = channel.segments.ready();
+    return reject(done.error(), Meta{L::kTransport, ev.frame.stream_offset, ev.frame.length, 1});
   }
   if (!*done) return Event::need_more;
-  return message(segments.message(), transport);
+  return message(channel.segments.message(), L::kTransport);
 }
 
 template <class Message>
@@ -271,38 +203,22 @@ Decoder::Event Decoder::message(const Message& msg, cosem::Transport transport) 
                  Security{});
 }
 
-Decoder::Event Decoder::on_hdlc(const hdlc::Event& ev) {
-  return on_link(ev, hdlc_segments_, hdlc_ready_, cosem::Transport::hdlc);
-}
-
-Decoder::Event Decoder::on_mbus(const mbus::Event& ev) {
-  return on_link(ev, mbus_segments_, mbus_ready_, cosem::Transport::mbus);
-}
-
 // End of input with a message still waiting for segments: it is dropped, and said so.
-Decoder::Event Decoder::at_end() {
-  if (end_reported_) return Event::need_more;
-  end_reported_ = true;
-  if (transport_ == InputTransport::hdlc && hdlc_segments_.pending()) {
-    const hdlc::Message& m = hdlc_segments_.message();
-    hdlc_segments_.reset();
-    return reject(Error{Errc::hdlc_truncated, m.stream_offset + m.length},
-                  Meta{cosem::Transport::hdlc, m.stream_offset, m.length, m.segments});
-  }
-  if (transport_ == InputTransport::mbus && mbus_segments_.pending()) {
-    const mbus::Message& m = mbus_segments_.message();
-    mbus_segments_.reset();
-    return reject(Error{Errc::mbus_segment_lost, m.stream_offset + m.length},
-                  Meta{cosem::Transport::mbus, m.stream_offset, m.length, m.segments});
-  }
-  return Event::need_more;
+template <class L>
+Decoder::Event Decoder::at_end(LinkChannel<L>& channel) {
+  if (channel.end == LinkChannel<L>::End::reported) return Event::need_more;
+  channel.end = LinkChannel<L>::End::reported;
+  if (!channel.segments.pending()) return Event::need_more;
+  const auto& m = channel.segments.message();
+  const Meta meta{L::kTransport, m.stream_offset, m.length, m.segments};
+  channel.segments.reset();
+  return reject(Error{L::kUnfinished, meta.offset + meta.length}, meta);
 }
 
 Decoder::Event Decoder::on_apdu(Bytes apdu, const Meta& meta, const Security& sec) {
   // A bare APDU may still carry the LLC header it had inside an HDLC frame.
-  if (meta.transport == cosem::Transport::apdu && apdu.size() >= 3 && apdu[0] == 0xE6 &&
-      apdu[1] == 0xE7 && apdu[2] == 0x00) {
-    apdu = apdu.subspan(3);
+  if (meta.transport == cosem::Transport::apdu && llc_in_front(apdu)) {
+    apdu = apdu.subspan(kLlcResponse.size());
   }
   if (apdu.empty()) return reject(Error{Errc::truncated, 0}, meta);
   switch (apdu[0]) {

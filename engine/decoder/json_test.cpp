@@ -156,8 +156,8 @@ cosem::Reading reading(std::uint8_t c, cosem::ValueKind kind) {
   return r;
 }
 
-TEST(JsonLine, AwkwardValuesAreTheNlohmannDumpByteForByte) {
-  cosem::Telegram t;
+// The telegram fields around the readings, each at an awkward value; its clock is `clock`.
+void set_awkward_header(cosem::Telegram& t, const cosem::DateTime& clock) {
   t.meter_id = t.store("tab\there, bell\a, quote \", invalid UTF-8 \xff\xfe, \xe2\x82\xac ok");
   t.list_id = t.store("");
   t.layout = "test";
@@ -169,12 +169,11 @@ TEST(JsonLine, AwkwardValuesAreTheNlohmannDumpByteForByte) {
   t.stream_offset = 123456789012;
   t.length = 376;
   t.segments = 2;
-  cosem::DateTime clock;
-  clock.year = 2021, clock.month = 3, clock.day = 28, clock.hour = 1, clock.minute = 59;
-  clock.second = 59, clock.hundredths = 7, clock.deviation = -60, clock.status = 0x80;
-  clock.status_known = true;
   t.timestamp = clock;
+}
 
+// Integers at the edges of int64 under every scaler, 2^64 - 1, and reals JSON finds awkward.
+void add_awkward_numbers(cosem::Telegram& t) {
   const std::int64_t raws[] = {0,
                                1,
                                -1,
@@ -201,6 +200,10 @@ TEST(JsonLine, AwkwardValuesAreTheNlohmannDumpByteForByte) {
     r.real = real;
     t.readings.push_back(r);
   }
+}
+
+// One reading of every other kind: none, boolean, octets, text, date-times in and out of range.
+void add_awkward_others(cosem::Telegram& t, const cosem::DateTime& clock) {
   t.readings.push_back(reading(4, cosem::ValueKind::none));
   cosem::Reading yes = reading(5, cosem::ValueKind::boolean);
   yes.raw = 1;
@@ -228,6 +231,17 @@ TEST(JsonLine, AwkwardValuesAreTheNlohmannDumpByteForByte) {
   far.name = "";
   far.unit = "";
   t.readings.push_back(far);
+}
+
+TEST(JsonLine, AwkwardValuesAreTheNlohmannDumpByteForByte) {
+  cosem::DateTime clock;
+  clock.year = 2021, clock.month = 3, clock.day = 28, clock.hour = 1, clock.minute = 59;
+  clock.second = 59, clock.hundredths = 7, clock.deviation = -60, clock.status = 0x80;
+  clock.status_known = true;
+  cosem::Telegram t;
+  set_awkward_header(t, clock);
+  add_awkward_numbers(t);
+  add_awkward_others(t, clock);
 
   EXPECT_EQ(fast_line(t), reference_line(t));
 

@@ -56,12 +56,6 @@ Result<void> parse_data_notification(Bytes apdu, DataNotification& n) {
   return {};
 }
 
-Result<DataNotification> parse_data_notification(Bytes apdu) {
-  DataNotification n;
-  MLAB_TRY(parse_data_notification(apdu, n));
-  return n;
-}
-
 // BER definite length (X.690 8.1.3): short form below 0x80, long form 81 xx or 82 xx xx.
 // Longer forms would exceed kMaxMessage and are refused.
 Result<std::size_t> read_ber_length(ByteReader& r) {
@@ -82,14 +76,8 @@ Result<std::size_t> read_ber_length(ByteReader& r) {
 // general-glo-ciphering / general-ded-ciphering (Green Book 9.3.6): system-title (octet-string
 // of 8), then ciphered-content as an octet-string with a BER length: SC, IC, ciphertext [, tag].
 // Every header fault (system title length, the length field, room for SC/IC/tag) is
-// security_bad_header, at the offset of the field at fault.
-Result<CipheredApdu> parse_ciphered(Bytes apdu) {
-  CipheredApdu c;
-  MLAB_TRY(parse_ciphered(apdu, c));
-  return c;
-}
-
-// Into `c` in place (the decoder's hot path: no CipheredApdu copied, see parse_data_notification).
+// security_bad_header, at the offset of the field at fault. Into `c` in place (the decoder's hot
+// path: no CipheredApdu copied, see parse_data_notification).
 Result<void> parse_ciphered(Bytes apdu, CipheredApdu& c) {
   ByteReader r(apdu);
   MLAB_ASSIGN(std::uint8_t tag, r.read_u8());

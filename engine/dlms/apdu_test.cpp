@@ -29,7 +29,7 @@ void expect_body_is_one_value(const DataNotification& n) {
 TEST(DataNotification, BareDateTimeFromEvnDocument) {
   auto v = load_vector("mbus-encrypted/evn-netznoe-kaifa-ma309-doc-example.json");
   auto apdu = hex(v["expected"]["source_stated"]["decrypted_apdu_hex"].get<std::string>());
-  auto n = parse_data_notification(apdu);
+  auto n = parsed(parse_data_notification, apdu);
   ASSERT_TRUE(n);
   EXPECT_EQ(n->long_invoke_id_and_priority, 0x8006870Eu);
   EXPECT_EQ(n->date_time_form, DateTimeForm::bare);
@@ -46,7 +46,7 @@ TEST(DataNotification, AbsentDateTimeBehindLlc) {
   auto v = load_vector("apdu/kaifa-se-llc-pdu-amshan.json");
   auto bytes = vector_hex(v);
   Bytes apdu = Bytes(bytes).subspan(3);  // LLC E6 E7 00
-  auto n = parse_data_notification(apdu);
+  auto n = parsed(parse_data_notification, apdu);
   ASSERT_TRUE(n);
   EXPECT_EQ(n->long_invoke_id_and_priority, 0x40000000u);
   EXPECT_EQ(n->date_time_form, DateTimeForm::absent);
@@ -57,7 +57,7 @@ TEST(DataNotification, AbsentDateTimeBehindLlc) {
 
 TEST(DataNotification, TaggedDateTime) {
   auto apdu = hex("0f 00000001 090c 07e60b0c0610360000ffc400 1105");
-  auto n = parse_data_notification(apdu);
+  auto n = parsed(parse_data_notification, apdu);
   ASSERT_TRUE(n);
   EXPECT_EQ(n->date_time_form, DateTimeForm::tagged);
   EXPECT_EQ(n->date_time.size(), 12u);
@@ -67,13 +67,17 @@ TEST(DataNotification, TaggedDateTime) {
 }
 
 TEST(DataNotification, Rejections) {
-  expect_error(parse_data_notification(hex("c0 00000001 00 1105")), Errc::dlms_unknown_apdu, 0);
-  expect_error(parse_data_notification(hex("0f 00000001 05 1105")), Errc::dlms_bad_date_time, 5);
-  expect_error(parse_data_notification(hex("0f 00000001 090b 1105")), Errc::dlms_bad_date_time, 5);
-  expect_error(parse_data_notification(hex("0f 00000001 0c 07e6")), Errc::truncated, 6);
-  expect_error(parse_data_notification(hex("0f 000000")), Errc::truncated, 1);
-  expect_error(parse_data_notification(hex("0f 00000001 00")), Errc::truncated, 6);  // no body
-  expect_error(parse_data_notification({}), Errc::truncated, 0);
+  expect_error(parsed(parse_data_notification, hex("c0 00000001 00 1105")),
+               Errc::dlms_unknown_apdu, 0);
+  expect_error(parsed(parse_data_notification, hex("0f 00000001 05 1105")),
+               Errc::dlms_bad_date_time, 5);
+  expect_error(parsed(parse_data_notification, hex("0f 00000001 090b 1105")),
+               Errc::dlms_bad_date_time, 5);
+  expect_error(parsed(parse_data_notification, hex("0f 00000001 0c 07e6")), Errc::truncated, 6);
+  expect_error(parsed(parse_data_notification, hex("0f 000000")), Errc::truncated, 1);
+  expect_error(parsed(parse_data_notification, hex("0f 00000001 00")),
+               Errc::truncated, 6);  // no body
+  expect_error(parsed(parse_data_notification, {}), Errc::truncated, 0);
 }
 
 TEST(BerLength, ShortAndLongForms) {
@@ -102,7 +106,7 @@ TEST(BerLength, ShortAndLongForms) {
 
 TEST(Ciphered, GloCipheringWithTag) {
   auto apdu = vector_hex(load_vector("apdu/dlmscosem-genglo-datanotification-sc30.json"));
-  auto c = parse_ciphered(apdu);
+  auto c = parsed(parse_ciphered, apdu);
   ASSERT_TRUE(c) << name(c.error().code);
   EXPECT_EQ(c->tag, kGeneralGloCiphering);
   EXPECT_EQ(c->system_title,
@@ -118,7 +122,7 @@ TEST(Ciphered, GloCipheringWithTag) {
 TEST(Ciphered, LongLengthFormsWithoutTag) {
   auto evn = load_vector("mbus-encrypted/evn-netznoe-kaifa-ma309-doc-example.json");
   auto apdu = test::mbus_payload(vector_hex(evn));
-  auto c = parse_ciphered(apdu);  // 81 f8
+  auto c = parsed(parse_ciphered, apdu);  // 81 f8
   ASSERT_TRUE(c) << name(c.error().code) << " at " << c.error().offset;
   EXPECT_EQ(c->security_control, 0x20);
   EXPECT_EQ(c->invocation_counter, 0x23u);
@@ -128,7 +132,7 @@ TEST(Ciphered, LongLengthFormsWithoutTag) {
 
   auto tinetz = load_vector("mbus-encrypted/tinetz-kaifa-ma309-walkthrough.json");
   auto apdu2 = test::mbus_payload(vector_hex(tinetz));
-  auto c2 = parse_ciphered(apdu2);  // 82 01 09
+  auto c2 = parsed(parse_ciphered, apdu2);  // 82 01 09
   ASSERT_TRUE(c2) << name(c2.error().code) << " at " << c2.error().offset;
   EXPECT_EQ(c2->security_control, 0x21);
   EXPECT_EQ(c2->ciphertext_offset, 18u);
@@ -137,7 +141,7 @@ TEST(Ciphered, LongLengthFormsWithoutTag) {
 
 void expect_ciphered_error(std::string_view text, Errc code, std::size_t offset) {
   auto bytes = hex(text);
-  auto c = parse_ciphered(bytes);
+  auto c = parsed(parse_ciphered, bytes);
   ASSERT_FALSE(c) << text;
   EXPECT_EQ(c.error().code, code) << text << ": " << name(c.error().code);
   EXPECT_EQ(c.error().offset, offset) << text;
@@ -162,7 +166,7 @@ TEST(Ciphered, HeaderFaults) {
   expect_ciphered_error("0f08 0102030405060708 06 20 00000001 aa", Errc::dlms_unknown_apdu, 0);
   // general-ded-ciphering has the same shape
   auto ded = hex("dc08 0102030405060708 06 20 00000001 aa");
-  auto c = parse_ciphered(ded);
+  auto c = parsed(parse_ciphered, ded);
   ASSERT_TRUE(c);
   EXPECT_EQ(c->tag, kGeneralDedCiphering);
   EXPECT_EQ(c->ciphertext.size(), 1u);
@@ -190,7 +194,7 @@ TEST(Gbt, ReassemblesLgE450ThreeFrames) {
   EXPECT_EQ(gbt.apdu().size(), 112u + 108u + 121u);  // stated block lengths
   auto expected = hex(v["verification"]["gbt_reassembled_apdu_hex"].get<std::string>());
   EXPECT_TRUE(std::equal(gbt.apdu().begin(), gbt.apdu().end(), expected.begin(), expected.end()));
-  auto n = parse_data_notification(gbt.apdu());
+  auto n = parsed(parse_data_notification, gbt.apdu());
   ASSERT_TRUE(n);
   EXPECT_EQ(n->long_invoke_id_and_priority, 0x0021A433u);
   EXPECT_EQ(n->date_time_form, DateTimeForm::bare);
@@ -199,7 +203,7 @@ TEST(Gbt, ReassemblesLgE450ThreeFrames) {
 
 TEST(Gbt, ReassembledLgE450Gh934IsADataNotification) {
   auto apdu = vector_hex(load_vector("apdu/lg-e450-ch-gh934-reassembled.json"));
-  auto n = parse_data_notification(apdu);
+  auto n = parsed(parse_data_notification, apdu);
   ASSERT_TRUE(n);
   EXPECT_EQ(n->long_invoke_id_and_priority, 0x003F7AA6u);
   expect_body_is_one_value(*n);

@@ -49,7 +49,7 @@ KeyRing ring_for(const CipheredApdu& c, const Key& ek, std::optional<Key> ak) {
 }
 
 void expect_plaintext(const Case& k, SecurityState state) {
-  auto c = parse_ciphered(k.apdu);
+  auto c = parsed(parse_ciphered, k.apdu);
   ASSERT_TRUE(c) << name(c.error().code) << " at " << c.error().offset;
   KeyRing ring = ring_for(*c, k.ek, k.ak);
   std::vector<std::uint8_t> out;
@@ -103,7 +103,7 @@ TEST(Security, TinetzMbusSc21IsDecrypted) {
 TEST(Security, SagemcomStatedKeyIsWrongKey) {
   auto v = load_vector("apdu/gurux-forum-sagemcom-example-badkey.json");
   auto apdu = vector_hex(v);
-  auto c = parse_ciphered(apdu);
+  auto c = parsed(parse_ciphered, apdu);
   ASSERT_TRUE(c);
   KeyRing ring = ring_for(*c, key_of(v, "key_hex"), std::nullopt);
   expect_failure(*c, ring, Errc::security_wrong_key, c->ciphertext_offset);
@@ -111,13 +111,13 @@ TEST(Security, SagemcomStatedKeyIsWrongKey) {
 
 TEST(Security, FlippedCiphertextBitFailsTheTag) {
   Case k = genglo();
-  auto c0 = parse_ciphered(k.apdu);
+  auto c0 = parsed(parse_ciphered, k.apdu);
   ASSERT_TRUE(c0);
   KeyRing ring = ring_for(*c0, k.ek, k.ak);
   // A bit deep in the body: the plaintext still starts like an APDU, so it is a forgery.
   auto bad = k.apdu;
   bad[30] ^= 0x01;
-  auto c = parse_ciphered(bad);
+  auto c = parsed(parse_ciphered, bad);
   ASSERT_TRUE(c);
   expect_failure(*c, ring, Errc::security_auth_failed, bad.size() - 12);
   // The keyed objects are reused: the good frame still decrypts after a failure.
@@ -131,7 +131,7 @@ TEST(Security, FlippedTagBitFailsTheTag) {
   Case k = genglo();
   auto bad = k.apdu;
   bad.back() ^= 0x80;
-  auto c = parse_ciphered(bad);
+  auto c = parsed(parse_ciphered, bad);
   ASSERT_TRUE(c);
   KeyRing ring = ring_for(*c, k.ek, k.ak);
   expect_failure(*c, ring, Errc::security_auth_failed, bad.size() - 12);
@@ -139,7 +139,7 @@ TEST(Security, FlippedTagBitFailsTheTag) {
 
 TEST(Security, WrongAuthenticationKeyFailsTheTag) {
   Case k = genglo();
-  auto c = parse_ciphered(k.apdu);
+  auto c = parsed(parse_ciphered, k.apdu);
   ASSERT_TRUE(c);
   Key other_ak = *k.ak;
   other_ak[0] ^= 0xFF;
@@ -154,21 +154,21 @@ TEST(Security, Sc30WithOnlyEkIsDecryptedUnverified) {
 
 TEST(Security, WrongEncryptionKeyIsWrongKey) {
   Case k = genglo();
-  auto c = parse_ciphered(k.apdu);
+  auto c = parsed(parse_ciphered, k.apdu);
   ASSERT_TRUE(c);
   Key wrong = k.ek;
   wrong[15] ^= 0x01;
   expect_failure(*c, ring_for(*c, wrong, k.ak), Errc::security_wrong_key, 16);
   expect_failure(*c, ring_for(*c, wrong, std::nullopt), Errc::security_wrong_key, 16);
   Case e = evn();
-  auto ce = parse_ciphered(e.apdu);
+  auto ce = parsed(parse_ciphered, e.apdu);
   ASSERT_TRUE(ce);
   expect_failure(*ce, ring_for(*ce, wrong, std::nullopt), Errc::security_wrong_key, 17);
 }
 
 TEST(Security, UnknownSystemTitleAndDefaultKey) {
   Case k = evn();
-  auto c = parse_ciphered(k.apdu);
+  auto c = parsed(parse_ciphered, k.apdu);
   ASSERT_TRUE(c);
   KeyRing ring;
   EXPECT_TRUE(ring.empty());
@@ -191,7 +191,7 @@ TEST(Security, UnknownSystemTitleAndDefaultKey) {
 
 TEST(Security, UnsupportedSecurityControl) {
   Case k = evn();
-  auto c = parse_ciphered(k.apdu);
+  auto c = parsed(parse_ciphered, k.apdu);
   ASSERT_TRUE(c);
   KeyRing ring = ring_for(*c, k.ek, std::nullopt);
   for (int sc : {0xA0, 0x22, 0x25, 0x10, 0x00}) {
@@ -207,14 +207,14 @@ TEST(Security, UnsupportedSecurityControl) {
 
 TEST(Security, EncryptReproducesVectorBytes) {
   Case g = genglo();
-  auto c = parse_ciphered(g.apdu);
+  auto c = parsed(parse_ciphered, g.apdu);
   ASSERT_TRUE(c);
   std::vector<std::uint8_t> out;
   encrypt(g.ek, g.ak, 0x30, c->system_title, c->invocation_counter, g.plaintext, out);
   EXPECT_EQ(out, to_vec(Bytes(g.apdu).subspan(c->ciphertext_offset)));  // ciphertext || tag
 
   Case e = evn();
-  auto ce = parse_ciphered(e.apdu);
+  auto ce = parsed(parse_ciphered, e.apdu);
   ASSERT_TRUE(ce);
   encrypt(e.ek, std::nullopt, 0x20, ce->system_title, ce->invocation_counter, e.plaintext, out);
   EXPECT_EQ(out, to_vec(ce->ciphertext));
@@ -254,7 +254,7 @@ TEST(Security, EncryptDecryptRoundTrip) {
     encrypt(ek, ak, sc, st, 0xCAFE0000u + sc, plain, ct);
     EXPECT_EQ(ct.size(), plain.size() + ((sc & 0x10) ? 12 : 0));
     auto apdu = wrap(sc, st, 0xCAFE0000u + sc, ct);
-    auto c = parse_ciphered(apdu);
+    auto c = parsed(parse_ciphered, apdu);
     ASSERT_TRUE(c) << int{sc};
     auto d = decrypt(*c, ring, out);
     ASSERT_TRUE(d) << int{sc} << ": " << name(d.error().code);
@@ -265,7 +265,7 @@ TEST(Security, EncryptDecryptRoundTrip) {
 
 TEST(Security, OutputBufferIsReused) {
   Case k = genglo();
-  auto c = parse_ciphered(k.apdu);
+  auto c = parsed(parse_ciphered, k.apdu);
   ASSERT_TRUE(c);
   KeyRing ring = ring_for(*c, k.ek, k.ak);
   std::vector<std::uint8_t> out;

@@ -14,10 +14,17 @@ namespace {
 
 constexpr std::size_t kInitialCapacity = 2048;
 constexpr std::uint8_t kAck = 0xE5;         // EN 13757-2 single character (ack)
-constexpr std::uint8_t kShortStart = 0x10;  // EN 13757-2 short frame 10 C A CS 16
+constexpr std::size_t kAckLength = 1;
+// EN 13757-2 short frame: 10 C A CS 16, CS = C + A.
+constexpr std::uint8_t kShortStart = 0x10;
 constexpr std::size_t kShortLength = 5;
-constexpr std::size_t kMinL = 3;      // L counts C, A and CI at least
-constexpr std::size_t kOverhead = 6;  // 68 L L 68 ... CS 16 around the L-counted bytes
+enum ShortField : std::size_t { kShortC = 1, kShortA, kShortCs, kShortStop };
+// EN 13757-2 long frame: 68 L L 68, then L bytes (C, A, CI, data), CS, 16.
+constexpr std::size_t kLongHeader = 4;  // 68 L L 68
+enum LongHeaderField : std::size_t { kL = 1, kLRepeated, kSecondStart };
+enum LongField : std::size_t { kC, kA, kCi };  // the first L-counted bytes
+constexpr std::size_t kMinL = kCi + 1;          // L counts C, A and CI at least
+constexpr std::size_t kOverhead = kLongHeader + 2;  // ... CS 16 around the L-counted bytes
 constexpr std::size_t kLWrap = 256;   // one byte of L: the T210-D sends L mod 256
 constexpr std::size_t kNeedMore = std::numeric_limits<std::size_t>::max();
 
@@ -101,28 +108,26 @@ Event Framer::next() {
 // 0: not a short frame, kNeedMore: cannot tell yet, else its length.
 std::size_t Framer::short_frame() const {
   ByteReader r(buf_.view());
-  if (*r.read_u8() == kAck) return 1;
-  if (r.remaining() < kShortLength - 1) return kNeedMore;
-  const std::uint8_t c = *r.read_u8();
-  const std::uint8_t a = *r.read_u8();
-  const std::uint8_t cs = *r.read_u8();
-  const std::uint8_t stop = *r.read_u8();
-  return stop == kStop && cs == static_cast<std::uint8_t>(c + a) ? kShortLength : 0;
+  const Result<std::uint8_t> first = r.peek_u8();
+  if (first && *first == kAck) return kAckLength;
+  const Result<Bytes> frame = r.read_bytes(kShortLength);
+  if (!frame) return kNeedMore;
+  const Bytes s = *frame;
+  const auto cs = static_cast<std::uint8_t>(s[kShortC] + s[kShortA]);
+  return s[kShortStop] == kStop && s[kShortCs] == cs ? kShortLength : 0;
 }
 
 // The candidate at the next buffered byte: 68 L L 68, then stop byte and checksum where L puts
 // them, or where L + 256 puts them for the T210-D length overflow.
 Framer::Verdict Framer::examine(Frame& f) const {
   const std::size_t at = buf_.offset();
-  ByteReader r(buf_.view(), at);
-  if (r.remaining() < 4) return Verdict::need(Stage::none, 4);
-  (void)r.skip(1);
-  const std::size_t l = *r.read_u8();
-  const std::size_t l2 = *r.read_u8();
-  if (*r.read_u8() != kStart) return Verdict::bad(Errc::mbus_garbage, at, Stage::none);
-  if (l != l2) return Verdict::bad(Errc::mbus_bad_length, at + 1, Stage::length);
-  const Verdict primary =
-      l >= kMinL ? check_at(l, f) : Verdict::bad(Errc::mbus_bad_length, at + 1, Stage::length);
+  const Result<Bytes> header = ByteReader(buf_.view(), at).read_bytes(kLongHeader);
+  if (!header) return Verdict::need(Stage::none, kLongHeader);
+  const Bytes h = *header;
+  const std::size_t l = h[kL];
+  if (h[kSecondStart] != kStart) return Verdict::bad(Errc::mbus_garbage, at, Stage::none);
+  if (l != h[kLRepeated]) return Verdict::bad(Errc::mbus_bad_length, at + kL, Stage::length);
+  const Verdict primary = check_at(l, f);
   if (primary.kind != Verdict::Kind::bad || l > kMaxOverflowL) return primary;
   const Verdict wrapped = check_at(l + kLWrap, f);
   if (wrapped.kind == Verdict::Kind::ok) return wrapped;
@@ -132,25 +137,29 @@ Framer::Verdict Framer::examine(Frame& f) const {
   return primary;
 }
 
-// The frame at the next buffered byte if its L-counted part is `l` bytes long.
+// The frame at the next buffered byte if its L-counted part is `l` bytes long: read whole with
+// one checked read, then indexed.
 Framer::Verdict Framer::check_at(std::size_t l, Frame& f) const {
   const std::size_t at = buf_.offset();
-  const Bytes w = buf_.view();
-  if (w.size() < l + kOverhead) return Verdict::need(Stage::length, l + kOverhead);
-  ByteReader r(w.subspan(4, l + 2), at + 4);
-  const Bytes body = *r.read_bytes(l);
-  const std::uint8_t cs = *r.read_u8();
-  if (*r.read_u8() != kStop) return Verdict::bad(Errc::mbus_missing_stop, at + l + 5, Stage::stop);
-  if (cs != mbus_checksum(body)) {
-    return Verdict::bad(Errc::mbus_checksum_mismatch, at + l + 4, Stage::checksum);
+  if (l < kMinL) return Verdict::bad(Errc::mbus_bad_length, at + kL, Stage::length);
+  const Result<Bytes> whole = ByteReader(buf_.view(), at).read_bytes(l + kOverhead);
+  if (!whole) return Verdict::need(Stage::length, l + kOverhead);
+  const Bytes frame = *whole;
+  const std::size_t cs_index = kLongHeader + l;
+  const std::size_t stop_index = cs_index + 1;
+  if (frame[stop_index] != kStop) {
+    return Verdict::bad(Errc::mbus_missing_stop, at + stop_index, Stage::stop);
   }
-  ByteReader fields(body, at + 4);
+  const Bytes body = frame.subspan(kLongHeader, l);
+  if (frame[cs_index] != mbus_checksum(body)) {
+    return Verdict::bad(Errc::mbus_checksum_mismatch, at + cs_index, Stage::checksum);
+  }
   f.stream_offset = at;
   f.length = l + kOverhead;
-  f.c = *fields.read_u8();
-  f.a = *fields.read_u8();
-  f.ci = *fields.read_u8();
-  f.data = fields.rest();
+  f.c = body[kC];
+  f.a = body[kA];
+  f.ci = body[kCi];
+  f.data = body.subspan(kMinL);
   return {};
 }
 

@@ -456,7 +456,7 @@ TEST(GeneralGloCiphering, WithoutTag) {
   ASSERT_TRUE(out.has_value());
   ASSERT_EQ(out->size(), 2 + 8 + 1 + 5 + plain.size());
   EXPECT_TRUE(same_bytes(ByteSpan(*out).first(16), hex("db084b464d6750000009 12 20 00000023")));
-  auto parsed = dlms::parse_ciphered(*out);
+  auto parsed = dlms::parsed(dlms::parse_ciphered, *out);
   ASSERT_TRUE(parsed.has_value());
   EXPECT_TRUE(parsed->tag_bytes.empty());
   dlms::KeyRing ring;

@@ -74,7 +74,7 @@ void decipher(Anatomy& a, const dlms::KeyRing& keys) {
     a.plain = a.apdu;
     return;
   }
-  auto c = dlms::parse_ciphered(Bytes(a.apdu.data(), a.apdu.size()));
+  auto c = dlms::parsed(dlms::parse_ciphered, Bytes(a.apdu.data(), a.apdu.size()));
   ASSERT_TRUE(c);
   Buffer out;
   auto d = dlms::decrypt(*c, keys, out);
@@ -217,8 +217,8 @@ TEST_P(ProfileStructure, TelegramsHaveTheStructureOfTheRealCaptures) {
     ASSERT_EQ(a.apdu[0], b.apdu[0]) << "APDU tag";
     if (a.apdu[0] == 0xDB) {
       EXPECT_EQ(to_hex(Bytes(a.apdu.data() + 2, 3)), to_hex(Bytes(b.apdu.data() + 2, 3))) << "system title maker";
-      auto ca = dlms::parse_ciphered(Bytes(a.apdu.data(), a.apdu.size()));
-      auto cb = dlms::parse_ciphered(Bytes(b.apdu.data(), b.apdu.size()));
+      auto ca = dlms::parsed(dlms::parse_ciphered, Bytes(a.apdu.data(), a.apdu.size()));
+      auto cb = dlms::parsed(dlms::parse_ciphered, Bytes(b.apdu.data(), b.apdu.size()));
       ASSERT_TRUE(ca && cb);
       EXPECT_EQ(ca->security_control, cb->security_control) << "SC byte";
     }

@@ -1,6 +1,7 @@
 // Result<T>: a value or an Error, shaped like std::expected (GCC 12 has none).
 #pragma once
 
+#include <cassert>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -30,15 +31,28 @@ class [[nodiscard]] Result {
 
   bool has_value() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
-  T& value() & { return *std::get_if<0>(&v_); }
-  const T& value() const& { return *std::get_if<0>(&v_); }
-  T&& value() && { return std::move(*std::get_if<0>(&v_)); }
+  // The value: only after has_value() was tested (a debug build asserts it).
+  T& value() & {
+    assert(has_value());
+    return *std::get_if<0>(&v_);
+  }
+  const T& value() const& {
+    assert(has_value());
+    return *std::get_if<0>(&v_);
+  }
+  T&& value() && {
+    assert(has_value());
+    return std::move(*std::get_if<0>(&v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(value()); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
-  const Error& error() const { return *std::get_if<1>(&v_); }
+  const Error& error() const {
+    assert(!has_value());
+    return *std::get_if<1>(&v_);
+  }
 
  private:
   std::variant<T, Error> v_;

@@ -27,9 +27,11 @@ struct DataNotification {
   std::size_t body_offset = 0;  // offset of body in the APDU
 };
 
+// Each APDU parser has one form: into an object the caller keeps (the decoder's hot path reuses
+// its objects, copying none); on an error the object holds what was read so far. parsed() below
+// is the value-returning call of any of them.
+
 // Parses 0F ... ; the body is not parsed here (that is axdr's job).
-Result<DataNotification> parse_data_notification(Bytes apdu);
-// The same into `out` (the decoder's hot path); on an error `out` holds what was read so far.
 Result<void> parse_data_notification(Bytes apdu, DataNotification& out);
 
 // Reads a BER length (1 byte; 81 xx; 82 xx xx; 80 and 83+ rejected as dlms_bad_length).
@@ -48,9 +50,15 @@ struct CipheredApdu {
 // Parses DB/DC: system title (length 08), BER length, SC, IC, ciphertext [, tag].
 // Header faults are security_bad_header at the field's offset: system title length not 08, a
 // malformed BER length, a length that is not exactly what remains, no room for SC+IC or the tag.
-Result<CipheredApdu> parse_ciphered(Bytes apdu);
-// The same into `out` (the decoder's hot path); on an error `out` holds what was read so far.
 Result<void> parse_ciphered(Bytes apdu, CipheredApdu& out);
+
+// A parser above called for its value (tests, tools): parsed(parse_ciphered, apdu).
+template <class T>
+Result<T> parsed(Result<void> (*parse)(Bytes, T&), Bytes apdu) {
+  T out;
+  MLAB_TRY(parse(apdu, out));
+  return out;
+}
 
 // General block transfer (0xE0) reassembly: block-control (last-block bit, streaming, window),
 // block-number, block-number-ack, BER length, raw data. Blocks must come in order starting at 1;

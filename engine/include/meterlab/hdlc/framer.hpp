@@ -69,6 +69,7 @@ class Framer {
   // The buffer push() appends to (push() is input().push()): once the transport is known the
   // Decoder pushes into it directly, whichever framer it belongs to (one branch less a byte).
   StreamBuffer& input() noexcept { return buf_; }
+  const StreamBuffer& input() const noexcept { return buf_; }
   // The next event. Call until it answers need_more, then push more bytes.
   Event next();
   // End of input: whatever is buffered is discarded as hdlc_truncated (or hdlc_garbage). It may

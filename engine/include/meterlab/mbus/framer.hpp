@@ -62,6 +62,7 @@ class Framer {
   // The buffer push() appends to (push() is input().push()): once the transport is known the
   // Decoder pushes into it directly, whichever framer it belongs to (one branch less a byte).
   StreamBuffer& input() noexcept { return buf_; }
+  const StreamBuffer& input() const noexcept { return buf_; }
   Event next();
   // End of input: a partial frame is discarded as mbus_truncated. Call finish() (or next())
   // until need_more; afterwards bytes_in == bytes_in_frames + bytes_discarded.

@@ -1,0 +1,69 @@
+// Auto-detection and the link channels: which transport the bytes are in, and the frames and
+// discards each channel holds until the Decoder reports them.
+#include "meterlab/decoder/link.hpp"
+
+#include <algorithm>
+
+#include "meterlab/dlms/apdu.hpp"
+
+namespace meterlab {
+
+namespace {
+
+bool starts_like_apdu(Bytes b) noexcept {
+  if (b.empty()) return false;
+  switch (b[0]) {
+    case dlms::kDataNotification:
+    case dlms::kGeneralGloCiphering:
+    case dlms::kGeneralDedCiphering:
+    case dlms::kGeneralBlockTransfer:
+      return true;
+    default:
+      return llc_in_front(b);
+  }
+}
+
+}  // namespace
+
+template <class L>
+void LinkChannel<L>::pull_candidate(bool finished) {
+  if (frame) return;
+  auto pull = [this, finished] { return finished ? framer.finish() : framer.next(); };
+  Event ev = pull();
+  while (ev.kind == Event::Kind::discard) {
+    discards.push_back(link_rejection(ev.discard, L::kTransport));
+    ev = pull();
+  }
+  if (ev.kind == Event::Kind::frame) {
+    Bytes& payload = L::payload(ev.frame);
+    frame_bytes.assign(payload.begin(), payload.end());
+    payload = frame_bytes;
+    frame = ev;
+  }
+}
+
+void LinkDetector::push(Bytes bytes) {
+  hdlc.framer.push(bytes);
+  mbus.framer.push(bytes);
+  const std::size_t room = dlms::kMaxMessage - std::min(dlms::kMaxMessage, first_bytes.size());
+  first_bytes.insert(first_bytes.end(), bytes.begin(),
+                     bytes.begin() + static_cast<std::ptrdiff_t>(std::min(room, bytes.size())));
+}
+
+// Both channels are polled; their discards are held until one of them wins, and the winner's
+// are then reported first.
+LinkDetector::Winner LinkDetector::decide(bool finished) {
+  hdlc.pull_candidate(finished);
+  mbus.pull_candidate(finished);
+  const std::size_t h_at = hdlc.next_start(finished);
+  const std::size_t m_at = mbus.next_start(finished);
+  if (hdlc.frame && h_at <= m_at) return Winner::hdlc;
+  if (mbus.frame && m_at < h_at) return Winner::mbus;
+  return finished ? Winner::neither : Winner::undecided;
+}
+
+bool LinkDetector::bare_apdu(std::size_t bytes_in) const noexcept {
+  return starts_like_apdu(first_bytes) && first_bytes.size() == bytes_in;
+}
+
+}  // namespace meterlab
