@@ -10,10 +10,11 @@ namespace meterlab::cli {
 namespace {
 
 // A string flag that sets outputs.<output>.<key>.
-void string_flag(CLI::App& cmd, nlohmann::json& overrides, const std::string& flag, const char* output,
-                 const char* key, const std::string& help) {
+void string_flag(CLI::App& cmd, nlohmann::json& overrides, const std::string& flag,
+                 const char* output, const char* key, const std::string& help) {
   cmd.add_option_function<std::string>(
-         flag, [&overrides, output, key](const std::string& v) { overrides["outputs"][output][key] = v; },
+         flag,
+         [&overrides, output, key](const std::string& v) { overrides["outputs"][output][key] = v; },
          help)
       ->group("Outputs");
 }
@@ -22,8 +23,10 @@ void string_flag(CLI::App& cmd, nlohmann::json& overrides, const std::string& fl
 
 void add_influx_flags(CLI::App& cmd, nlohmann::json& overrides) {
   string_flag(cmd, overrides, "--influx", "influxdb", "url",
-              "InfluxDB URL (http://HOST:8086); line protocol, v1 /write unless --influx-org/--influx-bucket");
-  string_flag(cmd, overrides, "--influx-db", "influxdb", "database", "InfluxDB 1.x database (default meters)");
+              "InfluxDB URL (http://HOST:8086); line protocol, v1 /write unless "
+              "--influx-org/--influx-bucket");
+  string_flag(cmd, overrides, "--influx-db", "influxdb", "database",
+              "InfluxDB 1.x database (default meters)");
   auto v2 = [&overrides](const char* key) {
     return [&overrides, key](const std::string& v) {
       overrides["outputs"]["influxdb"][key] = v;
@@ -34,7 +37,8 @@ void add_influx_flags(CLI::App& cmd, nlohmann::json& overrides) {
                                        "InfluxDB 2 organisation (selects /api/v2/write; token from "
                                        "METERLAB_INFLUX_TOKEN)")
       ->group("Outputs");
-  cmd.add_option_function<std::string>("--influx-bucket", v2("bucket"), "InfluxDB 2 bucket")->group("Outputs");
+  cmd.add_option_function<std::string>("--influx-bucket", v2("bucket"), "InfluxDB 2 bucket")
+      ->group("Outputs");
   string_flag(cmd, overrides, "--influx-measurement", "influxdb", "measurement",
               "InfluxDB measurement (default meterlab)");
   cmd.add_option_function<std::vector<std::string>>(
@@ -49,8 +53,9 @@ void add_influx_flags(CLI::App& cmd, nlohmann::json& overrides) {
       ->allow_extra_args(false)  // one K=V per --influx-tag: the device after it stays positional
       ->check([](const std::string& kv) {
         const std::size_t eq = kv.find('=');
-        return eq == std::string::npos || eq == 0 || eq + 1 == kv.size() ? std::string("must be KEY=VALUE")
-                                                                         : std::string();
+        return eq == std::string::npos || eq == 0 || eq + 1 == kv.size()
+                   ? std::string("must be KEY=VALUE")
+                   : std::string();
       })
       ->group("Outputs");
 }

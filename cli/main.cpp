@@ -7,7 +7,7 @@ namespace meterlab::cli {
 void add_vectors_command(CLI::App& app, int& status);
 void add_simulate_command(CLI::App& app, int& status);
 void add_conform_command(CLI::App& app, int& status);
-}
+}  // namespace meterlab::cli
 
 int main(int argc, char** argv) {
   CLI::App app{"meterlab: decode, simulate and test smart-meter customer-interface data"};

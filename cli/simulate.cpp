@@ -1,12 +1,11 @@
 // `meterlab simulate`: a deterministic meter on a pty, a file, stdout or a TCP port, at its real
 // cadence and line rate (or faster), with faults and a truth log. Keys are never printed.
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <thread>
-
-#include <CLI/CLI.hpp>
 
 #include "meterlab/core/hex.hpp"
 #include "meterlab/sim/io.hpp"
@@ -40,7 +39,7 @@ struct SimulateOptions {
   bool wait = false;
   std::string settle = "500ms";  // with --wait: quiet time after the reader opened the port
   std::string linger;            // live sinks: how long the port stays open after the last frame
-  std::string target;  // "-" for stdout
+  std::string target;            // "-" for stdout
 };
 
 struct Failure {
@@ -85,7 +84,8 @@ void merge_scenario(SimulateOptions& o, std::vector<FaultSpec>& faults) {
   if (o.scenario.empty()) return;
   Scenario s = parse_scenario(read_file(o.scenario));
   if (!s.profiles.empty())
-    throw Failure{"scenario " + o.scenario + " has several meters (\"profiles\"): run it with meterlab conform"};
+    throw Failure{"scenario " + o.scenario +
+                  " has several meters (\"profiles\"): run it with meterlab conform"};
   if (o.profile.empty()) o.profile = s.profile;
   if (!o.seed) o.seed = s.seed;
   if (o.start.empty() && s.start) o.start = *s.start;
@@ -96,7 +96,8 @@ void merge_scenario(SimulateOptions& o, std::vector<FaultSpec>& faults) {
 
 std::unique_ptr<Sink> open_sink(const SimulateOptions& o, const Profile& p) {
   int chosen = int{o.pty} + int{!o.out.empty()} + int{o.tcp.has_value()} + int{o.target == "-"};
-  if (chosen != 1) throw Failure{"choose one output: --pty, --out FILE, --tcp PORT, or - for stdout"};
+  if (chosen != 1)
+    throw Failure{"choose one output: --pty, --out FILE, --tcp PORT, or - for stdout"};
   // A live sink: its address is the first line of stdout, for a reader (or a script) to use.
   auto announce = [&](std::unique_ptr<Sink> sink, const std::string& where) {
     std::cout << where << std::endl;
@@ -172,8 +173,8 @@ Duration default_linger(const Profile& p, const Speed& speed) {
 // silent until the reader closes it, a signal comes, or `linger` has passed.
 void linger_open(Sink& sink, Duration linger) {
   if (linger <= 0 || g_stop) return;
-  std::cerr << "meterlab simulate: last frame sent; the port stays open for " << static_cast<double>(linger) / 1000.0
-            << " s or until the reader closes it\n";
+  std::cerr << "meterlab simulate: last frame sent; the port stays open for "
+            << static_cast<double>(linger) / 1000.0 << " s or until the reader closes it\n";
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(linger);
   while (!g_stop && std::chrono::steady_clock::now() < until && sink.connected())
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -213,7 +214,8 @@ int run(SimulateOptions o) {
   sink->flush();
   if (live) linger_open(*sink, linger);
   std::cerr << "meterlab simulate: " << (g_stop ? "stopped, " : "") << sim.bytes_out() << " bytes ("
-            << sink->bytes_dropped() << " dropped with no reader), sha256 " << sim.sha256_hex() << "\n";
+            << sink->bytes_dropped() << " dropped with no reader), sha256 " << sim.sha256_hex()
+            << "\n";
   return 0;
 }
 
@@ -221,15 +223,18 @@ int run(SimulateOptions o) {
 
 void add_simulate_command(CLI::App& app, int& status) {
   auto o = std::make_shared<SimulateOptions>();
-  CLI::App* cmd = app.add_subcommand("simulate", "Emulate a meter: its real frames at its real cadence");
+  CLI::App* cmd =
+      app.add_subcommand("simulate", "Emulate a meter: its real frames at its real cadence");
   cmd->add_flag("--list", o->list, "List the built-in profiles");
   cmd->add_option("--profile", o->profile, "Profile name (see --list)");
   cmd->add_option("--seed", o->seed, "Seed: the same seed gives the same bytes (default 1)");
-  cmd->add_option("--start", o->start, "Virtual start, ISO 8601; local time of the profile's zone "
-                                       "unless it has an offset (default 2026-01-05T00:00:00)");
+  cmd->add_option("--start", o->start,
+                  "Virtual start, ISO 8601; local time of the profile's zone "
+                  "unless it has an offset (default 2026-01-05T00:00:00)");
   cmd->add_option("--duration", o->duration, "Virtual duration: 30s, 10m, 6h, 1d (default 6h)");
-  cmd->add_option("--speed", o->speed, "realtime, a factor (10), or max (default: realtime on "
-                                       "--pty/--tcp, max on files and stdout)");
+  cmd->add_option("--speed", o->speed,
+                  "realtime, a factor (10), or max (default: realtime on "
+                  "--pty/--tcp, max on files and stdout)");
   cmd->add_flag("--pty", o->pty, "Write to a new pseudo-terminal; its path is printed on stdout");
   cmd->add_option("--link", o->link, "With --pty: a symlink to the pty at this path");
   cmd->add_option("--out", o->out, "Write to a file");
@@ -238,19 +243,22 @@ void add_simulate_command(CLI::App& app, int& status) {
   cmd->add_option("--truth", o->truth, "Truth log (JSON lines): what every frame meant");
   cmd->add_option("--key", o->key_hex, "Replace the profile's encryption key (32 hex digits)");
   cmd->add_option("--auth-key", o->auth_key_hex, "Replace the profile's authentication key");
-  cmd->add_option("--fault", o->faults, "Fault, e.g. ber:rate=1e-4, truncate:p=0.01, "
-                                        "restart:at=1h,for=30s (repeatable; see the README)");
+  cmd->add_option("--fault", o->faults,
+                  "Fault, e.g. ber:rate=1e-4, truncate:p=0.01, "
+                  "restart:at=1h,for=30s (repeatable; see the README)");
   cmd->add_option("--scenario", o->scenario, "Scenario file (JSON); flags override it");
   cmd->add_flag("--wait", o->wait, "With --pty/--tcp: start the clock when a reader connects");
   cmd->add_option("--settle", o->settle,
                   "With --wait: wall time left to the reader to set the line and flush its input "
                   "before the first frame")
       ->capture_default_str();
-  cmd->add_option("--linger", o->linger,
-                  "With --pty/--tcp: after the last frame the port stays open and silent this long, "
-                  "or until the reader closes it (default: 3 cadences of the profile, at least 2s)");
-  cmd->footer("Keys may also come from METERLAB_SIM_KEY / METERLAB_SIM_AUTH_KEY; they are never "
-              "printed.\nOn exit the sha256 of every byte the meter sent is printed on stderr.");
+  cmd->add_option(
+      "--linger", o->linger,
+      "With --pty/--tcp: after the last frame the port stays open and silent this long, "
+      "or until the reader closes it (default: 3 cadences of the profile, at least 2s)");
+  cmd->footer(
+      "Keys may also come from METERLAB_SIM_KEY / METERLAB_SIM_AUTH_KEY; they are never "
+      "printed.\nOn exit the sha256 of every byte the meter sent is printed on stderr.");
   cmd->callback([o, &status] {
     try {
       status = run(*o);

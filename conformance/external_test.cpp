@@ -1,10 +1,11 @@
 // External decoders: adapters map a program's JSON lines, telegrams are matched to the truth by
 // order and time, and a program that crashes, hangs, never opens the tty or prints garbage is a
 // failing result with a message saying so (real ptys, real processes through /bin/sh).
+#include "external.hpp"
+
 #include <gtest/gtest.h>
 
 #include "adapter.hpp"
-#include "external.hpp"
 
 namespace meterlab::conformance {
 namespace {
@@ -99,15 +100,20 @@ TEST(Expand, QuotesValuesForTheShellAndRefusesUnknownPlaceholders) {
 }
 
 json truth_telegram(std::uint64_t offset, double power, int second = 0) {
-  return {{"type", "telegram"}, {"offset", offset}, {"length", 10}, {"meter_id", "M"},
-          {"timestamp", "2026-01-05T06:59:" + std::to_string(10 + second)},
-          {"readings", json::array({{{"obis", "1-0:1.7.0.255"}, {"value", power}, {"unit", "W"}}})}};
+  return {
+      {"type", "telegram"},
+      {"offset", offset},
+      {"length", 10},
+      {"meter_id", "M"},
+      {"timestamp", "2026-01-05T06:59:" + std::to_string(10 + second)},
+      {"readings", json::array({{{"obis", "1-0:1.7.0.255"}, {"value", power}, {"unit", "W"}}})}};
 }
 
 json decoded_telegram(double power, int second = 0) {
-  return {{"meter_id", "M"},
-          {"timestamp", "2026-01-05T06:59:" + std::to_string(10 + second)},
-          {"readings", json::array({{{"obis", "1-0:1.7.0.255"}, {"value", power}, {"unit", "W"}}})}};
+  return {
+      {"meter_id", "M"},
+      {"timestamp", "2026-01-05T06:59:" + std::to_string(10 + second)},
+      {"readings", json::array({{{"obis", "1-0:1.7.0.255"}, {"value", power}, {"unit", "W"}}})}};
 }
 
 TEST(Attribute, MatchesByOrderAndTimeWithoutStreamOffsets) {
@@ -139,8 +145,8 @@ TEST(Attribute, AnOutputLateByATelegramStillGoesToItsOwn) {
   std::vector<SentTelegram> sent = {{1.0, truth_telegram(0, 100, 0)},
                                     {1.2, truth_telegram(10, 200, 1)},
                                     {1.4, truth_telegram(20, 300, 2)}};
-  auto owner = attribute(sent, {decoded_telegram(1000, 0), decoded_telegram(2000, 1)},
-                         {1.3, 1.5}, o);
+  auto owner =
+      attribute(sent, {decoded_telegram(1000, 0), decoded_telegram(2000, 1)}, {1.3, 1.5}, o);
   EXPECT_EQ(owner[0], std::optional<std::size_t>(0));
   EXPECT_EQ(owner[1], std::optional<std::size_t>(1));
 }
@@ -179,8 +185,8 @@ DecoderCommand shell(const std::string& command) {
 }
 
 TEST(PtyRun, ADecoderThatCrashesFailsWithItsSignal) {
-  ScenarioResult r = run_scenario_pty(short_scenario(),
-                                      shell("exec 3<{tty}; sleep 0.3; kill -SEGV $$"), {});
+  ScenarioResult r =
+      run_scenario_pty(short_scenario(), shell("exec 3<{tty}; sleep 0.3; kill -SEGV $$"), {});
   EXPECT_FALSE(r.passed());
   EXPECT_TRUE(contains(r.failures, "decoder ended early (signal 11")) << joined(r.failures);
   EXPECT_GT(r.missed, 0u);
@@ -195,11 +201,12 @@ TEST(PtyRun, ADecoderThatIgnoresSigtermIsReportedHungAndKilled) {
 }
 
 TEST(PtyRun, GarbageOutputIsAFailureQuotingTheLine) {
-  ScenarioResult r =
-      run_scenario_pty(short_scenario(), shell("echo 'hello meter'; exec cat {tty} >/dev/null"), {});
+  ScenarioResult r = run_scenario_pty(short_scenario(),
+                                      shell("echo 'hello meter'; exec cat {tty} >/dev/null"), {});
   EXPECT_FALSE(r.passed());
-  EXPECT_TRUE(contains(r.failures, "decoder printed 1 line(s) its adapter cannot read; line 1: "
-                                   "not a JSON object: \"hello meter\""))
+  EXPECT_TRUE(contains(r.failures,
+                       "decoder printed 1 line(s) its adapter cannot read; line 1: "
+                       "not a JSON object: \"hello meter\""))
       << joined(r.failures);
 }
 
@@ -207,7 +214,8 @@ TEST(PtyRun, ADecoderThatNeverOpensTheTtyFails) {
   DecoderCommand d = shell("sleep 5");
   ScenarioResult r = run_scenario_pty(short_scenario(), d, {});
   EXPECT_FALSE(r.passed());
-  EXPECT_TRUE(contains(r.failures, "decoder did not open the tty within 2 s")) << joined(r.failures);
+  EXPECT_TRUE(contains(r.failures, "decoder did not open the tty within 2 s"))
+      << joined(r.failures);
 }
 
 TEST(PtyRun, ADecoderThatReadsButPrintsNothingMissesEveryTelegram) {

@@ -226,7 +226,6 @@ void write_junit(std::ostream& o, const Report& rep) {
   o << "  </testsuite>\n</testsuites>\n";
 }
 
-
 void write_junit(const std::string& file, const Report& rep) {
   std::ofstream o(file);
   if (!o) throw std::runtime_error("cannot write " + file);

@@ -11,8 +11,11 @@ namespace {
 Report sample() {
   Report rep;
   rep.vectors.push_back({"good", "hdlc-plain", "vectors/hdlc-plain/good.json", {}, 0.5});
-  rep.vectors.push_back({"bad <one>", "mbus-plain", "vectors/mbus-plain/bad.json",
-                         {"reading 1.8.0: want \"5\" & got 6\nsecond line\x01"}, 0.25});
+  rep.vectors.push_back({"bad <one>",
+                         "mbus-plain",
+                         "vectors/mbus-plain/bad.json",
+                         {"reading 1.8.0: want \"5\" & got 6\nsecond line\x01"},
+                         0.25});
   ScenarioOutcome broken;
   broken.name = "kfm-1h";
   broken.path = "conformance/scenarios/kfm-1h.json";

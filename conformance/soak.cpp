@@ -137,13 +137,20 @@ void add_counts(ScenarioResult& total, const ScenarioResult& r) {
 json lane_json(const Lane& lane, const ScenarioResult& r) {
   const DecoderStats& st = lane.decoder->stats();
   json faults = json::array();
-  for (const sim::FaultSpec& f : lane.faults) faults.push_back(std::string(sim::fault_name(f.kind)));
-  return {{"profile", r.name},      {"faults", faults},
-          {"sent", r.sent},         {"equal", r.equal},
-          {"wrong", r.wrong},       {"missed", r.missed},
-          {"phantom", r.phantom},   {"accepted", r.accepted},
-          {"faulted", r.faulted},   {"rejections", r.rejections},
-          {"bytes_in", st.bytes_in}, {"bytes_in_frames", st.bytes_in_frames},
+  for (const sim::FaultSpec& f : lane.faults)
+    faults.push_back(std::string(sim::fault_name(f.kind)));
+  return {{"profile", r.name},
+          {"faults", faults},
+          {"sent", r.sent},
+          {"equal", r.equal},
+          {"wrong", r.wrong},
+          {"missed", r.missed},
+          {"phantom", r.phantom},
+          {"accepted", r.accepted},
+          {"faulted", r.faulted},
+          {"rejections", r.rejections},
+          {"bytes_in", st.bytes_in},
+          {"bytes_in_frames", st.bytes_in_frames},
           {"bytes_discarded", st.bytes_discarded},
           {"security_wrong_key", st.count(Errc::security_wrong_key)},
           {"security_auth_failed", st.count(Errc::security_auth_failed)},
@@ -184,7 +191,8 @@ ScenarioResult run_soak(const ScenarioFile& s, const Progress& progress) {
     if (lane->next.t >= next_sample) {
       rss.push_back(resident_kib());
       next_sample += kHour;
-      if (progress) progress(static_cast<double>(next_sample - t0 - kHour) / static_cast<double>(duration));
+      if (progress)
+        progress(static_cast<double>(next_sample - t0 - kHour) / static_cast<double>(duration));
     }
     step(*lane, line);
   }

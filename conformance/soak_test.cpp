@@ -1,8 +1,8 @@
 // The soak runs several meters side by side, applies each fault only where it fits, grades every
 // meter against its truth and reports memory per virtual hour.
-#include <gtest/gtest.h>
-
 #include "soak.hpp"
+
+#include <gtest/gtest.h>
 
 namespace meterlab::conformance {
 namespace {
@@ -31,9 +31,9 @@ TEST(Soak, FaultsGoWhereTheyFitAndEveryMeterIsGraded) {
   EXPECT_GT(meters[0].at("security_auth_failed").get<std::uint64_t>(), 0u);
   EXPECT_EQ(meters[1].at("security_auth_failed").get<std::uint64_t>(), 0u);
   for (const auto& m : meters) {
-    EXPECT_EQ(m.at("bytes_in_frames").get<std::uint64_t>() +
-                  m.at("bytes_discarded").get<std::uint64_t>(),
-              m.at("bytes_in").get<std::uint64_t>());
+    EXPECT_EQ(
+        m.at("bytes_in_frames").get<std::uint64_t>() + m.at("bytes_discarded").get<std::uint64_t>(),
+        m.at("bytes_in").get<std::uint64_t>());
     EXPECT_EQ(m.at("wrong"), 0);
     EXPECT_EQ(m.at("phantom"), 0);
   }
@@ -55,9 +55,7 @@ TEST(Soak, AMeterThatDoesNotPassFailsTheSoakByName) {
   EXPECT_EQ(r.failures.front().rfind("aidon-6525: ", 0), 0u) << r.failures.front();
 }
 
-TEST(Soak, ResidentSizeIsReadFromProc) {
-  EXPECT_GT(resident_kib(), 100u);
-}
+TEST(Soak, ResidentSizeIsReadFromProc) { EXPECT_GT(resident_kib(), 100u); }
 
 }  // namespace
 }  // namespace meterlab::conformance

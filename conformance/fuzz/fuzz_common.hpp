@@ -13,12 +13,12 @@
 #include "meterlab/dlms/security.hpp"
 
 // An invariant that must hold for every input. Not assert(): it stays on in release builds.
-#define FUZZ_CHECK(cond)                                                                 \
-  do {                                                                                   \
-    if (!(cond)) {                                                                       \
+#define FUZZ_CHECK(cond)                                                                      \
+  do {                                                                                        \
+    if (!(cond)) {                                                                            \
       std::fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                      \
-    }                                                                                    \
+      std::abort();                                                                           \
+    }                                                                                         \
   } while (false)
 
 namespace meterlab::fuzz {

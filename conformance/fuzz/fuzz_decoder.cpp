@@ -47,29 +47,32 @@ Seen check_telegram(const Decoder& dec, const Run& run) {
   check_ref(t, t.meter_type);
   check_ref(t, t.list_id);
   for (const cosem::Reading& r : t.readings) {
-    if (r.kind == cosem::ValueKind::text || r.kind == cosem::ValueKind::octets) check_ref(t, r.text);
+    if (r.kind == cosem::ValueKind::text || r.kind == cosem::ValueKind::octets)
+      check_ref(t, r.text);
   }
   std::string json;
   append_json(t, json);
   FUZZ_CHECK(!json.empty());
-  return {Decoder::Event::telegram, t.stream_offset, t.length, Errc::ok, t.readings.size(),
-          std::move(json)};
+  return {Decoder::Event::telegram, t.stream_offset, t.length, Errc::ok,
+          t.readings.size(),        std::move(json)};
 }
 
 Seen check_rejection(const Decoder& dec, const Run& run) {
   const Rejection& r = dec.rejection();
   FUZZ_CHECK(r.error.code != Errc::ok);
-  if (r.transport != cosem::Transport::apdu) FUZZ_CHECK(r.frame_offset + r.frame_length <= run.total);
+  if (r.transport != cosem::Transport::apdu)
+    FUZZ_CHECK(r.frame_offset + r.frame_length <= run.total);
   std::string json;
   append_json(r, json);
   FUZZ_CHECK(!json.empty());
-  return {Decoder::Event::rejection, r.frame_offset, r.frame_length, r.error.code, 0,
-          std::move(json)};
+  return {
+      Decoder::Event::rejection, r.frame_offset, r.frame_length, r.error.code, 0, std::move(json)};
 }
 
 void drain(Decoder& dec, const Run& run, std::vector<Seen>& seen) {
   for (auto ev = dec.next(); ev != Decoder::Event::need_more; ev = dec.next()) {
-    seen.push_back(ev == Decoder::Event::telegram ? check_telegram(dec, run) : check_rejection(dec, run));
+    seen.push_back(ev == Decoder::Event::telegram ? check_telegram(dec, run)
+                                                  : check_rejection(dec, run));
   }
   const DecoderStats& st = dec.stats();
   FUZZ_CHECK(st.bytes_in_frames + st.bytes_discarded <= st.bytes_in);
@@ -105,8 +108,9 @@ std::vector<Seen> decode(fuzz::Chunker chunks, const Run& run, bool shapes) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  static constexpr InputTransport kTransports[] = {InputTransport::auto_detect, InputTransport::hdlc,
-                                                   InputTransport::mbus, InputTransport::apdu};
+  static constexpr InputTransport kTransports[] = {InputTransport::auto_detect,
+                                                   InputTransport::hdlc, InputTransport::mbus,
+                                                   InputTransport::apdu};
   const Bytes rest(data + 1, size - 1);
   fuzz::Chunker chunked(rest, 3);
   const Run run{kTransports[data[0] & 3], (data[0] & 4) != 0, chunked.stream().size()};

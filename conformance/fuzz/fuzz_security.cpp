@@ -66,15 +66,16 @@ std::vector<std::uint8_t> wrap(std::uint8_t sc, std::uint32_t ic, Bytes sealed) 
   apdu.insert(apdu.end(), title.begin(), title.end());
   const std::size_t len = 5 + sealed.size();
   if (len > 0xFF) {
-    apdu.insert(apdu.end(), {0x82, static_cast<std::uint8_t>(len >> 8),
-                             static_cast<std::uint8_t>(len & 0xFF)});
+    apdu.insert(apdu.end(),
+                {0x82, static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len & 0xFF)});
   } else if (len > 0x7F) {
     apdu.insert(apdu.end(), {0x81, static_cast<std::uint8_t>(len)});
   } else {
     apdu.push_back(static_cast<std::uint8_t>(len));
   }
   apdu.push_back(sc);
-  for (int shift = 24; shift >= 0; shift -= 8) apdu.push_back(static_cast<std::uint8_t>(ic >> shift));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    apdu.push_back(static_cast<std::uint8_t>(ic >> shift));
   apdu.insert(apdu.end(), sealed.begin(), sealed.end());
   return apdu;
 }
@@ -83,14 +84,15 @@ void round_trip(Bytes in) {
   if (in.size() < 6) return;
   static constexpr std::uint8_t kScs[] = {0x20, 0x21, 0x30, 0x31};
   const std::uint8_t sc = kScs[in[0] % 4];
-  const std::uint32_t ic = static_cast<std::uint32_t>(in[1]) << 24 | static_cast<std::uint32_t>(in[2]) << 16 |
+  const std::uint32_t ic = static_cast<std::uint32_t>(in[1]) << 24 |
+                           static_cast<std::uint32_t>(in[2]) << 16 |
                            static_cast<std::uint32_t>(in[3]) << 8 | in[4];
   const std::uint8_t flip = in[5];
   Bytes plaintext = in.subspan(6);
   if (plaintext.size() > kMaxPlaintext) plaintext = plaintext.first(kMaxPlaintext);
   std::vector<std::uint8_t> sealed;
-  dlms::encrypt(fuzz::fixed_ek(), fuzz::fixed_ak(), sc, dlms::SystemTitle{0x4d, 0x4c, 0x41, 0x42, 0, 0, 0, 1},
-                ic, plaintext, sealed);
+  dlms::encrypt(fuzz::fixed_ek(), fuzz::fixed_ak(), sc,
+                dlms::SystemTitle{0x4d, 0x4c, 0x41, 0x42, 0, 0, 0, 1}, ic, plaintext, sealed);
   std::vector<std::uint8_t> apdu = wrap(sc, ic, sealed);
   std::vector<std::uint8_t> plain;
   auto state = open(apdu, plain);
@@ -106,7 +108,8 @@ void round_trip(Bytes in) {
   std::vector<std::size_t> places;
   for (std::size_t i = 2; i < 10; ++i) places.push_back(i);
   for (std::size_t i = sc_at; i < apdu.size(); ++i) places.push_back(i);
-  const std::size_t where = places[(static_cast<std::size_t>(flip) * 131 + plaintext.size()) % places.size()];
+  const std::size_t where =
+      places[(static_cast<std::size_t>(flip) * 131 + plaintext.size()) % places.size()];
   apdu[where] ^= static_cast<std::uint8_t>(1u << (flip % 8));
   auto forged = open(apdu, plain);
   FUZZ_CHECK(forged != dlms::SecurityState::authenticated);

@@ -3,11 +3,10 @@
 // libFuzzer's -merge=1.
 //   make_seeds OUT_DIR vectors/a.json ... [--raw sim_output.bin ...]
 // Vectors bring their own keys; --raw streams were made with the fuzz targets' fixed keys.
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -29,7 +28,8 @@ fs::path g_out;
 void write(const std::string& target, const std::string& name, const Buf& bytes) {
   fs::create_directories(g_out / target);
   std::ofstream(g_out / target / name, std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
 }
 
 Buf cat(Buf head, Bytes tail) {
@@ -47,7 +47,8 @@ std::vector<Buf> messages(Bytes stream, bool hdlc) {
     for (auto ev = fr.finish(); ev.kind != hdlc::Event::Kind::need_more; ev = fr.finish()) {
       if (ev.kind != hdlc::Event::Kind::frame) continue;
       auto r = re.push(ev.frame);
-      if ((r && *r) || re.ready()) out.emplace_back(re.message().apdu.begin(), re.message().apdu.end());
+      if ((r && *r) || re.ready())
+        out.emplace_back(re.message().apdu.begin(), re.message().apdu.end());
     }
   } else {
     mbus::Framer fr;
@@ -56,7 +57,8 @@ std::vector<Buf> messages(Bytes stream, bool hdlc) {
     for (auto ev = fr.finish(); ev.kind != mbus::Event::Kind::need_more; ev = fr.finish()) {
       if (ev.kind != mbus::Event::Kind::frame) continue;
       auto r = re.push(ev.frame);
-      if ((r && *r) || re.ready()) out.emplace_back(re.message().apdu.begin(), re.message().apdu.end());
+      if ((r && *r) || re.ready())
+        out.emplace_back(re.message().apdu.begin(), re.message().apdu.end());
     }
   }
   return out;
@@ -77,8 +79,12 @@ void gbt_split(const std::string& name, const Buf& apdu) {
   for (std::size_t at = 0, block = 1; at < apdu.size(); at += step, ++block) {
     const std::size_t n = std::min(step, apdu.size() - at);
     const bool last = at + n == apdu.size();
-    Buf b{dlms::kGeneralBlockTransfer, static_cast<std::uint8_t>(last ? 0x80 : 0x00), 0x00,
-          static_cast<std::uint8_t>(block), 0x00, 0x00};
+    Buf b{dlms::kGeneralBlockTransfer,
+          static_cast<std::uint8_t>(last ? 0x80 : 0x00),
+          0x00,
+          static_cast<std::uint8_t>(block),
+          0x00,
+          0x00};
     if (n > 0x7F) b.push_back(0x81);
     b.push_back(static_cast<std::uint8_t>(n));
     b.insert(b.end(), apdu.begin() + static_cast<std::ptrdiff_t>(at),
@@ -100,7 +106,8 @@ void plaintext_seeds(const std::string& name, const Buf& apdu) {
   static const std::uint8_t kScs[] = {0x20, 0x30};
   for (std::uint8_t i = 0; i < 2; ++i) {
     // security round trip: mode 1, SC index, IC, flip selector, plaintext
-    Buf head{0x01, static_cast<std::uint8_t>(i * 2), 0x00, 0x00, 0x12, 0x34, static_cast<std::uint8_t>(7 * i)};
+    Buf head{0x01, static_cast<std::uint8_t>(i * 2), 0x00, 0x00, 0x12,
+             0x34, static_cast<std::uint8_t>(7 * i)};
     write("security", name + "-rt" + std::to_string(kScs[i]), cat(head, apdu));
   }
 }
@@ -139,11 +146,13 @@ void stream_seeds(const std::string& name, const std::string& transport, const B
   if (transport == "hdlc" || transport == "mbus") {
     const bool hdlc = transport == "hdlc";
     write(transport, name, cat(Buf{0x00, 0x00}, Bytes(stream)));
-    write("decoder", name, cat(Buf{static_cast<std::uint8_t>(ak_bit | (hdlc ? 1 : 2)), 0, 0, 0}, Bytes(stream)));
+    write("decoder", name,
+          cat(Buf{static_cast<std::uint8_t>(ak_bit | (hdlc ? 1 : 2)), 0, 0, 0}, Bytes(stream)));
     write("decoder", name + "-auto7", cat(Buf{ak_bit, 7, 0, 0}, Bytes(stream)));
     auto msgs = messages(Bytes(stream), hdlc);
     gbt_seeds(name, msgs);
-    for (std::size_t i = 0; i < msgs.size() && i < 4; ++i) apdu_seeds(name + "-" + std::to_string(i), msgs[i], keys);
+    for (std::size_t i = 0; i < msgs.size() && i < 4; ++i)
+      apdu_seeds(name + "-" + std::to_string(i), msgs[i], keys);
   } else if (transport == "apdu") {
     write("decoder", name, cat(Buf{3, 0, 0, 0}, Bytes(stream)));
     apdu_seeds(name, stream, keys);

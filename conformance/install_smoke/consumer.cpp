@@ -5,9 +5,8 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "meterlab/core/hex.hpp"
 #include "meterlab/decoder/decoder.hpp"
@@ -72,8 +71,10 @@ int main(int argc, char** argv) {
   const nlohmann::json bad{{"no_such_key", 1}};
   if (!check_refuses(rd::make_mqtt_sink(bad), "outputs.mqtt")) return fail("mqtt factory");
   if (!check_refuses(rd::make_influx_sink(bad), "outputs.influxdb")) return fail("influx factory");
-  if (!check_refuses(rd::make_postgres_sink(bad), "outputs.postgres")) return fail("postgres factory");
-  if (!check_refuses(rd::make_solarview_sink(bad), "outputs.solarview")) return fail("solarview factory");
+  if (!check_refuses(rd::make_postgres_sink(bad), "outputs.postgres"))
+    return fail("postgres factory");
+  if (!check_refuses(rd::make_solarview_sink(bad), "outputs.solarview"))
+    return fail("solarview factory");
   std::puts("consumer: decoded active_power_import 1696 W; reader, JSON output and outputs linked");
   return 0;
 }

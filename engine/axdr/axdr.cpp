@@ -12,11 +12,11 @@
 namespace meterlab::axdr {
 
 using detail::is_known_tag;
+using detail::kTagTable;
 using detail::read_content;
 using detail::read_length;
 using detail::Shape;
 using detail::TagInfo;
-using detail::kTagTable;
 
 namespace {
 

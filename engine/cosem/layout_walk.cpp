@@ -131,7 +131,6 @@ class Mapper {
   const Node* time_node_ = nullptr;
 };
 
-
 Result<void> Mapper::run() {
   switch (layout_.mode) {
     case Mode::obis:

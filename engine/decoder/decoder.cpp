@@ -11,9 +11,12 @@ namespace meterlab {
 
 const char* transport_name(cosem::Transport t) noexcept {
   switch (t) {
-    case cosem::Transport::hdlc: return "hdlc";
-    case cosem::Transport::mbus: return "mbus";
-    case cosem::Transport::apdu: return "apdu";
+    case cosem::Transport::hdlc:
+      return "hdlc";
+    case cosem::Transport::mbus:
+      return "mbus";
+    case cosem::Transport::apdu:
+      return "apdu";
   }
   return "apdu";
 }
@@ -23,17 +26,21 @@ Decoder::Link Decoder::make_link(InputTransport transport) {
   constexpr auto at = [](InputTransport t) { return static_cast<std::size_t>(t); };
   static_assert(std::is_same_v<std::variant_alternative_t<at(InputTransport::auto_detect), Link>,
                                LinkDetector>);
-  static_assert(std::is_same_v<std::variant_alternative_t<at(InputTransport::hdlc), Link>,
-                               HdlcChannel>);
-  static_assert(std::is_same_v<std::variant_alternative_t<at(InputTransport::mbus), Link>,
-                               MbusChannel>);
-  static_assert(std::is_same_v<std::variant_alternative_t<at(InputTransport::apdu), Link>,
-                               RawApdu>);
+  static_assert(
+      std::is_same_v<std::variant_alternative_t<at(InputTransport::hdlc), Link>, HdlcChannel>);
+  static_assert(
+      std::is_same_v<std::variant_alternative_t<at(InputTransport::mbus), Link>, MbusChannel>);
+  static_assert(
+      std::is_same_v<std::variant_alternative_t<at(InputTransport::apdu), Link>, RawApdu>);
   switch (transport) {
-    case InputTransport::hdlc: return Link(std::in_place_type<HdlcChannel>);
-    case InputTransport::mbus: return Link(std::in_place_type<MbusChannel>);
-    case InputTransport::apdu: return Link(std::in_place_type<RawApdu>);
-    default: return Link(std::in_place_type<LinkDetector>);
+    case InputTransport::hdlc:
+      return Link(std::in_place_type<HdlcChannel>);
+    case InputTransport::mbus:
+      return Link(std::in_place_type<MbusChannel>);
+    case InputTransport::apdu:
+      return Link(std::in_place_type<RawApdu>);
+    default:
+      return Link(std::in_place_type<LinkDetector>);
   }
 }
 

@@ -68,8 +68,8 @@ TEST(DecoderDetect, FirstGoodFrameInTheStreamDecidesWhateverThePushes) {
 
 // Without the M-Bus frame the HDLC frame is the first good frame: HDLC, the same every way.
 TEST(DecoderDetect, HdlcBehindAnUnfinishedMbusStartIsHdlc) {
-  const Buf stream = samples::concat({Buf{0x68, 0xFA, 0xFA, 0x68, 0x53, 0xFF, 0x00},
-                                      samples::kfm_list3_plain()});
+  const Buf stream =
+      samples::concat({Buf{0x68, 0xFA, 0xFA, 0x68, 0x53, 0xFF, 0x00}, samples::kfm_list3_plain()});
   const Decoded whole = decode(stream, stream.size());
   EXPECT_EQ(whole.transport, InputTransport::hdlc);
   ASSERT_FALSE(whole.events.empty());

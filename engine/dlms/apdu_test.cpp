@@ -67,16 +67,16 @@ TEST(DataNotification, TaggedDateTime) {
 }
 
 TEST(DataNotification, Rejections) {
-  expect_error(parsed(parse_data_notification, hex("c0 00000001 00 1105")),
-               Errc::dlms_unknown_apdu, 0);
+  expect_error(parsed(parse_data_notification, hex("c0 00000001 00 1105")), Errc::dlms_unknown_apdu,
+               0);
   expect_error(parsed(parse_data_notification, hex("0f 00000001 05 1105")),
                Errc::dlms_bad_date_time, 5);
   expect_error(parsed(parse_data_notification, hex("0f 00000001 090b 1105")),
                Errc::dlms_bad_date_time, 5);
   expect_error(parsed(parse_data_notification, hex("0f 00000001 0c 07e6")), Errc::truncated, 6);
   expect_error(parsed(parse_data_notification, hex("0f 000000")), Errc::truncated, 1);
-  expect_error(parsed(parse_data_notification, hex("0f 00000001 00")),
-               Errc::truncated, 6);  // no body
+  expect_error(parsed(parse_data_notification, hex("0f 00000001 00")), Errc::truncated,
+               6);  // no body
   expect_error(parsed(parse_data_notification, {}), Errc::truncated, 0);
 }
 

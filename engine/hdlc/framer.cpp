@@ -21,7 +21,7 @@ constexpr std::size_t kFlags = 2 * kFlagSize;  // around the bytes the length fi
 constexpr std::size_t kInitialCapacity = 2 * (kMaxFrameLength + kFlags);
 constexpr std::size_t kFormatSize = 2;
 constexpr std::size_t kOpening = kFlagSize + kFormatSize;  // what the frame's length is read from
-constexpr std::size_t kCheckSize = 2;                     // HCS, FCS: CRC-16/X.25
+constexpr std::size_t kCheckSize = 2;                      // HCS, FCS: CRC-16/X.25
 constexpr std::size_t kMaxAddressSize = 4;
 constexpr std::size_t kBadAddressSize = 3;  // an address is 1, 2 or 4 bytes, never 3
 // Flag, format (2), destination (up to 4), source (up to 4), control, HCS (2): once this many
@@ -156,7 +156,7 @@ std::size_t Framer::wanted(const Verdict& v, const Header& h) const noexcept {
       // fails silently (the flag was no opening one) leaving at most two garbage bytes, or a
       // format that needs the header. No event either way: the third byte decides more.
       return buf_.view().size() == 1 && buf_.offset() < accounted_ && run_.empty() ? kOpening + 1
-                                                                                  : kOpening;
+                                                                                   : kOpening;
     case Stage::format:
       return std::min(h.length + kFlags, kMaxHeader);
     default:

@@ -13,7 +13,7 @@ namespace meterlab::mbus {
 namespace {
 
 constexpr std::size_t kInitialCapacity = 2048;
-constexpr std::uint8_t kAck = 0xE5;         // EN 13757-2 single character (ack)
+constexpr std::uint8_t kAck = 0xE5;  // EN 13757-2 single character (ack)
 constexpr std::size_t kAckLength = 1;
 // EN 13757-2 short frame: 10 C A CS 16, CS = C + A.
 constexpr std::uint8_t kShortStart = 0x10;
@@ -22,10 +22,10 @@ enum ShortField : std::size_t { kShortC = 1, kShortA, kShortCs, kShortStop };
 // EN 13757-2 long frame: 68 L L 68, then L bytes (C, A, CI, data), CS, 16.
 constexpr std::size_t kLongHeader = 4;  // 68 L L 68
 enum LongHeaderField : std::size_t { kL = 1, kLRepeated, kSecondStart };
-enum LongField : std::size_t { kC, kA, kCi };  // the first L-counted bytes
-constexpr std::size_t kMinL = kCi + 1;          // L counts C, A and CI at least
+enum LongField : std::size_t { kC, kA, kCi };       // the first L-counted bytes
+constexpr std::size_t kMinL = kCi + 1;              // L counts C, A and CI at least
 constexpr std::size_t kOverhead = kLongHeader + 2;  // ... CS 16 around the L-counted bytes
-constexpr std::size_t kLWrap = 256;   // one byte of L: the T210-D sends L mod 256
+constexpr std::size_t kLWrap = 256;                 // one byte of L: the T210-D sends L mod 256
 constexpr std::size_t kNeedMore = std::numeric_limits<std::size_t>::max();
 
 }  // namespace

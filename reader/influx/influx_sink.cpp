@@ -183,7 +183,8 @@ class InfluxSink final : public BatchingSink<std::string> {
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body_.size()));
     const CURLcode rc = curl_easy_perform(c);
     if (rc != CURLE_OK) {
-      error = std::string("influxdb: ") + (curl_error_[0] != '\0' ? curl_error_.data() : curl_easy_strerror(rc));
+      error = std::string("influxdb: ") +
+              (curl_error_[0] != '\0' ? curl_error_.data() : curl_easy_strerror(rc));
       return SendOutcome::retry;
     }
     long status = 0;

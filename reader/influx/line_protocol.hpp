@@ -22,7 +22,7 @@ namespace meterlab::reader::influx {
 using Tags = std::vector<std::pair<std::string, std::string>>;
 
 void append_measurement(std::string_view s, std::string& out);
-void append_key(std::string_view s, std::string& out);  // tag key, tag value, field key
+void append_key(std::string_view s, std::string& out);           // tag key, tag value, field key
 void append_string_field(std::string_view s, std::string& out);  // with its quotes
 
 // The point of one reading, without a newline; "" when the reading has no value to store
@@ -30,6 +30,5 @@ void append_string_field(std::string_view s, std::string& out);  // with its quo
 // (Received::meter).
 std::string point(std::string_view measurement, const Tags& tags, std::string_view meter,
                   const cosem::Telegram& t, const cosem::Reading& r, const Received& rc);
-
 
 }  // namespace meterlab::reader::influx

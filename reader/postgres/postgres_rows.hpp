@@ -28,7 +28,8 @@ struct Row {
   std::optional<std::string> unit;
 };
 
-Row row(std::string_view meter, const cosem::Telegram& t, const cosem::Reading& r, const Received& rc);
+Row row(std::string_view meter, const cosem::Telegram& t, const cosem::Reading& r,
+        const Received& rc);
 // Appends the row's 7 parameters (pointers into the row; nullptr for NULL).
 void append_params(const Row& row, std::vector<const char*>& params);
 // CREATE TABLE / INDEX IF NOT EXISTS for `table` (quoted, maybe schema-qualified).

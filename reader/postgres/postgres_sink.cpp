@@ -68,7 +68,8 @@ std::string read_config(const nlohmann::json& cfg, PostgresConfig& out) {
 std::string quoted_table(std::string_view table) {
   const std::size_t dot = table.find('.');
   if (dot == std::string_view::npos) return "\"" + std::string(table) + "\"";
-  return "\"" + std::string(table.substr(0, dot)) + "\".\"" + std::string(table.substr(dot + 1)) + "\"";
+  return "\"" + std::string(table.substr(0, dot)) + "\".\"" + std::string(table.substr(dot + 1)) +
+         "\"";
 }
 
 std::string unqualified(std::string_view table) {
@@ -127,7 +128,7 @@ class PostgresSink final : public BatchingSink<Row> {
     if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
       if (!connect(error)) {
         return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK ? SendOutcome::give_up
-                                                                      : SendOutcome::retry;
+                                                                    : SendOutcome::retry;
       }
     }
     const std::string& sql = insert_sql(batch.size());

@@ -42,7 +42,8 @@ std::optional<std::pair<int, double>> energy_kwh(const cosem::Reading& r) {
 
 class SolarviewSink final : public Sink {
  public:
-  SolarviewSink(std::string file, std::string ident) : file_(std::move(file)), ident_(std::move(ident)) {}
+  SolarviewSink(std::string file, std::string ident)
+      : file_(std::move(file)), ident_(std::move(ident)) {}
 
   std::string_view name() const noexcept override { return "solarview"; }
 

@@ -22,7 +22,8 @@ const std::vector<Profile>& builtin_profiles() {
       if (file != out.back().name + ".json")  // a build-time mistake, caught by the tests
         throw std::logic_error("profile file " + file + " names itself " + out.back().name);
     }
-    std::sort(out.begin(), out.end(), [](const Profile& a, const Profile& b) { return a.name < b.name; });
+    std::sort(out.begin(), out.end(),
+              [](const Profile& a, const Profile& b) { return a.name < b.name; });
     return out;
   }();
   return profiles;

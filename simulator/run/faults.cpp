@@ -3,21 +3,27 @@
 
 #include <array>
 #include <charconv>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 namespace meterlab::sim {
 namespace {
 
 constexpr std::array<std::pair<std::string_view, FaultKind>, 14> kNames{{
-    {"ber", FaultKind::ber}, {"drop", FaultKind::drop_bytes}, {"insert", FaultKind::insert_bytes},
-    {"duplicate", FaultKind::duplicate_bytes}, {"truncate", FaultKind::truncate},
-    {"noise", FaultKind::noise}, {"segment-lost", FaultKind::segment_lost},
-    {"segment-dup", FaultKind::segment_duplicate}, {"segment-reorder", FaultKind::segment_reorder},
-    {"wrong-key", FaultKind::wrong_key}, {"tag-fail", FaultKind::tag_fail},
-    {"counter-back", FaultKind::counter_back}, {"clock-jump", FaultKind::clock_jump},
+    {"ber", FaultKind::ber},
+    {"drop", FaultKind::drop_bytes},
+    {"insert", FaultKind::insert_bytes},
+    {"duplicate", FaultKind::duplicate_bytes},
+    {"truncate", FaultKind::truncate},
+    {"noise", FaultKind::noise},
+    {"segment-lost", FaultKind::segment_lost},
+    {"segment-dup", FaultKind::segment_duplicate},
+    {"segment-reorder", FaultKind::segment_reorder},
+    {"wrong-key", FaultKind::wrong_key},
+    {"tag-fail", FaultKind::tag_fail},
+    {"counter-back", FaultKind::counter_back},
+    {"clock-jump", FaultKind::clock_jump},
     {"restart", FaultKind::restart},
 }};
 
@@ -28,14 +34,16 @@ constexpr std::array<std::pair<std::string_view, FaultKind>, 14> kNames{{
 double number(std::string_view spec, std::string_view v) {
   double out = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc() || end != v.data() + v.size() || out < 0) bad(spec, "\"" + std::string(v) + "\" is not a number >= 0");
+  if (ec != std::errc() || end != v.data() + v.size() || out < 0)
+    bad(spec, "\"" + std::string(v) + "\" is not a number >= 0");
   return out;
 }
 
 std::int64_t whole(std::string_view spec, std::string_view v) {
   std::int64_t out = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc() || end != v.data() + v.size()) bad(spec, "\"" + std::string(v) + "\" is not an integer");
+  if (ec != std::errc() || end != v.data() + v.size())
+    bad(spec, "\"" + std::string(v) + "\" is not an integer");
   return out;
 }
 
@@ -56,13 +64,20 @@ FaultKind kind_of(std::string_view spec, std::string_view name) {
 }
 
 void set(FaultSpec& f, std::string_view spec, std::string_view key, std::string_view value) {
-  if (key == "p" || key == "rate") f.rate = number(spec, value);
-  else if (key == "at") f.at = signed_duration(spec, value);
-  else if (key == "for") f.span = signed_duration(spec, value);
-  else if (key == "count" || key == "max") f.count = whole(spec, value);
-  else if (key == "by") f.by = f.kind == FaultKind::clock_jump ? signed_duration(spec, value) : whole(spec, value);
-  else if (key == "list") f.list = std::string(value);
-  else bad(spec, "unknown parameter \"" + std::string(key) + "\"");
+  if (key == "p" || key == "rate")
+    f.rate = number(spec, value);
+  else if (key == "at")
+    f.at = signed_duration(spec, value);
+  else if (key == "for")
+    f.span = signed_duration(spec, value);
+  else if (key == "count" || key == "max")
+    f.count = whole(spec, value);
+  else if (key == "by")
+    f.by = f.kind == FaultKind::clock_jump ? signed_duration(spec, value) : whole(spec, value);
+  else if (key == "list")
+    f.list = std::string(value);
+  else
+    bad(spec, "unknown parameter \"" + std::string(key) + "\"");
 }
 
 void check(const FaultSpec& f, std::string_view spec) {
@@ -91,12 +106,14 @@ FaultSpec parse_fault(std::string_view text) {
   auto colon = text.find(':');
   f.kind = kind_of(text, text.substr(0, colon));
   if (f.kind == FaultKind::noise) f.count = 32;
-  std::string_view rest = colon == std::string_view::npos ? std::string_view{} : text.substr(colon + 1);
+  std::string_view rest =
+      colon == std::string_view::npos ? std::string_view{} : text.substr(colon + 1);
   while (!rest.empty()) {
     auto comma = rest.find(',');
     std::string_view item = rest.substr(0, comma);
     auto eq = item.find('=');
-    if (eq == std::string_view::npos) bad(text, "expected key=value, got \"" + std::string(item) + "\"");
+    if (eq == std::string_view::npos)
+      bad(text, "expected key=value, got \"" + std::string(item) + "\"");
     set(f, text, item.substr(0, eq), item.substr(eq + 1));
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
   }

@@ -1,8 +1,7 @@
 #include "meterlab/sim/scenario.hpp"
 
-#include <stdexcept>
-
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 namespace meterlab::sim {
 namespace {
@@ -30,10 +29,12 @@ void parse_profiles(const nlohmann::json& v, Scenario& s) {
 
 Scenario parse_scenario(const std::string& json_text) {
   auto doc = nlohmann::json::parse(json_text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) throw std::invalid_argument("scenario: not a JSON object");
+  if (doc.is_discarded() || !doc.is_object())
+    throw std::invalid_argument("scenario: not a JSON object");
   auto text = [&](const char* key) -> std::optional<std::string> {
     if (!doc.contains(key)) return std::nullopt;
-    if (!doc.at(key).is_string()) throw std::invalid_argument(std::string("scenario: \"") + key + "\" must be a string");
+    if (!doc.at(key).is_string())
+      throw std::invalid_argument(std::string("scenario: \"") + key + "\" must be a string");
     return doc.at(key).get<std::string>();
   };
   Scenario s;
@@ -46,7 +47,8 @@ Scenario parse_scenario(const std::string& json_text) {
     throw std::invalid_argument("scenario: \"profile\" or \"profiles\", not both");
   s.profile = profile.value_or("");
   if (doc.contains("seed")) {
-    if (!doc.at("seed").is_number_unsigned()) throw std::invalid_argument("scenario: \"seed\" must be a whole number >= 0");
+    if (!doc.at("seed").is_number_unsigned())
+      throw std::invalid_argument("scenario: \"seed\" must be a whole number >= 0");
     s.seed = doc.at("seed").get<std::uint64_t>();
   }
   s.start = text("start");
@@ -56,9 +58,11 @@ Scenario parse_scenario(const std::string& json_text) {
   }
   s.speed = text("speed");
   if (doc.contains("faults")) {
-    if (!doc.at("faults").is_array()) throw std::invalid_argument("scenario: \"faults\" must be a list");
+    if (!doc.at("faults").is_array())
+      throw std::invalid_argument("scenario: \"faults\" must be a list");
     for (const auto& f : doc.at("faults"))
-      s.faults.push_back(f.is_string() ? parse_fault(f.get<std::string>()) : fault_from_json(f.dump()));
+      s.faults.push_back(f.is_string() ? parse_fault(f.get<std::string>())
+                                       : fault_from_json(f.dump()));
   }
   if (doc.contains("pass")) s.pass_json = doc.at("pass").dump();
   if (doc.contains("modes")) parse_modes(doc.at("modes"), s);

@@ -18,9 +18,9 @@ struct Case {
   const char* name;
   const char* profile;
   std::vector<const char*> faults;
-  const char* kind;         // the truth's fault kind that must appear
-  Errc decoder_sees;        // a rejection code the decoder must report (Errc::ok: none needed)
-  bool rejects = true;      // the faulted telegrams are lost (false: they still decode)
+  const char* kind;     // the truth's fault kind that must appear
+  Errc decoder_sees;    // a rejection code the decoder must report (Errc::ok: none needed)
+  bool rejects = true;  // the faulted telegrams are lost (false: they still decode)
 };
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
@@ -46,7 +46,8 @@ TEST_P(Faults, AppliedRecordedAndSeenByTheDecoder) {
   for (const json& t : r.telegrams) {
     auto at = t.at("offset").get<std::uint64_t>();
     auto it = decoded.lower_bound(at);
-    if (it != decoded.end() && it->first >= at + t.at("length").get<std::uint64_t>()) it = decoded.end();
+    if (it != decoded.end() && it->first >= at + t.at("length").get<std::uint64_t>())
+      it = decoded.end();
     std::string expect = t.at("expect");
     bool has_kind = false;
     for (const json& f : t.at("faults")) has_kind |= f.at("kind") == c.kind;
@@ -82,17 +83,49 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"insert", "kamstrup-omnipower", {"insert:p=0.1,count=2"}, "insert", Errc::ok},
         Case{"duplicate", "kaifa-kfm001-1ph", {"duplicate:p=0.05,count=4"}, "duplicate", Errc::ok},
         Case{"truncate", "kaifa-ma309-evn", {"truncate:p=0.05"}, "truncate", Errc::ok},
-        Case{"segment_lost", "kaifa-ma309-tinetz", {"segment-lost:p=0.05"}, "segment_lost", Errc::ok},
-        Case{"segment_duplicate", "kaifa-ma309-vkw", {"segment-dup:p=0.05"}, "segment_duplicate",
-             Errc::ok, false},
-        Case{"segment_reorder", "kaifa-ma309-evn", {"segment-reorder:p=0.05"}, "segment_reorder", Errc::ok},
-        Case{"wrong_key", "kaifa-ma309-tinetz", {"wrong-key:at=30m,for=5m"}, "wrong_key",
+        Case{"segment_lost",
+             "kaifa-ma309-tinetz",
+             {"segment-lost:p=0.05"},
+             "segment_lost",
+             Errc::ok},
+        Case{"segment_duplicate",
+             "kaifa-ma309-vkw",
+             {"segment-dup:p=0.05"},
+             "segment_duplicate",
+             Errc::ok,
+             false},
+        Case{"segment_reorder",
+             "kaifa-ma309-evn",
+             {"segment-reorder:p=0.05"},
+             "segment_reorder",
+             Errc::ok},
+        Case{"wrong_key",
+             "kaifa-ma309-tinetz",
+             {"wrong-key:at=30m,for=5m"},
+             "wrong_key",
              Errc::security_wrong_key},
-        Case{"tag_fail", "lg-e450-burgenland", {"tag-fail:p=0.05"}, "tag_fail", Errc::security_auth_failed},
-        Case{"counter_back", "iskra-am550-wienernetze", {"counter-back:at=1h,by=100"}, "counter_back",
-             Errc::ok, false},
-        Case{"clock_jump", "aidon-6515", {"clock-jump:at=40m,by=-1h"}, "clock_jump", Errc::ok, false},
-        Case{"noise_and_ber", "kaifa-ma309-vkw", {"noise:p=0.2,max=40", "ber:rate=1e-4"}, "ber", Errc::ok}),
+        Case{"tag_fail",
+             "lg-e450-burgenland",
+             {"tag-fail:p=0.05"},
+             "tag_fail",
+             Errc::security_auth_failed},
+        Case{"counter_back",
+             "iskra-am550-wienernetze",
+             {"counter-back:at=1h,by=100"},
+             "counter_back",
+             Errc::ok,
+             false},
+        Case{"clock_jump",
+             "aidon-6515",
+             {"clock-jump:at=40m,by=-1h"},
+             "clock_jump",
+             Errc::ok,
+             false},
+        Case{"noise_and_ber",
+             "kaifa-ma309-vkw",
+             {"noise:p=0.2,max=40", "ber:rate=1e-4"},
+             "ber",
+             Errc::ok}),
     [](const ::testing::TestParamInfo<Case>& param) { return std::string(param.param.name); });
 
 // The noise bursts are recorded with their place in the stream, and the decoder discards them.
@@ -146,9 +179,10 @@ TEST(FaultSpecs, ParsedAndRefused) {
     }
     return std::string("accepted");
   };
-  EXPECT_EQ(refused("zap:p=1"), "fault \"zap:p=1\": unknown kind \"zap\" (known: ber, drop, insert, duplicate, "
-                                "truncate, noise, segment-lost, segment-dup, segment-reorder, wrong-key, "
-                                "tag-fail, counter-back, clock-jump, restart)");
+  EXPECT_EQ(refused("zap:p=1"),
+            "fault \"zap:p=1\": unknown kind \"zap\" (known: ber, drop, insert, duplicate, "
+            "truncate, noise, segment-lost, segment-dup, segment-reorder, wrong-key, "
+            "tag-fail, counter-back, clock-jump, restart)");
   EXPECT_EQ(refused("ber"), "fault \"ber\": needs p=<probability> (or at=...)");
   EXPECT_EQ(refused("ber:rate=0.5"), "fault \"ber:rate=0.5\": rate out of range");
   EXPECT_EQ(refused("restart:at=1h"), "fault \"restart:at=1h\": needs for=<duration>");

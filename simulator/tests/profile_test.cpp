@@ -1,19 +1,19 @@
 // Profiles: every built-in profile parses, bad profiles are refused with the JSON path, and each
 // profile's telegrams have the structure of its real capture in vectors/ (link header, link frame
-// lengths and APDU length, LLC, APDU form, SC byte and system-title form; with "full" also the A-XDR skeleton:
-// types in order, container counts, string lengths, OBIS codes and the list id).
+// lengths and APDU length, LLC, APDU form, SC byte and system-title form; with "full" also the
+// A-XDR skeleton: types in order, container counts, string lengths, OBIS codes and the list id).
+#include "meterlab/sim/profile.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "meterlab/axdr/axdr.hpp"
 #include "meterlab/core/hex.hpp"
 #include "meterlab/dlms/security.hpp"
 #include "meterlab/sim/meter.hpp"
-#include "meterlab/sim/profile.hpp"
 #include "meterlab/testing/sim_test_util.hpp"
 
 namespace meterlab::sim {
@@ -23,11 +23,11 @@ using nlohmann::json;
 
 // One telegram taken apart (test-side, on trusted input: the capture and our own writer).
 struct Anatomy {
-  std::vector<Buffer> headers;  // per link frame: the header without length and checksums
+  std::vector<Buffer> headers;     // per link frame: the header without length and checksums
   std::vector<std::size_t> sizes;  // per link frame: its whole length on the line
   Buffer llc;
-  Buffer apdu;                  // as sent (ciphered or plain)
-  Buffer plain;                 // the data-notification
+  Buffer apdu;   // as sent (ciphered or plain)
+  Buffer plain;  // the data-notification
 };
 
 Anatomy split_hdlc(const Buffer& s) {
@@ -35,7 +35,8 @@ Anatomy split_hdlc(const Buffer& s) {
   std::size_t i = 0;
   while (i + 2 < s.size() && s[i] == 0x7E) {
     std::size_t len = static_cast<std::size_t>(((s[i + 1] & 0x07) << 8) | s[i + 2]);
-    Buffer f(s.begin() + static_cast<std::ptrdiff_t>(i + 1), s.begin() + static_cast<std::ptrdiff_t>(i + 1 + len));
+    Buffer f(s.begin() + static_cast<std::ptrdiff_t>(i + 1),
+             s.begin() + static_cast<std::ptrdiff_t>(i + 1 + len));
     std::size_t p = 2;
     while ((f[p] & 1) == 0) ++p;  // destination address
     ++p;
@@ -45,9 +46,10 @@ Anatomy split_hdlc(const Buffer& s) {
     h.insert(h.end(), f.begin() + 2, f.begin() + static_cast<std::ptrdiff_t>(p + 1));
     a.headers.push_back(h);
     a.sizes.push_back(len + 2);  // with both flags
-    std::size_t info = p + 3;     // control, HCS
+    std::size_t info = p + 3;    // control, HCS
     if (a.headers.size() == 1 && f[info] == 0xE6) {
-      a.llc.assign(f.begin() + static_cast<std::ptrdiff_t>(info), f.begin() + static_cast<std::ptrdiff_t>(info + 3));
+      a.llc.assign(f.begin() + static_cast<std::ptrdiff_t>(info),
+                   f.begin() + static_cast<std::ptrdiff_t>(info + 3));
       info += 3;
     }
     a.apdu.insert(a.apdu.end(), f.begin() + static_cast<std::ptrdiff_t>(info), f.end() - 2);
@@ -62,8 +64,10 @@ Anatomy split_mbus(const Buffer& s) {
   while (i + 4 < s.size() && s[i] == 0x68) {
     std::size_t len = s[i + 1];
     a.sizes.push_back(len + 6);  // 68 L L 68 .. CS 16
-    a.headers.push_back(Buffer(s.begin() + static_cast<std::ptrdiff_t>(i + 4), s.begin() + static_cast<std::ptrdiff_t>(i + 9)));
-    a.apdu.insert(a.apdu.end(), s.begin() + static_cast<std::ptrdiff_t>(i + 9), s.begin() + static_cast<std::ptrdiff_t>(i + 4 + len));
+    a.headers.push_back(Buffer(s.begin() + static_cast<std::ptrdiff_t>(i + 4),
+                               s.begin() + static_cast<std::ptrdiff_t>(i + 9)));
+    a.apdu.insert(a.apdu.end(), s.begin() + static_cast<std::ptrdiff_t>(i + 9),
+                  s.begin() + static_cast<std::ptrdiff_t>(i + 4 + len));
     i += len + 6;
   }
   return a;
@@ -88,9 +92,12 @@ std::string skeleton(const Buffer& plain, bool full) {
   if (plain.size() < 6 || plain[0] != 0x0F) return "not a data-notification";
   std::size_t body = 6;
   out << "0f dt:";
-  if (plain[5] == 0x00) out << "absent";
-  else if (plain[5] == 0x09) out << "octet-string", body = 6 + 2 + 12;
-  else out << "bare", body = 6 + 1 + 12;
+  if (plain[5] == 0x00)
+    out << "absent";
+  else if (plain[5] == 0x09)
+    out << "octet-string", body = 6 + 2 + 12;
+  else
+    out << "bare", body = 6 + 1 + 12;
   if (!full) return out.str();
   axdr::Document doc;
   auto parsed = axdr::parse(Bytes(plain.data() + body, plain.size() - body), doc);
@@ -166,17 +173,25 @@ std::string refusal(const std::string& from, const std::string& to) {
 TEST(Profiles, RefusedWithTheJsonPathAndTheReason) {
   EXPECT_NO_THROW(parse_profile(base_profile()));
   EXPECT_EQ(refusal("$p_import", "$p_imprt"), "t: lists.l.struct[0]: unknown source \"$p_imprt\"");
-  EXPECT_EQ(refusal("\"u32\"", "\"u33\""), "t: lists.l.struct[0]: no type key (u32, os, vs, struct, register, ...)");
-  EXPECT_EQ(refusal("1-0:1.7.0.255", "1-0:1.7.0"), "t: lists.l.struct[0].obis: not an OBIS code \"A-B:C.D.E.F\": \"1-0:1.7.0\"");
+  EXPECT_EQ(refusal("\"u32\"", "\"u33\""),
+            "t: lists.l.struct[0]: no type key (u32, os, vs, struct, register, ...)");
+  EXPECT_EQ(refusal("1-0:1.7.0.255", "1-0:1.7.0"),
+            "t: lists.l.struct[0].obis: not an OBIS code \"A-B:C.D.E.F\": \"1-0:1.7.0\"");
   EXPECT_EQ(refusal("\"list\": \"l\"", "\"list\": \"m\""), "t: schedule[0].list: no list \"m\"");
-  EXPECT_EQ(refusal("\"step\": \"2s\"", "\"step\": \"2x\""), "t: step: not a duration (\"2s\", \"10s\", \"1h\", \"2500ms\")");
-  EXPECT_EQ(refusal("\"vectors\": []", "\"vectors\": [{\"list\": \"l\", \"vector\": \"v\", \"match\": \"ful\"}]"),
+  EXPECT_EQ(refusal("\"step\": \"2s\"", "\"step\": \"2x\""),
+            "t: step: not a duration (\"2s\", \"10s\", \"1h\", \"2500ms\")");
+  EXPECT_EQ(refusal("\"vectors\": []",
+                    "\"vectors\": [{\"list\": \"l\", \"vector\": \"v\", \"match\": \"ful\"}]"),
             "t: vectors[0].match: expected \"full\", \"header\" or \"framing\"");
   EXPECT_EQ(refusal("2400 8E1", "2400 9Q1"), "t: serial: expected e.g. \"2400 8E1\"");
-  EXPECT_EQ(refusal("\"kind\": \"hdlc\"", "\"kind\": \"wmbus\""), "t: framing.kind: expected \"hdlc\" or \"mbus\"");
-  EXPECT_EQ(refusal("\"apdu\":", "\"security\": {\"sc\": \"30\", \"system_title\": \"4b464d1010000023\", "
-                                 "\"invocation_counter\": 1, \"ek\": \"000102030405060708090a0b0c0d0e0f\"}, \"apdu\":"),
-            "t: security.ak: SC with authentication needs an \"ak\"");
+  EXPECT_EQ(refusal("\"kind\": \"hdlc\"", "\"kind\": \"wmbus\""),
+            "t: framing.kind: expected \"hdlc\" or \"mbus\"");
+  EXPECT_EQ(
+      refusal(
+          "\"apdu\":",
+          "\"security\": {\"sc\": \"30\", \"system_title\": \"4b464d1010000023\", "
+          "\"invocation_counter\": 1, \"ek\": \"000102030405060708090a0b0c0d0e0f\"}, \"apdu\":"),
+      "t: security.ak: SC with authentication needs an \"ak\"");
 }
 
 class ProfileStructure : public ::testing::TestWithParam<std::string> {};
@@ -197,7 +212,9 @@ TEST_P(ProfileStructure, TelegramsHaveTheStructureOfTheRealCaptures) {
     for (const Buffer& f : m.frames) ours.insert(ours.end(), f.begin(), f.end());
     bool hdlc = p.framing == Framing::hdlc;
     bool bare_apdu = v.at("transport") == "apdu";  // a document's plaintext: no link layer
-    Anatomy a = bare_apdu ? Anatomy{{}, {}, {}, real, {}} : hdlc ? split_hdlc(real) : split_mbus(real);
+    Anatomy a = bare_apdu ? Anatomy{{}, {}, {}, real, {}}
+                : hdlc    ? split_hdlc(real)
+                          : split_mbus(real);
     Anatomy b = hdlc ? split_hdlc(ours) : split_mbus(ours);
     if (!bare_apdu) {
       ASSERT_EQ(a.headers.size(), b.headers.size()) << "link frames per telegram";
@@ -216,7 +233,8 @@ TEST_P(ProfileStructure, TelegramsHaveTheStructureOfTheRealCaptures) {
     ASSERT_FALSE(a.apdu.empty() || b.apdu.empty());
     ASSERT_EQ(a.apdu[0], b.apdu[0]) << "APDU tag";
     if (a.apdu[0] == 0xDB) {
-      EXPECT_EQ(to_hex(Bytes(a.apdu.data() + 2, 3)), to_hex(Bytes(b.apdu.data() + 2, 3))) << "system title maker";
+      EXPECT_EQ(to_hex(Bytes(a.apdu.data() + 2, 3)), to_hex(Bytes(b.apdu.data() + 2, 3)))
+          << "system title maker";
       auto ca = dlms::parsed(dlms::parse_ciphered, Bytes(a.apdu.data(), a.apdu.size()));
       auto cb = dlms::parsed(dlms::parse_ciphered, Bytes(b.apdu.data(), b.apdu.size()));
       ASSERT_TRUE(ca && cb);
@@ -231,7 +249,8 @@ TEST_P(ProfileStructure, TelegramsHaveTheStructureOfTheRealCaptures) {
     decipher(a, vector_keys(v));
     decipher(b, keys);
     EXPECT_EQ(skeleton(a.plain, ref.full), skeleton(b.plain, ref.full));
-    EXPECT_EQ(to_hex(Bytes(a.plain.data() + 1, 4)), to_hex(Bytes(b.plain.data() + 1, 4))) << "invoke id";
+    EXPECT_EQ(to_hex(Bytes(a.plain.data() + 1, 4)), to_hex(Bytes(b.plain.data() + 1, 4)))
+        << "invoke id";
   }
 }
 

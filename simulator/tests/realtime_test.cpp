@@ -27,7 +27,8 @@ struct Arrival {
 TEST(RealTimeProfile, KaifaListOneEveryTwoSecondsAtLineRate) {
   const Profile& p = *find_profile("kaifa-kfm001-3ph");
   SimOptions o;
-  o.start = *parse_iso("2026-01-05T10:20:02", p.zone);  // list 1 at :02, :04, :06, :08; list 2 at :10
+  o.start =
+      *parse_iso("2026-01-05T10:20:02", p.zone);  // list 1 at :02, :04, :06, :08; list 2 at :10
   o.duration = 9000;
   Simulation sim(p, o);
   std::string path;
@@ -51,7 +52,8 @@ TEST(RealTimeProfile, KaifaListOneEveryTwoSecondsAtLineRate) {
       ssize_t n = ::read(fd, buf.data(), buf.size());
       if (n <= 0) continue;
       received.insert(received.end(), buf.begin(), buf.begin() + n);
-      arrivals.push_back({std::chrono::duration<double>(Clock::now() - t0).count(), received.size()});
+      arrivals.push_back(
+          {std::chrono::duration<double>(Clock::now() - t0).count(), received.size()});
     }
   });
 
@@ -78,7 +80,8 @@ TEST(RealTimeProfile, KaifaListOneEveryTwoSecondsAtLineRate) {
   for (const json& t : truth)
     if (t.at("list") == "list1") list1.push_back(when(t.at("offset").get<std::size_t>()));
   ASSERT_EQ(list1.size(), 4u);
-  for (std::size_t i = 1; i < list1.size(); ++i) EXPECT_NEAR(list1[i] - list1[i - 1], 2.0, 0.2) << i;
+  for (std::size_t i = 1; i < list1.size(); ++i)
+    EXPECT_NEAR(list1[i] - list1[i - 1], 2.0, 0.2) << i;
   // The list 2 frame (123 bytes) from its first to its last byte: 122 bytes of line time.
   const json& l2 = truth.back();
   ASSERT_EQ(l2.at("list"), "list2");

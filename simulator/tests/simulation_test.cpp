@@ -37,7 +37,8 @@ double register_unit_wh(const Profile& p) {
     return 99;
   };
   for (const auto& [name, list] : p.lists)
-    if (int s = find(list.body); s != 99) return s == 0 ? 1.0 : s == 1 ? 10.0 : s == 2 ? 100.0 : 1000.0;
+    if (int s = find(list.body); s != 99)
+      return s == 0 ? 1.0 : s == 1 ? 10.0 : s == 2 ? 100.0 : 1000.0;
   return 1.0;
 }
 
@@ -96,7 +97,8 @@ TEST_P(EveryProfile, EnergyStepsMatchTheIntegralOfThePowers) {
     for (int i = 0; i > r.scale; --i) v /= 10;
     return v;
   };
-  for (auto [t, list] = meter.next_slot(start - 1); t < start + 24 * kHour; std::tie(t, list) = meter.next_slot(t)) {
+  for (auto [t, list] = meter.next_slot(start - 1); t < start + 24 * kHour;
+       std::tie(t, list) = meter.next_slot(t)) {
     MeterTelegram m = meter.build(t, *list);
     SimTime step_end = t / p.step * p.step;
     for (const TruthReading& r : m.readings) {
@@ -137,7 +139,8 @@ namespace {
 TEST_P(EveryProfile, WritesExactlyItsGoldenVector) {
   const Profile& p = profile();
   std::ifstream in(std::string(MLAB_SOURCE_DIR) + "/vectors/simulated/sim-" + p.name + ".json");
-  ASSERT_TRUE(in) << "no vectors/simulated/sim-" << p.name << ".json: run tools/simulated_vectors.py";
+  ASSERT_TRUE(in) << "no vectors/simulated/sim-" << p.name
+                  << ".json: run tools/simulated_vectors.py";
   json v = json::parse(in);
   const json& src = v.at("source").at("simulator");
   SimOptions o;

@@ -1,9 +1,9 @@
 // Small HTTP client helpers (libcurl) for the InfluxDB tests: GET or POST on 127.0.0.1.
 #pragma once
 
-#include <string>
-
 #include <curl/curl.h>
+
+#include <string>
 
 namespace meterlab::reader::test {
 
@@ -18,7 +18,8 @@ inline std::size_t http_collect(char* d, std::size_t s, std::size_t n, void* u) 
 }
 
 // GET (post_body empty and !post) or POST to `url` on 127.0.0.1.
-inline HttpResult http(const std::string& url, bool post = false, const std::string& post_body = "") {
+inline HttpResult http(const std::string& url, bool post = false,
+                       const std::string& post_body = "") {
   HttpResult r;
   CURL* c = curl_easy_init();
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());

@@ -83,7 +83,8 @@ class HttpRecorder {
     std::size_t head_end = std::string::npos;
     std::size_t need = 0;
     for (;;) {
-      if (head_end == std::string::npos && (head_end = data.find("\r\n\r\n")) != std::string::npos) {
+      if (head_end == std::string::npos &&
+          (head_end = data.find("\r\n\r\n")) != std::string::npos) {
         parse_head(data.substr(0, head_end), req);
         auto it = req.headers.find("content-length");
         need = head_end + 4 + (it == req.headers.end() ? 0 : std::stoul(it->second));
@@ -108,7 +109,8 @@ class HttpRecorder {
     while (line_end != std::string::npos && line_end < head.size()) {
       const std::size_t start = line_end + 2;
       line_end = head.find("\r\n", start);
-      const std::string line = head.substr(start, line_end == std::string::npos ? head.npos : line_end - start);
+      const std::string line =
+          head.substr(start, line_end == std::string::npos ? head.npos : line_end - start);
       const std::size_t colon = line.find(':');
       if (colon == std::string::npos) continue;
       std::string name = line.substr(0, colon);
@@ -138,8 +140,8 @@ class HttpRecorder {
       held_.push_back(c);  // never answered; closed when the recorder goes
       return;
     }
-    const std::string reply = "HTTP/1.1 " + std::to_string(answer.first) + " X\r\nContent-Length: " +
-                              std::to_string(answer.second.size()) +
+    const std::string reply = "HTTP/1.1 " + std::to_string(answer.first) +
+                              " X\r\nContent-Length: " + std::to_string(answer.second.size()) +
                               "\r\nConnection: close\r\n\r\n" + answer.second;
     (void)!::write(c, reply.data(), reply.size());
     ::close(c);

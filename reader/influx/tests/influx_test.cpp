@@ -5,9 +5,8 @@
 
 #include <cmath>
 #include <map>
-#include <tuple>
-
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "../line_protocol.hpp"
 #include "http_client.hpp"
@@ -70,12 +69,14 @@ TEST(InfluxLineProtocol, PointOfARealReading) {
   while (k < readings.size() && !readings[k].at("value").is_number_integer()) ++k;
   ASSERT_LT(k, readings.size());
   const json& truth = readings[k];
-  std::string expect = "meterlab,meter=meter,name=" + std::string(t.readings[k].name) + ",obis=" +
-                       truth.at("obis").get<std::string>() + ",site=home\\ 1,unit=" +
-                       truth.at("unit").get<std::string>() + " value=" +
-                       std::to_string(truth.at("value").get<std::int64_t>()) + " " +
+  std::string expect = "meterlab,meter=meter,name=" + std::string(t.readings[k].name) +
+                       ",obis=" + truth.at("obis").get<std::string>() +
+                       ",site=home\\ 1,unit=" + truth.at("unit").get<std::string>() +
+                       " value=" + std::to_string(truth.at("value").get<std::int64_t>()) + " " +
                        std::to_string(f.truth[0].at("t_ms").get<std::int64_t>());
-  EXPECT_EQ(influx::point("meterlab", {{"site", "home 1"}}, "meter", t, t.readings[k], f.received[0]), expect);
+  EXPECT_EQ(
+      influx::point("meterlab", {{"site", "home 1"}}, "meter", t, t.readings[k], f.received[0]),
+      expect);
 }
 
 TEST(InfluxConfig, RefusesWithThePath) {
@@ -91,7 +92,9 @@ TEST(InfluxConfig, RefusesWithThePath) {
   EXPECT_EQ(creds.error,
             "outputs.influxdb.url: expected a URL without credentials (use username/password or "
             "token), got one with credentials");
-  EXPECT_EQ(make_influx_sink(json{{"tags", {{"obis", "x"}}}}).error.rfind("outputs.influxdb.tags.obis:", 0), 0u);
+  EXPECT_EQ(make_influx_sink(json{{"tags", {{"obis", "x"}}}})
+                .error.rfind("outputs.influxdb.tags.obis:", 0),
+            0u);
   ::unsetenv("METERLAB_INFLUX_TOKEN");
   EXPECT_EQ(make_influx_sink(json{{"version", 2}, {"org", "o"}, {"bucket", "b"}}).error,
             "outputs.influxdb.token: expected a token for version 2 (or METERLAB_INFLUX_TOKEN)");
@@ -120,9 +123,13 @@ std::string joined(const std::vector<std::string>& lines) {
 
 TEST(InfluxHttp, V2RequestIsExact) {
   test::HttpRecorder rec;
-  auto made = make_influx_sink(json{{"url", rec.url() + "/"}, {"version", 2}, {"org", "my org"},
-                                    {"bucket", "b&1"}, {"token", "tok-123"},
-                                    {"tags", {{"site", "home 1"}}}, {"batch_size", 100000}});
+  auto made = make_influx_sink(json{{"url", rec.url() + "/"},
+                                    {"version", 2},
+                                    {"org", "my org"},
+                                    {"bucket", "b&1"},
+                                    {"token", "tok-123"},
+                                    {"tags", {{"site", "home 1"}}},
+                                    {"batch_size", 100000}});
   ASSERT_TRUE(made.sink) << made.error;
   const auto lines = feed(*made.sink, kaifa(), 0, 20, {{"site", "home 1"}});
   made.sink->close(5s);
@@ -140,8 +147,11 @@ TEST(InfluxHttp, V2RequestIsExact) {
 TEST(InfluxHttp, V1BasicAuthFromEnvironmentAndBatches) {
   test::HttpRecorder rec;
   ::setenv("METERLAB_INFLUX_PASSWORD", "p", 1);
-  auto made = make_influx_sink(json{{"url", rec.url()}, {"database", "my db"}, {"username", "u"},
-                                    {"batch_size", 50}, {"flush_interval_ms", 60000}});
+  auto made = make_influx_sink(json{{"url", rec.url()},
+                                    {"database", "my db"},
+                                    {"username", "u"},
+                                    {"batch_size", 50},
+                                    {"flush_interval_ms", 60000}});
   ::unsetenv("METERLAB_INFLUX_PASSWORD");
   ASSERT_TRUE(made.sink) << made.error;
   const auto lines = feed(*made.sink, kaifa(), 0, kaifa().telegrams.size());
@@ -161,8 +171,8 @@ TEST(InfluxHttp, V1BasicAuthFromEnvironmentAndBatches) {
 }
 
 json fast(const std::string& url, int retries) {
-  return json{{"url", url}, {"batch_size", 100000}, {"flush_interval_ms", 10}, {"retries", retries},
-              {"backoff_initial_ms", 10}, {"backoff_max_ms", 40}};
+  return json{{"url", url},         {"batch_size", 100000},     {"flush_interval_ms", 10},
+              {"retries", retries}, {"backoff_initial_ms", 10}, {"backoff_max_ms", 40}};
 }
 
 TEST(InfluxHttp, RetriesServerErrorsThenDelivers) {
@@ -259,14 +269,15 @@ class Influxd {
     std::ofstream(d / "influxd.conf")
         << "reporting-disabled = true\nbind-address = \"127.0.0.1:" << rpc_ << "\"\n"
         << "[meta]\n  dir = \"" << (d / "meta").string() << "\"\n"
-        << "[data]\n  dir = \"" << (d / "data").string() << "\"\n  wal-dir = \"" << (d / "wal").string()
-        << "\"\n  query-log-enabled = false\n"
+        << "[data]\n  dir = \"" << (d / "data").string() << "\"\n  wal-dir = \""
+        << (d / "wal").string() << "\"\n  query-log-enabled = false\n"
         << "[monitor]\n  store-enabled = false\n"
         << "[http]\n  enabled = true\n  bind-address = \"127.0.0.1:" << port_ << "\"\n"
         << "  log-enabled = false\n";
   }
   bool start() {
-    proc_.start({bin_, "-config", (dir_.path() / "influxd.conf").string()}, dir_.path() / "influxd.log");
+    proc_.start({bin_, "-config", (dir_.path() / "influxd.conf").string()},
+                dir_.path() / "influxd.log");
     return test::wait_until([&] { return test::http(url() + "/ping").status == 204; }, 30s);
   }
   void stop() { proc_.stop(); }
@@ -274,7 +285,8 @@ class Influxd {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::string log() const { return test::read_text(dir_.path() / "influxd.log"); }
   json query(const std::string& db, const std::string& q) const {
-    auto r = test::http(url() + "/query?epoch=ms&db=" + test::url_escape(db) + "&q=" + test::url_escape(q));
+    auto r = test::http(url() + "/query?epoch=ms&db=" + test::url_escape(db) +
+                        "&q=" + test::url_escape(q));
     return r.status == 200 ? json::parse(r.body) : json();
   }
 

@@ -8,9 +8,8 @@
 
 #include <map>
 #include <memory>
-#include <tuple>
-
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "../postgres_rows.hpp"
 #include "meterlab/reader/outputs.hpp"
@@ -27,10 +26,11 @@ TEST(PostgresRows, StatementsAndParameters) {
   EXPECT_EQ(postgres::insert_sql("\"t\"", 2),
             "INSERT INTO \"t\" (time, meter_id, obis, name, value, value_text, unit) VALUES "
             "($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14)");
-  EXPECT_EQ(postgres::create_sql("\"s\".\"t\"", "t"),
-            "CREATE TABLE IF NOT EXISTS \"s\".\"t\" (time timestamptz NOT NULL, meter_id text NOT NULL,"
-            " obis text NOT NULL, name text, value double precision, value_text text, unit text);"
-            " CREATE INDEX IF NOT EXISTS \"t_meter_id_time_idx\" ON \"s\".\"t\" (meter_id, time);");
+  EXPECT_EQ(
+      postgres::create_sql("\"s\".\"t\"", "t"),
+      "CREATE TABLE IF NOT EXISTS \"s\".\"t\" (time timestamptz NOT NULL, meter_id text NOT NULL,"
+      " obis text NOT NULL, name text, value double precision, value_text text, unit text);"
+      " CREATE INDEX IF NOT EXISTS \"t_meter_id_time_idx\" ON \"s\".\"t\" (meter_id, time);");
   cosem::Telegram t;
   cosem::Reading r;
   r.obis = *cosem::ObisCode::parse("1-0:1.8.0.255");
@@ -81,26 +81,31 @@ class Postgres {
   std::string init() {
     initdb_ = pg_program("initdb");
     server_ = pg_program("postgres");
-    if (initdb_.empty() || server_.empty()) return "initdb/postgres not installed (ci/setup installs postgresql)";
+    if (initdb_.empty() || server_.empty())
+      return "initdb/postgres not installed (ci/setup installs postgresql)";
     if (::geteuid() == 0) {
       const passwd* pw = ::getpwnam("postgres");
       if (pw == nullptr) return "no user postgres to run the server as";
       if (::chown(dir_.path().c_str(), pw->pw_uid, pw->pw_gid) != 0) return "chown failed";
-      as_user_ = {test::find_program("setpriv"), "--reuid=postgres", "--regid=postgres", "--init-groups", "--"};
+      as_user_ = {test::find_program("setpriv"), "--reuid=postgres", "--regid=postgres",
+                  "--init-groups", "--"};
     }
     auto argv = as_user_;
-    for (std::string a : std::vector<std::string>{initdb_, "-D", (dir_.path() / "data").string(), "-A", "trust",
-                                                  "-U", "postgres", "--no-sync", "-E", "UTF8"})
+    for (std::string a :
+         std::vector<std::string>{initdb_, "-D", (dir_.path() / "data").string(), "-A", "trust",
+                                  "-U", "postgres", "--no-sync", "-E", "UTF8"})
       argv.push_back(a);
-    if (test::run_program(argv, dir_.path() / "initdb.log") != 0) return "initdb failed: " + log("initdb.log");
+    if (test::run_program(argv, dir_.path() / "initdb.log") != 0)
+      return "initdb failed: " + log("initdb.log");
     return "";
   }
 
   bool start() {
     auto argv = as_user_;
     argv.push_back(server_);
-    for (std::string a : std::vector<std::string>{"-D", (dir_.path() / "data").string(), "-p", std::to_string(port_), "-k",
-                          dir_.path().string(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"})
+    for (std::string a : std::vector<std::string>{
+             "-D", (dir_.path() / "data").string(), "-p", std::to_string(port_), "-k",
+             dir_.path().string(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"})
       argv.push_back(a);
     proc_.start(argv, dir_.path() / "postgres.log");
     return test::wait_until([&] { return PQping(conninfo("postgres").c_str()) == PQPING_OK; }, 30s);
@@ -110,7 +115,9 @@ class Postgres {
   std::string conninfo(const std::string& db) const {
     return "host=127.0.0.1 port=" + std::to_string(port_) + " dbname=" + db + " user=postgres";
   }
-  std::string log(const char* name = "postgres.log") const { return test::read_text(dir_.path() / name); }
+  std::string log(const char* name = "postgres.log") const {
+    return test::read_text(dir_.path() / name);
+  }
 
   // Runs SQL in `db`; the rows as text (NULL as "<null>"), or one row with the error.
   std::vector<std::vector<std::string>> query(const std::string& db, const std::string& sql) const {
@@ -147,8 +154,12 @@ class PostgresReal : public ::testing::Test {
     ASSERT_EQ(pg_.query("postgres", "CREATE DATABASE meters").size(), 0u);
   }
   json config(std::size_t batch = 100) const {
-    return json{{"conninfo", pg_.conninfo("meters")}, {"table", "readings"}, {"batch_size", batch},
-                {"flush_interval_ms", 10}, {"backoff_initial_ms", 20}, {"backoff_max_ms", 200}};
+    return json{{"conninfo", pg_.conninfo("meters")},
+                {"table", "readings"},
+                {"batch_size", batch},
+                {"flush_interval_ms", 10},
+                {"backoff_initial_ms", 20},
+                {"backoff_max_ms", 200}};
   }
   Postgres pg_;
 };
@@ -170,9 +181,10 @@ void feed(Sink& s, const test::Fed& f, std::size_t from, std::size_t to) {
 
 // Every truth reading of telegrams [0, n) is a row, equal (time, meter, obis, value, unit).
 void expect_stored(const Postgres& pg, const test::Fed& f, std::size_t n) {
-  const auto rows = pg.query("meters",
-                             "SELECT (extract(epoch FROM time) * 1000)::bigint, meter_id, obis, value,"
-                             " value_text, coalesce(unit, '') FROM readings");
+  const auto rows =
+      pg.query("meters",
+               "SELECT (extract(epoch FROM time) * 1000)::bigint, meter_id, obis, value,"
+               " value_text, coalesce(unit, '') FROM readings");
   std::map<std::tuple<std::int64_t, std::string>, std::vector<std::string>> by_key;
   for (const auto& r : rows) {
     ASSERT_EQ(r.size(), 6u) << r[0];
@@ -210,16 +222,20 @@ TEST_F(PostgresReal, CreatesTheTableAndStoresEveryReadingInBatches) {
   EXPECT_EQ(s.failed, 0u);
   EXPECT_EQ(s.queued, 0u);
   expect_stored(pg_, f, f.telegrams.size());
-  const auto cols = pg_.query("meters",
-                              "SELECT column_name || ' ' || data_type FROM information_schema.columns"
-                              " WHERE table_name = 'readings' ORDER BY ordinal_position");
+  const auto cols =
+      pg_.query("meters",
+                "SELECT column_name || ' ' || data_type FROM information_schema.columns"
+                " WHERE table_name = 'readings' ORDER BY ordinal_position");
   std::vector<std::string> got;
   for (const auto& c : cols) got.push_back(c[0]);
-  EXPECT_EQ(got, (std::vector<std::string>{"time timestamp with time zone", "meter_id text", "obis text",
-                                           "name text", "value double precision", "value_text text",
-                                           "unit text"}));
-  EXPECT_EQ(pg_.query("meters", "SELECT indexdef FROM pg_indexes WHERE tablename = 'readings'").at(0).at(0),
-            "CREATE INDEX readings_meter_id_time_idx ON public.readings USING btree (meter_id, \"time\")");
+  EXPECT_EQ(got, (std::vector<std::string>{"time timestamp with time zone", "meter_id text",
+                                           "obis text", "name text", "value double precision",
+                                           "value_text text", "unit text"}));
+  EXPECT_EQ(pg_.query("meters", "SELECT indexdef FROM pg_indexes WHERE tablename = 'readings'")
+                .at(0)
+                .at(0),
+            "CREATE INDEX readings_meter_id_time_idx ON public.readings USING btree (meter_id, "
+            "\"time\")");
   // One INSERT per batch, each its own transaction: fewer transactions than rows.
   const auto txns = pg_.query("meters", "SELECT count(DISTINCT xmin::text) FROM readings");
   EXPECT_LT(std::stoul(txns.at(0).at(0)), s.delivered / 20);
@@ -227,7 +243,10 @@ TEST_F(PostgresReal, CreatesTheTableAndStoresEveryReadingInBatches) {
 
 TEST_F(PostgresReal, ReusesAnExistingTable) {
   ASSERT_EQ(pg_.query("meters", postgres::create_sql("\"readings\"", "readings")).size(), 0u);
-  ASSERT_EQ(pg_.query("meters", "INSERT INTO readings (time, meter_id, obis) VALUES (now(), 'old', 'x')").size(), 0u);
+  ASSERT_EQ(
+      pg_.query("meters", "INSERT INTO readings (time, meter_id, obis) VALUES (now(), 'old', 'x')")
+          .size(),
+      0u);
   const test::Fed& f = kaifa();
   for (int round = 0; round < 2; ++round) {  // a second sink finds the table the first made
     auto made = make_postgres_sink(config());
@@ -236,7 +255,8 @@ TEST_F(PostgresReal, ReusesAnExistingTable) {
     made.sink->close(20s);
     EXPECT_EQ(made.sink->stats().failed, 0u) << made.sink->stats().last_error;
   }
-  EXPECT_EQ(pg_.query("meters", "SELECT count(*) FROM readings WHERE meter_id = 'old'").at(0).at(0), "1");
+  EXPECT_EQ(pg_.query("meters", "SELECT count(*) FROM readings WHERE meter_id = 'old'").at(0).at(0),
+            "1");
   EXPECT_EQ(pg_.query("meters", "SELECT count(*) FROM readings").at(0).at(0),
             std::to_string(1 + readings_of(f, 0, 40)));
 }
@@ -268,7 +288,8 @@ TEST_F(PostgresReal, ServerRestartQueuesThenDelivers) {
   const test::Fed& f = kaifa();
   const std::size_t half = f.telegrams.size() / 2;
   feed(*made.sink, f, 0, half);
-  ASSERT_TRUE(test::wait_until([&] { return made.sink->stats().delivered == readings_of(f, 0, half); }, 20s))
+  ASSERT_TRUE(test::wait_until(
+      [&] { return made.sink->stats().delivered == readings_of(f, 0, half); }, 20s))
       << made.sink->stats().last_error;
   EXPECT_EQ(made.sink->stats().reconnects, 0u);
 

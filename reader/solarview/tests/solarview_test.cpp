@@ -6,9 +6,8 @@
 
 #include <atomic>
 #include <cstdio>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "../solarview_file.hpp"
 #include "meterlab/reader/outputs.hpp"
@@ -55,13 +54,14 @@ TEST(SolarviewSink, EveryEnergyTelegramRewritesTheFileExactly) {
     const json* out = truth_reading(f.truth[i], "1-0:2.8.0.255");
     ASSERT_TRUE(in && out) << f.truth[i].dump();
     ASSERT_EQ(in->at("unit"), "Wh");
-    EXPECT_EQ(test::read_text(file), "/?!\n/KAIFA\n1.8.0(" + kwh_text(in->at("value")) + "*kWh)\n2.8.0(" +
-                                         kwh_text(out->at("value")) + "*kWh)\n!\n");
+    EXPECT_EQ(test::read_text(file), "/?!\n/KAIFA\n1.8.0(" + kwh_text(in->at("value")) +
+                                         "*kWh)\n2.8.0(" + kwh_text(out->at("value")) +
+                                         "*kWh)\n!\n");
   }
   EXPECT_EQ(made.sink->stats().delivered, f.telegrams.size());
   EXPECT_EQ(made.sink->stats().telegrams, f.telegrams.size());
   EXPECT_EQ(made.sink->stats().failed, 0u);
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(file.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
@@ -85,8 +85,9 @@ TEST(SolarviewSink, TelegramsWithoutEnergyLeaveTheFile) {
     }
     ++with_energy;
     const json* out = truth_reading(f.truth[i], "1-0:2.8.0.255");
-    EXPECT_EQ(test::read_text(file), "/?!\n/KFM\n1.8.0(" + kwh_text(in->at("value")) + "*kWh)\n2.8.0(" +
-                                         kwh_text(out->at("value")) + "*kWh)\n!\n");
+    EXPECT_EQ(test::read_text(file), "/?!\n/KFM\n1.8.0(" + kwh_text(in->at("value")) +
+                                         "*kWh)\n2.8.0(" + kwh_text(out->at("value")) +
+                                         "*kWh)\n!\n");
   }
   EXPECT_EQ(with_energy, 1u);
   EXPECT_EQ(made.sink->stats().delivered, 1u);
@@ -112,7 +113,8 @@ TEST(SolarviewSink, AReaderNeverSeesAPartialFile) {
     }
   });
   for (int round = 0; round < 60; ++round)
-    for (std::size_t i = 0; i < f.telegrams.size(); ++i) made.sink->telegram(f.telegrams[i], f.received[i]);
+    for (std::size_t i = 0; i < f.telegrams.size(); ++i)
+      made.sink->telegram(f.telegrams[i], f.received[i]);
   stop = true;
   reader.join();
   EXPECT_GT(reads.load(), 20);
@@ -132,7 +134,8 @@ TEST(SolarviewSink, AnUnwritableDirectoryIsCountedNotFatal) {
   auto made = make_solarview_sink(json{{"file", file}});
   ASSERT_TRUE(made.sink) << made.error;
   const test::Fed f = test::feed("kaifa-ma309-tinetz", "2026-01-05T12:00:00", 10 * 1000);
-  for (std::size_t i = 0; i < f.telegrams.size(); ++i) made.sink->telegram(f.telegrams[i], f.received[i]);
+  for (std::size_t i = 0; i < f.telegrams.size(); ++i)
+    made.sink->telegram(f.telegrams[i], f.received[i]);
   EXPECT_EQ(made.sink->stats().failed, f.telegrams.size());
   EXPECT_EQ(made.sink->stats().last_error,
             "solarview: " + file + ": create temp file: No such file or directory");

@@ -166,8 +166,7 @@ MLAB_AXDR_INLINE Result<void> fixed(ByteReader& r, Node& n, TagInfo info) {
   return {};
 }
 
-MLAB_AXDR_INLINE Result<void> length_prefixed(ByteReader& r, Node& n, bool bits,
-                                                std::size_t base) {
+MLAB_AXDR_INLINE Result<void> length_prefixed(ByteReader& r, Node& n, bool bits, std::size_t base) {
   MLAB_ASSIGN(std::uint32_t len, read_length(r));
   n.count = len;
   n.data = static_cast<std::uint32_t>(r.offset() - base);
@@ -178,8 +177,7 @@ MLAB_AXDR_INLINE Result<void> length_prefixed(ByteReader& r, Node& n, bool bits,
 }
 
 // The content of a non-container value (after its tag, or untagged inside a compact array).
-MLAB_AXDR_INLINE Result<void> read_content(ByteReader& r, Node& n, TagInfo info,
-                                             std::size_t base) {
+MLAB_AXDR_INLINE Result<void> read_content(ByteReader& r, Node& n, TagInfo info, std::size_t base) {
   n.data = static_cast<std::uint32_t>(r.offset() - base);
   switch (info.shape) {
     case Shape::null:

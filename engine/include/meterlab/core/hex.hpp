@@ -11,6 +11,6 @@
 namespace meterlab {
 
 Result<std::vector<std::uint8_t>> parse_hex(std::string_view text);  // Errc::bad_hex with offset
-std::string to_hex(Bytes data);                                        // lowercase, no separators
+std::string to_hex(Bytes data);                                      // lowercase, no separators
 
 }  // namespace meterlab

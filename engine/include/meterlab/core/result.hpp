@@ -21,13 +21,14 @@ template <class T>
 class [[nodiscard]] Result {
  public:
   using value_type = T;
-  Result(const T& v) : v_(std::in_place_index<0>, v) {}                // NOLINT
-  Result(T&& v) : v_(std::in_place_index<0>, std::move(v)) {}          // NOLINT
-  Result(Unexpected u) : v_(std::in_place_index<1>, u.error) {}        // NOLINT
+  Result(const T& v) : v_(std::in_place_index<0>, v) {}          // NOLINT
+  Result(T&& v) : v_(std::in_place_index<0>, std::move(v)) {}    // NOLINT
+  Result(Unexpected u) : v_(std::in_place_index<1>, u.error) {}  // NOLINT
   template <class U>
-    requires std::is_constructible_v<T, U&&> && (!std::is_same_v<std::decay_t<U>, Result>) &&
-             (!std::is_same_v<std::decay_t<U>, Unexpected>) && (!std::is_same_v<std::decay_t<U>, T>)
-  Result(U&& v) : v_(std::in_place_index<0>, T(std::forward<U>(v))) {}  // NOLINT
+  requires std::is_constructible_v<T, U&&> &&
+      (!std::is_same_v<std::decay_t<U>, Result>)&&(!std::is_same_v<std::decay_t<U>, Unexpected>)&&(
+          !std::is_same_v<std::decay_t<U>, T>)Result(U&& v)
+      : v_(std::in_place_index<0>, T(std::forward<U>(v))) {}  // NOLINT
 
   bool has_value() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
@@ -77,15 +78,15 @@ class [[nodiscard]] Result<void> {
 #define MLAB_CONCAT(a, b) MLAB_CONCAT_INNER(a, b)
 
 // MLAB_TRY(expr): return the error of a Result<void> (or any Result) if it has one.
-#define MLAB_TRY(expr)                                                     \
-  do {                                                                     \
-    auto&& mlab_try_r_ = (expr);                                           \
-    if (!mlab_try_r_) return ::meterlab::Unexpected{mlab_try_r_.error()};  \
+#define MLAB_TRY(expr)                                                    \
+  do {                                                                    \
+    auto&& mlab_try_r_ = (expr);                                          \
+    if (!mlab_try_r_) return ::meterlab::Unexpected{mlab_try_r_.error()}; \
   } while (0)
 
 // MLAB_ASSIGN(decl, expr): `auto x` or an existing lvalue takes the value, or the error returns.
 #define MLAB_ASSIGN(decl, expr) MLAB_ASSIGN_IMPL(MLAB_CONCAT(mlab_r_, __LINE__), decl, expr)
-#define MLAB_ASSIGN_IMPL(tmp, decl, expr)                      \
-  auto&& tmp = (expr);                                         \
-  if (!tmp) return ::meterlab::Unexpected{tmp.error()};        \
+#define MLAB_ASSIGN_IMPL(tmp, decl, expr)               \
+  auto&& tmp = (expr);                                  \
+  if (!tmp) return ::meterlab::Unexpected{tmp.error()}; \
   decl = std::move(*tmp)

@@ -150,10 +150,10 @@ class StreamBuffer {
 
   // Bytes [data_ + start_, end_) are buffered. The pointers are kept so that push() loads no
   // vector field and does no index arithmetic.
-  std::vector<Octet> buf_;      // its size is the capacity
-  Octet* data_ = nullptr;       // buf_.data()
-  Octet* end_ = nullptr;        // one past the last buffered byte
-  Octet* limit_ = nullptr;      // buf_.data() + buf_.size()
+  std::vector<Octet> buf_;            // its size is the capacity
+  Octet* data_ = nullptr;             // buf_.data()
+  Octet* end_ = nullptr;              // one past the last buffered byte
+  Octet* limit_ = nullptr;            // buf_.data() + buf_.size()
   std::size_t wake_ = 0;              // index in buf_ that ends a wait (see waiting())
   std::size_t start_ = 0;             // first unconsumed byte in buf_
   std::size_t base_offset_ = 0;       // stream offset of buf_[0]

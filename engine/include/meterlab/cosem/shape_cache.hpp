@@ -67,8 +67,8 @@ struct ShapeCacheStats {
 
 class ShapeCache {
  public:
-  static constexpr std::size_t kShapes = 4;          // a meter's lists (Aidon: 3) and a spare
-  static constexpr std::size_t kMaxBody = 2048;      // longer bodies are not remembered
+  static constexpr std::size_t kShapes = 4;      // a meter's lists (Aidon: 3) and a spare
+  static constexpr std::size_t kMaxBody = 2048;  // longer bodies are not remembered
 
   // `out` as LayoutSet::map() gives it (readings, meter_id/type, list_id, layout and, when the
   // APDU had none, timestamp): true. false: no remembered shape fits, or a value does not read;
@@ -96,13 +96,13 @@ class ShapeCache {
     bool is_signed = false;
   };
   struct Shape {
-    std::vector<std::uint8_t> bytes;  // the body, values zeroed
-    std::vector<std::uint8_t> mask;   // 0xFF: compared; 0x00: a value's byte
-    std::vector<IntSlot> ints;        // integer slots that can be read with one load
-    std::vector<ValueSlot> others;    // every other slot, in the walk's order
-    Telegram telegram;                // readings and strings as mapped; values overwritten
-    std::optional<std::size_t> clock; // reading that gives the timestamp when the APDU has none
-    std::uint64_t used = 0;           // last use, for replacement
+    std::vector<std::uint8_t> bytes;   // the body, values zeroed
+    std::vector<std::uint8_t> mask;    // 0xFF: compared; 0x00: a value's byte
+    std::vector<IntSlot> ints;         // integer slots that can be read with one load
+    std::vector<ValueSlot> others;     // every other slot, in the walk's order
+    Telegram telegram;                 // readings and strings as mapped; values overwritten
+    std::optional<std::size_t> clock;  // reading that gives the timestamp when the APDU has none
+    std::uint64_t used = 0;            // last use, for replacement
   };
   // The telegram last written (see map()), and from which shape: a plain value, copied as it
   // is. A copy of the cache remembers the same telegram, which does hold that shape's readings;

@@ -21,8 +21,8 @@
 namespace meterlab {
 
 struct Rejection {
-  Error error;                    // error.offset: stream offset (hdlc, mbus) or APDU offset
-  std::size_t frame_offset = 0;   // where in the stream the rejected bytes / message start
+  Error error;                   // error.offset: stream offset (hdlc, mbus) or APDU offset
+  std::size_t frame_offset = 0;  // where in the stream the rejected bytes / message start
   std::size_t frame_length = 0;
   cosem::Transport transport = cosem::Transport::apdu;
   std::optional<dlms::SystemTitle> system_title;  // for security errors
@@ -81,10 +81,10 @@ struct LinkChannel {
 
   typename Link::Framer framer;
   typename Link::Reassembler segments;
-  std::deque<Rejection> discards;     // link discards not reported yet, in stream order
-  std::optional<Event> frame;         // a good frame not reported yet (the one that decided)
+  std::deque<Rejection> discards;         // link discards not reported yet, in stream order
+  std::optional<Event> frame;             // a good frame not reported yet (the one that decided)
   std::vector<std::uint8_t> frame_bytes;  // its payload
-  std::size_t accounted = 0;          // stream offset up to which good frames are counted
+  std::size_t accounted = 0;              // stream offset up to which good frames are counted
   bool ready = false;  // a frame that caused a reassembly error is a whole message itself
   // After the end of input: the framer was told (framer_finished), then a message left waiting
   // for segments was reported (reported).

@@ -22,8 +22,8 @@ enum class DateTimeForm : std::uint8_t { absent, bare, tagged };  // 00 | 0C+12 
 struct DataNotification {
   std::uint32_t long_invoke_id_and_priority = 0;
   DateTimeForm date_time_form = DateTimeForm::absent;
-  Bytes date_time;          // 12 bytes when present
-  Bytes body;               // the A-XDR notification-body (one value)
+  Bytes date_time;              // 12 bytes when present
+  Bytes body;                   // the A-XDR notification-body (one value)
   std::size_t body_offset = 0;  // offset of body in the APDU
 };
 
@@ -38,13 +38,13 @@ Result<void> parse_data_notification(Bytes apdu, DataNotification& out);
 Result<std::size_t> read_ber_length(ByteReader& r);
 
 struct CipheredApdu {
-  std::uint8_t tag = 0;                 // 0xDB or 0xDC
+  std::uint8_t tag = 0;  // 0xDB or 0xDC
   std::array<std::uint8_t, 8> system_title{};
-  std::uint8_t security_control = 0;    // SC byte
+  std::uint8_t security_control = 0;  // SC byte
   std::uint32_t invocation_counter = 0;
-  Bytes ciphertext;                     // without the tag
-  Bytes tag_bytes;                      // 12 bytes when SC has the authentication bit, else empty
-  std::size_t ciphertext_offset = 0;    // offset of ciphertext in the APDU
+  Bytes ciphertext;                   // without the tag
+  Bytes tag_bytes;                    // 12 bytes when SC has the authentication bit, else empty
+  std::size_t ciphertext_offset = 0;  // offset of ciphertext in the APDU
 };
 
 // Parses DB/DC: system title (length 08), BER length, SC, IC, ciphertext [, tag].

@@ -32,33 +32,33 @@ class AxdrWriter {
   explicit AxdrWriter(Buffer& out) noexcept : out_(out) {}
 
   void null_data();
-  void array(std::size_t count);        // 0x01 + length, then `count` elements follow
-  void structure(std::size_t count);    // 0x02 + length
-  void boolean(bool v);                 // 0x03
+  void array(std::size_t count);      // 0x01 + length, then `count` elements follow
+  void structure(std::size_t count);  // 0x02 + length
+  void boolean(bool v);               // 0x03
   void bit_string(ByteSpan bits, std::size_t bit_count);  // 0x04
-  void int32(std::int32_t v);           // 0x05 double-long
-  void uint32(std::uint32_t v);         // 0x06 double-long-unsigned
-  void octet_string(ByteSpan v);        // 0x09
-  void visible_string(std::string_view v);  // 0x0A
-  void utf8_string(std::string_view v);     // 0x0C
-  void bcd(std::uint8_t v);             // 0x0D
-  void int8(std::int8_t v);             // 0x0F
-  void int16(std::int16_t v);           // 0x10
-  void uint8(std::uint8_t v);           // 0x11
-  void uint16(std::uint16_t v);         // 0x12
-  void int64(std::int64_t v);           // 0x14
-  void uint64(std::uint64_t v);         // 0x15
-  void enumeration(std::uint8_t v);     // 0x16
-  void float32(float v);                // 0x17
-  void float64(double v);               // 0x18
-  void date_time(const CosemDateTime& v);    // 0x19 + 12 bytes
+  void int32(std::int32_t v);                             // 0x05 double-long
+  void uint32(std::uint32_t v);                           // 0x06 double-long-unsigned
+  void octet_string(ByteSpan v);                          // 0x09
+  void visible_string(std::string_view v);                // 0x0A
+  void utf8_string(std::string_view v);                   // 0x0C
+  void bcd(std::uint8_t v);                               // 0x0D
+  void int8(std::int8_t v);                               // 0x0F
+  void int16(std::int16_t v);                             // 0x10
+  void uint8(std::uint8_t v);                             // 0x11
+  void uint16(std::uint16_t v);                           // 0x12
+  void int64(std::int64_t v);                             // 0x14
+  void uint64(std::uint64_t v);                           // 0x15
+  void enumeration(std::uint8_t v);                       // 0x16
+  void float32(float v);                                  // 0x17
+  void float64(double v);                                 // 0x18
+  void date_time(const CosemDateTime& v);                 // 0x19 + 12 bytes
   void date_time_octets(const CosemDateTime& v);  // 0x09 0x0C + 12 bytes (how most meters send it)
   // compact-array (0x13) of one simple type: contents description + packed values.
   void compact_array_u16(std::span<const std::uint16_t> values);
-  void raw(ByteSpan bytes);             // bytes as they are
+  void raw(ByteSpan bytes);  // bytes as they are
 
  private:
-  void length(std::size_t n);           // A-XDR length: < 0x80 one byte, else 0x81 n / 0x82 nn
+  void length(std::size_t n);  // A-XDR length: < 0x80 one byte, else 0x81 n / 0x82 nn
   Buffer& out_;
 };
 
@@ -82,7 +82,7 @@ struct CipherParams {
   SystemTitle system_title{};
   std::uint32_t invocation_counter = 0;
   Key ek{};
-  std::optional<Key> ak;                 // required when the SC has the authentication bit
+  std::optional<Key> ak;  // required when the SC has the authentication bit
   std::size_t tag_length = 12;
 };
 
@@ -100,9 +100,9 @@ struct HdlcParams {
   Buffer src;                   // e.g. {0x02, 0x01} Kaifa KFM_001, {0x08, 0x83} Aidon
   std::uint8_t control = 0x13;  // UI with P/F (Kaifa sends 0x10)
   bool llc = true;
-  std::size_t max_info = 0;     // longest information field (the first frame's LLC counts in it);
-                                // 0: no limit. Split, segmentation bit on all but the last frame.
-                                // Never more than the 11-bit length field holds.
+  std::size_t max_info = 0;  // longest information field (the first frame's LLC counts in it);
+                             // 0: no limit. Split, segmentation bit on all but the last frame.
+                             // Never more than the 11-bit length field holds.
 };
 std::vector<Buffer> hdlc_frames(ByteSpan apdu, const HdlcParams& params);
 
@@ -114,7 +114,7 @@ struct MbusParams {
   std::uint8_t a = 0xFF;
   std::uint8_t stsap = 0x01;
   std::uint8_t dtsap = 0x67;
-  std::size_t max_data = 245;   // data bytes per frame (0 or above 250: 250, the most L allows)
+  std::size_t max_data = 245;  // data bytes per frame (0 or above 250: 250, the most L allows)
 };
 // Empty when the APDU needs more than the 16 segments the 4-bit segment number can count.
 std::vector<Buffer> mbus_frames(ByteSpan apdu, const MbusParams& params);

@@ -20,11 +20,11 @@ struct Scenario {
   // `meterlab conform` runs these (a soak). Faults then apply to each meter they fit.
   std::vector<std::string> profiles;
   std::optional<std::uint64_t> seed;
-  std::optional<std::string> start;     // ISO text, read in the profile's zone
+  std::optional<std::string> start;  // ISO text, read in the profile's zone
   std::optional<Duration> duration;
-  std::optional<std::string> speed;     // "realtime", "max", or a factor
+  std::optional<std::string> speed;  // "realtime", "max", or a factor
   std::vector<FaultSpec> faults;
-  std::string pass_json = "{}";         // the pass criteria, read by the conformance harness
+  std::string pass_json = "{}";  // the pass criteria, read by the conformance harness
   // How `meterlab conform` runs it: "in-process" (the default) and/or "pty" (the simulator
   // writing to a pseudo-terminal at `speed`, a decoder program reading it like a serial port).
   std::vector<std::string> modes = {"in-process"};

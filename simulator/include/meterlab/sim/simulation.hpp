@@ -7,11 +7,10 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "meterlab/sim/faults.hpp"
 #include "meterlab/sim/meter.hpp"
@@ -24,7 +23,7 @@ struct SimOptions {
   SimTime start = 0;
   Duration duration = 6LL * 3600 * 1000;
   std::vector<FaultSpec> faults;
-  std::optional<Key> ek;   // replace the profile's keys (never printed)
+  std::optional<Key> ek;  // replace the profile's keys (never printed)
   std::optional<Key> ak;
 };
 
@@ -49,11 +48,11 @@ class Simulation {
   std::string summary_line() const;
 
   std::uint64_t bytes_out() const noexcept { return offset_; }
-  std::string sha256_hex() const;       // of every byte yielded so far
+  std::string sha256_hex() const;  // of every byte yielded so far
   const Profile& profile() const noexcept { return profile_; }
 
  private:
-  void produce();                       // one telegram (and its faults) into the queue
+  void produce();  // one telegram (and its faults) into the queue
   bool triggers(std::size_t fault, SimTime t, const std::string& list);
   BuildTweaks meter_faults(SimTime t, const std::string& list, nlohmann::json& faults);
   void segment_faults(MeterTelegram& m, nlohmann::json& faults);
@@ -68,11 +67,11 @@ class Simulation {
   std::vector<Rng> fault_rng_;
   std::deque<Chunk> queue_;
   std::vector<std::string> truth_;
-  SimTime cursor_;                      // last scheduled send time
-  SimTime line_free_ = 0;               // when the line is idle again
+  SimTime cursor_;         // last scheduled send time
+  SimTime line_free_ = 0;  // when the line is idle again
   SimTime end_;
   Duration clock_offset_ = 0;
-  std::vector<bool> fired_;             // one-shot faults already applied
+  std::vector<bool> fired_;  // one-shot faults already applied
   std::uint64_t offset_ = 0;
   std::uint64_t telegrams_ = 0, frames_ = 0, noise_bytes_ = 0;
   struct Hash;

@@ -219,14 +219,13 @@ inline Buf vary_notification(const Buf& apdu, std::size_t i) {
   }
   for (const axdr::Node& n : body.nodes()) {
     std::uint8_t* content = out.data() + dn.body_offset + n.data;
-    const std::size_t width = n.tag == axdr::Tag::long_ || n.tag == axdr::Tag::long_unsigned ? 2
-                              : n.tag == axdr::Tag::double_long ||
-                                      n.tag == axdr::Tag::double_long_unsigned
-                                  ? 4
-                                  : 0;
+    const std::size_t width =
+        n.tag == axdr::Tag::long_ || n.tag == axdr::Tag::long_unsigned                ? 2
+        : n.tag == axdr::Tag::double_long || n.tag == axdr::Tag::double_long_unsigned ? 4
+                                                                                      : 0;
     if (width != 0) content[width - 1] = static_cast<std::uint8_t>(content[width - 1] + i);
-    const bool clock = n.tag == axdr::Tag::date_time ||
-                       (n.tag == axdr::Tag::octet_string && n.count == 12);
+    const bool clock =
+        n.tag == axdr::Tag::date_time || (n.tag == axdr::Tag::octet_string && n.count == 12);
     if (clock) vary_seconds(content, i);
   }
   return out;
@@ -273,8 +272,9 @@ inline std::vector<Buf> ma309_variants(std::size_t count) {
   const Buf plain = ma309_notification();
   std::vector<Buf> out;
   for (std::size_t i = 0; i < count; ++i) {
-    out.push_back(ma309_frames(glo_ciphered(
-        0x21, kMa309Title, kMa309Counter + static_cast<std::uint32_t>(i), vary_notification(plain, i))));
+    out.push_back(
+        ma309_frames(glo_ciphered(0x21, kMa309Title, kMa309Counter + static_cast<std::uint32_t>(i),
+                                  vary_notification(plain, i))));
   }
   return out;
 }
