@@ -1,12 +1,13 @@
 // Security (AES-128-GCM, suite 0/1) with the fixed keys of fuzz_common.hpp. Input byte 0 picks
 // the mode:
 //  even: the rest is a ciphered APDU (DB/DC ...), parsed and decrypted as it is;
-//  odd:  byte 1 picks SC 20/21/30/31, bytes 2..5 the invocation counter, byte 6 which bit to
+//  odd:  byte 1 picks SC 20/21/30/31/10/11, bytes 2..5 the invocation counter, byte 6 which bit to
 //        flip, the rest is the plaintext: it is encrypted, must decrypt back, and the APDU with
 //        that one bit flipped (system title, SC, IC, ciphertext or tag) is never authenticated.
 // Invariants: "authenticated" only with an AK and an SC that has the authentication bit, and
-// never for a frame whose authenticated fields were changed; "decrypted_unverified" exactly when
-// the tag could not be checked; errors are security (or dlms header) errors.
+// never for a frame whose authenticated fields were changed; "decrypted_unverified" (encrypted) or
+// "unverified" (authentication only, in clear) exactly when the tag could not be checked; errors
+// are security (or dlms header) errors.
 #include <vector>
 
 #include "fuzz_common.hpp"
@@ -18,6 +19,7 @@ namespace {
 using namespace meterlab;
 
 constexpr std::uint8_t kAuthBit = 0x10;
+constexpr std::uint8_t kEncryptionBit = 0x20;
 constexpr std::size_t kMaxPlaintext = 4096;
 
 const dlms::KeyRing& ring(bool with_ak) {
@@ -39,11 +41,14 @@ std::optional<dlms::SecurityState> open(Bytes apdu, std::vector<std::uint8_t>& p
     return std::nullopt;
   }
   const bool tagged = (c->security_control & kAuthBit) != 0;
+  const bool in_clear = (c->security_control & kEncryptionBit) == 0;
   std::vector<std::uint8_t> out;
   auto without = dlms::decrypt(*c, ring(false), out);
   if (without) {
     FUZZ_CHECK(without->state != dlms::SecurityState::authenticated);
-    FUZZ_CHECK((without->state == dlms::SecurityState::decrypted_unverified) == tagged);
+    FUZZ_CHECK((without->state == dlms::SecurityState::decrypted_unverified) ==
+               (tagged && !in_clear));
+    FUZZ_CHECK((without->state == dlms::SecurityState::unverified) == in_clear);
     FUZZ_CHECK(without->plaintext.size() == c->ciphertext.size());
   } else {
     check_error(without.error());
@@ -54,6 +59,7 @@ std::optional<dlms::SecurityState> open(Bytes apdu, std::vector<std::uint8_t>& p
     return std::nullopt;
   }
   FUZZ_CHECK(with->state != dlms::SecurityState::decrypted_unverified);
+  FUZZ_CHECK(with->state != dlms::SecurityState::unverified);
   FUZZ_CHECK((with->state == dlms::SecurityState::authenticated) == tagged);
   FUZZ_CHECK(with->plaintext.size() == c->ciphertext.size());
   return with->state;
@@ -82,8 +88,8 @@ std::vector<std::uint8_t> wrap(std::uint8_t sc, std::uint32_t ic, Bytes sealed) 
 
 void round_trip(Bytes in) {
   if (in.size() < 6) return;
-  static constexpr std::uint8_t kScs[] = {0x20, 0x21, 0x30, 0x31};
-  const std::uint8_t sc = kScs[in[0] % 4];
+  static constexpr std::uint8_t kScs[] = {0x20, 0x21, 0x30, 0x31, 0x10, 0x11};
+  const std::uint8_t sc = kScs[in[0] % 6];
   const std::uint32_t ic = static_cast<std::uint32_t>(in[1]) << 24 |
                            static_cast<std::uint32_t>(in[2]) << 16 |
                            static_cast<std::uint32_t>(in[3]) << 8 | in[4];

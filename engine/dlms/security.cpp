@@ -4,7 +4,9 @@
 // IV = system title (8) || invocation counter (4). With the authentication bit (SC 0x10) the
 // APDU carries a 12-byte GCM tag over AAD = SC || AK; without it (SC 0x20/0x21) there is no tag
 // and the ciphertext is the GCM keystream alone: AES-CTR from counter block IV || 00000002
-// (IV || 00000001 only masks the tag). Keyed Botan objects are made once per key, in KeyRing::add.
+// (IV || 00000001 only masks the tag). Authentication only (SC 0x10/0x11, no encryption bit):
+// the APDU travels in clear, its tag a GMAC over AAD = SC || AK || APDU (Green Book 9.2.7.2.4.2).
+// Keyed Botan objects are made once per key, in KeyRing::add.
 #include "meterlab/dlms/security.hpp"
 
 #include <botan/aead.h>
@@ -79,9 +81,8 @@ bool looks_like_apdu(Bytes p) {
 Result<void> check_security_control(std::uint8_t sc, std::size_t at) {
   if ((sc & kScCompression) != 0) return fail(Errc::security_unsupported, at);
   if ((sc & kScSuiteMask) > kMaxSuite) return fail(Errc::security_unsupported, at);
-  // Authentication-only (SC 0x10) and no protection at all inside a ciphered APDU are not used
-  // by push meters.
-  if ((sc & kScEncryption) == 0) return fail(Errc::security_unsupported, at);
+  // No protection at all inside a ciphered APDU means nothing to undo: not a real frame.
+  if ((sc & (kScEncryption | kScAuthentication)) == 0) return fail(Errc::security_unsupported, at);
   return {};
 }
 
@@ -200,6 +201,43 @@ bool gcm_open(const KeyRing::Entry& e, const CipheredApdu& c, const Iv& iv,
 }
 #endif
 
+// SC 0x10/0x11: the GMAC tag over SC || AK || APDU (the APDU is the "ciphertext" field, in clear),
+// checked as a GCM message with no data and that AAD. The AAD is hashed when it is set, so the
+// scratch buffer that held it is free again for the tag.
+bool gmac_verify(const KeyRing::Entry& e, const CipheredApdu& c, const Iv& iv) {
+  e.aad[0] = c.security_control;
+  e.scratch.assign(e.aad.begin(), e.aad.end());
+  e.scratch.insert(e.scratch.end(), c.ciphertext.begin(), c.ciphertext.end());
+  e.gcm->set_associated_data(e.scratch.data(), e.scratch.size());
+  e.gcm->start(iv.data(), iv.size());
+#if defined(__cpp_exceptions)
+  e.scratch.assign(c.tag_bytes.begin(), c.tag_bytes.end());
+  try {
+    e.gcm->finish(e.scratch);
+  } catch (const Botan::Invalid_Authentication_Tag&) {
+    return false;
+  }
+  return true;
+#else
+  e.scratch.clear();
+  e.gcm->finish(e.scratch);  // no data: the tag alone
+  return e.scratch.size() == c.tag_bytes.size() &&
+         Botan::constant_time_compare(e.scratch.data(), c.tag_bytes.data(), c.tag_bytes.size());
+#endif
+}
+
+// Authentication only: the APDU is in clear. Verified with the AK (EK and AK key the GMAC);
+// without them it is delivered as `unverified`, never as authenticated.
+Result<Decrypted> authenticate_only(const CipheredApdu& c, const KeyRing::Entry* e,
+                                    std::vector<std::uint8_t>& out) {
+  out.assign(c.ciphertext.begin(), c.ciphertext.end());
+  if (e == nullptr || !e->gcm) return Decrypted{SecurityState::unverified, Bytes(out)};
+  if (gmac_verify(*e, c, make_iv(c.system_title, c.invocation_counter))) {
+    return Decrypted{SecurityState::authenticated, Bytes(out)};
+  }
+  return fail(Errc::security_auth_failed, c.ciphertext_offset + c.ciphertext.size());
+}
+
 // SC 0x30/0x31 with the AK known. A failed tag is told apart from a wrong key by decrypting
 // anyway: an APDU under a failed tag means the frame was corrupted or forged.
 Result<Decrypted> decrypt_verified(const CipheredApdu& c, const KeyRing::Entry& e, const Iv& iv,
@@ -218,6 +256,7 @@ Result<Decrypted> decrypt(const CipheredApdu& c, const KeyRing& keys,
                           std::vector<std::uint8_t>& out) {
   MLAB_TRY(check_security_control(c.security_control, c.ciphertext_offset - kScAndIcLength));
   const KeyRing::Entry* e = keys.find(c.system_title);
+  if ((c.security_control & kScEncryption) == 0) return authenticate_only(c, e, out);
   if (e == nullptr) return fail(Errc::security_no_key, kSystemTitleOffset);
   const Iv iv = make_iv(c.system_title, c.invocation_counter);
   const bool tagged = (c.security_control & kScAuthentication) != 0;
@@ -244,19 +283,26 @@ bool ctr_seal(const Key& ek, const Iv& iv, Bytes plaintext, std::vector<std::uin
   return true;
 }
 
+// SC with encryption: ciphertext || tag, AAD = SC || AK. Authentication only: the plaintext in
+// clear || its GMAC, AAD = SC || AK || plaintext.
 bool gcm_seal(const Key& ek, const Key& ak, std::uint8_t sc, const Iv& iv, Bytes plaintext,
               std::vector<std::uint8_t>& out) {
   auto gcm = Botan::AEAD_Mode::create(kGcmSpec, Botan::ENCRYPTION);
   if (!gcm) return false;
   gcm->set_key(ek.data(), ek.size());
+  const bool encrypted = (sc & kScEncryption) != 0;
   Botan::secure_vector<std::uint8_t> aad(1 + ak.size());
   aad[0] = sc;
   std::copy(ak.begin(), ak.end(), aad.begin() + 1);
+  if (!encrypted) aad.insert(aad.end(), plaintext.begin(), plaintext.end());
   gcm->set_associated_data(aad.data(), aad.size());
   gcm->start(iv.data(), iv.size());
-  Botan::secure_vector<std::uint8_t> buf(plaintext.begin(), plaintext.end());
+  Botan::secure_vector<std::uint8_t> buf;
+  if (encrypted) buf.assign(plaintext.begin(), plaintext.end());
   gcm->finish(buf);
-  out.assign(buf.begin(), buf.end());
+  out.clear();
+  if (!encrypted) out.assign(plaintext.begin(), plaintext.end());
+  out.insert(out.end(), buf.begin(), buf.end());
   return true;
 }
 
@@ -281,6 +327,8 @@ const char* state_name(SecurityState s) noexcept {
       return "authenticated";
     case SecurityState::decrypted_unverified:
       return "decrypted_unverified";
+    case SecurityState::unverified:
+      return "unverified";
   }
   return "unknown";
 }

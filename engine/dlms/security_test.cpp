@@ -1,5 +1,6 @@
 #include "meterlab/dlms/security.hpp"
 
+#include <botan/aead.h>
 #include <gtest/gtest.h>
 
 #include "test_util.hpp"
@@ -194,7 +195,7 @@ TEST(Security, UnsupportedSecurityControl) {
   auto c = parsed(parse_ciphered, k.apdu);
   ASSERT_TRUE(c);
   KeyRing ring = ring_for(*c, k.ek, std::nullopt);
-  for (int sc : {0xA0, 0x22, 0x25, 0x10, 0x00}) {
+  for (int sc : {0xA0, 0x22, 0x25, 0x00}) {
     CipheredApdu changed = *c;
     changed.security_control = static_cast<std::uint8_t>(sc);
     expect_failure(changed, ring, Errc::security_unsupported, 12);  // the SC byte
@@ -203,6 +204,81 @@ TEST(Security, UnsupportedSecurityControl) {
   broadcast.security_control = 0x60;  // broadcast bit: the ring's key serves it too
   std::vector<std::uint8_t> out;
   EXPECT_TRUE(decrypt(broadcast, ring, out));
+}
+
+// Authentication only (SC 0x10): the APDU in clear, then a 12-byte GMAC over SC || AK || APDU
+// (Green Book 9.2.7.2.4.2). The tag is computed here straight from that formula with Botan, not
+// with the engine's encrypt(), so the two meet only in this test.
+std::vector<std::uint8_t> gmac_by_formula(const Key& ek, const Key& ak, std::uint8_t sc,
+                                          const SystemTitle& st, std::uint32_t ic, Bytes apdu) {
+  auto gcm = Botan::AEAD_Mode::create("AES-128/GCM(12)", Botan::ENCRYPTION);
+  gcm->set_key(ek.data(), ek.size());
+  std::vector<std::uint8_t> aad{sc};
+  aad.insert(aad.end(), ak.begin(), ak.end());
+  aad.insert(aad.end(), apdu.begin(), apdu.end());
+  gcm->set_associated_data(aad.data(), aad.size());
+  std::vector<std::uint8_t> iv(st.begin(), st.end());
+  for (int shift = 24; shift >= 0; shift -= 8) iv.push_back(static_cast<std::uint8_t>(ic >> shift));
+  gcm->start(iv.data(), iv.size());
+  Botan::secure_vector<std::uint8_t> tag;
+  gcm->finish(tag);
+  return {tag.begin(), tag.end()};
+}
+
+// DB 08 <title> <length> 10 <IC> <APDU> <tag>, for a notification in clear.
+std::vector<std::uint8_t> auth_only_apdu(const Case& k, std::vector<std::uint8_t>& sealed) {
+  const SystemTitle st{0x4b, 0x46, 0x4d, 0x10, 0x20, 0x00, 0x37, 0x74};
+  EXPECT_TRUE(encrypt(k.ek, k.ak, 0x10, st, 0x01020304, k.plaintext, sealed));
+  std::vector<std::uint8_t> apdu{kGeneralGloCiphering, 0x08};
+  apdu.insert(apdu.end(), st.begin(), st.end());
+  const std::size_t len = 5 + sealed.size();
+  apdu.insert(apdu.end(), {0x81, static_cast<std::uint8_t>(len), 0x10, 0x01, 0x02, 0x03, 0x04});
+  apdu.insert(apdu.end(), sealed.begin(), sealed.end());
+  return apdu;
+}
+
+TEST(Security, AuthenticationOnlySc10) {
+  Case k = genglo();
+  ASSERT_LT(k.plaintext.size() + 17, 0x100u);
+  std::vector<std::uint8_t> sealed;
+  std::vector<std::uint8_t> apdu = auth_only_apdu(k, sealed);
+  // encrypt() writes the APDU in clear and the GMAC of the formula.
+  ASSERT_EQ(sealed.size(), k.plaintext.size() + 12);
+  EXPECT_TRUE(std::equal(k.plaintext.begin(), k.plaintext.end(), sealed.begin()));
+  const SystemTitle st{0x4b, 0x46, 0x4d, 0x10, 0x20, 0x00, 0x37, 0x74};
+  const auto tag = gmac_by_formula(k.ek, *k.ak, 0x10, st, 0x01020304, k.plaintext);
+  EXPECT_TRUE(std::equal(tag.begin(), tag.end(), sealed.end() - 12));
+
+  auto c = parsed(parse_ciphered, apdu);
+  ASSERT_TRUE(c);
+  std::vector<std::uint8_t> out;
+  auto with_ak = decrypt(*c, ring_for(*c, k.ek, k.ak), out);
+  ASSERT_TRUE(with_ak);
+  EXPECT_EQ(with_ak->state, SecurityState::authenticated);
+  EXPECT_EQ(to_vec(with_ak->plaintext), k.plaintext);
+  auto without_ak = decrypt(*c, ring_for(*c, k.ek, std::nullopt), out);
+  ASSERT_TRUE(without_ak);
+  EXPECT_EQ(without_ak->state, SecurityState::unverified);
+  EXPECT_EQ(to_vec(without_ak->plaintext), k.plaintext);
+  auto no_key = decrypt(*c, KeyRing{}, out);
+  ASSERT_TRUE(no_key);
+  EXPECT_EQ(no_key->state, SecurityState::unverified);
+  EXPECT_STREQ(state_name(SecurityState::unverified), "unverified");
+}
+
+TEST(Security, AuthenticationOnlySc10ForgedIsRejected) {
+  Case k = genglo();
+  std::vector<std::uint8_t> sealed;
+  const std::vector<std::uint8_t> good = auth_only_apdu(k, sealed);
+  // One bit of the APDU in clear, of the tag, of the SC suite, of the IC or of the title.
+  for (std::size_t at :
+       {good.size() - 20, good.size() - 1, std::size_t{12}, std::size_t{15}, std::size_t{5}}) {
+    std::vector<std::uint8_t> bad = good;
+    bad[at] ^= at == 12 ? 0x01 : 0x04;  // SC 0x10 -> 0x11: another suite, another AAD
+    auto c = parsed(parse_ciphered, bad);
+    ASSERT_TRUE(c) << at;
+    expect_failure(*c, ring_for(*c, k.ek, k.ak), Errc::security_auth_failed, bad.size() - 12);
+  }
 }
 
 TEST(Security, EncryptReproducesVectorBytes) {

@@ -21,6 +21,8 @@ enum class SecurityState : std::uint8_t {
   decrypted,             // SC 0x20/0x21: encryption only, there is no tag to verify
   authenticated,         // SC 0x30/0x31: GCM tag verified with the authentication key
   decrypted_unverified,  // SC 0x30/0x31 but no AK known: decrypted, tag not checked
+  unverified,            // SC 0x10/0x11 (authentication only) but no AK known: in clear, tag
+                         // not checked
 };
 const char* state_name(SecurityState s) noexcept;
 
@@ -48,7 +50,9 @@ struct Decrypted {
 
 // Decrypts (and verifies where SC asks for it) into `out` (resized; capacity reused). The keyed
 // objects of a KeyRing hold per-message state: one thread uses a KeyRing at a time.
-// SC 0x40 (broadcast) uses the same key; authentication-only (no 0x20 bit) is unsupported.
+// SC 0x40 (broadcast) uses the same key. Authentication only (SC 0x10/0x11, no 0x20 bit): the
+// APDU is in clear; `authenticated` when its GMAC verifies with the AK, `unverified` without an
+// AK (or without any key for its system title), security_auth_failed when the GMAC fails.
 // Errors: security_no_key (offset = system title offset), security_unsupported (SC with
 // compression or an unknown suite), security_auth_failed (tag does not verify and the plaintext
 // looks like an APDU: corrupted or forged), security_wrong_key (plaintext is not an APDU).
