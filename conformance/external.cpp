@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "meterlab/core/hex.hpp"
@@ -91,6 +92,7 @@ class Child {
     return !status_;
   }
   std::optional<int> status() const { return status_; }
+  int stderr_fd() const { return err_fd_; }
   double ended_at() const { return ended_at_; }
   Clock::time_point started() const { return started_; }
 
@@ -179,18 +181,21 @@ struct Placeholders {
   std::map<std::string, std::string> values;
 };
 
+// The meter's: its profile name and family ("kaifa"), its line settings.
 Placeholders placeholders(const DecoderCommand& d, const std::string& tty,
-                          const std::string& transport) {
+                          const std::string& transport, const std::string& profile,
+                          const sim::SerialSettings& serial) {
   Placeholders p;
-  p.values = {{"tty", tty}, {"meterlab", d.self}, {"transport", transport}};
+  p.values = {{"tty", tty},
+              {"meterlab", d.self},
+              {"transport", transport},
+              {"profile", profile},
+              {"family", profile.substr(0, profile.find('-'))},
+              {"baud", std::to_string(serial.baud)},
+              {"parity", std::string(1, serial.parity)},
+              {"data_bits", std::to_string(serial.data_bits)},
+              {"stop_bits", std::to_string(serial.stop_bits)}};
   return p;
-}
-
-void add_keys(Placeholders& p, const std::optional<std::string>& ek,
-              const std::optional<std::string>& ak, const std::optional<std::string>& title) {
-  if (ek) p.values["key"] = *ek;
-  if (ak) p.values["auth_key"] = *ak;
-  if (title) p.values["system_title"] = *title;
 }
 
 // The environment: each adapter entry whose placeholders all have a value (a plain meter gets no
@@ -204,6 +209,49 @@ std::map<std::string, std::string> environment(const Adapter& a, const Placehold
     }
   }
   return env;
+}
+
+// The program with what it needs around it: its run directory and files, and its output read
+// where the adapter says.
+class Program {
+ public:
+  Program(const DecoderCommand& d, Placeholders& ph) : adapter_(d.adapter) {
+    ph.values["run_dir"] = dir_.path().string();
+    dir_.write_files(d.adapter.files, ph.values);
+    const OutputSpec& o = d.adapter.output;
+    if (o.from == OutputSpec::From::file && o.absolute) dir_.lock(o.path);
+    child_.emplace(expand(d.command, ph.values, true), environment(d.adapter, ph));
+    if (o.from == OutputSpec::From::stderr_) {
+      tail_.emplace("/proc/self/fd/" + std::to_string(child_->stderr_fd()), false,
+                    child_->started());
+    } else if (o.from == OutputSpec::From::file) {
+      tail_.emplace(dir_.resolve(o.path), o.rewrite, child_->started());
+    }
+  }
+  Child& child() { return *child_; }
+  double last_line_at() {
+    return std::max(child_->last_line_at(), tail_ ? tail_->last_line_at() : 0.0);
+  }
+  // After the program stopped: the lines its adapter reads.
+  std::vector<TimedLine> take_output() {
+    std::vector<TimedLine> out = child_->take_lines();
+    if (!tail_) return out;
+    tail_->stop();
+    return tail_->take_lines();
+  }
+
+ private:
+  const Adapter& adapter_;
+  RunDir dir_;
+  std::optional<Child> child_;
+  std::optional<FileTail> tail_;
+};
+
+void add_keys(Placeholders& p, const std::optional<std::string>& ek,
+              const std::optional<std::string>& ak, const std::optional<std::string>& title) {
+  if (ek) p.values["key"] = *ek;
+  if (ak) p.values["auth_key"] = *ak;
+  if (title) p.values["system_title"] = *title;
 }
 
 // Starts the program and waits until it has the pty open.
@@ -225,12 +273,13 @@ std::optional<std::string> start(Child& child, sim::Sink& pty, std::chrono::mill
 
 // After the last byte: wait until the output has been quiet for `settle` (at most `max_settle`),
 // then stop the program. Returns what went wrong with the program itself, if anything.
-std::vector<std::string> finish(Child& child, const DecoderCommand& d, double last_byte_at) {
+std::vector<std::string> finish(Program& program, const DecoderCommand& d, double last_byte_at) {
+  Child& child = program.child();
   std::vector<std::string> problems;
   const auto hard_end = Clock::now() + d.max_settle;
   const double settle = std::chrono::duration<double>(d.settle).count();
   while (Clock::now() < hard_end && child.running()) {
-    const double quiet_since = std::max(last_byte_at, child.last_line_at());
+    const double quiet_since = std::max(last_byte_at, program.last_line_at());
     if (since(child.started()) - quiet_since >= settle) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -255,31 +304,50 @@ struct MappedOutput {
   std::vector<std::string> garbage_examples;
 };
 
+void add_mapped(MappedOutput& out, MappedLine m, const TimedLine& line, std::size_t number) {
+  switch (m.kind) {
+    case MappedLine::Kind::telegram:
+      out.telegrams.push_back(std::move(m.value));
+      out.arrived.push_back(m.at);
+      break;
+    case MappedLine::Kind::rejection:
+      out.rejections.push_back(std::move(m.value));
+      break;
+    case MappedLine::Kind::ignored:
+      break;
+    case MappedLine::Kind::garbage:
+      ++out.garbage;
+      if (out.garbage_examples.size() < 3) {
+        std::string shown = line.text.substr(0, 80);
+        out.garbage_examples.push_back(
+            "line " + std::to_string(number) + ": " + m.error + ": " +
+            json(shown).dump(-1, ' ', false, json::error_handler_t::replace));
+      }
+      break;
+  }
+}
+
+// Each line through the adapter: JSON lines one by one, text lines through a TextMapper.
 MappedOutput map_output(const Adapter& a, const std::vector<TimedLine>& lines) {
   MappedOutput out;
+  std::optional<TextMapper> text;
+  if (a.output.text) text.emplace(a);
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (lines[i].text.find_first_not_of(" \t\r") == std::string::npos) continue;
-    MappedLine m = map_line(a, lines[i].text);
-    switch (m.kind) {
-      case MappedLine::Kind::telegram:
-        out.telegrams.push_back(std::move(m.value));
-        out.arrived.push_back(lines[i].at);
-        break;
-      case MappedLine::Kind::rejection:
-        out.rejections.push_back(std::move(m.value));
-        break;
-      case MappedLine::Kind::ignored:
-        break;
-      case MappedLine::Kind::garbage:
-        ++out.garbage;
-        if (out.garbage_examples.size() < 3) {
-          std::string shown = lines[i].text.substr(0, 80);
-          out.garbage_examples.push_back("line " + std::to_string(i + 1) + ": " + m.error + ": " +
-                                         json(shown).dump(-1, ' ', false,
-                                                          json::error_handler_t::replace));
-        }
-        break;
+    const TimedLine& l = lines[i];
+    if (l.boundary && text) {
+      for (MappedLine& m : text->boundary()) add_mapped(out, std::move(m), l, i + 1);
     }
+    if (l.boundary || l.text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (!text) {
+      MappedLine m = map_line(a, l.text);
+      m.at = l.at;
+      add_mapped(out, std::move(m), l, i + 1);
+      continue;
+    }
+    for (MappedLine& m : text->add(l.text, l.at)) add_mapped(out, std::move(m), l, i + 1);
+  }
+  if (text) {
+    for (MappedLine& m : text->boundary()) add_mapped(out, std::move(m), TimedLine{}, lines.size());
   }
   return out;
 }
@@ -295,7 +363,7 @@ void report_garbage(const MappedOutput& m, std::vector<std::string>& failures) {
 Placeholders scenario_placeholders(const DecoderCommand& d, const sim::Profile& p,
                                    const std::string& tty) {
   Placeholders ph =
-      placeholders(d, tty, p.framing == sim::Framing::hdlc ? "hdlc" : "mbus");
+      placeholders(d, tty, p.framing == sim::Framing::hdlc ? "hdlc" : "mbus", p.name, p.serial);
   if (p.security) {
     const auto& s = *p.security;
     add_keys(ph, to_hex(Bytes(s.ek.data(), s.ek.size())),
@@ -332,6 +400,19 @@ double send_all(sim::Simulation& simulation, sim::Sink& pty, sim::Pacer& pacer, 
   for (const std::string& t : simulation.take_truth()) other_truth.push_back(json::parse(t));
   other_truth.push_back(json::parse(simulation.summary_line()));
   return last;
+}
+
+// The readings of the truth the program never printed, in any telegram (a partial adapter's
+// subset, said out loud).
+std::vector<std::string> never_printed(const std::vector<SentTelegram>& sent,
+                                       const std::vector<json>& decoded) {
+  std::set<std::string> printed, missing;
+  for (const json& t : decoded)
+    for (const json& r : t.value("readings", json::array())) printed.insert(r.value("obis", ""));
+  for (const SentTelegram& t : sent)
+    for (const json& r : t.truth.value("readings", json::array()))
+      if (!printed.count(r.value("obis", ""))) missing.insert(r.value("obis", ""));
+  return {missing.begin(), missing.end()};
 }
 
 }  // namespace
@@ -388,7 +469,8 @@ ScenarioResult run_scenario_pty(const ScenarioFile& s, const DecoderCommand& d,
   std::string tty;
   auto pty = sim::open_pty(p->serial, "", &tty);
   Placeholders ph = scenario_placeholders(d, *p, tty);
-  Child child(expand(d.command, ph.values, true), environment(d.adapter, ph));
+  Program program(d, ph);
+  Child& child = program.child();
 
   std::vector<std::string> failures;
   std::vector<SentTelegram> sent;
@@ -399,9 +481,9 @@ ScenarioResult run_scenario_pty(const ScenarioFile& s, const DecoderCommand& d,
   } else {
     sim::Pacer pacer(p->serial, *speed, 0);
     const double last = send_all(*simulation, *pty, pacer, child, sent, other_truth, progress, span);
-    for (std::string& f : finish(child, d, last)) failures.push_back(std::move(f));
+    for (std::string& f : finish(program, d, last)) failures.push_back(std::move(f));
   }
-  MappedOutput m = map_output(d.adapter, child.take_lines());
+  MappedOutput m = map_output(d.adapter, program.take_output());
   report_garbage(m, failures);
   if (pty->bytes_dropped() > 0) {
     failures.push_back(std::to_string(pty->bytes_dropped()) +
@@ -422,6 +504,7 @@ ScenarioResult run_scenario_pty(const ScenarioFile& s, const DecoderCommand& d,
   }
   for (const json& r : m.rejections) matcher.add_rejection(r);
   ScenarioResult r = matcher.finish(s.name);
+  if (d.adapter.partial) r.details["never_printed"] = never_printed(sent, m.telegrams);
   for (std::string& f : failures) r.failures.push_back(std::move(f));
   r.seconds = std::chrono::duration<double>(Clock::now() - began).count();
   if (progress) progress(1.0);
@@ -433,7 +516,7 @@ std::vector<std::string> check_vector_external(const Vector& v, const DecoderCom
   std::string tty;
   const sim::SerialSettings serial = *sim::SerialSettings::parse("115200 8N1");
   auto pty = sim::open_pty(serial, "", &tty);
-  Placeholders ph = placeholders(d, tty, kTransport[static_cast<int>(v.transport)]);
+  Placeholders ph = placeholders(d, tty, kTransport[static_cast<int>(v.transport)], "", serial);
   const json keys = v.doc.value("keys", json::array());
   if (!keys.empty()) {
     const json& k = keys.front();
@@ -443,7 +526,8 @@ std::vector<std::string> check_vector_external(const Vector& v, const DecoderCom
     };
     add_keys(ph, str("ek"), str("ak"), str("system_title"));
   }
-  Child child(expand(d.command, ph.values, true), environment(d.adapter, ph));
+  Program program(d, ph);
+  Child& child = program.child();
   std::vector<std::string> failures;
   if (auto why = start(child, *pty, d.open_limit)) {
     failures.push_back(*why);
@@ -452,8 +536,8 @@ std::vector<std::string> check_vector_external(const Vector& v, const DecoderCom
   }
   sim::Pacer pacer(serial, sim::Speed{}, 0);
   pacer.send(*pty, 0, v.input);
-  for (std::string& f : finish(child, d, since(child.started()))) failures.push_back(std::move(f));
-  MappedOutput m = map_output(d.adapter, child.take_lines());
+  for (std::string& f : finish(program, d, since(child.started()))) failures.push_back(std::move(f));
+  MappedOutput m = map_output(d.adapter, program.take_output());
   report_garbage(m, failures);
   Decoded decoded;
   decoded.telegrams = std::move(m.telegrams);

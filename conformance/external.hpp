@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "adapter.hpp"
+#include "run_dir.hpp"
 #include "meterlab/sim/io.hpp"
 #include "scenario_check.hpp"
 #include "vector_check.hpp"
@@ -30,12 +31,6 @@ struct DecoderCommand {
   std::chrono::milliseconds max_settle{5000};
   std::chrono::milliseconds open_limit{10000};  // to open the tty
   std::chrono::milliseconds stop_limit{3000};   // to exit after SIGTERM
-};
-
-// One output line with the time it arrived (seconds since the decoder started).
-struct TimedLine {
-  double at = 0;
-  std::string text;
 };
 
 // Matches decoded telegrams (in arrival order) to truth telegrams (in sending order, each with

@@ -56,6 +56,11 @@ void print_scenarios(const std::vector<ScenarioOutcome>& ss) {
                 shown_name(s).c_str(), u(r.sent), u(r.decoded), u(r.equal), u(r.wrong), u(r.missed),
                 u(r.phantom), u(r.accepted), u(r.faulted), u(r.rejections), r.seconds,
                 r.passed() ? "pass" : "FAIL");
+    if (r.details.contains("never_printed") && !r.details["never_printed"].empty()) {
+      std::string list;
+      for (const json& o : r.details["never_printed"]) list += " " + o.get<std::string>();
+      std::printf("    partial: never printed%s\n", list.c_str());
+    }
     if (!r.passed()) print_issues(r);
   }
 }
