@@ -37,6 +37,10 @@ struct ConformOptions {
   std::string mode = "auto";
   std::string speed;    // pty mode: overrides each scenario's
   int settle_ms = 1000;
+  // An ad-hoc scenario (--profile): run instead of the vectors and scenario files.
+  std::string profile, duration, start;
+  std::optional<std::uint64_t> seed;
+  std::vector<std::string> faults;
 };
 
 // How the decoder under test is run: the engine in-process, or a program over a pty.
@@ -138,9 +142,30 @@ ScenarioOutcome unreadable(const fs::path& path, const std::string& why) {
   return out;
 }
 
+// The scenario --profile and its flags describe, read by the scenario file's own parser.
+conformance::ScenarioFile adhoc_scenario(const ConformOptions& o, const Runner& run) {
+  json doc = {{"name", o.profile}, {"profile", o.profile}, {"faults", o.faults}};
+  if (!o.duration.empty()) doc["duration"] = o.duration;
+  if (!o.start.empty()) doc["start"] = o.start;
+  if (o.seed) doc["seed"] = *o.seed;
+  if (!o.speed.empty()) doc["speed"] = o.speed;
+  const bool pty = run.external || o.mode == "pty";
+  doc["modes"] = {pty ? "pty" : "in-process"};
+  try {
+    return conformance::scenario_from_json(doc.dump(), o.profile + ".json");
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(std::string("--profile: ") + e.what());
+  }
+}
+
 Report run_all(const ConformOptions& o, const Runner& run, const fs::path& vdir,
                const fs::path& sdir) {
   Report rep;
+  if (!o.profile.empty()) {
+    conformance::ScenarioFile s = adhoc_scenario(o, run);
+    rep.scenarios.push_back(check_scenario(s, s.scenario.modes.front(), run, 1, 1));
+    return rep;
+  }
   for (const auto& path : conformance::find_vectors(vdir))
     if (selected(o.filter, path, path.stem().string()))
       rep.vectors.push_back(check_vector(path, run));
@@ -213,13 +238,14 @@ int run_conform(const ConformOptions& o) {
     return 2;
   }
   Runner run;
+  Report rep;
   try {
     run = make_runner(o);
+    rep = run_all(o, run, *vdir, *sdir);
   } catch (const std::invalid_argument& e) {
     std::cerr << "meterlab conform: " << e.what() << "\n";
     return 2;
   }
-  Report rep = run_all(o, run, *vdir, *sdir);
   if (rep.vectors.empty() && rep.scenarios.empty()) {
     std::cerr << "meterlab conform: nothing matches --filter " << o.filter << "\n";
     return 2;
@@ -259,6 +285,12 @@ void add_conform_command(CLI::App& app, int& status) {
                   "auto (each scenario's own modes), in-process or pty")->capture_default_str();
   cmd->add_option("--speed", o->speed,
                   "pty mode: realtime, max or a factor, instead of each scenario's speed");
+  cmd->add_option("--profile", o->profile,
+                  "Grade one ad-hoc scenario of this built-in profile (no vectors, no files)");
+  cmd->add_option("--duration", o->duration, "--profile: virtual duration (30s, 10m, 6h)");
+  cmd->add_option("--start", o->start, "--profile: virtual start, ISO 8601 in the meter's zone");
+  cmd->add_option("--seed", o->seed, "--profile: the simulator's seed");
+  cmd->add_option("--fault", o->faults, "--profile: a fault, e.g. tag-fail:p=0.1 (repeatable)");
   cmd->add_option("--settle-ms", o->settle_ms,
                   "pty mode: quiet time after the last byte before the decoder is stopped")
       ->capture_default_str();

@@ -300,21 +300,25 @@ ScenarioResult compare_with_truth(const std::vector<json>& truth_lines,
 }
 
 ScenarioFile load_scenario(const std::filesystem::path& file) {
-  ScenarioFile s;
-  s.path = file;
   try {
-    s.scenario = sim::parse_scenario(read_text(file));
-    s.name = s.scenario.name.empty() ? file.stem().string() : s.scenario.name;
-    s.pass = parse_pass(s.scenario.pass_json, !s.scenario.faults.empty());
-    for (const std::string& name : s.scenario.profiles) {
-      if (name != "all" && !sim::find_profile(name))
-        throw std::invalid_argument("unknown profile \"" + name + "\"");
-    }
-    if (s.scenario.profiles.empty() && !sim::find_profile(s.scenario.profile))
-      throw std::invalid_argument("unknown profile \"" + s.scenario.profile + "\"");
+    return scenario_from_json(read_text(file), file);
   } catch (const std::exception& e) {
     throw std::runtime_error(file.string() + ": " + e.what());
   }
+}
+
+ScenarioFile scenario_from_json(const std::string& text, const std::filesystem::path& file) {
+  ScenarioFile s;
+  s.path = file;
+  s.scenario = sim::parse_scenario(text);
+  s.name = s.scenario.name.empty() ? file.stem().string() : s.scenario.name;
+  s.pass = parse_pass(s.scenario.pass_json, !s.scenario.faults.empty());
+  for (const std::string& name : s.scenario.profiles) {
+    if (name != "all" && !sim::find_profile(name))
+      throw std::invalid_argument("unknown profile \"" + name + "\"");
+  }
+  if (s.scenario.profiles.empty() && !sim::find_profile(s.scenario.profile))
+    throw std::invalid_argument("unknown profile \"" + s.scenario.profile + "\"");
   return s;
 }
 

@@ -127,6 +127,9 @@ struct ScenarioFile {
 
 // Throws std::runtime_error naming the file (unreadable, bad JSON, bad field, unknown profile).
 ScenarioFile load_scenario(const std::filesystem::path& file);
+// The same from the file's text (an ad-hoc scenario built on the command line); throws
+// std::invalid_argument on a bad field or an unknown profile.
+ScenarioFile scenario_from_json(const std::string& text, const std::filesystem::path& file);
 std::vector<std::filesystem::path> find_scenarios(const std::filesystem::path& dir);
 
 // Pulls every event the decoder has ready into the matcher (telegrams as `meterlab decode`
