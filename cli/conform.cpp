@@ -203,6 +203,16 @@ conformance::DecoderCommand decoder_command(const ConformOptions& o,
   return d;
 }
 
+// A program finds the tty on its command line, in its environment or in a file it reads.
+bool names_tty(const std::string& command, const conformance::Adapter& a) {
+  auto has = [](const std::string& t) { return t.find("{tty}") != std::string::npos; };
+  if (has(command)) return true;
+  for (const auto& [name, value] : a.env)
+    if (has(value)) return true;
+  return std::any_of(a.files.begin(), a.files.end(),
+                     [&](const conformance::FileSpec& f) { return has(f.contents); });
+}
+
 // Throws std::invalid_argument on a usage error (exit status 2).
 Runner make_runner(const ConformOptions& o) {
   Runner run;
@@ -222,8 +232,10 @@ Runner make_runner(const ConformOptions& o) {
   std::string command = o.decoder.empty() ? a.command : o.decoder;
   if (command.empty())
     throw std::invalid_argument("adapter " + a.name + " has no command: give --decoder 'CMD {tty}'");
-  if (command.find("{tty}") == std::string::npos)
-    throw std::invalid_argument("the decoder command must name the tty to read as {tty}");
+  if (!names_tty(command, a))
+    throw std::invalid_argument(
+        "the decoder command (or a file or variable of its adapter) must name the tty to read as "
+        "{tty}");
   run.external = decoder_command(o, std::move(a), std::move(command));
   return run;
 }

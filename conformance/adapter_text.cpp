@@ -157,7 +157,9 @@ std::vector<MappedLine> TextMapper::add(const std::string& line, double at) {
     g.error = error.empty() ? "no text rule matches" : error;
     out.push_back(std::move(g));
   }
-  if (ends || (!spec_.start && !spec_.end && matched)) flush(out);
+  // Without boundary lines, a line is a telegram (a rewritten file: the whole file is one).
+  const bool line_is_telegram = !spec_.start && !spec_.end && !a_.output.rewrite;
+  if (ends || (line_is_telegram && matched)) flush(out);
   return out;
 }
 

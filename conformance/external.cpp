@@ -215,9 +215,12 @@ std::map<std::string, std::string> environment(const Adapter& a, const Placehold
 // where the adapter says.
 class Program {
  public:
-  Program(const DecoderCommand& d, Placeholders& ph) : adapter_(d.adapter) {
+  Program(const DecoderCommand& d, Placeholders& ph) {
     ph.values["run_dir"] = dir_.path().string();
-    dir_.write_files(d.adapter.files, ph.values);
+    // A file is written whole: a meter without keys gets them empty (in env they are left out).
+    std::map<std::string, std::string> file_values = ph.values;
+    for (const char* k : {"key", "auth_key", "system_title"}) file_values.emplace(k, "");
+    dir_.write_files(d.adapter.files, file_values);
     const OutputSpec& o = d.adapter.output;
     if (o.from == OutputSpec::From::file && o.absolute) dir_.lock(o.path);
     child_.emplace(expand(d.command, ph.values, true), environment(d.adapter, ph));
@@ -241,7 +244,6 @@ class Program {
   }
 
  private:
-  const Adapter& adapter_;
   RunDir dir_;
   std::optional<Child> child_;
   std::optional<FileTail> tail_;

@@ -155,17 +155,17 @@ void FileTail::poll_append() {
   }
 }
 
-// The whole file each time it changes: its lines, then a boundary (one telegram a version).
+// The whole file each time it is written (a new inode or modification time): its lines, then a
+// boundary (one telegram a version, even when it says what the last one said).
 void FileTail::poll_rewrite() {
-  std::error_code ec;
-  const auto mtime = fs::last_write_time(file_, ec);
-  if (ec) return;
-  std::string content = read_all(file_);
-  if (content.empty() || (mtime == mtime_ && content == last_content_)) return;
-  if (content == last_content_) return;
-  mtime_ = mtime;
-  last_content_ = content;
-  std::istringstream in(content);
+  struct stat st{};
+  if (::stat(file_.c_str(), &st) != 0 || st.st_size == 0) return;
+  const auto stamp = static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000u +
+                     static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
+  if (st.st_ino == ino_ && stamp == stamp_) return;
+  ino_ = st.st_ino;
+  stamp_ = stamp;
+  std::istringstream in(read_all(file_));
   for (std::string line; std::getline(in, line);) push(line);
   push("", true);
 }

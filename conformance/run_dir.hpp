@@ -72,8 +72,8 @@ class FileTail {
   Clock::time_point t0_;
   std::uintmax_t pos_ = 0;
   std::uint64_t ino_ = 0;
-  std::string partial_, last_content_;
-  std::filesystem::file_time_type mtime_{};
+  std::string partial_;
+  std::uint64_t stamp_ = 0;  // rewrite: the modification time seen last, in ns
   std::mutex mutex_;
   std::vector<TimedLine> lines_;
   std::atomic<bool> stop_{false};
