@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 
+#include "bench.hpp"
 #include "external.hpp"
 #include "report.hpp"
 #include "scenario_check.hpp"
@@ -41,6 +42,7 @@ struct ConformOptions {
   std::string profile, duration, start;
   std::optional<std::uint64_t> seed;
   std::vector<std::string> faults;
+  bool bench = false;
 };
 
 // How the decoder under test is run: the engine in-process, or a program over a pty.
@@ -240,6 +242,34 @@ Runner make_runner(const ConformOptions& o) {
   return run;
 }
 
+// --bench: `meterlab decode` itself, then the program under test, on the same telegrams.
+int run_bench(const ConformOptions& o, const Runner& run) {
+  if (o.profile.empty()) throw std::invalid_argument("--bench needs --profile");
+  ConformOptions with_default = o;
+  if (with_default.duration.empty()) with_default.duration = "10m";
+  const conformance::ScenarioFile s = adhoc_scenario(with_default, run);
+  std::vector<conformance::BenchResult> results;
+  std::fprintf(stderr, "conform: bench meterlab decode\n");
+  results.push_back(conformance::run_bench(s, run.own));
+  if (run.external) {
+    std::fprintf(stderr, "conform: bench %s\n", run.external->adapter.name.c_str());
+    results.push_back(conformance::run_bench(s, *run.external));
+  }
+  conformance::print_bench(results);
+  json doc = {{"bench", json::array()}};
+  bool ok = true;
+  for (const auto& r : results) {
+    doc["bench"].push_back(conformance::bench_json(r));
+    ok = ok && r.failures.empty();
+  }
+  if (!o.json_file.empty()) {
+    std::ofstream out(o.json_file);
+    if (!out) throw std::runtime_error("cannot write " + o.json_file);
+    out << doc.dump(2) << "\n";
+  }
+  return ok ? 0 : 1;
+}
+
 int run_conform(const ConformOptions& o) {
   auto vdir = find_dir(o.vectors, "vectors");
   auto sdir = find_dir(o.scenarios, "conformance/scenarios");
@@ -253,6 +283,7 @@ int run_conform(const ConformOptions& o) {
   Report rep;
   try {
     run = make_runner(o);
+    if (o.bench) return run_bench(o, run);
     rep = run_all(o, run, *vdir, *sdir);
   } catch (const std::invalid_argument& e) {
     std::cerr << "meterlab conform: " << e.what() << "\n";
@@ -303,6 +334,9 @@ void add_conform_command(CLI::App& app, int& status) {
   cmd->add_option("--start", o->start, "--profile: virtual start, ISO 8601 in the meter's zone");
   cmd->add_option("--seed", o->seed, "--profile: the simulator's seed");
   cmd->add_option("--fault", o->faults, "--profile: a fault, e.g. tag-fail:p=0.1 (repeatable)");
+  cmd->add_flag("--bench", o->bench,
+                "Measure speed instead of grading: --profile's telegrams (10m of meter time by "
+                "default) to `meterlab decode` and to --decoder, one at a time over the pty");
   cmd->add_option("--settle-ms", o->settle_ms,
                   "pty mode: quiet time after the last byte before the decoder is stopped")
       ->capture_default_str();

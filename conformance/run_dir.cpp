@@ -119,6 +119,12 @@ std::vector<TimedLine> FileTail::take_lines() {
   return std::move(lines_);
 }
 
+std::vector<TimedLine> FileTail::lines_from(std::size_t index) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (index >= lines_.size()) return {};
+  return {lines_.begin() + static_cast<std::ptrdiff_t>(index), lines_.end()};
+}
+
 void FileTail::push(std::string text, bool boundary) {
   if (!text.empty() && text.back() == '\r') text.pop_back();
   const double at = std::chrono::duration<double>(Clock::now() - t0_).count();
