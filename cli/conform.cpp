@@ -33,6 +33,7 @@ struct ConformOptions {
   std::string filter;
   std::string json_file;
   std::string junit_file;
+  std::string html_file;
   std::string decoder;  // an external program's command template
   std::string adapter;  // file or built-in name
   std::string mode = "auto";
@@ -302,6 +303,7 @@ int run_conform(const ConformOptions& o) {
     out << conformance::report_json(rep).dump(2) << "\n";
   }
   if (!o.junit_file.empty()) conformance::write_junit(o.junit_file, rep);
+  if (!o.html_file.empty()) conformance::write_html(o.html_file, rep);
   return passed ? 0 : 1;
 }
 
@@ -318,6 +320,8 @@ void add_conform_command(CLI::App& app, int& status) {
                   "Only vectors and scenarios whose path or name contains this");
   cmd->add_option("--json", o->json_file, "Write every count to this JSON file");
   cmd->add_option("--junit", o->junit_file, "Write a JUnit XML report to this file");
+  cmd->add_option("--html", o->html_file,
+                  "Write one self-contained HTML page (verdicts, counts, timelines, values)");
   cmd->add_option("--decoder", o->decoder,
                   "Grade this program instead of the engine: a shell command that reads the tty "
                   "named {tty} and prints JSON lines (needs --adapter, or uses its command)");

@@ -109,6 +109,34 @@ json scenario_json(const ScenarioOutcome& s) {
   return j;
 }
 
+
+void junit_case(std::ostream& o, const std::string& cls, const std::string& name, double secs,
+                const std::vector<std::string>& failures) {
+  o << "    <testcase classname=\"" << xml_escape(cls) << "\" name=\"" << xml_escape(name)
+    << "\" time=\"" << secs << "\"";
+  if (failures.empty()) {
+    o << "/>\n";
+    return;
+  }
+  std::string text;
+  for (const auto& f : failures) text += f + "\n";
+  o << ">\n      <failure message=\"" << xml_escape(failures.front()) << "\">" << xml_escape(text)
+    << "</failure>\n    </testcase>\n";
+}
+
+// A scenario's failure text: the criteria not met, then its failing frames.
+std::vector<std::string> scenario_failures(const ScenarioOutcome& s) {
+  if (!s.result) return {"cannot run: " + s.error};
+  std::vector<std::string> out = s.result->failures;
+  if (out.empty()) return out;
+  for (const auto& x : s.result->issues)
+    out.push_back(x.kind + " seq " + (x.seq ? std::to_string(*x.seq) : "-") + " offset " +
+                  std::to_string(x.offset) + " " + x.list + ": " + x.what);
+  return out;
+}
+
+}  // namespace
+
 std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -138,33 +166,6 @@ std::string xml_escape(const std::string& s) {
   }
   return out;
 }
-
-void junit_case(std::ostream& o, const std::string& cls, const std::string& name, double secs,
-                const std::vector<std::string>& failures) {
-  o << "    <testcase classname=\"" << xml_escape(cls) << "\" name=\"" << xml_escape(name)
-    << "\" time=\"" << secs << "\"";
-  if (failures.empty()) {
-    o << "/>\n";
-    return;
-  }
-  std::string text;
-  for (const auto& f : failures) text += f + "\n";
-  o << ">\n      <failure message=\"" << xml_escape(failures.front()) << "\">" << xml_escape(text)
-    << "</failure>\n    </testcase>\n";
-}
-
-// A scenario's failure text: the criteria not met, then its failing frames.
-std::vector<std::string> scenario_failures(const ScenarioOutcome& s) {
-  if (!s.result) return {"cannot run: " + s.error};
-  std::vector<std::string> out = s.result->failures;
-  if (out.empty()) return out;
-  for (const auto& x : s.result->issues)
-    out.push_back(x.kind + " seq " + (x.seq ? std::to_string(*x.seq) : "-") + " offset " +
-                  std::to_string(x.offset) + " " + x.list + ": " + x.what);
-  return out;
-}
-
-}  // namespace
 
 std::string shown_name(const ScenarioOutcome& s) {
   return s.mode == "pty" ? s.name + " [pty]" : s.name;

@@ -73,10 +73,18 @@ struct ScenarioResult {
   std::uint64_t issues_total = 0;
   std::vector<std::string> failures;  // criteria not met; empty when the scenario passes
   nlohmann::json details;             // more figures for the JSON report (a soak's memory, meters)
+  // Per truth telegram (the first kMaxTimeline), for the HTML report: {"seq", "t_ms", "outcome"
+  // (equal, wrong, missed, rejected, accepted, undetectable), "faulted", "truth": {obis: value},
+  // "decoded": {obis: value}} for the readings of kTimelineObis.
+  std::vector<nlohmann::json> timeline;
   bool passed() const noexcept { return failures.empty(); }
 };
 
 inline constexpr std::size_t kMaxIssues = 1000;
+inline constexpr std::size_t kMaxTimeline = 5000;
+// The readings the report draws over time: active power import, voltage L1, active energy import.
+inline constexpr const char* kTimelineObis[] = {"1-0:1.7.0.255", "1-0:32.7.0.255",
+                                                "1-0:1.8.0.255"};
 
 // Grades decoder output against a truth log, streaming: truth lines and decoder output are added
 // in stream order (the truth of a telegram before its decoded telegram); a decoded telegram
@@ -95,9 +103,11 @@ class TruthMatcher {
   struct Pending {
     nlohmann::json truth;
     bool matched = false;
-    std::string diff;  // of the matched telegram
+    std::string diff;        // of the matched telegram
+    nlohmann::json decoded;  // its readings of kTimelineObis
   };
   void grade(const Pending& p);
+  std::string grade_one(const Pending& p);  // the outcome
   void issue(FrameIssue i);
   void evaluate();
 
