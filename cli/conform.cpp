@@ -34,6 +34,7 @@ struct ConformOptions {
   std::string json_file;
   std::string junit_file;
   std::string html_file;
+  std::string keep_dir;  // --keep
   std::string decoder;  // an external program's command template
   std::string adapter;  // file or built-in name
   std::string mode = "auto";
@@ -203,6 +204,7 @@ conformance::DecoderCommand decoder_command(const ConformOptions& o,
   d.adapter = std::move(adapter);
   d.self = self_path();
   d.settle = std::chrono::milliseconds(o.settle_ms);
+  d.keep_dir = o.keep_dir;
   return d;
 }
 
@@ -338,6 +340,9 @@ void add_conform_command(CLI::App& app, int& status) {
   cmd->add_option("--start", o->start, "--profile: virtual start, ISO 8601 in the meter's zone");
   cmd->add_option("--seed", o->seed, "--profile: the simulator's seed");
   cmd->add_option("--fault", o->faults, "--profile: a fault, e.g. tag-fail:p=0.1 (repeatable)");
+  cmd->add_option("--keep", o->keep_dir,
+                  "pty runs: keep each run's bytes, truth, raw output, files and mapped lines "
+                  "in a folder of DIR (keys redacted)");
   cmd->add_flag("--bench", o->bench,
                 "Measure speed instead of grading: --profile's telegrams (10m of meter time by "
                 "default) to `meterlab decode` and to --decoder, one at a time over the pty");

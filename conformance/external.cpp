@@ -1,5 +1,6 @@
 #include "external.hpp"
 
+#include "evidence.hpp"
 #include "program.hpp"
 
 #include <fcntl.h>
@@ -23,6 +24,7 @@ namespace meterlab::conformance {
 namespace {
 
 using namespace program;  // NOLINT: the process pieces this file is made of
+namespace fs = std::filesystem;
 
 struct MappedOutput {
   std::vector<json> telegrams;
@@ -91,7 +93,7 @@ void report_garbage(const MappedOutput& m, std::vector<std::string>& failures) {
 // Sends the simulation through the pacer, timing each truth telegram as its chunk leaves.
 double send_all(sim::Simulation& simulation, sim::Sink& pty, sim::Pacer& pacer, Child& child,
                 std::vector<SentTelegram>& sent, std::vector<json>& other_truth,
-                const Progress& progress, double span) {
+                std::string& bytes, const Progress& progress, double span) {
   sim::Chunk c;
   bool started = false;
   sim::SimTime t0 = 0;
@@ -100,6 +102,7 @@ double send_all(sim::Simulation& simulation, sim::Sink& pty, sim::Pacer& pacer, 
     if (!started) pacer.restart(c.t), t0 = c.t, started = true;
     std::vector<std::string> truth = simulation.take_truth();
     pacer.send(pty, c.t, c.bytes);
+    bytes.append(c.bytes.begin(), c.bytes.end());
     last = since(child.started());
     for (const std::string& t : truth) {
       json line = json::parse(t);
@@ -115,6 +118,53 @@ double send_all(sim::Simulation& simulation, sim::Sink& pty, sim::Pacer& pacer, 
   for (const std::string& t : simulation.take_truth()) other_truth.push_back(json::parse(t));
   other_truth.push_back(json::parse(simulation.summary_line()));
   return last;
+}
+
+std::string joined(const std::vector<TimedLine>& lines) {
+  std::string out;
+  for (const TimedLine& l : lines) out += l.boundary ? "\f\n" : l.text + "\n";
+  return out;
+}
+
+// What --keep saves of one run.
+struct RunRecord {
+  const Placeholders& ph;
+  Program& program;
+  std::string_view bytes, truth;
+  const std::vector<TimedLine>& output;
+  const MappedOutput& mapped;
+  const std::vector<json>& truth_seq;  // per mapped telegram: its truth telegram, or null
+};
+
+void keep_files(const Evidence& e, const Program& program) {
+  std::error_code ec;
+  const fs::path& dir = program.dir().path();
+  for (const auto& entry : fs::recursive_directory_iterator(dir, ec))
+    if (entry.is_regular_file()) e.copy(entry.path(), "files/" + fs::relative(entry.path(), dir).string());
+  for (const fs::path& p : program.dir().written()) {  // outside the run directory
+    if (p.lexically_relative(dir).string().starts_with("..")) e.copy(p, "files/absolute" + p.string());
+  }
+}
+
+void keep(const DecoderCommand& d, const std::string& run, const RunRecord& rec) {
+  std::vector<std::string> secrets;
+  for (const char* k : {"key", "auth_key"})
+    if (rec.ph.values.count(k)) secrets.push_back(rec.ph.values.at(k));
+  const Evidence e(d.keep_dir, run, secrets);
+  e.write("bytes.bin", rec.bytes);
+  e.write("truth.jsonl", rec.truth);
+  e.write("stdout.txt", joined(rec.program.stdout_lines()));
+  e.write("stderr.txt", rec.program.child().stderr_all());
+  if (d.adapter.output.from != OutputSpec::From::stdout_) e.write("output.txt", joined(rec.output));
+  keep_files(e, rec.program);
+  std::string mapped;
+  for (std::size_t j = 0; j < rec.mapped.telegrams.size(); ++j) {
+    mapped += json{{"at", rec.mapped.arrived[j]},
+                   {"truth_seq", j < rec.truth_seq.size() ? rec.truth_seq[j] : json()},
+                   {"telegram", rec.mapped.telegrams[j]}}.dump() + "\n";
+  }
+  for (const json& r : rec.mapped.rejections) mapped += json{{"rejection", r}}.dump() + "\n";
+  e.write("mapped.jsonl", mapped);
 }
 
 // The readings of the truth the program never printed, in any telegram (a partial adapter's
@@ -190,15 +240,18 @@ ScenarioResult run_scenario_pty(const ScenarioFile& s, const DecoderCommand& d,
   std::vector<std::string> failures;
   std::vector<SentTelegram> sent;
   std::vector<json> other_truth;
+  std::string bytes;
   if (auto why = start(child, *pty, d.open_limit)) {
     failures.push_back(*why);
     child.stop(d.stop_limit);
   } else {
     sim::Pacer pacer(p->serial, *speed, 0);
-    const double last = send_all(*simulation, *pty, pacer, child, sent, other_truth, progress, span);
+    const double last =
+        send_all(*simulation, *pty, pacer, child, sent, other_truth, bytes, progress, span);
     for (std::string& f : finish(program, d, last)) failures.push_back(std::move(f));
   }
-  MappedOutput m = map_output(d.adapter, program.take_output());
+  const std::vector<TimedLine> output = program.take_output();
+  MappedOutput m = map_output(d.adapter, output);
   report_garbage(m, failures);
   if (pty->bytes_dropped() > 0) {
     failures.push_back(std::to_string(pty->bytes_dropped()) +
@@ -218,6 +271,14 @@ ScenarioResult run_scenario_pty(const ScenarioFile& s, const DecoderCommand& d,
     matcher.add_decoded(t);
   }
   for (const json& r : m.rejections) matcher.add_rejection(r);
+  if (!d.keep_dir.empty()) {
+    std::string truth;
+    for (const SentTelegram& t : sent) truth += t.truth.dump() + "\n";
+    for (const json& t : other_truth) truth += t.dump() + "\n";
+    std::vector<json> seqs;
+    for (const auto& who : owner) seqs.push_back(who ? sent[*who].truth.at("seq") : json());
+    keep(d, s.name + "-pty", {ph, program, bytes, truth, output, m, seqs});
+  }
   ScenarioResult r = matcher.finish(s.name);
   if (d.adapter.partial) r.details["never_printed"] = never_printed(sent, m.telegrams);
   for (std::string& f : failures) r.failures.push_back(std::move(f));
@@ -252,8 +313,13 @@ std::vector<std::string> check_vector_external(const Vector& v, const DecoderCom
   sim::Pacer pacer(serial, sim::Speed{}, 0);
   pacer.send(*pty, 0, v.input);
   for (std::string& f : finish(program, d, since(child.started()))) failures.push_back(std::move(f));
-  MappedOutput m = map_output(d.adapter, program.take_output());
+  const std::vector<TimedLine> output = program.take_output();
+  MappedOutput m = map_output(d.adapter, output);
   report_garbage(m, failures);
+  if (!d.keep_dir.empty()) {
+    const std::string input(v.input.begin(), v.input.end());
+    keep(d, "vector-" + v.name, {ph, program, input, v.doc.dump(2) + "\n", output, m, {}});
+  }
   Decoded decoded;
   decoded.telegrams = std::move(m.telegrams);
   decoded.errors = std::move(m.rejections);

@@ -150,6 +150,18 @@ class Child {
     return lines_.empty() ? 0 : lines_.back().at;
   }
 
+  // Everything it wrote to stderr.
+  std::string stderr_all() const {
+    std::string text;
+    char buf[65536];
+    off_t at = 0;
+    ssize_t n;
+    while ((n = ::pread(err_fd_, buf, sizeof buf, at)) > 0) {
+      text.append(buf, static_cast<std::size_t>(n));
+      at += n;
+    }
+    return text;
+  }
   // The last line of what it wrote to stderr (keys never reach it from us: they go in env).
   std::string stderr_tail() const {
     std::string text;
@@ -272,16 +284,19 @@ class Program {
   std::vector<TimedLine> output_from(std::size_t index) {
     return tail_ ? tail_->lines_from(index) : child_->lines_from(index);
   }
-  // After the program stopped: the lines its adapter reads.
+  // After the program stopped: the lines its adapter reads (its stdout is kept for --keep).
   std::vector<TimedLine> take_output() {
-    std::vector<TimedLine> out = child_->take_lines();
-    if (!tail_) return out;
+    stdout_ = child_->take_lines();
+    if (!tail_) return stdout_;
     tail_->stop();
     return tail_->take_lines();
   }
+  const std::vector<TimedLine>& stdout_lines() const { return stdout_; }
+  const RunDir& dir() const { return dir_; }
 
  private:
   RunDir dir_;
+  std::vector<TimedLine> stdout_;
   std::optional<Child> child_;
   std::optional<FileTail> tail_;
 };

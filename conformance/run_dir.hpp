@@ -40,6 +40,8 @@ class RunDir {
   // Writes each file from its template (mode 600). Throws std::runtime_error when one cannot be.
   void write_files(const std::vector<FileSpec>& files,
                    const std::map<std::string, std::string>& values);
+  // The files it wrote (absolute paths among them).
+  const std::vector<std::filesystem::path>& written() const { return written_; }
 
  private:
   std::filesystem::path dir_;

@@ -73,6 +73,23 @@ assert '1-0:31.7.0.255' in np and '1-0:1.7.0.255' not in np and '0-0:96.1.0.255'
 "
   check "config: the file is gone afterwards" test ! -e /tmp/meterlab-test-config-reader/meter.json
   check "config: no key in the report" bash -c "! grep -qiE '[0-9a-f]{32}' '$tmp/out' '$tmp/err'"
+  # --keep: the evidence of the run, keys redacted (the Burgenland meter has two).
+  check "keep runs" test "$(status "$ml" conform --settle-ms 300 --decoder "python3 -u $readers/config_reader.py --meterlab {meterlab}" --adapter "$tmp/config-reader.json" "${forged[@]}" --keep "$tmp/keep")" -eq 0
+  run=$tmp/keep/lg-e450-burgenland-pty
+  for f in bytes.bin truth.jsonl stdout.txt stderr.txt mapped.jsonl \
+    files/absolute/tmp/meterlab-test-config-reader/meter.json; do
+    check "keep: $f" test -s "$run/$f"
+  done
+  check "keep: the config file as written, keys redacted" grep -q '"key": "<redacted>", "auth_key": "<redacted>", "baud": 2400, "parity": "N"' "$run/files/absolute/tmp/meterlab-test-config-reader/meter.json"
+  check "keep: no key anywhere" bash -c "! grep -rqiwE '[0-9a-f]{32}' --exclude=bytes.bin '$tmp/keep'"
+  check "keep: mapped lines attributed" py "
+import json
+lines = [json.loads(l) for l in open('$run/mapped.jsonl')]
+seqs = [l['truth_seq'] for l in lines if 'telegram' in l]
+truth = [json.loads(l) for l in open('$run/truth.jsonl')]
+assert seqs and all(s is not None for s in seqs) and seqs == sorted(seqs), seqs
+assert len(open('$run/bytes.bin', 'rb').read()) == max(t['offset'] + t['length'] for t in truth if t.get('type') == 'telegram')
+"
   ;;
 log)
   grade "log reader" log-reader.json "python3 -u $readers/file_reader.py --meterlab {meterlab} --tty {tty} --log {run_dir}/reader.log"
