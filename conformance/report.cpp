@@ -232,12 +232,16 @@ void write_junit(std::ostream& o, const Report& rep) {
   o << "  </testsuite>\n</testsuites>\n";
 }
 
-
-void write_junit(const std::string& file, const Report& rep) {
+void write_report_file(const std::string& file,
+                       void (*writer)(std::ostream&, const Report&), const Report& rep) {
   std::ofstream o(file);
   if (!o) throw std::runtime_error("cannot write " + file);
-  write_junit(o, rep);
+  writer(o, rep);
   if (!o) throw std::runtime_error("cannot write " + file);
+}
+
+void write_junit(const std::string& file, const Report& rep) {
+  write_report_file(file, write_junit, rep);
 }
 
 }  // namespace meterlab::conformance

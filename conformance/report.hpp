@@ -52,6 +52,10 @@ void write_junit(std::ostream& o, const Report& rep);
 // time; per vector a row. Throws std::runtime_error when the file cannot be written.
 void write_html(const std::string& file, const Report& rep);
 void write_html(std::ostream& o, const Report& rep);
+// Writes a report to a file with one of the stream writers above; throws std::runtime_error when
+// the file cannot be written.
+void write_report_file(const std::string& file, void (*writer)(std::ostream&, const Report&),
+                       const Report& rep);
 // Text for XML and HTML: & < > " escaped.
 std::string xml_escape(const std::string& s);
 

@@ -188,10 +188,7 @@ void write_html(std::ostream& o, const Report& rep) {
 }
 
 void write_html(const std::string& file, const Report& rep) {
-  std::ofstream out(file);
-  if (!out) throw std::runtime_error("cannot write " + file);
-  write_html(out, rep);
-  if (!out) throw std::runtime_error("cannot write " + file);
+  write_report_file(file, write_html, rep);
 }
 
 }  // namespace meterlab::conformance
