@@ -260,6 +260,7 @@ ScenarioResult run_scenario_pty(const ScenarioFile& s, const DecoderCommand& d,
 
   const CompareOptions options = compare_options(d.adapter);
   TruthMatcher matcher(s.pass, options);
+  matcher.keep_timeline();
   for (const SentTelegram& t : sent) matcher.add_truth(t.truth);
   for (const json& t : other_truth) matcher.add_truth(t);
   const auto owner = attribute(sent, m.telegrams, m.arrived, options);

@@ -190,7 +190,7 @@ void TruthMatcher::add_decoded(const json& telegram) {
   }
   it->second.matched = true;
   it->second.diff = compare_truth_telegram(it->second.truth, telegram, compare_);
-  it->second.decoded = timeline_values(telegram);
+  if (timeline_) it->second.decoded = timeline_values(telegram);
 }
 
 void TruthMatcher::add_rejection(const json& rejection) {
@@ -268,7 +268,7 @@ std::string TruthMatcher::grade_one(const Pending& p) {
 
 void TruthMatcher::grade(const Pending& p) {
   const std::string outcome = grade_one(p);
-  if (r_.timeline.size() >= kMaxTimeline) return;
+  if (!timeline_ || r_.timeline.size() >= kMaxTimeline) return;
   const json& t = p.truth;
   r_.timeline.push_back({{"seq", t.at("seq")},
                          {"t_ms", t.value("t_ms", json(0))},
@@ -435,6 +435,7 @@ ScenarioResult run_scenario(const ScenarioFile& s, const Progress& progress) {
   }
   Decoder dec(InputTransport::auto_detect, profile_keys(*p));
   TruthMatcher m(s.pass);
+  m.keep_timeline();
   std::uint64_t fed = feed(*sim, dec, m, progress, t0, span);
   ScenarioResult r = m.finish(s.name);
   check_stats(dec.stats(), fed, r);

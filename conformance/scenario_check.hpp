@@ -98,6 +98,9 @@ class TruthMatcher {
   // Truth telegrams that end before `offset` can no longer be matched: graded now (bounded memory).
   void settle_before(std::uint64_t offset);
   ScenarioResult finish(std::string name);
+  // Keep ScenarioResult::timeline (for the HTML report). Off by default: a soak's hours of
+  // telegrams would grow its memory.
+  void keep_timeline() { timeline_ = true; }
 
  private:
   struct Pending {
@@ -115,6 +118,7 @@ class TruthMatcher {
   CompareOptions compare_;
   ScenarioResult r_;
   std::map<std::uint64_t, Pending> pending_;  // by truth offset
+  bool timeline_ = false;
 };
 
 // The whole comparison at once (the decoded lists as `meterlab decode --errors` prints them).
