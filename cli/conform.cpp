@@ -35,10 +35,10 @@ struct ConformOptions {
   std::string junit_file;
   std::string html_file;
   std::string keep_dir;  // --keep
-  std::string decoder;  // an external program's command template
-  std::string adapter;  // file or built-in name
+  std::string decoder;   // an external program's command template
+  std::string adapter;   // file or built-in name
   std::string mode = "auto";
-  std::string speed;    // pty mode: overrides each scenario's
+  std::string speed;  // pty mode: overrides each scenario's
   int settle_ms = 1000;
   // An ad-hoc scenario (--profile): run instead of the vectors and scenario files.
   std::string profile, duration, start;
@@ -98,8 +98,9 @@ std::vector<std::string> modes_of(const conformance::ScenarioFile& s, const Runn
     return run.external ? std::vector<std::string>{} : std::vector<std::string>{"in-process"};
   const auto& own = s.scenario.modes;
   const bool has_pty = std::find(own.begin(), own.end(), "pty") != own.end();
-  if (run.external) return run.mode == "pty" || has_pty ? std::vector<std::string>{"pty"}
-                                                       : std::vector<std::string>{};
+  if (run.external)
+    return run.mode == "pty" || has_pty ? std::vector<std::string>{"pty"}
+                                        : std::vector<std::string>{};
   if (run.mode == "auto") return own;
   return {run.mode};
 }
@@ -185,8 +186,7 @@ Report run_all(const ConformOptions& o, const Runner& run, const fs::path& vdir,
     }
   }
   for (std::size_t i = 0; i < jobs.size(); ++i)
-    rep.scenarios.push_back(
-        check_scenario(jobs[i].first, jobs[i].second, run, i + 1, jobs.size()));
+    rep.scenarios.push_back(check_scenario(jobs[i].first, jobs[i].second, run, i + 1, jobs.size()));
   return rep;
 }
 
@@ -197,8 +197,8 @@ std::string self_path() {
   return ec ? std::string("meterlab") : p.string();
 }
 
-conformance::DecoderCommand decoder_command(const ConformOptions& o,
-                                            conformance::Adapter adapter, std::string command) {
+conformance::DecoderCommand decoder_command(const ConformOptions& o, conformance::Adapter adapter,
+                                            std::string command) {
   conformance::DecoderCommand d;
   d.command = std::move(command);
   d.adapter = std::move(adapter);
@@ -226,17 +226,21 @@ Runner make_runner(const ConformOptions& o) {
     throw std::invalid_argument("--mode must be auto, in-process or pty");
   if (!o.speed.empty()) {
     run.speed = sim::Speed::parse(o.speed);
-    if (!run.speed) throw std::invalid_argument("--speed: realtime, max or a factor, not " + o.speed);
+    if (!run.speed)
+      throw std::invalid_argument("--speed: realtime, max or a factor, not " + o.speed);
   }
   conformance::Adapter own = conformance::find_adapter("meterlab-decode");
   run.own = decoder_command(o, own, own.command);
   if (o.decoder.empty() && o.adapter.empty()) return run;
   if (o.mode == "in-process")
-    throw std::invalid_argument("an external decoder reads a pty: --mode in-process does not apply");
-  conformance::Adapter a = conformance::find_adapter(o.adapter.empty() ? "meterlab-decode" : o.adapter);
+    throw std::invalid_argument(
+        "an external decoder reads a pty: --mode in-process does not apply");
+  conformance::Adapter a =
+      conformance::find_adapter(o.adapter.empty() ? "meterlab-decode" : o.adapter);
   std::string command = o.decoder.empty() ? a.command : o.decoder;
   if (command.empty())
-    throw std::invalid_argument("adapter " + a.name + " has no command: give --decoder 'CMD {tty}'");
+    throw std::invalid_argument("adapter " + a.name +
+                                " has no command: give --decoder 'CMD {tty}'");
   if (!names_tty(command, a))
     throw std::invalid_argument(
         "the decoder command (or a file or variable of its adapter) must name the tty to read as "
@@ -330,8 +334,8 @@ void add_conform_command(CLI::App& app, int& status) {
   cmd->add_option("--adapter", o->adapter,
                   "How to read the program's output: an adapter file, or a built-in one "
                   "(meterlab-decode)");
-  cmd->add_option("--mode", o->mode,
-                  "auto (each scenario's own modes), in-process or pty")->capture_default_str();
+  cmd->add_option("--mode", o->mode, "auto (each scenario's own modes), in-process or pty")
+      ->capture_default_str();
   cmd->add_option("--speed", o->speed,
                   "pty mode: realtime, max or a factor, instead of each scenario's speed");
   cmd->add_option("--profile", o->profile,

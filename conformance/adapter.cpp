@@ -44,7 +44,8 @@ std::string text(const json& obj, const char* key, const std::string& where,
 std::string pointer(const json& obj, const char* key, const std::string& where,
                     const std::string& path, std::string fallback = "") {
   std::string p = text(obj, key, where, path, std::move(fallback));
-  if (!p.empty() && p.front() != '/') bad(where, path + "." + key + " must be a JSON pointer (\"/name\")");
+  if (!p.empty() && p.front() != '/')
+    bad(where, path + "." + key + " must be a JSON pointer (\"/name\")");
   return p;
 }
 
@@ -57,8 +58,9 @@ double number(const json& obj, const char* key, const std::string& where, const 
 
 // The telegram fields a program can print (the truth's keys, and two the truth has not).
 const std::set<std::string>& telegram_field_names() {
-  static const std::set<std::string> k{"meter_id",   "timestamp", "security", "system_title",
-                                       "invocation_counter", "meter_type", "list_id"};
+  static const std::set<std::string> k{"meter_id",     "timestamp",          "security",
+                                       "system_title", "invocation_counter", "meter_type",
+                                       "list_id"};
   return k;
 }
 
@@ -89,7 +91,8 @@ std::string parse_obis(const json& spec, const std::string& where, const std::st
 }
 
 void parse_fields(const json& obj, const std::string& where, Adapter& a) {
-  if (!obj.is_object()) bad(where, "telegram.fields must be an object {pointer: {obis, unit, scale}}");
+  if (!obj.is_object())
+    bad(where, "telegram.fields must be an object {pointer: {obis, unit, scale}}");
   for (const auto& [ptr, spec] : obj.items()) {
     const std::string path = "telegram.fields." + ptr;
     if (ptr.empty() || ptr.front() != '/') bad(where, path + ": the key must be a JSON pointer");
@@ -149,7 +152,8 @@ std::optional<double> as_number(const json& v) {
 // "Z") is kept in the truth's form.
 std::optional<std::string> clock_text(const std::string& printed, const std::string& format) {
   std::tm tm{};
-  const char* end = ::strptime(printed.c_str(), format.empty() ? "%Y-%m-%dT%H:%M:%S" : format.c_str(), &tm);
+  const char* end =
+      ::strptime(printed.c_str(), format.empty() ? "%Y-%m-%dT%H:%M:%S" : format.c_str(), &tm);
   if (!end) return std::nullopt;
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -174,7 +178,8 @@ json reading_from_array(const Adapter::ReadingArray& ra, const json& item, std::
   }
   json unit = has(item, ra.unit) ? item.at(json::json_pointer(ra.unit)) : json("");
   if (unit.is_null()) unit = "";
-  return json{{"obis", code->to_string()}, {"value", item.at(json::json_pointer(ra.value))},
+  return json{{"obis", code->to_string()},
+              {"value", item.at(json::json_pointer(ra.value))},
               {"unit", unit}};
 }
 
@@ -196,8 +201,8 @@ bool map_readings(const Adapter& a, const json& line, json& out, std::string& er
     if (!has(line, f.pointer)) continue;  // a field the program prints only in some lists
     auto v = convert_value(f.value, line.at(json::json_pointer(f.pointer)));
     if (!v) {
-      error = f.pointer + (f.value.type == ValueSpec::Type::clock ? " is not a clock"
-                                                                  : " is not a number");
+      error = f.pointer +
+              (f.value.type == ValueSpec::Type::clock ? " is not a clock" : " is not a number");
       return false;
     }
     readings.push_back({{"obis", f.obis}, {"value", std::move(*v)}, {"unit", f.unit}});
@@ -211,9 +216,8 @@ bool map_readings(const Adapter& a, const json& line, json& out, std::string& er
 template <class Text, class Name>
 void scan_template(std::string_view t, Text on_text, Name on_name) {
   auto is_name = [](std::string_view n) {
-    return !n.empty() && std::all_of(n.begin(), n.end(), [](char c) {
-      return (c >= 'a' && c <= 'z') || c == '_';
-    });
+    return !n.empty() && std::all_of(n.begin(), n.end(),
+                                     [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
   };
   std::size_t i = 0;
   while (i < t.size()) {
@@ -287,7 +291,8 @@ void parse_output(const json& o, const std::string& where, Adapter& a) {
   a.output.rewrite = flag(o, "rewrite", where, "output");
   if (from == "stdout" || from == "stderr") {
     a.output.from = from == "stdout" ? OutputSpec::From::stdout_ : OutputSpec::From::stderr_;
-    if (o.contains("path") || a.output.rewrite) bad(where, "output.path: only for \"from\": \"file\"");
+    if (o.contains("path") || a.output.rewrite)
+      bad(where, "output.path: only for \"from\": \"file\"");
   } else if (from == "file") {
     a.output.from = OutputSpec::From::file;
     a.output.absolute = flag(o, "absolute", where, "output");
@@ -304,7 +309,8 @@ NamedRegex regex_at(const json& obj, const char* key, const std::string& where,
   try {
     NamedRegex r = compile_named(obj.at(key).get<std::string>());
     for (const auto& [name, n] : r.groups) {
-      if (!names.count(name)) bad(where, path + "." + key + ": group (?<" + name + ">) names no field");
+      if (!names.count(name))
+        bad(where, path + "." + key + ": group (?<" + name + ">) names no field");
     }
     return r;
   } catch (const std::regex_error& e) {
@@ -324,7 +330,8 @@ void parse_text_rule(const json& r, const std::string& where, const std::string&
   const bool value = rule.regex.groups.count("value");
   if (value && rule.obis.empty() && !rule.regex.groups.count("obis"))
     bad(where, path + ": a (?<value>) needs an \"obis\" or an (?<obis>) group");
-  if (!value && rule.regex.groups.count("obis")) bad(where, path + ": (?<obis>) without (?<value>)");
+  if (!value && rule.regex.groups.count("obis"))
+    bad(where, path + ": (?<obis>) without (?<value>)");
   t.lines.push_back(std::move(rule));
 }
 
@@ -341,8 +348,8 @@ void parse_text(const json& t, const std::string& where, Adapter& a) {
     parse_text_rule(lines[i], where, "text.lines[" + std::to_string(i) + "]", spec);
   const json ignore = t.value("ignore", json::array());
   for (std::size_t i = 0; i < ignore.size(); ++i)
-    spec.ignore.push_back(regex_at(json{{"i", ignore[i]}}, "i", where,
-                                   "text.ignore[" + std::to_string(i) + "]", {}));
+    spec.ignore.push_back(
+        regex_at(json{{"i", ignore[i]}}, "i", where, "text.ignore[" + std::to_string(i) + "]", {}));
   a.text = std::move(spec);
 }
 
@@ -403,8 +410,9 @@ const std::vector<std::string>& known_placeholders() {
 }
 
 Adapter parse_adapter(const json& doc, const std::string& where) {
-  only_keys(doc, {"name", "description", "command", "env", "telegram", "rejection", "ignore",
-                  "partial", "tolerance", "output", "text", "files", "timestamp_format"},
+  only_keys(doc,
+            {"name", "description", "command", "env", "telegram", "rejection", "ignore", "partial",
+             "tolerance", "output", "text", "files", "timestamp_format"},
             where, "(top)");
   Adapter a;
   a.name = text(doc, "name", where, "(top)", where);
@@ -464,8 +472,9 @@ Adapter find_adapter(const std::string& name_or_file) {
   }
   std::string known;
   for (const std::string& n : names) known += " " + n;
-  throw std::runtime_error("adapter " + name_or_file + ": no such file, and not a built-in adapter (" +
-                           "built in:" + known + ")");
+  throw std::runtime_error("adapter " + name_or_file +
+                           ": no such file, and not a built-in adapter (" + "built in:" + known +
+                           ")");
 }
 
 MappedLine map_line(const Adapter& a, std::string_view text_line) {
@@ -482,7 +491,8 @@ MappedLine map_line(const Adapter& a, std::string_view text_line) {
     }
   }
   if (!a.rejection_when.empty() && has(line, a.rejection_when)) {
-    json e{{"code", has(line, a.rejection_code) ? line.at(json::json_pointer(a.rejection_code)) : json("?")}};
+    json e{{"code", has(line, a.rejection_code) ? line.at(json::json_pointer(a.rejection_code))
+                                                : json("?")}};
     e["layer"] = !a.rejection_layer.empty() && has(line, a.rejection_layer)
                      ? line.at(json::json_pointer(a.rejection_layer))
                      : json("?");
@@ -497,7 +507,8 @@ MappedLine map_line(const Adapter& a, std::string_view text_line) {
   }
   json t = json::object();
   for (const auto& [key, ptr] : a.telegram_fields) {
-    auto v = telegram_field_value(a, key, has(line, ptr) ? line.at(json::json_pointer(ptr)) : json());
+    auto v =
+        telegram_field_value(a, key, has(line, ptr) ? line.at(json::json_pointer(ptr)) : json());
     if (!v) {
       m.error = ptr + ": not a " + key;
       return m;
@@ -545,7 +556,8 @@ std::string expand(std::string_view text_in, const std::map<std::string, std::st
       text_in, [&](std::string_view piece) { out.append(piece); },
       [&](std::string_view name) {
         auto it = values.find(std::string(name));
-        if (it == values.end()) throw std::runtime_error("no value for {" + std::string(name) + "}");
+        if (it == values.end())
+          throw std::runtime_error("no value for {" + std::string(name) + "}");
         if (!quote) {
           out += it->second;
           return;

@@ -39,7 +39,7 @@ struct NamedRegex {
 // Where the program's output is read, and how.
 struct OutputSpec {
   enum class From { stdout_, stderr_, file } from = From::stdout_;
-  std::string path;      // file: relative to the run directory, or absolute
+  std::string path;  // file: relative to the run directory, or absolute
   bool absolute = false;
   bool rewrite = false;  // file: rewritten whole for each telegram (else appended to)
   bool text = false;     // lines mapped by `text` rules, else JSON lines
@@ -90,9 +90,9 @@ struct Adapter {
   std::vector<Field> fields;
   std::map<std::string, std::string> telegram_fields;  // truth key -> pointer ("meter_id": "/id")
   std::string timestamp_format;  // strptime format of the telegram's timestamp ("" ISO 8601)
-  std::string rejection_when;                          // "" when the program reports none
-  std::string rejection_layer, rejection_code;         // pointers
-  std::vector<std::string> ignore_when;                // lines with these pointers are ignored
+  std::string rejection_when;    // "" when the program reports none
+  std::string rejection_layer, rejection_code;  // pointers
+  std::vector<std::string> ignore_when;         // lines with these pointers are ignored
   bool partial = false;
   double relative = 1e-9, absolute = 0;
   OutputSpec output;

@@ -130,7 +130,8 @@ std::vector<MappedLine> TextMapper::add(const std::string& line, double at) {
   std::vector<MappedLine> out;
   std::smatch m;
   for (const NamedRegex& r : spec_.ignore) {
-    if (std::regex_search(line, m, r.re)) return {MappedLine{MappedLine::Kind::ignored, {}, {}, at}};
+    if (std::regex_search(line, m, r.re))
+      return {MappedLine{MappedLine::Kind::ignored, {}, {}, at}};
   }
   if (spec_.rejection && std::regex_search(line, m, spec_.rejection->re)) {
     json e{{"layer", "?"}, {"code", "?"}};

@@ -24,7 +24,8 @@ std::vector<Buffer> telegram_bytes(const ScenarioFile& s, const sim::Profile& p)
     for (const std::string& t : simulation.take_truth()) {
       json line = json::parse(t);
       if (line.value("type", "") == "telegram")
-        ends.push_back(line.at("offset").get<std::uint64_t>() + line.at("length").get<std::uint64_t>());
+        ends.push_back(line.at("offset").get<std::uint64_t>() +
+                       line.at("length").get<std::uint64_t>());
     }
   }
   std::vector<Buffer> out;
@@ -99,8 +100,7 @@ std::vector<double> feed(Program& program, const Adapter& a, sim::Sink& pty,
 }
 
 void fill_usage(BenchResult& r, const GroupUsage& u) {
-  r.cpu_seconds_per_1000 =
-      r.answered ? u.cpu_seconds / static_cast<double>(r.answered) * 1000 : 0;
+  r.cpu_seconds_per_1000 = r.answered ? u.cpu_seconds / static_cast<double>(r.answered) * 1000 : 0;
   r.peak_rss_kib = u.peak_rss_kib;
 }
 
@@ -122,8 +122,9 @@ GroupUsage program::group_usage(pid_t group) {
     // After the name: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
     // utime stime cutime cstime (proc(5)).
     if (f.size() < 15 || std::stol(f[2]) != group) continue;
-    g.cpu_seconds += static_cast<double>(std::stoll(f[11]) + std::stoll(f[12]) +
-                                         std::stoll(f[13]) + std::stoll(f[14])) / tick;
+    g.cpu_seconds += static_cast<double>(std::stoll(f[11]) + std::stoll(f[12]) + std::stoll(f[13]) +
+                                         std::stoll(f[14])) /
+                     tick;
     std::ifstream status(entry.path() / "status");
     for (std::string line; std::getline(status, line);)
       if (line.rfind("VmHWM:", 0) == 0) g.peak_rss_kib += std::stol(line.substr(6));

@@ -1,8 +1,5 @@
 #include "external.hpp"
 
-#include "evidence.hpp"
-#include "program.hpp"
-
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -14,9 +11,11 @@
 #include <set>
 #include <thread>
 
+#include "evidence.hpp"
 #include "meterlab/core/hex.hpp"
 #include "meterlab/sim/profile.hpp"
 #include "meterlab/sim/simulation.hpp"
+#include "program.hpp"
 
 extern char** environ;
 
@@ -84,16 +83,16 @@ MappedOutput map_output(const Adapter& a, const std::vector<TimedLine>& lines) {
 
 void report_garbage(const MappedOutput& m, std::vector<std::string>& failures) {
   if (m.garbage == 0) return;
-  std::string text = "decoder printed " + std::to_string(m.garbage) +
-                     " line(s) its adapter cannot read";
+  std::string text =
+      "decoder printed " + std::to_string(m.garbage) + " line(s) its adapter cannot read";
   for (const std::string& e : m.garbage_examples) text += "; " + e;
   failures.push_back(text);
 }
 
 // Sends the simulation through the pacer, timing each truth telegram as its chunk leaves.
 double send_all(sim::Simulation& simulation, sim::Sink& pty, sim::Pacer& pacer, Child& child,
-                std::vector<SentTelegram>& sent, std::vector<json>& other_truth,
-                std::string& bytes, const Progress& progress, double span) {
+                std::vector<SentTelegram>& sent, std::vector<json>& other_truth, std::string& bytes,
+                const Progress& progress, double span) {
   sim::Chunk c;
   bool started = false;
   sim::SimTime t0 = 0;
@@ -140,9 +139,11 @@ void keep_files(const Evidence& e, const Program& program) {
   std::error_code ec;
   const fs::path& dir = program.dir().path();
   for (const auto& entry : fs::recursive_directory_iterator(dir, ec))
-    if (entry.is_regular_file()) e.copy(entry.path(), "files/" + fs::relative(entry.path(), dir).string());
+    if (entry.is_regular_file())
+      e.copy(entry.path(), "files/" + fs::relative(entry.path(), dir).string());
   for (const fs::path& p : program.dir().written()) {  // outside the run directory
-    if (p.lexically_relative(dir).string().starts_with("..")) e.copy(p, "files/absolute" + p.string());
+    if (p.lexically_relative(dir).string().starts_with(".."))
+      e.copy(p, "files/absolute" + p.string());
   }
 }
 
@@ -161,7 +162,9 @@ void keep(const DecoderCommand& d, const std::string& run, const RunRecord& rec)
   for (std::size_t j = 0; j < rec.mapped.telegrams.size(); ++j) {
     mapped += json{{"at", rec.mapped.arrived[j]},
                    {"truth_seq", j < rec.truth_seq.size() ? rec.truth_seq[j] : json()},
-                   {"telegram", rec.mapped.telegrams[j]}}.dump() + "\n";
+                   {"telegram", rec.mapped.telegrams[j]}}
+                  .dump() +
+              "\n";
   }
   for (const json& r : rec.mapped.rejections) mapped += json{{"rejection", r}}.dump() + "\n";
   e.write("mapped.jsonl", mapped);
@@ -313,7 +316,8 @@ std::vector<std::string> check_vector_external(const Vector& v, const DecoderCom
   }
   sim::Pacer pacer(serial, sim::Speed{}, 0);
   pacer.send(*pty, 0, v.input);
-  for (std::string& f : finish(program, d, since(child.started()))) failures.push_back(std::move(f));
+  for (std::string& f : finish(program, d, since(child.started())))
+    failures.push_back(std::move(f));
   const std::vector<TimedLine> output = program.take_output();
   MappedOutput m = map_output(d.adapter, output);
   report_garbage(m, failures);

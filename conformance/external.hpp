@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "adapter.hpp"
-#include "run_dir.hpp"
 #include "meterlab/sim/io.hpp"
+#include "run_dir.hpp"
 #include "scenario_check.hpp"
 #include "vector_check.hpp"
 
@@ -26,8 +26,8 @@ namespace meterlab::conformance {
 struct DecoderCommand {
   std::string command;  // template: {tty} {meterlab} {transport} {key} {auth_key} {system_title}
   Adapter adapter;
-  std::string self;     // the meterlab binary, for {meterlab}
-  std::chrono::milliseconds settle{1000};    // quiet time after the last byte before stopping
+  std::string self;                        // the meterlab binary, for {meterlab}
+  std::chrono::milliseconds settle{1000};  // quiet time after the last byte before stopping
   std::chrono::milliseconds max_settle{5000};
   std::chrono::milliseconds open_limit{10000};  // to open the tty
   std::chrono::milliseconds stop_limit{3000};   // to exit after SIGTERM

@@ -52,7 +52,8 @@ class Child {
  public:
   Child(const std::string& command, const std::map<std::string, std::string>& env) {
     int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe: " + std::string(std::strerror(errno)));
+    if (::pipe2(out, O_CLOEXEC) != 0)
+      throw std::runtime_error("pipe: " + std::string(std::strerror(errno)));
     char err_name[] = "/tmp/meterlab-conform-stderr-XXXXXX";
     err_fd_ = ::mkostemp(err_name, O_CLOEXEC);
     if (err_fd_ < 0) throw std::runtime_error("mkstemp: " + std::string(std::strerror(errno)));
@@ -219,8 +220,8 @@ struct Placeholders {
 
 // The meter's: its profile name and family ("kaifa"), its line settings.
 inline Placeholders placeholders(const DecoderCommand& d, const std::string& tty,
-                          const std::string& transport, const std::string& profile,
-                          const sim::SerialSettings& serial) {
+                                 const std::string& transport, const std::string& profile,
+                                 const sim::SerialSettings& serial) {
   Placeholders p;
   p.values = {{"tty", tty},
               {"meterlab", d.self},
@@ -302,14 +303,16 @@ class Program {
 };
 
 inline void add_keys(Placeholders& p, const std::optional<std::string>& ek,
-              const std::optional<std::string>& ak, const std::optional<std::string>& title) {
+                     const std::optional<std::string>& ak,
+                     const std::optional<std::string>& title) {
   if (ek) p.values["key"] = *ek;
   if (ak) p.values["auth_key"] = *ak;
   if (title) p.values["system_title"] = *title;
 }
 
 // Starts the program and waits until it has the pty open.
-inline std::optional<std::string> start(Child& child, sim::Sink& pty, std::chrono::milliseconds limit) {
+inline std::optional<std::string> start(Child& child, sim::Sink& pty,
+                                        std::chrono::milliseconds limit) {
   const auto until = Clock::now() + limit;
   while (!pty.connected()) {
     if (!child.running()) {
@@ -317,8 +320,7 @@ inline std::optional<std::string> start(Child& child, sim::Sink& pty, std::chron
              ") before it opened the tty; stderr: " + child.stderr_tail();
     }
     if (Clock::now() > until) {
-      return "decoder did not open the tty within " +
-             std::to_string(limit.count() / 1000) + " s";
+      return "decoder did not open the tty within " + std::to_string(limit.count() / 1000) + " s";
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -327,7 +329,8 @@ inline std::optional<std::string> start(Child& child, sim::Sink& pty, std::chron
 
 // After the last byte: wait until the output has been quiet for `settle` (at most `max_settle`),
 // then stop the program. Returns what went wrong with the program itself, if anything.
-inline std::vector<std::string> finish(Program& program, const DecoderCommand& d, double last_byte_at) {
+inline std::vector<std::string> finish(Program& program, const DecoderCommand& d,
+                                       double last_byte_at) {
   Child& child = program.child();
   std::vector<std::string> problems;
   const auto hard_end = Clock::now() + d.max_settle;
@@ -339,8 +342,8 @@ inline std::vector<std::string> finish(Program& program, const DecoderCommand& d
   }
   if (!child.running()) {
     problems.push_back("decoder ended early (" + describe_status(*child.status()) + ", " +
-                       std::to_string(child.ended_at()) + " s after start); stderr: " +
-                       child.stderr_tail());
+                       std::to_string(child.ended_at()) +
+                       " s after start); stderr: " + child.stderr_tail());
     return problems;
   }
   if (!child.stop(d.stop_limit)) {
@@ -351,7 +354,7 @@ inline std::vector<std::string> finish(Program& program, const DecoderCommand& d
 }
 
 inline Placeholders scenario_placeholders(const DecoderCommand& d, const sim::Profile& p,
-                                   const std::string& tty) {
+                                          const std::string& tty) {
   Placeholders ph =
       placeholders(d, tty, p.framing == sim::Framing::hdlc ? "hdlc" : "mbus", p.name, p.serial);
   if (p.security) {

@@ -109,7 +109,6 @@ json scenario_json(const ScenarioOutcome& s) {
   return j;
 }
 
-
 void junit_case(std::ostream& o, const std::string& cls, const std::string& name, double secs,
                 const std::vector<std::string>& failures) {
   o << "    <testcase classname=\"" << xml_escape(cls) << "\" name=\"" << xml_escape(name)
@@ -232,8 +231,8 @@ void write_junit(std::ostream& o, const Report& rep) {
   o << "  </testsuite>\n</testsuites>\n";
 }
 
-void write_report_file(const std::string& file,
-                       void (*writer)(std::ostream&, const Report&), const Report& rep) {
+void write_report_file(const std::string& file, void (*writer)(std::ostream&, const Report&),
+                       const Report& rep) {
   std::ofstream o(file);
   if (!o) throw std::runtime_error("cannot write " + file);
   writer(o, rep);

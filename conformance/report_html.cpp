@@ -14,8 +14,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kWidth = 900;   // of every drawing, in px
-constexpr int kLeft = 60;     // room for the axis labels
+constexpr int kWidth = 900;  // of every drawing, in px
+constexpr int kLeft = 60;    // room for the axis labels
 constexpr int kPlot = kWidth - kLeft - 10;
 
 constexpr const char* kStyle = R"(body{font:14px sans-serif;margin:24px;color:#222}
@@ -29,7 +29,7 @@ ul.failures{color:#c62828}svg{display:block;margin:6px 0;background:#fafafa}
 
 // Outcome -> colour, and the legend in the same order.
 constexpr std::pair<const char*, const char*> kOutcomes[] = {
-    {"equal", "#43a047"},    {"wrong", "#fb8c00"},  {"missed", "#e53935"},
+    {"equal", "#43a047"},    {"wrong", "#fb8c00"},    {"missed", "#e53935"},
     {"rejected", "#9e9e9e"}, {"accepted", "#8e24aa"}, {"undetectable", "#90a4ae"}};
 
 const char* colour(const std::string& outcome) {
@@ -55,7 +55,9 @@ struct TimeAxis {
     span = std::max(1.0, timeline.back().value("t_ms", 0.0) - t0);
   }
   // The last mark ends inside the drawing.
-  double x(const json& p) const { return kLeft + (p.value("t_ms", 0.0) - t0) / span * (kPlot - 12); }
+  double x(const json& p) const {
+    return kLeft + (p.value("t_ms", 0.0) - t0) / span * (kPlot - 12);
+  }
 };
 
 // One mark a telegram, coloured by its outcome, and a tick above those a fault touched.
@@ -73,8 +75,8 @@ void timeline_svg(std::ostream& o, const std::vector<json>& timeline) {
       o << "<rect x=\"" << fmt(axis.x(p)) << "\" y=\"8\" width=\"" << fmt(std::max(1.0, w * 0.8))
         << "\" height=\"8\" fill=\"#000\"/>\n";
   }
-  o << "<text x=\"" << kLeft << "\" y=\"54\" font-size=\"11\">0 s</text><text x=\""
-    << kWidth - 60 << "\" y=\"54\" font-size=\"11\">" << fmt(axis.span / 1000) << " s</text>\n</svg>\n";
+  o << "<text x=\"" << kLeft << "\" y=\"54\" font-size=\"11\">0 s</text><text x=\"" << kWidth - 60
+    << "\" y=\"54\" font-size=\"11\">" << fmt(axis.span / 1000) << " s</text>\n</svg>\n";
 }
 
 // The truth (a line) and the decoded values (dots) of one reading over time.
@@ -83,7 +85,8 @@ void values_svg(std::ostream& o, const std::vector<json>& timeline, const char* 
   for (const json& p : timeline) {
     for (const char* side : {"truth", "decoded"}) {
       const json& v = p.at(side);
-      if (v.contains(obis)) lo = std::min(lo, v[obis].get<double>()), hi = std::max(hi, v[obis].get<double>());
+      if (v.contains(obis))
+        lo = std::min(lo, v[obis].get<double>()), hi = std::max(hi, v[obis].get<double>());
     }
   }
   if (lo > hi) return;  // this meter does not send it
@@ -96,7 +99,8 @@ void values_svg(std::ostream& o, const std::vector<json>& timeline, const char* 
     << fmt(hi) << "</text><text x=\"4\" y=\"110\" font-size=\"10\">" << fmt(lo) << "</text>\n"
     << "<polyline fill=\"none\" stroke=\"#1e88e5\" stroke-width=\"1.5\" points=\"";
   for (const json& p : timeline)
-    if (p.at("truth").contains(obis)) o << fmt(axis.x(p)) << "," << fmt(y(p["truth"][obis].get<double>())) << " ";
+    if (p.at("truth").contains(obis))
+      o << fmt(axis.x(p)) << "," << fmt(y(p["truth"][obis].get<double>())) << " ";
   o << "\"/>\n";
   for (const json& p : timeline) {
     if (!p.at("decoded").contains(obis)) continue;
@@ -125,8 +129,8 @@ void failures_list(std::ostream& o, const std::vector<std::string>& failures) {
 
 void scenario_section(std::ostream& o, const ScenarioOutcome& s) {
   o << "<section class=\"run\" data-verdict=\"" << verdict_class(s.passed()) << "\">\n<h3>"
-    << xml_escape(shown_name(s)) << " <span class=\"verdict " << verdict_class(s.passed())
-    << "\">" << (s.passed() ? "pass" : "FAIL") << "</span></h3>\n";
+    << xml_escape(shown_name(s)) << " <span class=\"verdict " << verdict_class(s.passed()) << "\">"
+    << (s.passed() ? "pass" : "FAIL") << "</span></h3>\n";
   if (!s.result) {
     failures_list(o, {s.error});
     o << "</section>\n";

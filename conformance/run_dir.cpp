@@ -43,7 +43,8 @@ void write_private(const fs::path& p, const std::string& contents) {
 RunDir::RunDir() {
   const char* tmp = std::getenv("TMPDIR");
   std::string name = std::string(tmp && *tmp ? tmp : "/tmp") + "/meterlab-run-XXXXXX";
-  if (!::mkdtemp(name.data())) throw std::runtime_error("mkdtemp: " + std::string(std::strerror(errno)));
+  if (!::mkdtemp(name.data()))
+    throw std::runtime_error("mkdtemp: " + std::string(std::strerror(errno)));
   dir_ = name;
 }
 
@@ -142,7 +143,7 @@ void FileTail::poll() {
 
 // New bytes since the last look; a file truncated or replaced is read from its start again.
 void FileTail::poll_append() {
-  struct stat st{};
+  struct stat st {};
   if (::stat(file_.c_str(), &st) != 0) return;
   const auto size = static_cast<std::uintmax_t>(st.st_size);
   if (st.st_ino != ino_ || size < pos_) pos_ = 0, ino_ = st.st_ino;
@@ -164,7 +165,7 @@ void FileTail::poll_append() {
 // The whole file each time it is written (a new inode or modification time): its lines, then a
 // boundary (one telegram a version, even when it says what the last one said).
 void FileTail::poll_rewrite() {
-  struct stat st{};
+  struct stat st {};
   if (::stat(file_.c_str(), &st) != 0 || st.st_size == 0) return;
   const auto stamp = static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000u +
                      static_cast<std::uint64_t>(st.st_mtim.tv_nsec);

@@ -61,7 +61,7 @@ class FileTail {
   ~FileTail();
   void stop();  // a last look at the file, then the thread ends
   double last_line_at();
-  std::vector<TimedLine> take_lines();  // after stop()
+  std::vector<TimedLine> take_lines();                   // after stop()
   std::vector<TimedLine> lines_from(std::size_t index);  // so far, a copy
 
  private:

@@ -1,5 +1,4 @@
 #include "scenario_check.hpp"
-#include "vector_check.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -11,6 +10,7 @@
 #include "meterlab/decoder/json.hpp"
 #include "meterlab/sim/profile.hpp"
 #include "meterlab/sim/simulation.hpp"
+#include "vector_check.hpp"
 
 namespace meterlab::conformance {
 namespace {
@@ -277,8 +277,6 @@ void TruthMatcher::grade(const Pending& p) {
                          {"truth", timeline_values(t)},
                          {"decoded", p.decoded.is_null() ? json::object() : p.decoded}});
 }
-
-
 
 void TruthMatcher::evaluate() {
   auto check = [&](bool ok, const std::string& what) {

@@ -44,7 +44,7 @@ PassCriteria parse_pass(const std::string& json_text, bool faulty);
 struct CompareOptions {
   std::vector<std::string> telegram_keys = {"security", "timestamp", "invocation_counter",
                                             "system_title", "meter_id"};
-  bool partial = false;   // truth readings missing from the output are not a difference
+  bool partial = false;    // truth readings missing from the output are not a difference
   double relative = 1e-9;  // numbers equal within max(relative x magnitude, absolute)
   double absolute = 0;
 };
@@ -61,7 +61,7 @@ struct FrameIssue {
 struct ScenarioResult {
   std::string name;
   std::uint64_t sent = 0, decoded = 0, equal = 0, wrong = 0, missed = 0, phantom = 0;
-  std::uint64_t accepted = 0;  // expect "reject" but decoded
+  std::uint64_t accepted = 0;      // expect "reject" but decoded
   std::uint64_t undetectable = 0;  // corrupted past every link check, no tag: counted, not graded
   std::uint64_t expect_decode = 0, expect_reject = 0, expect_either = 0;
   std::uint64_t faulted = 0, faulted_rejected = 0, faulted_equal = 0, faulted_wrong = 0;
@@ -83,8 +83,7 @@ struct ScenarioResult {
 inline constexpr std::size_t kMaxIssues = 1000;
 inline constexpr std::size_t kMaxTimeline = 5000;
 // The readings the report draws over time: active power import, voltage L1, active energy import.
-inline constexpr const char* kTimelineObis[] = {"1-0:1.7.0.255", "1-0:32.7.0.255",
-                                                "1-0:1.8.0.255"};
+inline constexpr const char* kTimelineObis[] = {"1-0:1.7.0.255", "1-0:32.7.0.255", "1-0:1.8.0.255"};
 
 // Grades decoder output against a truth log, streaming: truth lines and decoder output are added
 // in stream order (the truth of a telegram before its decoded telegram); a decoded telegram

@@ -20,9 +20,11 @@ std::string refusal(const json& doc) {
 }
 
 Adapter text_adapter(json text, bool rewrite = false) {
-  json doc = {{"output", {{"format", "text"}}}, {"text", std::move(text)},
+  json doc = {{"output", {{"format", "text"}}},
+              {"text", std::move(text)},
               {"timestamp_format", "%d.%m.%Y %H:%M:%S"}};
-  if (rewrite) doc["output"] = {{"from", "file"}, {"path", "x"}, {"rewrite", true}, {"format", "text"}};
+  if (rewrite)
+    doc["output"] = {{"from", "file"}, {"path", "x"}, {"rewrite", true}, {"format", "text"}};
   return parse_adapter(doc, "t");
 }
 
@@ -51,14 +53,15 @@ TEST(ValueSpec, NumbersScaleStringsStayClocksBecomeIso) {
 }
 
 TEST(TextMapper, StartAndEndLinesMakeOneTelegramTimedAtItsLastLine) {
-  Adapter a = text_adapter(
-      {{"start", "^--- (?<timestamp>.+)$"},
-       {"end", "^---$"},
-       {"lines", json::array({{{"regex", R"(^id (?<meter_id>\S+)$)"}},
-                              {{"regex", R"(^P (?<value>[\d.]+) kW$)"}, {"obis", "1-0:1.7.0.255"},
-                               {"unit", "W"}, {"scale", 1000}}})},
-       {"ignore", json::array({"^#"})},
-       {"rejection", R"(^! (?<layer>\w+) (?<code>\w+)$)"}});
+  Adapter a = text_adapter({{"start", "^--- (?<timestamp>.+)$"},
+                            {"end", "^---$"},
+                            {"lines", json::array({{{"regex", R"(^id (?<meter_id>\S+)$)"}},
+                                                   {{"regex", R"(^P (?<value>[\d.]+) kW$)"},
+                                                    {"obis", "1-0:1.7.0.255"},
+                                                    {"unit", "W"},
+                                                    {"scale", 1000}}})},
+                            {"ignore", json::array({"^#"})},
+                            {"rejection", R"(^! (?<layer>\w+) (?<code>\w+)$)"}});
   TextMapper t(a);
   EXPECT_TRUE(t.add("--- 05.01.2026 06:59:50", 1.0).empty());
   EXPECT_TRUE(t.add("id 6970631400", 1.1).empty());
@@ -82,7 +85,8 @@ TEST(TextMapper, StartAndEndLinesMakeOneTelegramTimedAtItsLastLine) {
 }
 
 TEST(TextMapper, WithoutBoundariesALineIsATelegramAndARewrittenFileIsOne) {
-  json rules = {{"lines", json::array({{{"regex", R"(^(?<obis>[^;]+);(?<value>[^;]+);(?<unit>.*)$)"}}})}};
+  json rules = {
+      {"lines", json::array({{{"regex", R"(^(?<obis>[^;]+);(?<value>[^;]+);(?<unit>.*)$)"}}})}};
   Adapter lines = text_adapter(rules);
   TextMapper per_line(lines);
   EXPECT_EQ(per_line.add("1-0:1.7.0.255;242;W", 1).size(), 1u);
@@ -100,12 +104,13 @@ TEST(Adapter, JsonFieldsMapStringsAndClocksLikeNumbers) {
       {{"timestamp_format", "%d.%m.%Y %H:%M:%S"},
        {"telegram",
         {{"when", "/t"},
-         {"fields", {{"/id", {{"obis", "0-0:96.1.0.255"}, {"type", "string"}}},
-                     {"/clock", {{"obis", "0-0:1.0.0.255"}, {"type", "clock"},
-                                 {"format", "%Y%m%d%H%M%S"}}}}},
+         {"fields",
+          {{"/id", {{"obis", "0-0:96.1.0.255"}, {"type", "string"}}},
+           {"/clock", {{"obis", "0-0:1.0.0.255"}, {"type", "clock"}, {"format", "%Y%m%d%H%M%S"}}}}},
          {"telegram_fields", {{"timestamp", "/t"}}}}}},
       "j");
-  MappedLine m = map_line(a, R"({"t":"05.01.2026 06:59:50","id":6970631400,"clock":"20260105000000"})");
+  MappedLine m =
+      map_line(a, R"({"t":"05.01.2026 06:59:50","id":6970631400,"clock":"20260105000000"})");
   ASSERT_EQ(m.kind, MappedLine::Kind::telegram) << m.error;
   EXPECT_EQ(m.value["timestamp"], "2026-01-05T06:59:50");
   // Fields in the order of their pointers: "/clock", then "/id".
@@ -120,9 +125,12 @@ TEST(Adapter, BadAdaptersAreRefusedWithTheirJsonPath) {
   };
   json regex = {{"output", {{"format", "text"}}},
                 {"text", {{"lines", json::array({{{"regex", "^(?<value>[0-9"}}})}}}};
-  EXPECT_TRUE(has(refusal(regex), "a.json: text.lines[0].regex: does not compile")) << refusal(regex);
-  json group = {{"output", {{"format", "text"}}},
-                {"text", {{"lines", json::array({{{"regex", "^(?<power>\\d+)$"}, {"obis", "1-0:1.7.0.255"}}})}}}};
+  EXPECT_TRUE(has(refusal(regex), "a.json: text.lines[0].regex: does not compile"))
+      << refusal(regex);
+  json group = {
+      {"output", {{"format", "text"}}},
+      {"text",
+       {{"lines", json::array({{{"regex", "^(?<power>\\d+)$"}, {"obis", "1-0:1.7.0.255"}}})}}}};
   EXPECT_TRUE(has(refusal(group), "text.lines[0].regex: group (?<power>) names no field"));
   json placeholder = {{"files", json::array({{{"path", "c.ini"}, {"contents", "{speed}"}}})},
                       {"telegram", tel}};
@@ -130,8 +138,9 @@ TEST(Adapter, BadAdaptersAreRefusedWithTheirJsonPath) {
   json outside = {{"files", json::array({{{"path", "/etc/r.ini"}, {"contents", "x"}}})},
                   {"telegram", tel}};
   EXPECT_TRUE(has(refusal(outside), "files[0].path: /etc/r.ini is outside the run directory"));
-  json absolute = {{"files", json::array({{{"path", "/etc/r.ini"}, {"contents", "x"}, {"absolute", true}}})},
-                   {"telegram", tel}};
+  json absolute = {
+      {"files", json::array({{{"path", "/etc/r.ini"}, {"contents", "x"}, {"absolute", true}}})},
+      {"telegram", tel}};
   EXPECT_EQ(refusal(absolute), "accepted");
 }
 
