@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 
+#include "bench.hpp"
 #include "external.hpp"
 #include "report.hpp"
 #include "scenario_check.hpp"
@@ -32,11 +33,18 @@ struct ConformOptions {
   std::string filter;
   std::string json_file;
   std::string junit_file;
-  std::string decoder;  // an external program's command template
-  std::string adapter;  // file or built-in name
+  std::string html_file;
+  std::string keep_dir;  // --keep
+  std::string decoder;   // an external program's command template
+  std::string adapter;   // file or built-in name
   std::string mode = "auto";
   std::string speed;  // pty mode: overrides each scenario's
   int settle_ms = 1000;
+  // An ad-hoc scenario (--profile): run instead of the vectors and scenario files.
+  std::string profile, duration, start;
+  std::optional<std::uint64_t> seed;
+  std::vector<std::string> faults;
+  bool bench = false;
 };
 
 // How the decoder under test is run: the engine in-process, or a program over a pty.
@@ -139,9 +147,30 @@ ScenarioOutcome unreadable(const fs::path& path, const std::string& why) {
   return out;
 }
 
+// The scenario --profile and its flags describe, read by the scenario file's own parser.
+conformance::ScenarioFile adhoc_scenario(const ConformOptions& o, const Runner& run) {
+  json doc = {{"name", o.profile}, {"profile", o.profile}, {"faults", o.faults}};
+  if (!o.duration.empty()) doc["duration"] = o.duration;
+  if (!o.start.empty()) doc["start"] = o.start;
+  if (o.seed) doc["seed"] = *o.seed;
+  if (!o.speed.empty()) doc["speed"] = o.speed;
+  const bool pty = run.external || o.mode == "pty";
+  doc["modes"] = {pty ? "pty" : "in-process"};
+  try {
+    return conformance::scenario_from_json(doc.dump(), o.profile + ".json");
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(std::string("--profile: ") + e.what());
+  }
+}
+
 Report run_all(const ConformOptions& o, const Runner& run, const fs::path& vdir,
                const fs::path& sdir) {
   Report rep;
+  if (!o.profile.empty()) {
+    conformance::ScenarioFile s = adhoc_scenario(o, run);
+    rep.scenarios.push_back(check_scenario(s, s.scenario.modes.front(), run, 1, 1));
+    return rep;
+  }
   for (const auto& path : conformance::find_vectors(vdir))
     if (selected(o.filter, path, path.stem().string()))
       rep.vectors.push_back(check_vector(path, run));
@@ -175,7 +204,18 @@ conformance::DecoderCommand decoder_command(const ConformOptions& o, conformance
   d.adapter = std::move(adapter);
   d.self = self_path();
   d.settle = std::chrono::milliseconds(o.settle_ms);
+  d.keep_dir = o.keep_dir;
   return d;
+}
+
+// A program finds the tty on its command line, in its environment or in a file it reads.
+bool names_tty(const std::string& command, const conformance::Adapter& a) {
+  auto has = [](const std::string& t) { return t.find("{tty}") != std::string::npos; };
+  if (has(command)) return true;
+  for (const auto& [name, value] : a.env)
+    if (has(value)) return true;
+  return std::any_of(a.files.begin(), a.files.end(),
+                     [&](const conformance::FileSpec& f) { return has(f.contents); });
 }
 
 // Throws std::invalid_argument on a usage error (exit status 2).
@@ -201,10 +241,40 @@ Runner make_runner(const ConformOptions& o) {
   if (command.empty())
     throw std::invalid_argument("adapter " + a.name +
                                 " has no command: give --decoder 'CMD {tty}'");
-  if (command.find("{tty}") == std::string::npos)
-    throw std::invalid_argument("the decoder command must name the tty to read as {tty}");
+  if (!names_tty(command, a))
+    throw std::invalid_argument(
+        "the decoder command (or a file or variable of its adapter) must name the tty to read as "
+        "{tty}");
   run.external = decoder_command(o, std::move(a), std::move(command));
   return run;
+}
+
+// --bench: `meterlab decode` itself, then the program under test, on the same telegrams.
+int run_bench(const ConformOptions& o, const Runner& run) {
+  if (o.profile.empty()) throw std::invalid_argument("--bench needs --profile");
+  ConformOptions with_default = o;
+  if (with_default.duration.empty()) with_default.duration = "10m";
+  const conformance::ScenarioFile s = adhoc_scenario(with_default, run);
+  std::vector<conformance::BenchResult> results;
+  std::fprintf(stderr, "conform: bench meterlab decode\n");
+  results.push_back(conformance::run_bench(s, run.own));
+  if (run.external) {
+    std::fprintf(stderr, "conform: bench %s\n", run.external->adapter.name.c_str());
+    results.push_back(conformance::run_bench(s, *run.external));
+  }
+  conformance::print_bench(results);
+  json doc = {{"bench", json::array()}};
+  bool ok = true;
+  for (const auto& r : results) {
+    doc["bench"].push_back(conformance::bench_json(r));
+    ok = ok && r.failures.empty();
+  }
+  if (!o.json_file.empty()) {
+    std::ofstream out(o.json_file);
+    if (!out) throw std::runtime_error("cannot write " + o.json_file);
+    out << doc.dump(2) << "\n";
+  }
+  return ok ? 0 : 1;
 }
 
 int run_conform(const ConformOptions& o) {
@@ -217,13 +287,15 @@ int run_conform(const ConformOptions& o) {
     return 2;
   }
   Runner run;
+  Report rep;
   try {
     run = make_runner(o);
+    if (o.bench) return run_bench(o, run);
+    rep = run_all(o, run, *vdir, *sdir);
   } catch (const std::invalid_argument& e) {
     std::cerr << "meterlab conform: " << e.what() << "\n";
     return 2;
   }
-  Report rep = run_all(o, run, *vdir, *sdir);
   if (rep.vectors.empty() && rep.scenarios.empty()) {
     std::cerr << "meterlab conform: nothing matches --filter " << o.filter << "\n";
     return 2;
@@ -237,6 +309,7 @@ int run_conform(const ConformOptions& o) {
     out << conformance::report_json(rep).dump(2) << "\n";
   }
   if (!o.junit_file.empty()) conformance::write_junit(o.junit_file, rep);
+  if (!o.html_file.empty()) conformance::write_html(o.html_file, rep);
   return passed ? 0 : 1;
 }
 
@@ -253,6 +326,8 @@ void add_conform_command(CLI::App& app, int& status) {
                   "Only vectors and scenarios whose path or name contains this");
   cmd->add_option("--json", o->json_file, "Write every count to this JSON file");
   cmd->add_option("--junit", o->junit_file, "Write a JUnit XML report to this file");
+  cmd->add_option("--html", o->html_file,
+                  "Write one self-contained HTML page (verdicts, counts, timelines, values)");
   cmd->add_option("--decoder", o->decoder,
                   "Grade this program instead of the engine: a shell command that reads the tty "
                   "named {tty} and prints JSON lines (needs --adapter, or uses its command)");
@@ -263,6 +338,18 @@ void add_conform_command(CLI::App& app, int& status) {
       ->capture_default_str();
   cmd->add_option("--speed", o->speed,
                   "pty mode: realtime, max or a factor, instead of each scenario's speed");
+  cmd->add_option("--profile", o->profile,
+                  "Grade one ad-hoc scenario of this built-in profile (no vectors, no files)");
+  cmd->add_option("--duration", o->duration, "--profile: virtual duration (30s, 10m, 6h)");
+  cmd->add_option("--start", o->start, "--profile: virtual start, ISO 8601 in the meter's zone");
+  cmd->add_option("--seed", o->seed, "--profile: the simulator's seed");
+  cmd->add_option("--fault", o->faults, "--profile: a fault, e.g. tag-fail:p=0.1 (repeatable)");
+  cmd->add_option("--keep", o->keep_dir,
+                  "pty runs: keep each run's bytes, truth, raw output, files and mapped lines "
+                  "in a folder of DIR (keys redacted)");
+  cmd->add_flag("--bench", o->bench,
+                "Measure speed instead of grading: --profile's telegrams (10m of meter time by "
+                "default) to `meterlab decode` and to --decoder, one at a time over the pty");
   cmd->add_option("--settle-ms", o->settle_ms,
                   "pty mode: quiet time after the last byte before the decoder is stopped")
       ->capture_default_str();

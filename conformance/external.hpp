@@ -17,6 +17,7 @@
 
 #include "adapter.hpp"
 #include "meterlab/sim/io.hpp"
+#include "run_dir.hpp"
 #include "scenario_check.hpp"
 #include "vector_check.hpp"
 
@@ -30,12 +31,7 @@ struct DecoderCommand {
   std::chrono::milliseconds max_settle{5000};
   std::chrono::milliseconds open_limit{10000};  // to open the tty
   std::chrono::milliseconds stop_limit{3000};   // to exit after SIGTERM
-};
-
-// One output line with the time it arrived (seconds since the decoder started).
-struct TimedLine {
-  double at = 0;
-  std::string text;
+  std::string keep_dir;  // --keep: the evidence of each run goes in a folder here
 };
 
 // Matches decoded telegrams (in arrival order) to truth telegrams (in sending order, each with

@@ -56,6 +56,11 @@ void print_scenarios(const std::vector<ScenarioOutcome>& ss) {
                 shown_name(s).c_str(), u(r.sent), u(r.decoded), u(r.equal), u(r.wrong), u(r.missed),
                 u(r.phantom), u(r.accepted), u(r.faulted), u(r.rejections), r.seconds,
                 r.passed() ? "pass" : "FAIL");
+    if (r.details.contains("never_printed") && !r.details["never_printed"].empty()) {
+      std::string list;
+      for (const json& o : r.details["never_printed"]) list += " " + o.get<std::string>();
+      std::printf("    partial: never printed%s\n", list.c_str());
+    }
     if (!r.passed()) print_issues(r);
   }
 }
@@ -104,6 +109,33 @@ json scenario_json(const ScenarioOutcome& s) {
   return j;
 }
 
+void junit_case(std::ostream& o, const std::string& cls, const std::string& name, double secs,
+                const std::vector<std::string>& failures) {
+  o << "    <testcase classname=\"" << xml_escape(cls) << "\" name=\"" << xml_escape(name)
+    << "\" time=\"" << secs << "\"";
+  if (failures.empty()) {
+    o << "/>\n";
+    return;
+  }
+  std::string text;
+  for (const auto& f : failures) text += f + "\n";
+  o << ">\n      <failure message=\"" << xml_escape(failures.front()) << "\">" << xml_escape(text)
+    << "</failure>\n    </testcase>\n";
+}
+
+// A scenario's failure text: the criteria not met, then its failing frames.
+std::vector<std::string> scenario_failures(const ScenarioOutcome& s) {
+  if (!s.result) return {"cannot run: " + s.error};
+  std::vector<std::string> out = s.result->failures;
+  if (out.empty()) return out;
+  for (const auto& x : s.result->issues)
+    out.push_back(x.kind + " seq " + (x.seq ? std::to_string(*x.seq) : "-") + " offset " +
+                  std::to_string(x.offset) + " " + x.list + ": " + x.what);
+  return out;
+}
+
+}  // namespace
+
 std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -133,33 +165,6 @@ std::string xml_escape(const std::string& s) {
   }
   return out;
 }
-
-void junit_case(std::ostream& o, const std::string& cls, const std::string& name, double secs,
-                const std::vector<std::string>& failures) {
-  o << "    <testcase classname=\"" << xml_escape(cls) << "\" name=\"" << xml_escape(name)
-    << "\" time=\"" << secs << "\"";
-  if (failures.empty()) {
-    o << "/>\n";
-    return;
-  }
-  std::string text;
-  for (const auto& f : failures) text += f + "\n";
-  o << ">\n      <failure message=\"" << xml_escape(failures.front()) << "\">" << xml_escape(text)
-    << "</failure>\n    </testcase>\n";
-}
-
-// A scenario's failure text: the criteria not met, then its failing frames.
-std::vector<std::string> scenario_failures(const ScenarioOutcome& s) {
-  if (!s.result) return {"cannot run: " + s.error};
-  std::vector<std::string> out = s.result->failures;
-  if (out.empty()) return out;
-  for (const auto& x : s.result->issues)
-    out.push_back(x.kind + " seq " + (x.seq ? std::to_string(*x.seq) : "-") + " offset " +
-                  std::to_string(x.offset) + " " + x.list + ": " + x.what);
-  return out;
-}
-
-}  // namespace
 
 std::string shown_name(const ScenarioOutcome& s) {
   return s.mode == "pty" ? s.name + " [pty]" : s.name;
@@ -226,11 +231,16 @@ void write_junit(std::ostream& o, const Report& rep) {
   o << "  </testsuite>\n</testsuites>\n";
 }
 
-void write_junit(const std::string& file, const Report& rep) {
+void write_report_file(const std::string& file, void (*writer)(std::ostream&, const Report&),
+                       const Report& rep) {
   std::ofstream o(file);
   if (!o) throw std::runtime_error("cannot write " + file);
-  write_junit(o, rep);
+  writer(o, rep);
   if (!o) throw std::runtime_error("cannot write " + file);
+}
+
+void write_junit(const std::string& file, const Report& rep) {
+  write_report_file(file, write_junit, rep);
 }
 
 }  // namespace meterlab::conformance

@@ -45,5 +45,17 @@ nlohmann::json report_json(const Report& rep);
 void write_junit(const std::string& file, const Report& rep);
 // The same XML to a stream (tests).
 void write_junit(std::ostream& o, const Report& rep);
+// One self-contained HTML page (inline CSS and SVG, no script, nothing fetched): the verdict,
+// per scenario its counts, a timeline of its telegrams (equal, wrong, missed, rejected,
+// accepted, faults injected) and the truth against the decoded values of a few readings over
+// time; per vector a row. Throws std::runtime_error when the file cannot be written.
+void write_html(const std::string& file, const Report& rep);
+void write_html(std::ostream& o, const Report& rep);
+// Writes a report to a file with one of the stream writers above; throws std::runtime_error when
+// the file cannot be written.
+void write_report_file(const std::string& file, void (*writer)(std::ostream&, const Report&),
+                       const Report& rep);
+// Text for XML and HTML: & < > " escaped.
+std::string xml_escape(const std::string& s);
 
 }  // namespace meterlab::conformance

@@ -128,6 +128,17 @@ void parse_pass_key(const std::string& key, const json& v, PassCriteria& p) {
   }
 }
 
+// The values of the readings the report draws, by OBIS code.
+json timeline_values(const json& telegram) {
+  json out = json::object();
+  for (const json& r : telegram.value("readings", json::array())) {
+    const std::string obis = r.value("obis", "");
+    for (const char* o : kTimelineObis)
+      if (obis == o && r.contains("value") && r.at("value").is_number()) out[obis] = r.at("value");
+  }
+  return out;
+}
+
 }  // namespace
 
 PassCriteria parse_pass(const std::string& json_text, bool faulty) {
@@ -161,7 +172,7 @@ TruthMatcher::TruthMatcher(PassCriteria pass, CompareOptions compare)
 void TruthMatcher::add_truth(const json& line) {
   if (line.value("type", "") == "summary") r_.bytes = line.value("bytes", std::uint64_t{0});
   if (line.value("type", "") != "telegram") return;
-  pending_[line.at("offset").get<std::uint64_t>()] = Pending{line, false, {}};
+  pending_[line.at("offset").get<std::uint64_t>()] = Pending{line, false, {}, {}};
 }
 
 void TruthMatcher::add_decoded(const json& telegram) {
@@ -179,6 +190,7 @@ void TruthMatcher::add_decoded(const json& telegram) {
   }
   it->second.matched = true;
   it->second.diff = compare_truth_telegram(it->second.truth, telegram, compare_);
+  if (timeline_) it->second.decoded = timeline_values(telegram);
 }
 
 void TruthMatcher::add_rejection(const json& rejection) {
@@ -204,7 +216,7 @@ void TruthMatcher::issue(FrameIssue i) {
 
 // One truth telegram's outcome: decoded equal, decoded wrong, decoded though it had to be rejected,
 // or not decoded (missed only when it had to decode).
-void TruthMatcher::grade(const Pending& p) {
+std::string TruthMatcher::grade_one(const Pending& p) {
   const json& t = p.truth;
   const std::string expect = t.value("expect", "decode");
   const bool faulted = !t.value("faults", json::array()).empty();
@@ -220,15 +232,16 @@ void TruthMatcher::grade(const Pending& p) {
     // counted, not graded.
     ++r_.undetectable;
     r_.decoded += p.matched;
-    return;
+    return "undetectable";
   }
   if (!p.matched) {
     r_.faulted_rejected += faulted;
-    if (expect != "decode") return;
+    if (expect != "decode") return "rejected";
     ++r_.missed;
     base.kind = "missed";
     base.what = faulted ? "not decoded (faults: " + t.at("faults").dump() + ")" : "not decoded";
-    return issue(std::move(base));
+    issue(std::move(base));
+    return "missed";
   }
   ++r_.decoded;
   if (expect == "reject") {
@@ -237,18 +250,32 @@ void TruthMatcher::grade(const Pending& p) {
     base.kind = "accepted";
     base.what = "decoded although the faults break it: " + t.at("faults").dump() +
                 (p.diff.empty() ? "" : "; " + p.diff);
-    return issue(std::move(base));
+    issue(std::move(base));
+    return "accepted";
   }
   if (p.diff.empty()) {
     ++r_.equal;
     r_.faulted_equal += faulted;
-    return;
+    return "equal";
   }
   ++r_.wrong;
   r_.faulted_wrong += faulted;
   base.kind = "wrong";
   base.what = p.diff;
   issue(std::move(base));
+  return "wrong";
+}
+
+void TruthMatcher::grade(const Pending& p) {
+  const std::string outcome = grade_one(p);
+  if (!timeline_ || r_.timeline.size() >= kMaxTimeline) return;
+  const json& t = p.truth;
+  r_.timeline.push_back({{"seq", t.at("seq")},
+                         {"t_ms", t.value("t_ms", json(0))},
+                         {"outcome", outcome},
+                         {"faulted", !t.value("faults", json::array()).empty()},
+                         {"truth", timeline_values(t)},
+                         {"decoded", p.decoded.is_null() ? json::object() : p.decoded}});
 }
 
 void TruthMatcher::evaluate() {
@@ -300,21 +327,25 @@ ScenarioResult compare_with_truth(const std::vector<json>& truth_lines,
 }
 
 ScenarioFile load_scenario(const std::filesystem::path& file) {
-  ScenarioFile s;
-  s.path = file;
   try {
-    s.scenario = sim::parse_scenario(read_text(file));
-    s.name = s.scenario.name.empty() ? file.stem().string() : s.scenario.name;
-    s.pass = parse_pass(s.scenario.pass_json, !s.scenario.faults.empty());
-    for (const std::string& name : s.scenario.profiles) {
-      if (name != "all" && !sim::find_profile(name))
-        throw std::invalid_argument("unknown profile \"" + name + "\"");
-    }
-    if (s.scenario.profiles.empty() && !sim::find_profile(s.scenario.profile))
-      throw std::invalid_argument("unknown profile \"" + s.scenario.profile + "\"");
+    return scenario_from_json(read_text(file), file);
   } catch (const std::exception& e) {
     throw std::runtime_error(file.string() + ": " + e.what());
   }
+}
+
+ScenarioFile scenario_from_json(const std::string& text, const std::filesystem::path& file) {
+  ScenarioFile s;
+  s.path = file;
+  s.scenario = sim::parse_scenario(text);
+  s.name = s.scenario.name.empty() ? file.stem().string() : s.scenario.name;
+  s.pass = parse_pass(s.scenario.pass_json, !s.scenario.faults.empty());
+  for (const std::string& name : s.scenario.profiles) {
+    if (name != "all" && !sim::find_profile(name))
+      throw std::invalid_argument("unknown profile \"" + name + "\"");
+  }
+  if (s.scenario.profiles.empty() && !sim::find_profile(s.scenario.profile))
+    throw std::invalid_argument("unknown profile \"" + s.scenario.profile + "\"");
   return s;
 }
 
@@ -402,6 +433,7 @@ ScenarioResult run_scenario(const ScenarioFile& s, const Progress& progress) {
   }
   Decoder dec(InputTransport::auto_detect, profile_keys(*p));
   TruthMatcher m(s.pass);
+  m.keep_timeline();
   std::uint64_t fed = feed(*sim, dec, m, progress, t0, span);
   ScenarioResult r = m.finish(s.name);
   check_stats(dec.stats(), fed, r);

@@ -73,10 +73,17 @@ struct ScenarioResult {
   std::uint64_t issues_total = 0;
   std::vector<std::string> failures;  // criteria not met; empty when the scenario passes
   nlohmann::json details;             // more figures for the JSON report (a soak's memory, meters)
+  // Per truth telegram (the first kMaxTimeline), for the HTML report: {"seq", "t_ms", "outcome"
+  // (equal, wrong, missed, rejected, accepted, undetectable), "faulted", "truth": {obis: value},
+  // "decoded": {obis: value}} for the readings of kTimelineObis.
+  std::vector<nlohmann::json> timeline;
   bool passed() const noexcept { return failures.empty(); }
 };
 
 inline constexpr std::size_t kMaxIssues = 1000;
+inline constexpr std::size_t kMaxTimeline = 5000;
+// The readings the report draws over time: active power import, voltage L1, active energy import.
+inline constexpr const char* kTimelineObis[] = {"1-0:1.7.0.255", "1-0:32.7.0.255", "1-0:1.8.0.255"};
 
 // Grades decoder output against a truth log, streaming: truth lines and decoder output are added
 // in stream order (the truth of a telegram before its decoded telegram); a decoded telegram
@@ -90,14 +97,19 @@ class TruthMatcher {
   // Truth telegrams that end before `offset` can no longer be matched: graded now (bounded memory).
   void settle_before(std::uint64_t offset);
   ScenarioResult finish(std::string name);
+  // Keep ScenarioResult::timeline (for the HTML report). Off by default: a soak's hours of
+  // telegrams would grow its memory.
+  void keep_timeline() { timeline_ = true; }
 
  private:
   struct Pending {
     nlohmann::json truth;
     bool matched = false;
-    std::string diff;  // of the matched telegram
+    std::string diff;        // of the matched telegram
+    nlohmann::json decoded;  // its readings of kTimelineObis
   };
   void grade(const Pending& p);
+  std::string grade_one(const Pending& p);  // the outcome
   void issue(FrameIssue i);
   void evaluate();
 
@@ -105,6 +117,7 @@ class TruthMatcher {
   CompareOptions compare_;
   ScenarioResult r_;
   std::map<std::uint64_t, Pending> pending_;  // by truth offset
+  bool timeline_ = false;
 };
 
 // The whole comparison at once (the decoded lists as `meterlab decode --errors` prints them).
@@ -127,6 +140,9 @@ struct ScenarioFile {
 
 // Throws std::runtime_error naming the file (unreadable, bad JSON, bad field, unknown profile).
 ScenarioFile load_scenario(const std::filesystem::path& file);
+// The same from the file's text (an ad-hoc scenario built on the command line); throws
+// std::invalid_argument on a bad field or an unknown profile.
+ScenarioFile scenario_from_json(const std::string& text, const std::filesystem::path& file);
 std::vector<std::filesystem::path> find_scenarios(const std::filesystem::path& dir);
 
 // Pulls every event the decoder has ready into the matcher (telegrams as `meterlab decode`
