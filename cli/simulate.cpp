@@ -208,6 +208,9 @@ int run(SimulateOptions o) {
     if (!started) pacer.restart(c.t), started = true;
     pacer.send(*sink, c.t, c.bytes);
     for (const std::string& line : sim.take_truth()) truth << line << '\n';
+    // A live run's truth is read while it runs (a reader's test compares what it decoded so
+    // far): each frame's truth is on disk once the frame is on the line.
+    if (live) truth.flush();
   }
   for (const std::string& line : sim.take_truth()) truth << line << '\n';
   truth << sim.summary_line() << '\n';
