@@ -71,13 +71,17 @@ std::vector<std::string_view> LayoutSet::matching(const LayoutContext& given) co
   Telegram scratch;
   LayoutContext ctx = given;
   ctx.trace = nullptr;
+  if (ctx.body->empty()) return out;
   const detail::BodyKeys keys = detail::body_keys(*ctx.body);
-  for (std::size_t i = 0; i < impl_->layouts.size(); ++i) {
+  const bool container = ctx.body->root().is_container();  // layouts map containers only
+  for (std::size_t i = 0; container && i < impl_->layouts.size(); ++i) {
     if (!detail::keys_match(impl_->keys[i], keys)) continue;
     const Layout& l = impl_->layouts[i];
     if (l.mode == Mode::positional && !detail::types_fit(l, *ctx.body)) continue;
     if (detail::walk(l, ctx, scratch)) out.push_back(l.name);
   }
+  // The generic mapping maps what no layout does (map()).
+  if (out.empty() && detail::walk(impl_->generic, ctx, scratch)) out.push_back(impl_->generic.name);
   return out;
 }
 

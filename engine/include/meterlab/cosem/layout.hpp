@@ -56,7 +56,8 @@ class LayoutSet {
   // layout_generic.cpp says how); cosem_unknown_layout is left for an empty body and a body
   // nested deeper than Reading::kMaxDepth or wider than Reading::kMaxIndex.
   Result<void> map(const LayoutContext& ctx, Telegram& out) const;
-  // The names of every layout that would map this body (tests: matching must be unambiguous).
+  // The names of every layout that would map this body (tests: matching must be unambiguous);
+  // kGenericLayout alone when no layout would.
   std::vector<std::string_view> matching(const LayoutContext& ctx) const;
 
   struct Impl;
