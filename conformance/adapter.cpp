@@ -43,7 +43,8 @@ std::string text(const json& obj, const char* key, const std::string& where,
 std::string pointer(const json& obj, const char* key, const std::string& where,
                     const std::string& path, std::string fallback = "") {
   std::string p = text(obj, key, where, path, std::move(fallback));
-  if (!p.empty() && p.front() != '/') bad(where, path + "." + key + " must be a JSON pointer (\"/name\")");
+  if (!p.empty() && p.front() != '/')
+    bad(where, path + "." + key + " must be a JSON pointer (\"/name\")");
   return p;
 }
 
@@ -55,7 +56,8 @@ double number(const json& obj, const char* key, const std::string& where, const 
 }
 
 void parse_fields(const json& obj, const std::string& where, Adapter& a) {
-  if (!obj.is_object()) bad(where, "telegram.fields must be an object {pointer: {obis, unit, scale}}");
+  if (!obj.is_object())
+    bad(where, "telegram.fields must be an object {pointer: {obis, unit, scale}}");
   for (const auto& [ptr, spec] : obj.items()) {
     const std::string path = "telegram.fields." + ptr;
     if (ptr.empty() || ptr.front() != '/') bad(where, path + ": the key must be a JSON pointer");
@@ -83,8 +85,9 @@ void parse_telegram(const json& t, const std::string& where, Adapter& a) {
   if (!a.readings && a.fields.empty()) bad(where, "telegram needs \"readings\" or \"fields\"");
   if (t.contains("telegram_fields")) {
     const json& tf = t.at("telegram_fields");
-    only_keys(tf, {"meter_id", "timestamp", "security", "system_title", "invocation_counter",
-                   "meter_type", "list_id"},
+    only_keys(tf,
+              {"meter_id", "timestamp", "security", "system_title", "invocation_counter",
+               "meter_type", "list_id"},
               where, "telegram.telegram_fields");
     for (const auto& [key, v] : tf.items())
       a.telegram_fields[key] = pointer(tf, key.c_str(), where, "telegram.telegram_fields");
@@ -126,15 +129,18 @@ json reading_from_array(const Adapter::ReadingArray& ra, const json& item, std::
   // A reading no layout names (meterlab's own output, issue 16): obis null and its position.
   const auto position = item.find("position");
   if (o.is_null() && position != item.end() && position->is_string()) {
-    return json{{"obis", nullptr}, {"position", *position},
-                {"value", item.at(json::json_pointer(ra.value))}, {"unit", unit}};
+    return json{{"obis", nullptr},
+                {"position", *position},
+                {"value", item.at(json::json_pointer(ra.value))},
+                {"unit", unit}};
   }
   auto code = o.is_string() ? cosem::ObisCode::parse(o.get<std::string>()) : std::nullopt;
   if (!code) {
     error = "not an OBIS code: " + o.dump();
     return json();
   }
-  return json{{"obis", code->to_string()}, {"value", item.at(json::json_pointer(ra.value))},
+  return json{{"obis", code->to_string()},
+              {"value", item.at(json::json_pointer(ra.value))},
               {"unit", unit}};
 }
 
@@ -168,8 +174,9 @@ bool map_readings(const Adapter& a, const json& line, json& out, std::string& er
 }  // namespace
 
 Adapter parse_adapter(const json& doc, const std::string& where) {
-  only_keys(doc, {"name", "description", "command", "env", "telegram", "rejection", "ignore",
-                  "partial", "tolerance"},
+  only_keys(doc,
+            {"name", "description", "command", "env", "telegram", "rejection", "ignore", "partial",
+             "tolerance"},
             where, "(top)");
   Adapter a;
   a.name = text(doc, "name", where, "(top)", where);
@@ -189,7 +196,8 @@ Adapter parse_adapter(const json& doc, const std::string& where) {
       bad(where, "ignore must be a list of JSON pointers");
     a.ignore_when.push_back(p.get<std::string>());
   }
-  if (doc.contains("partial") && !doc.at("partial").is_boolean()) bad(where, "partial must be true or false");
+  if (doc.contains("partial") && !doc.at("partial").is_boolean())
+    bad(where, "partial must be true or false");
   a.partial = doc.value("partial", false);
   if (doc.contains("tolerance")) {
     only_keys(doc.at("tolerance"), {"relative", "absolute"}, where, "tolerance");
@@ -225,8 +233,9 @@ Adapter find_adapter(const std::string& name_or_file) {
   }
   std::string known;
   for (const std::string& n : names) known += " " + n;
-  throw std::runtime_error("adapter " + name_or_file + ": no such file, and not a built-in adapter (" +
-                           "built in:" + known + ")");
+  throw std::runtime_error("adapter " + name_or_file +
+                           ": no such file, and not a built-in adapter (" + "built in:" + known +
+                           ")");
 }
 
 MappedLine map_line(const Adapter& a, std::string_view text_line) {
@@ -243,7 +252,8 @@ MappedLine map_line(const Adapter& a, std::string_view text_line) {
     }
   }
   if (!a.rejection_when.empty() && has(line, a.rejection_when)) {
-    json e{{"code", has(line, a.rejection_code) ? line.at(json::json_pointer(a.rejection_code)) : json("?")}};
+    json e{{"code", has(line, a.rejection_code) ? line.at(json::json_pointer(a.rejection_code))
+                                                : json("?")}};
     e["layer"] = !a.rejection_layer.empty() && has(line, a.rejection_layer)
                      ? line.at(json::json_pointer(a.rejection_layer))
                      : json("?");
@@ -289,9 +299,8 @@ std::string expand(std::string_view text_in, const std::map<std::string, std::st
   // Only {name} with a lower-case identifier is a placeholder: a command's own braces (awk
   // programs, shell groups) stay as they are.
   auto is_name = [](std::string_view n) {
-    return !n.empty() && std::all_of(n.begin(), n.end(), [](char c) {
-      return (c >= 'a' && c <= 'z') || c == '_';
-    });
+    return !n.empty() && std::all_of(n.begin(), n.end(),
+                                     [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
   };
   std::string out;
   std::size_t i = 0;

@@ -1,5 +1,4 @@
 #include "scenario_check.hpp"
-#include "vector_check.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -11,6 +10,7 @@
 #include "meterlab/decoder/json.hpp"
 #include "meterlab/sim/profile.hpp"
 #include "meterlab/sim/simulation.hpp"
+#include "vector_check.hpp"
 
 namespace meterlab::conformance {
 namespace {

@@ -1,5 +1,6 @@
 // Golden vectors: load one (vectors/<category>/<name>.json, format in vectors/README.md), run it
-// through the engine, compare with what it expects. Used by the vector tests and `meterlab vectors`.
+// through the engine, compare with what it expects. Used by the vector tests and `meterlab
+// vectors`.
 #pragma once
 
 #include <filesystem>

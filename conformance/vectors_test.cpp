@@ -75,8 +75,8 @@ TEST_P(VectorTest, NoFrameThatPassesItsChecksGivesOnlyErrors) {
   static const std::set<std::string> kStatedReasons = {"hdlc", "mbus", "security", "dlms", "axdr"};
   for (const json& e : d.errors) {
     const std::string layer = e.at("error").at("layer");
-    EXPECT_EQ(1u, kStatedReasons.count(layer)) << v.name << ": only errors, one of layer " << layer
-                                               << ": " << e.dump();
+    EXPECT_EQ(1u, kStatedReasons.count(layer))
+        << v.name << ": only errors, one of layer " << layer << ": " << e.dump();
   }
 }
 

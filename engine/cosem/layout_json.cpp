@@ -70,7 +70,8 @@ bool int_of(Problem& p, const std::string& layout, const json& j, const char* wh
   if (j.is_number_unsigned() && j.get<std::uint64_t>() > INT64_MAX) {
     return p.bad(layout, std::string("'") + what + "' out of range");
   }
-  if (!j.is_number_integer()) return p.bad(layout, std::string("'") + what + "' must be an integer");
+  if (!j.is_number_integer())
+    return p.bad(layout, std::string("'") + what + "' must be an integer");
   out = j.get<std::int64_t>();
   return true;
 }
@@ -83,7 +84,8 @@ bool count_of(Problem& p, const std::string& layout, const json& j, std::uint32_
   return true;
 }
 
-bool parse_obis(Problem& p, const std::string& layout, const json& j, std::optional<ObisCode>& out) {
+bool parse_obis(Problem& p, const std::string& layout, const json& j,
+                std::optional<ObisCode>& out) {
   std::string text;
   if (!text_of(p, layout, j, "obis", text)) return false;
   out = ObisCode::parse(text);
@@ -92,7 +94,8 @@ bool parse_obis(Problem& p, const std::string& layout, const json& j, std::optio
 }
 
 // "1-*:31.7.0.*": like an OBIS code, '*' for any value of a group.
-bool parse_pattern(Problem& p, const std::string& layout, const std::string& text, ObisPattern& out) {
+bool parse_pattern(Problem& p, const std::string& layout, const std::string& text,
+                   ObisPattern& out) {
   std::string probe = text;
   for (char& ch : probe) {
     if (ch == '*') ch = '0';
@@ -168,9 +171,14 @@ bool parse_type(Problem& p, const std::string& layout, const json& j, TypeSpec& 
 
 bool parse_role(Problem& p, const std::string& layout, const json& j, Role& out) {
   static const std::pair<std::string_view, Role> kRoles[] = {
-      {"value", Role::value},     {"meter_id", Role::meter_id}, {"meter_type", Role::meter_type},
-      {"list_id", Role::list_id}, {"clock", Role::clock},       {"date", Role::date},
-      {"time", Role::time},       {"unnamed", Role::unnamed},
+      {"value", Role::value},
+      {"meter_id", Role::meter_id},
+      {"meter_type", Role::meter_type},
+      {"list_id", Role::list_id},
+      {"clock", Role::clock},
+      {"date", Role::date},
+      {"time", Role::time},
+      {"unnamed", Role::unnamed},
       {"skip", Role::unnamed},  // its name before issue 16, when such values were dropped
   };
   std::string text;
@@ -206,7 +214,8 @@ bool read_element(Problem& p, const std::string& layout, const json& j,
     if (!parse_unit(p, layout, *v, e.unit)) return false;
     e.has_unit = true;
   }
-  if (const json* v = member(j, "scaler"); v && !parse_scaler(p, layout, *v, e.scaler)) return false;
+  if (const json* v = member(j, "scaler"); v && !parse_scaler(p, layout, *v, e.scaler))
+    return false;
   if (const json* v = member(j, "role"); v && !parse_role(p, layout, *v, e.role)) return false;
   if (const json* v = member(j, "type"); v && !parse_type(p, layout, *v, e.type)) return false;
   return true;
@@ -302,10 +311,13 @@ bool parse_scalers(Problem& p, Layout& l, const json& list) {
     const json* obis = member(s, "obis");
     const json* scaler = member(s, "scaler");
     const json* unit = member(s, "unit");
-    if (!obis || !scaler || !unit) return p.bad(l.name, "a scaler rule needs obis, scaler and unit");
+    if (!obis || !scaler || !unit)
+      return p.bad(l.name, "a scaler rule needs obis, scaler and unit");
     std::string pattern;
-    if (!text_of(p, l.name, *obis, "obis", pattern) || !parse_pattern(p, l.name, pattern, rule.pattern) ||
-        !parse_scaler(p, l.name, *scaler, rule.scaler) || !parse_unit(p, l.name, *unit, rule.unit)) {
+    if (!text_of(p, l.name, *obis, "obis", pattern) ||
+        !parse_pattern(p, l.name, pattern, rule.pattern) ||
+        !parse_scaler(p, l.name, *scaler, rule.scaler) ||
+        !parse_unit(p, l.name, *unit, rule.unit)) {
       return false;
     }
     l.scalers.push_back(rule);

@@ -13,7 +13,6 @@ namespace meterlab::cosem::detail {
 using axdr::Node;
 using axdr::Tag;
 
-
 constexpr std::uint16_t kPushSetupClass = 40;  // Blue Book class 40: push setup (metadata)
 // A number, as the layouts' type "number" means it.
 constexpr TypeCheck kNumber = type_check({TypeClass::number});

@@ -1,7 +1,7 @@
 // The compact C++ form of a layout, parsed once from JSON (layout_json.cpp), and the steps of
 // mapping a body with it: matching (layout_match.cpp), the walk (layout_walk.cpp), both driven by
-// LayoutSet (layout_set.cpp). Internal to the cosem layer. Strings that readings point at (names) live in the
-// owning LayoutSet; units point into the static unit table.
+// LayoutSet (layout_set.cpp). Internal to the cosem layer. Strings that readings point at (names)
+// live in the owning LayoutSet; units point into the static unit table.
 #pragma once
 
 #include <array>

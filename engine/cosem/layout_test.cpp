@@ -154,8 +154,8 @@ TEST(LayoutShapeCache, SameTelegramAsTheWalkForEveryVector) {
   // Flat positional lists among them: KFM_001 lists 1-3.
   EXPECT_NE(covered.end(), std::find(covered.begin(), covered.end(),
                                      "hdlc-plain/kaifa-kfm001-ma304h3e-list3-a09b"));
-  EXPECT_NE(covered.end(), std::find(covered.begin(), covered.end(),
-                                     "hdlc-plain/kaifa-kfm001-ma304h3e-list1"));
+  EXPECT_NE(covered.end(),
+            std::find(covered.begin(), covered.end(), "hdlc-plain/kaifa-kfm001-ma304h3e-list1"));
   EXPECT_LE(3u, covered.size());
 }
 

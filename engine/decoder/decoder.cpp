@@ -35,9 +35,12 @@ Bytes& frame_payload(mbus::Frame& f) noexcept { return f.data; }
 
 const char* transport_name(cosem::Transport t) noexcept {
   switch (t) {
-    case cosem::Transport::hdlc: return "hdlc";
-    case cosem::Transport::mbus: return "mbus";
-    case cosem::Transport::apdu: return "apdu";
+    case cosem::Transport::hdlc:
+      return "hdlc";
+    case cosem::Transport::mbus:
+      return "mbus";
+    case cosem::Transport::apdu:
+      return "apdu";
   }
   return "apdu";
 }
@@ -244,8 +247,8 @@ Decoder::Event Decoder::on_link(const LinkEvent& ev, Reassembler& segments, bool
                                 cosem::Transport transport) {
   if (ev.kind == LinkEvent::Kind::discard) {
     stats_.bytes_discarded += ev.discard.length;
-    return emit(link_rejection(ev.discard.error, ev.discard.stream_offset, ev.discard.length,
-                               transport));
+    return emit(
+        link_rejection(ev.discard.error, ev.discard.stream_offset, ev.discard.length, transport));
   }
   ++stats_.frames_ok;
   // Two HDLC frames may share a flag (ISO/IEC 13239 4.3.1): that byte is counted once.

@@ -83,8 +83,8 @@ WallClock::time_point telegram_time(const cosem::Telegram& t, const Received& r)
   const cosem::DateTime& dt = *t.timestamp;
   if (!dt.has_date() || !dt.has_time() || !dt.deviation) return r.wall;
   // DLMS deviation: UTC = local + deviation (minutes).
-  const std::int64_t seconds = days_from_civil(dt.year, dt.month, dt.day) * 86400 +
-                               dt.hour * 3600 + dt.minute * 60 + std::max(dt.second, 0) +
+  const std::int64_t seconds = days_from_civil(dt.year, dt.month, dt.day) * 86400 + dt.hour * 3600 +
+                               dt.minute * 60 + std::max(dt.second, 0) +
                                static_cast<std::int64_t>(*dt.deviation) * 60;
   const std::int64_t ms = seconds * 1000 + std::max(dt.hundredths, 0) * 10;
   return WallClock::time_point(std::chrono::milliseconds(ms));

@@ -41,8 +41,7 @@ bool secret(ConfigReader& c, const char* key, const char* env, std::string& out)
 bool read_tags(ConfigReader c, InfluxConfig& out) {
   for (const auto& item : c.object().items()) {
     const std::string& k = item.key();
-    if (k.empty() || k == "meter" || k == "obis" || k == "name" || k == "unit" ||
-        k == "position") {
+    if (k.empty() || k == "meter" || k == "obis" || k == "name" || k == "unit" || k == "position") {
       return c.fail(k, "a tag key other than meter, obis, name, unit, position (set per reading)",
                     "a reserved or empty key");
     }
@@ -184,7 +183,8 @@ class InfluxSink final : public BatchingSink<std::string> {
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body_.size()));
     const CURLcode rc = curl_easy_perform(c);
     if (rc != CURLE_OK) {
-      error = std::string("influxdb: ") + (curl_error_[0] != '\0' ? curl_error_.data() : curl_easy_strerror(rc));
+      error = std::string("influxdb: ") +
+              (curl_error_[0] != '\0' ? curl_error_.data() : curl_easy_strerror(rc));
       return SendOutcome::retry;
     }
     long status = 0;

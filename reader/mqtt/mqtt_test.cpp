@@ -10,9 +10,9 @@
 #include <set>
 
 #include "meterlab/reader/outputs.hpp"
+#include "meterlab/testing/sim_test_util.hpp"
 #include "mqtt_broker.hpp"
 #include "mqtt_topics.hpp"
-#include "meterlab/testing/sim_test_util.hpp"
 
 namespace meterlab::reader {
 namespace {

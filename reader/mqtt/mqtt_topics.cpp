@@ -177,8 +177,8 @@ void DeviceInfo::merge(const cosem::Telegram& t) {
   if (manufacturer.empty()) manufacturer = reader::mqtt::manufacturer(t);
   if (model.empty() && !t.meter_type.empty()) model = std::string(t.text(t.meter_type));
   if (serial.empty() && !t.meter_id.empty()) serial = std::string(t.text(t.meter_id));
-  if (name.empty()) name = (manufacturer.empty() ? "Meter" : manufacturer) +
-                           (model.empty() ? "" : " " + model);
+  if (name.empty())
+    name = (manufacturer.empty() ? "Meter" : manufacturer) + (model.empty() ? "" : " " + model);
 }
 
 std::string discovery_payload(const Config& c, const DeviceInfo& dev, std::string_view meter,

@@ -12,7 +12,8 @@ namespace meterlab::reader::postgres {
 namespace {
 
 std::string iso_utc_ms(WallClock::time_point t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   const auto secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
   const auto frac = static_cast<int>(ms - static_cast<std::int64_t>(secs) * 1000);
   std::tm tm{};
@@ -33,7 +34,8 @@ const char* param(const std::optional<std::string>& s) { return s ? s->c_str() :
 
 }  // namespace
 
-Row row(std::string_view meter, const cosem::Telegram& t, const cosem::Reading& r, const Received& rc) {
+Row row(std::string_view meter, const cosem::Telegram& t, const cosem::Reading& r,
+        const Received& rc) {
   Row out;
   out.time = iso_utc_ms(telegram_time(t, rc));
   out.meter_id = std::string(meter);
@@ -64,8 +66,8 @@ std::string create_sql(std::string_view table, std::string_view unqualified) {
   return "CREATE TABLE IF NOT EXISTS " + t +
          " (time timestamptz NOT NULL, meter_id text NOT NULL, obis text NOT NULL, name text,"
          " value double precision, value_text text, unit text);"
-         " CREATE INDEX IF NOT EXISTS \"" + std::string(unqualified) + "_meter_id_time_idx\" ON " + t +
-         " (meter_id, time);";
+         " CREATE INDEX IF NOT EXISTS \"" +
+         std::string(unqualified) + "_meter_id_time_idx\" ON " + t + " (meter_id, time);";
 }
 
 std::string insert_sql(std::string_view table, std::size_t rows) {

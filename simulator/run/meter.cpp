@@ -24,15 +24,21 @@ double unscale(double x, int scale) {
 std::int64_t register_value(std::int64_t wms, int scale) {
   std::int64_t per_unit = MeterState::kWmsPerWh;
   std::int64_t mult = 1;
-  if (scale >= 0) per_unit *= static_cast<std::int64_t>(kPow10[static_cast<std::size_t>(scale)]);
-  else mult = static_cast<std::int64_t>(kPow10[static_cast<std::size_t>(-scale)]);
+  if (scale >= 0)
+    per_unit *= static_cast<std::int64_t>(kPow10[static_cast<std::size_t>(scale)]);
+  else
+    mult = static_cast<std::int64_t>(kPow10[static_cast<std::size_t>(-scale)]);
   return (wms * mult) / per_unit;  // wms >= 0
 }
 
 std::int64_t phase_value(const MeterState& s, Source src) {
-  auto idx = [](Source base, Source v) { return static_cast<std::size_t>(static_cast<int>(v) - static_cast<int>(base)); };
+  auto idx = [](Source base, Source v) {
+    return static_cast<std::size_t>(static_cast<int>(v) - static_cast<int>(base));
+  };
   switch (src) {
-    case Source::p_import_l1: case Source::p_import_l2: case Source::p_import_l3:
+    case Source::p_import_l1:
+    case Source::p_import_l2:
+    case Source::p_import_l3:
       return s.phase[idx(Source::p_import_l1, src)].p_import_w;
     default:
       return s.phase[idx(Source::p_export_l1, src)].p_export_w;
@@ -41,66 +47,111 @@ std::int64_t phase_value(const MeterState& s, Source src) {
 
 double measured(const MeterState& s, Source src) {
   switch (src) {
-    case Source::voltage_l1: return s.phase[0].voltage_v;
-    case Source::voltage_l2: return s.phase[1].voltage_v;
-    case Source::voltage_l3: return s.phase[2].voltage_v;
-    case Source::current_l1: return s.phase[0].current_a;
-    case Source::current_l2: return s.phase[1].current_a;
-    case Source::current_l3: return s.phase[2].current_a;
-    case Source::power_factor: return s.power_factor;
-    case Source::power_factor_l1: return s.phase[0].power_factor;
-    case Source::power_factor_l2: return s.phase[1].power_factor;
-    case Source::power_factor_l3: return s.phase[2].power_factor;
-    default: return s.frequency_hz;
+    case Source::voltage_l1:
+      return s.phase[0].voltage_v;
+    case Source::voltage_l2:
+      return s.phase[1].voltage_v;
+    case Source::voltage_l3:
+      return s.phase[2].voltage_v;
+    case Source::current_l1:
+      return s.phase[0].current_a;
+    case Source::current_l2:
+      return s.phase[1].current_a;
+    case Source::current_l3:
+      return s.phase[2].current_a;
+    case Source::power_factor:
+      return s.power_factor;
+    case Source::power_factor_l1:
+      return s.phase[0].power_factor;
+    case Source::power_factor_l2:
+      return s.phase[1].power_factor;
+    case Source::power_factor_l3:
+      return s.phase[2].power_factor;
+    default:
+      return s.frequency_hz;
   }
 }
 
 // The raw (wire) integer of a numeric leaf.
 std::int64_t raw_value(const Node& n, const MeterState& s) {
   switch (n.source) {
-    case Source::constant: return n.number;
-    case Source::p_import: return std::llround(unscale(static_cast<double>(s.p_import_w), n.scale));
-    case Source::p_export: return std::llround(unscale(static_cast<double>(s.p_export_w), n.scale));
-    case Source::q_import: return std::llround(unscale(static_cast<double>(s.q_import_var), n.scale));
-    case Source::q_export: return std::llround(unscale(static_cast<double>(s.q_export_var), n.scale));
-    case Source::p_import_l1: case Source::p_import_l2: case Source::p_import_l3:
-    case Source::p_export_l1: case Source::p_export_l2: case Source::p_export_l3:
+    case Source::constant:
+      return n.number;
+    case Source::p_import:
+      return std::llround(unscale(static_cast<double>(s.p_import_w), n.scale));
+    case Source::p_export:
+      return std::llround(unscale(static_cast<double>(s.p_export_w), n.scale));
+    case Source::q_import:
+      return std::llround(unscale(static_cast<double>(s.q_import_var), n.scale));
+    case Source::q_export:
+      return std::llround(unscale(static_cast<double>(s.q_export_var), n.scale));
+    case Source::p_import_l1:
+    case Source::p_import_l2:
+    case Source::p_import_l3:
+    case Source::p_export_l1:
+    case Source::p_export_l2:
+    case Source::p_export_l3:
       return std::llround(unscale(static_cast<double>(phase_value(s, n.source)), n.scale));
-    case Source::energy_import: return register_value(s.import_wms, n.scale);
-    case Source::energy_export: return register_value(s.export_wms, n.scale);
-    case Source::energy_reactive_import: return register_value(s.reactive_import_varms, n.scale);
-    case Source::energy_reactive_export: return register_value(s.reactive_export_varms, n.scale);
-    default: return std::llround(unscale(measured(s, n.source), n.scale));
+    case Source::energy_import:
+      return register_value(s.import_wms, n.scale);
+    case Source::energy_export:
+      return register_value(s.export_wms, n.scale);
+    case Source::energy_reactive_import:
+      return register_value(s.reactive_import_varms, n.scale);
+    case Source::energy_reactive_export:
+      return register_value(s.reactive_export_varms, n.scale);
+    default:
+      return std::llround(unscale(measured(s, n.source), n.scale));
   }
 }
 
 template <class T>
 T clamp_to(std::int64_t v) {
-  return static_cast<T>(std::clamp<std::int64_t>(v, std::numeric_limits<T>::min(),
-                                                 static_cast<std::int64_t>(std::numeric_limits<T>::max())));
+  return static_cast<T>(std::clamp<std::int64_t>(
+      v, std::numeric_limits<T>::min(), static_cast<std::int64_t>(std::numeric_limits<T>::max())));
 }
 
 std::int64_t write_integer(AxdrWriter& w, NodeType type, std::int64_t v) {
   switch (type) {
-    case NodeType::int8: w.int8(clamp_to<std::int8_t>(v)); return clamp_to<std::int8_t>(v);
-    case NodeType::int16: w.int16(clamp_to<std::int16_t>(v)); return clamp_to<std::int16_t>(v);
-    case NodeType::int32: w.int32(clamp_to<std::int32_t>(v)); return clamp_to<std::int32_t>(v);
-    case NodeType::int64: w.int64(v); return v;
-    case NodeType::uint8: w.uint8(clamp_to<std::uint8_t>(v)); return clamp_to<std::uint8_t>(v);
-    case NodeType::uint16: w.uint16(clamp_to<std::uint16_t>(v)); return clamp_to<std::uint16_t>(v);
-    case NodeType::uint32: w.uint32(clamp_to<std::uint32_t>(v)); return clamp_to<std::uint32_t>(v);
-    case NodeType::uint64: w.uint64(static_cast<std::uint64_t>(std::max<std::int64_t>(v, 0))); return std::max<std::int64_t>(v, 0);
-    case NodeType::enumeration: w.enumeration(clamp_to<std::uint8_t>(v)); return clamp_to<std::uint8_t>(v);
-    case NodeType::boolean: w.boolean(v != 0); return v != 0;
-    default: return v;
+    case NodeType::int8:
+      w.int8(clamp_to<std::int8_t>(v));
+      return clamp_to<std::int8_t>(v);
+    case NodeType::int16:
+      w.int16(clamp_to<std::int16_t>(v));
+      return clamp_to<std::int16_t>(v);
+    case NodeType::int32:
+      w.int32(clamp_to<std::int32_t>(v));
+      return clamp_to<std::int32_t>(v);
+    case NodeType::int64:
+      w.int64(v);
+      return v;
+    case NodeType::uint8:
+      w.uint8(clamp_to<std::uint8_t>(v));
+      return clamp_to<std::uint8_t>(v);
+    case NodeType::uint16:
+      w.uint16(clamp_to<std::uint16_t>(v));
+      return clamp_to<std::uint16_t>(v);
+    case NodeType::uint32:
+      w.uint32(clamp_to<std::uint32_t>(v));
+      return clamp_to<std::uint32_t>(v);
+    case NodeType::uint64:
+      w.uint64(static_cast<std::uint64_t>(std::max<std::int64_t>(v, 0)));
+      return std::max<std::int64_t>(v, 0);
+    case NodeType::enumeration:
+      w.enumeration(clamp_to<std::uint8_t>(v));
+      return clamp_to<std::uint8_t>(v);
+    case NodeType::boolean:
+      w.boolean(v != 0);
+      return v != 0;
+    default:
+      return v;
   }
 }
 
 // An octet-string reading is text when printable ASCII, else lowercase hex (the decoder's rule).
 std::string octets_text(const std::string& bytes) {
-  bool printable = !bytes.empty() && std::all_of(bytes.begin(), bytes.end(), [](char c) {
-    return c >= 0x20 && c <= 0x7E;
-  });
+  bool printable = !bytes.empty() && std::all_of(bytes.begin(), bytes.end(),
+                                                 [](char c) { return c >= 0x20 && c <= 0x7E; });
   if (printable) return bytes;
   return to_hex(Bytes(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
 }
@@ -109,18 +160,36 @@ class BodyWriter {
  public:
   BodyWriter(const Profile& p, const MeterState& s, const CosemDateTime& clock, Buffer& out,
              MeterTelegram& telegram)
-      : profile_(p), state_(s), clock_(clock), w_(out), telegram_(telegram), readings_(telegram.readings) {}
+      : profile_(p),
+        state_(s),
+        clock_(clock),
+        w_(out),
+        telegram_(telegram),
+        readings_(telegram.readings) {}
 
   void write(const Node& n) {
     switch (n.type) {
-      case NodeType::structure: w_.structure(n.items.size()); break;
-      case NodeType::array: w_.array(n.items.size()); break;
-      case NodeType::null_data: w_.null_data(); return;
-      case NodeType::octet_string: case NodeType::visible_string: case NodeType::utf8_string:
+      case NodeType::structure:
+        w_.structure(n.items.size());
+        break;
+      case NodeType::array:
+        w_.array(n.items.size());
+        break;
+      case NodeType::null_data:
+        w_.null_data();
+        return;
+      case NodeType::octet_string:
+      case NodeType::visible_string:
+      case NodeType::utf8_string:
         return write_text(n);
-      case NodeType::date_time_octets: case NodeType::date_time: return write_clock(n);
-      case NodeType::float32: case NodeType::float64: return write_float(n);
-      default: return write_number(n);
+      case NodeType::date_time_octets:
+      case NodeType::date_time:
+        return write_clock(n);
+      case NodeType::float32:
+      case NodeType::float64:
+        return write_float(n);
+      default:
+        return write_number(n);
     }
     for (const Node& item : n.items) write(item);
   }
@@ -128,13 +197,18 @@ class BodyWriter {
  private:
   std::string text_of(const Node& n) const {
     switch (n.source) {
-      case Source::meter_id: return profile_.meter_id;
-      case Source::meter_type: return profile_.meter_type;
-      case Source::clock_time: return bytes_text({clock_.hour, clock_.minute, clock_.second, clock_.hundredths});
+      case Source::meter_id:
+        return profile_.meter_id;
+      case Source::meter_type:
+        return profile_.meter_type;
+      case Source::clock_time:
+        return bytes_text({clock_.hour, clock_.minute, clock_.second, clock_.hundredths});
       case Source::clock_date:
-        return bytes_text({static_cast<std::uint8_t>(clock_.year >> 8), static_cast<std::uint8_t>(clock_.year),
-                           clock_.month, clock_.day, clock_.weekday});
-      default: return n.text;
+        return bytes_text({static_cast<std::uint8_t>(clock_.year >> 8),
+                           static_cast<std::uint8_t>(clock_.year), clock_.month, clock_.day,
+                           clock_.weekday});
+      default:
+        return n.text;
     }
   }
 
@@ -144,9 +218,12 @@ class BodyWriter {
 
   void write_text(const Node& n) {
     std::string text = text_of(n);
-    if (n.type == NodeType::visible_string) w_.visible_string(text);
-    else if (n.type == NodeType::utf8_string) w_.utf8_string(text);
-    else w_.octet_string(Bytes(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+    if (n.type == NodeType::visible_string)
+      w_.visible_string(text);
+    else if (n.type == NodeType::utf8_string)
+      w_.utf8_string(text);
+    else
+      w_.octet_string(Bytes(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
     if (n.obis.empty()) {
       if (!n.position.empty()) {
         readings_.push_back(TruthReading{"", "", true, octets_text(text), 0, 0, n.position});
@@ -162,29 +239,39 @@ class BodyWriter {
       readings_.push_back(TruthReading{n.obis, n.unit, true, date_time_text(local), 0, 0, {}});
       return;
     }
-    TruthReading r{n.obis, n.unit, true, n.type == NodeType::octet_string ? octets_text(text) : text, 0, 0, {}};
+    TruthReading r{
+        n.obis, n.unit, true, n.type == NodeType::octet_string ? octets_text(text) : text,
+        0,      0,      {}};
     readings_.push_back(std::move(r));
   }
 
   void write_clock(const Node& n) {
-    if (n.type == NodeType::date_time) w_.date_time(clock_);
-    else w_.date_time_octets(clock_);
-    if (!n.obis.empty()) readings_.push_back(TruthReading{n.obis, n.unit, true, date_time_text(clock_), 0, 0, {}});
+    if (n.type == NodeType::date_time)
+      w_.date_time(clock_);
+    else
+      w_.date_time_octets(clock_);
+    if (!n.obis.empty())
+      readings_.push_back(TruthReading{n.obis, n.unit, true, date_time_text(clock_), 0, 0, {}});
   }
 
   void write_float(const Node& n) {
-    double v = n.source == Source::constant ? static_cast<double>(n.number) : measured(state_, n.source);
+    double v =
+        n.source == Source::constant ? static_cast<double>(n.number) : measured(state_, n.source);
     // Floats carry the value itself; the truth keeps it to the profile's scale.
     std::int64_t raw = std::llround(unscale(v, n.scale));
     double sent = static_cast<double>(raw) / unscale(1.0, n.scale);
-    if (n.type == NodeType::float32) w_.float32(static_cast<float>(sent));
-    else w_.float64(sent);
-    if (!n.obis.empty()) readings_.push_back(TruthReading{n.obis, n.unit, false, {}, raw, n.scale, {}});
+    if (n.type == NodeType::float32)
+      w_.float32(static_cast<float>(sent));
+    else
+      w_.float64(sent);
+    if (!n.obis.empty())
+      readings_.push_back(TruthReading{n.obis, n.unit, false, {}, raw, n.scale, {}});
   }
 
   void write_number(const Node& n) {
     std::int64_t raw = write_integer(w_, n.type, raw_value(n, state_));
-    if (!n.obis.empty()) readings_.push_back(TruthReading{n.obis, n.unit, false, {}, raw, n.scale, {}});
+    if (!n.obis.empty())
+      readings_.push_back(TruthReading{n.obis, n.unit, false, {}, raw, n.scale, {}});
     if (n.obis.empty() && !n.position.empty()) {
       readings_.push_back(TruthReading{"", "", false, {}, raw, 0, n.position});
     }
@@ -212,9 +299,15 @@ CosemDateTime cosem_time(SimTime t, Zone zone, const ClockForm& form) {
   dt.second = static_cast<std::uint8_t>(lt.second);
   dt.hundredths = static_cast<std::uint8_t>(form.hundredths == 0xFF ? 0xFF : lt.millis / 10);
   switch (form.deviation) {
-    case ClockForm::Deviation::unspecified: dt.deviation = static_cast<std::int16_t>(0x8000); break;
-    case ClockForm::Deviation::local: dt.deviation = static_cast<std::int16_t>(-lt.utc_offset_min); break;
-    case ClockForm::Deviation::fixed: dt.deviation = form.fixed_deviation; break;
+    case ClockForm::Deviation::unspecified:
+      dt.deviation = static_cast<std::int16_t>(0x8000);
+      break;
+    case ClockForm::Deviation::local:
+      dt.deviation = static_cast<std::int16_t>(-lt.utc_offset_min);
+      break;
+    case ClockForm::Deviation::fixed:
+      dt.deviation = form.fixed_deviation;
+      break;
   }
   dt.status = form.status_dst ? (lt.dst ? 0x80 : 0x00) : form.status;
   return dt;
@@ -223,8 +316,8 @@ CosemDateTime cosem_time(SimTime t, Zone zone, const ClockForm& form) {
 std::string date_time_text(const CosemDateTime& dt) {
   char buf[48];
   int n = std::snprintf(buf, sizeof buf, "%04u-%02u-%02uT%02u:%02u:%02u", unsigned{dt.year},
-                        unsigned{dt.month}, unsigned{dt.day}, unsigned{dt.hour}, unsigned{dt.minute},
-                        unsigned{dt.second});
+                        unsigned{dt.month}, unsigned{dt.day}, unsigned{dt.hour},
+                        unsigned{dt.minute}, unsigned{dt.second});
   std::string out(buf, static_cast<std::size_t>(n));
   if (dt.hundredths != 0xFF && dt.hundredths != 0) {
     std::snprintf(buf, sizeof buf, ".%02u", unsigned{dt.hundredths});
@@ -253,7 +346,8 @@ std::uint64_t household_seed(std::uint64_t seed, std::string_view name) {
 
 Meter::Meter(const Profile& profile, std::uint64_t seed, SimTime start)
     : profile_(profile),
-      household_(profile.household, profile.zone, start, profile.step, household_seed(seed, profile.name)),
+      household_(profile.household, profile.zone, start, profile.step,
+                 household_seed(seed, profile.name)),
       next_ic_(profile.security ? profile.security->invocation_counter : 0),
       invoke_id_(profile.invoke_id) {}
 
@@ -297,9 +391,10 @@ MeterTelegram Meter::build(SimTime t, const ListDef& list, const BuildTweaks& tw
   if (const auto& sec = profile_.security) {
     std::uint32_t ic = tweaks.invocation_counter.value_or(next_ic_);
     next_ic_ = ic + sec->invocation_step;
-    CipherParams params{sec->security_control, sec->system_title, ic, tweaks.ek.value_or(sec->ek), sec->ak, 12};
+    CipherParams params{sec->security_control,       sec->system_title, ic,
+                        tweaks.ek.value_or(sec->ek), sec->ak,           12};
     auto ciphered = general_glo_ciphering(out.apdu, params);
-    if (ciphered) wire = std::move(*ciphered);  // parse_profile checked SC and AK already
+    if (ciphered) wire = std::move(*ciphered);    // parse_profile checked SC and AK already
     if (tweaks.corrupt_tag) wire.back() ^= 0x01;  // the tag is the last 12 bytes
     out.invocation_counter = ic;
   }

@@ -4,10 +4,9 @@
 
 #include <algorithm>
 #include <array>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "meterlab/core/hex.hpp"
 
@@ -17,22 +16,37 @@ namespace {
 using nlohmann::json;
 
 constexpr std::array<std::pair<std::string_view, Source>, 31> kSources{{
-    {"meter_id", Source::meter_id}, {"meter_type", Source::meter_type}, {"clock", Source::clock},
-    {"clock_time", Source::clock_time}, {"clock_date", Source::clock_date},
-    {"p_import", Source::p_import}, {"p_export", Source::p_export},
-    {"q_import", Source::q_import}, {"q_export", Source::q_export},
-    {"p_import_l1", Source::p_import_l1}, {"p_import_l2", Source::p_import_l2},
-    {"p_import_l3", Source::p_import_l3}, {"p_export_l1", Source::p_export_l1},
-    {"p_export_l2", Source::p_export_l2}, {"p_export_l3", Source::p_export_l3},
-    {"voltage_l1", Source::voltage_l1}, {"voltage_l2", Source::voltage_l2},
-    {"voltage_l3", Source::voltage_l3}, {"current_l1", Source::current_l1},
-    {"current_l2", Source::current_l2}, {"current_l3", Source::current_l3},
-    {"power_factor", Source::power_factor}, {"power_factor_l1", Source::power_factor_l1},
-    {"power_factor_l2", Source::power_factor_l2}, {"power_factor_l3", Source::power_factor_l3},
-    {"frequency", Source::frequency}, {"energy_import", Source::energy_import},
+    {"meter_id", Source::meter_id},
+    {"meter_type", Source::meter_type},
+    {"clock", Source::clock},
+    {"clock_time", Source::clock_time},
+    {"clock_date", Source::clock_date},
+    {"p_import", Source::p_import},
+    {"p_export", Source::p_export},
+    {"q_import", Source::q_import},
+    {"q_export", Source::q_export},
+    {"p_import_l1", Source::p_import_l1},
+    {"p_import_l2", Source::p_import_l2},
+    {"p_import_l3", Source::p_import_l3},
+    {"p_export_l1", Source::p_export_l1},
+    {"p_export_l2", Source::p_export_l2},
+    {"p_export_l3", Source::p_export_l3},
+    {"voltage_l1", Source::voltage_l1},
+    {"voltage_l2", Source::voltage_l2},
+    {"voltage_l3", Source::voltage_l3},
+    {"current_l1", Source::current_l1},
+    {"current_l2", Source::current_l2},
+    {"current_l3", Source::current_l3},
+    {"power_factor", Source::power_factor},
+    {"power_factor_l1", Source::power_factor_l1},
+    {"power_factor_l2", Source::power_factor_l2},
+    {"power_factor_l3", Source::power_factor_l3},
+    {"frequency", Source::frequency},
+    {"energy_import", Source::energy_import},
     {"energy_export", Source::energy_export},
     {"energy_reactive_import", Source::energy_reactive_import},
-    {"energy_reactive_export", Source::energy_reactive_export}, {"constant", Source::constant},
+    {"energy_reactive_export", Source::energy_reactive_export},
+    {"constant", Source::constant},
 }};
 
 // Template keys: the A-XDR type of a leaf and whether its constant is a number or text.
@@ -42,22 +56,41 @@ struct TypeName {
   bool text;
 };
 constexpr std::array<TypeName, 20> kTypes{{
-    {"null", NodeType::null_data, false}, {"bool", NodeType::boolean, false},
-    {"i8", NodeType::int8, false}, {"i16", NodeType::int16, false},
-    {"i32", NodeType::int32, false}, {"i64", NodeType::int64, false},
-    {"u8", NodeType::uint8, false}, {"u16", NodeType::uint16, false},
-    {"u32", NodeType::uint32, false}, {"u64", NodeType::uint64, false},
-    {"enum", NodeType::enumeration, false}, {"f32", NodeType::float32, false},
-    {"f64", NodeType::float64, false}, {"os", NodeType::octet_string, true},
-    {"os_hex", NodeType::octet_string, true}, {"vs", NodeType::visible_string, true},
-    {"utf8", NodeType::utf8_string, true}, {"dt_os", NodeType::date_time_octets, true},
-    {"dt", NodeType::date_time, true}, {"obis_os", NodeType::octet_string, true},
+    {"null", NodeType::null_data, false},
+    {"bool", NodeType::boolean, false},
+    {"i8", NodeType::int8, false},
+    {"i16", NodeType::int16, false},
+    {"i32", NodeType::int32, false},
+    {"i64", NodeType::int64, false},
+    {"u8", NodeType::uint8, false},
+    {"u16", NodeType::uint16, false},
+    {"u32", NodeType::uint32, false},
+    {"u64", NodeType::uint64, false},
+    {"enum", NodeType::enumeration, false},
+    {"f32", NodeType::float32, false},
+    {"f64", NodeType::float64, false},
+    {"os", NodeType::octet_string, true},
+    {"os_hex", NodeType::octet_string, true},
+    {"vs", NodeType::visible_string, true},
+    {"utf8", NodeType::utf8_string, true},
+    {"dt_os", NodeType::date_time_octets, true},
+    {"dt", NodeType::date_time, true},
+    {"obis_os", NodeType::octet_string, true},
 }};
 
 // DLMS unit enumeration (Blue Book 4.3.2) for the units the profiles use.
 constexpr std::array<std::pair<std::string_view, std::int64_t>, 11> kUnitCodes{{
-    {"W", 27}, {"VA", 28}, {"var", 29}, {"Wh", 30}, {"VAh", 31}, {"varh", 32},
-    {"A", 33}, {"V", 35}, {"Hz", 44}, {"", 255}, {"%", 56},
+    {"W", 27},
+    {"VA", 28},
+    {"var", 29},
+    {"Wh", 30},
+    {"VAh", 31},
+    {"varh", 32},
+    {"A", 33},
+    {"V", 35},
+    {"Hz", 44},
+    {"", 255},
+    {"%", 56},
 }};
 
 class Parser {
@@ -86,7 +119,8 @@ class Parser {
   Buffer hex(const json& v, const std::string& path, std::size_t want = 0) const {
     auto bytes = parse_hex(str(v, path));
     if (!bytes) fail(path, "not a hex string");
-    if (want != 0 && bytes->size() != want) fail(path, "expected " + std::to_string(want) + " bytes");
+    if (want != 0 && bytes->size() != want)
+      fail(path, "expected " + std::to_string(want) + " bytes");
     return *bytes;
   }
 
@@ -141,7 +175,10 @@ Node Parser::leaf(const json& v, const std::string& path) const {
     if (!src) fail(path, "unknown source \"" + value.get<std::string>() + "\"");
     n.source = *src;
   } else if (found->key == "obis_os") {
-    n.text = [&] { auto b = obis_bytes(*this, str(value, path), path); return std::string(b.begin(), b.end()); }();
+    n.text = [&] {
+      auto b = obis_bytes(*this, str(value, path), path);
+      return std::string(b.begin(), b.end());
+    }();
   } else if (found->key == "os_hex") {
     auto b = hex(value, path);
     n.text.assign(b.begin(), b.end());
@@ -159,7 +196,8 @@ Node Parser::leaf(const json& v, const std::string& path) const {
 }
 
 // Shorthands for the COSEM shapes meters use (the README lists them):
-//   {"register": OBIS, <type>: ..., "scale", "unit"}  -> structure{obis, value, structure{scaler, unit}}
+//   {"register": OBIS, <type>: ..., "scale", "unit"}  -> structure{obis, value, structure{scaler,
+//   unit}}
 //   {"object": OBIS, <type>: ...}                     -> structure{obis, value}
 //   {"flat_register": ...} / {"flat_object": ...}     -> the same elements without the structure
 std::vector<Node> Parser::sugar(const json& v, const std::string& path) const {
@@ -222,7 +260,8 @@ std::array<std::uint8_t, N> fixed(const Buffer& b) {
 
 ClockForm parse_clock(const Parser& p, const json& v) {
   ClockForm c;
-  if (v.contains("hundredths")) c.hundredths = static_cast<std::uint8_t>(p.integer(v.at("hundredths"), "clock.hundredths"));
+  if (v.contains("hundredths"))
+    c.hundredths = static_cast<std::uint8_t>(p.integer(v.at("hundredths"), "clock.hundredths"));
   if (v.contains("deviation")) {
     const json& d = v.at("deviation");
     if (d.is_number_integer()) {
@@ -236,21 +275,30 @@ ClockForm parse_clock(const Parser& p, const json& v) {
   }
   if (v.contains("status")) {
     const json& s = v.at("status");
-    if (s.is_string() && s.get<std::string>() == "dst") c.status_dst = true;
-    else c.status = static_cast<std::uint8_t>(p.integer(s, "clock.status"));
+    if (s.is_string() && s.get<std::string>() == "dst")
+      c.status_dst = true;
+    else
+      c.status = static_cast<std::uint8_t>(p.integer(s, "clock.status"));
   }
   return c;
 }
 
 Security parse_security(const Parser& p, const json& v) {
   Security s;
-  s.security_control = static_cast<std::uint8_t>(p.hex(p.need(v, "sc", "security"), "security.sc", 1)[0]);
-  s.system_title = fixed<8>(p.hex(p.need(v, "system_title", "security"), "security.system_title", 8));
-  s.invocation_counter = static_cast<std::uint32_t>(p.integer(p.need(v, "invocation_counter", "security"), "security.invocation_counter"));
-  if (v.contains("invocation_step")) s.invocation_step = static_cast<std::uint32_t>(p.integer(v.at("invocation_step"), "security.invocation_step"));
+  s.security_control =
+      static_cast<std::uint8_t>(p.hex(p.need(v, "sc", "security"), "security.sc", 1)[0]);
+  s.system_title =
+      fixed<8>(p.hex(p.need(v, "system_title", "security"), "security.system_title", 8));
+  s.invocation_counter = static_cast<std::uint32_t>(
+      p.integer(p.need(v, "invocation_counter", "security"), "security.invocation_counter"));
+  if (v.contains("invocation_step"))
+    s.invocation_step =
+        static_cast<std::uint32_t>(p.integer(v.at("invocation_step"), "security.invocation_step"));
   s.ek = fixed<16>(p.hex(p.need(v, "ek", "security"), "security.ek", 16));
-  if (v.contains("ak") && !v.at("ak").is_null()) s.ak = fixed<16>(p.hex(v.at("ak"), "security.ak", 16));
-  if ((s.security_control & 0x10) != 0 && !s.ak) p.fail("security.ak", "SC with authentication needs an \"ak\"");
+  if (v.contains("ak") && !v.at("ak").is_null())
+    s.ak = fixed<16>(p.hex(v.at("ak"), "security.ak", 16));
+  if ((s.security_control & 0x10) != 0 && !s.ak)
+    p.fail("security.ak", "SC with authentication needs an \"ak\"");
   return s;
 }
 
@@ -262,18 +310,21 @@ void parse_framing(const Parser& p, const json& v, Profile& out) {
     out.hdlc.src = p.hex(p.need(v, "src", "framing"), "framing.src");
     if (v.contains("control")) out.hdlc.control = p.hex(v.at("control"), "framing.control", 1)[0];
     if (v.contains("llc")) out.hdlc.llc = v.at("llc").get<bool>();
-    if (v.contains("max_info")) out.hdlc.max_info = static_cast<std::size_t>(p.integer(v.at("max_info"), "framing.max_info"));
+    if (v.contains("max_info"))
+      out.hdlc.max_info = static_cast<std::size_t>(p.integer(v.at("max_info"), "framing.max_info"));
   } else if (kind == "mbus") {
     out.framing = Framing::mbus;
     if (v.contains("c")) out.mbus.c = p.hex(v.at("c"), "framing.c", 1)[0];
     if (v.contains("a")) out.mbus.a = p.hex(v.at("a"), "framing.a", 1)[0];
     if (v.contains("stsap")) out.mbus.stsap = p.hex(v.at("stsap"), "framing.stsap", 1)[0];
     if (v.contains("dtsap")) out.mbus.dtsap = p.hex(v.at("dtsap"), "framing.dtsap", 1)[0];
-    if (v.contains("max_data")) out.mbus.max_data = static_cast<std::size_t>(p.integer(v.at("max_data"), "framing.max_data"));
+    if (v.contains("max_data"))
+      out.mbus.max_data = static_cast<std::size_t>(p.integer(v.at("max_data"), "framing.max_data"));
   } else {
     p.fail("framing.kind", "expected \"hdlc\" or \"mbus\"");
   }
-  if (v.contains("segment_gap")) out.segment_gap = p.duration(v.at("segment_gap"), "framing.segment_gap");
+  if (v.contains("segment_gap"))
+    out.segment_gap = p.duration(v.at("segment_gap"), "framing.segment_gap");
 }
 
 DateTimeForm parse_time_form(const Parser& p, const json& v) {
@@ -285,7 +336,8 @@ DateTimeForm parse_time_form(const Parser& p, const json& v) {
 }
 
 void parse_household(const Parser& p, const json& v, HouseholdConfig& h) {
-  if (v.contains("phases")) h.phases = static_cast<int>(p.integer(v.at("phases"), "household.phases"));
+  if (v.contains("phases"))
+    h.phases = static_cast<int>(p.integer(v.at("phases"), "household.phases"));
   if (h.phases != 1 && h.phases != 3) p.fail("household.phases", "1 or 3");
   if (v.contains("solar")) h.solar = v.at("solar").get<bool>();
   if (v.contains("solar_peak_w")) h.solar_peak_w = v.at("solar_peak_w").get<double>();
@@ -293,8 +345,10 @@ void parse_household(const Parser& p, const json& v, HouseholdConfig& h) {
   if (v.contains("ev")) h.ev = v.at("ev").get<bool>();
   if (v.contains("cooker")) h.cooker = v.at("cooker").get<bool>();
   if (v.contains("base_load_w")) h.base_load_w = v.at("base_load_w").get<double>();
-  if (v.contains("start_import_wh")) h.start_import_wh = p.integer(v.at("start_import_wh"), "household.start_import_wh");
-  if (v.contains("start_export_wh")) h.start_export_wh = p.integer(v.at("start_export_wh"), "household.start_export_wh");
+  if (v.contains("start_import_wh"))
+    h.start_import_wh = p.integer(v.at("start_import_wh"), "household.start_import_wh");
+  if (v.contains("start_export_wh"))
+    h.start_export_wh = p.integer(v.at("start_export_wh"), "household.start_export_wh");
 }
 
 void parse_schedule(const Parser& p, const json& v, Profile& out) {
@@ -327,7 +381,8 @@ std::string_view source_name(Source s) {
 
 Profile parse_profile(std::string_view json_text) {
   json doc = json::parse(json_text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) throw std::invalid_argument("profile: not a JSON object");
+  if (doc.is_discarded() || !doc.is_object())
+    throw std::invalid_argument("profile: not a JSON object");
   Parser p(doc.value("name", std::string("profile")));
   Profile out;
   out.name = p.str(p.need(doc, "name", "$"), "name");
@@ -360,10 +415,13 @@ Profile parse_profile(std::string_view json_text) {
   Buffer invoke = p.hex(p.need(apdu, "invoke_id", "apdu"), "apdu.invoke_id", 4);  // "40000000"
   out.invoke_id = (std::uint32_t{invoke[0]} << 24) | (std::uint32_t{invoke[1]} << 16) |
                   (std::uint32_t{invoke[2]} << 8) | invoke[3];
-  if (apdu.contains("invoke_id_step")) out.invoke_id_step = static_cast<std::uint32_t>(p.integer(apdu.at("invoke_id_step"), "apdu.invoke_id_step"));
+  if (apdu.contains("invoke_id_step"))
+    out.invoke_id_step =
+        static_cast<std::uint32_t>(p.integer(apdu.at("invoke_id_step"), "apdu.invoke_id_step"));
   out.apdu_time = parse_time_form(p, p.need(apdu, "date_time", "apdu"));
   if (doc.contains("clock")) out.clock = parse_clock(p, doc.at("clock"));
-  if (doc.contains("security") && !doc.at("security").is_null()) out.security = parse_security(p, doc.at("security"));
+  if (doc.contains("security") && !doc.at("security").is_null())
+    out.security = parse_security(p, doc.at("security"));
   if (doc.contains("household")) parse_household(p, doc.at("household"), out.household);
   out.step = p.duration(p.need(doc, "step", "$"), "step");
   const json& lists = p.need(doc, "lists", "$");

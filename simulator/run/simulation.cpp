@@ -1,12 +1,12 @@
 // The simulation loop: schedule -> meter -> faults -> chunks with stream offsets -> truth log.
 #include "meterlab/sim/simulation.hpp"
 
-#include <algorithm>
-#include <stdexcept>
-
 #include <botan/hash.h>
 #include <botan/hex.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "meterlab/core/crc.hpp"
 #include "meterlab/core/hex.hpp"
@@ -39,7 +39,6 @@ std::string security_word(const Profile& p) {
   return (p.security->security_control & 0x10) != 0 ? "authenticated" : "decrypted";
 }
 
-
 }  // namespace
 
 struct Simulation::Hash {
@@ -62,12 +61,17 @@ Simulation::Simulation(const Profile& profile, SimOptions options)
     const FaultSpec& f = options_.faults[i];
     bool segmented = profile_.framing == Framing::mbus || profile_.hdlc.max_info != 0;
     if ((f.kind == FaultKind::wrong_key || f.kind == FaultKind::counter_back) && !profile_.security)
-      throw std::invalid_argument(std::string(fault_name(f.kind)) + " needs an encrypted profile; " + profile_.name + " is plain");
-    if (f.kind == FaultKind::tag_fail && (!profile_.security || (profile_.security->security_control & 0x10) == 0))
-      throw std::invalid_argument("tag-fail needs authenticated encryption (SC 0x30/0x31); " + profile_.name + " has none");
+      throw std::invalid_argument(std::string(fault_name(f.kind)) +
+                                  " needs an encrypted profile; " + profile_.name + " is plain");
+    if (f.kind == FaultKind::tag_fail &&
+        (!profile_.security || (profile_.security->security_control & 0x10) == 0))
+      throw std::invalid_argument("tag-fail needs authenticated encryption (SC 0x30/0x31); " +
+                                  profile_.name + " has none");
     if ((f.kind == FaultKind::segment_lost || f.kind == FaultKind::segment_duplicate ||
-         f.kind == FaultKind::segment_reorder) && !segmented)
-      throw std::invalid_argument(std::string(fault_name(f.kind)) + " needs a segmented profile; " + profile_.name + " sends single frames");
+         f.kind == FaultKind::segment_reorder) &&
+        !segmented)
+      throw std::invalid_argument(std::string(fault_name(f.kind)) + " needs a segmented profile; " +
+                                  profile_.name + " sends single frames");
     fault_rng_.push_back(root.fork(0x4641554C54000000ULL + i));  // "FAULT" + index
   }
   fired_.assign(options_.faults.size(), false);
@@ -101,8 +105,9 @@ std::string Simulation::sha256_hex() const {
 }
 
 std::string Simulation::summary_line() const {
-  json j{{"type", "summary"}, {"profile", profile_.name}, {"seed", options_.seed},
-         {"bytes", offset_}, {"telegrams", telegrams_}, {"frames", frames_},
+  json j{{"type", "summary"},           {"profile", profile_.name},
+         {"seed", options_.seed},       {"bytes", offset_},
+         {"telegrams", telegrams_},     {"frames", frames_},
          {"noise_bytes", noise_bytes_}, {"sha256", sha256_hex()}};
   return j.dump();
 }
@@ -165,7 +170,8 @@ BuildTweaks Simulation::meter_faults(SimTime t, const std::string& list, json& f
           faults.push_back({{"kind", "tag_fail"}});
         }
         break;
-      default: break;
+      default:
+        break;
     }
   }
   tweaks.clock_offset = clock_offset_;
@@ -252,14 +258,15 @@ bool link_intact(const Buffer& f, const Profile& p) {
   if (f.size() < 8) return false;
   if (p.framing == Framing::mbus) {
     std::size_t len = f[1];
-    return f[0] == 0x68 && f[3] == 0x68 && f[2] == f[1] && f.size() == len + 6 && f.back() == 0x16 &&
-           mbus_checksum(Bytes(f.data() + 4, len)) == f[4 + len];
+    return f[0] == 0x68 && f[3] == 0x68 && f[2] == f[1] && f.size() == len + 6 &&
+           f.back() == 0x16 && mbus_checksum(Bytes(f.data() + 4, len)) == f[4 + len];
   }
   std::size_t inner = f.size() - 2;
   std::size_t header = 2 + p.hdlc.dest.size() + p.hdlc.src.size() + 1;
   auto crc_at = [&](std::size_t covered) {
     std::uint16_t c = crc16_x25(Bytes(f.data() + 1, covered));
-    return f[1 + covered] == static_cast<std::uint8_t>(c) && f[2 + covered] == static_cast<std::uint8_t>(c >> 8);
+    return f[1 + covered] == static_cast<std::uint8_t>(c) &&
+           f[2 + covered] == static_cast<std::uint8_t>(c >> 8);
   };
   return f.front() == 0x7E && f.back() == 0x7E && inner > header + 2 &&
          (((std::size_t{f[1]} & 0x07) << 8) | f[2]) == inner && crc_at(header) && crc_at(inner - 2);
@@ -284,14 +291,16 @@ void Simulation::byte_faults(MeterTelegram& m, json& faults) {
                             auto b = fl.at(0).get<std::size_t>();
                             return b == 0 || b == last;
                           });
-        faults.push_back({{"kind", "ber"}, {"frame", k}, {"flips", flips}, {"flags_only", flags_only}});
+        faults.push_back(
+            {{"kind", "ber"}, {"frame", k}, {"flips", flips}, {"flags_only", flags_only}});
       }
       continue;
     }
     bool edit = f.kind == FaultKind::drop_bytes || f.kind == FaultKind::insert_bytes ||
                 f.kind == FaultKind::duplicate_bytes || f.kind == FaultKind::truncate;
     if (!edit || m.frames.empty() || !triggers(i, m.t, m.list)) continue;
-    auto k = static_cast<std::size_t>(rng.uniform_int(0, static_cast<std::int64_t>(m.frames.size()) - 1));
+    auto k = static_cast<std::size_t>(
+        rng.uniform_int(0, static_cast<std::int64_t>(m.frames.size()) - 1));
     json rec = edit_bytes(f.kind, m.frames[k], f.count, rng);
     rec["frame"] = k;
     faults.push_back(rec);
@@ -345,11 +354,11 @@ void Simulation::produce() {
   const char* expect = certain ? "reject" : maybe ? "either" : "decode";
   // Bit flips that every link check misses, with no GCM tag behind them: no reader can tell.
   bool tagged = profile_.security && (profile_.security->security_control & 0x10) != 0;
-  bool only_flips = std::all_of(faults.begin(), faults.end(), [&](const json& f) {
-    return !breaks(f) || f.at("kind") == "ber";
-  });
+  bool only_flips = std::all_of(faults.begin(), faults.end(),
+                                [&](const json& f) { return !breaks(f) || f.at("kind") == "ber"; });
   if (certain && only_flips && !tagged &&
-      std::all_of(m.frames.begin(), m.frames.end(), [&](const Buffer& f) { return link_intact(f, profile_); }))
+      std::all_of(m.frames.begin(), m.frames.end(),
+                  [&](const Buffer& f) { return link_intact(f, profile_); }))
     expect = "undetectable";
 
   json frames = json::array();
@@ -364,15 +373,23 @@ void Simulation::produce() {
     at = next;
   }
   ++telegrams_;
-  json rec{{"type", "telegram"}, {"seq", m.seq}, {"profile", profile_.name}, {"list", m.list},
-           {"t_ms", t}, {"t", format_iso(t, profile_.zone)}, {"offset", start},
-           {"length", offset_ - start}, {"frames", frames},
-           {"security", security_word(profile_)}, {"faults", faults},
+  json rec{{"type", "telegram"},
+           {"seq", m.seq},
+           {"profile", profile_.name},
+           {"list", m.list},
+           {"t_ms", t},
+           {"t", format_iso(t, profile_.zone)},
+           {"offset", start},
+           {"length", offset_ - start},
+           {"frames", frames},
+           {"security", security_word(profile_)},
+           {"faults", faults},
            {"expect", expect}};
   rec["meter_id"] = m.carries_meter_id ? json(profile_.meter_id) : json(nullptr);
   rec["timestamp"] = m.timestamp.empty() ? json(nullptr) : json(m.timestamp);
   rec["invocation_counter"] = m.invocation_counter ? json(*m.invocation_counter) : json(nullptr);
-  rec["system_title"] = profile_.security ? json(to_hex(profile_.security->system_title)) : json(nullptr);
+  rec["system_title"] =
+      profile_.security ? json(to_hex(profile_.security->system_title)) : json(nullptr);
   json readings = json::array();
   for (const TruthReading& r : m.readings) readings.push_back(reading_json(r));
   rec["readings"] = std::move(readings);

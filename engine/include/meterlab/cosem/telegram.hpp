@@ -21,8 +21,8 @@ struct TextRef {
 };
 
 enum class ValueKind : std::uint8_t {
-  none,       // null-data (a placeholder the meter sends)
-  integer,    // raw integer x 10^scaler (any width, enum)
+  none,     // null-data (a placeholder the meter sends)
+  integer,  // raw integer x 10^scaler (any width, enum)
   boolean,
   real,       // float32 / float64
   text,       // visible / utf8 string, or an octet-string that is printable text
@@ -35,9 +35,9 @@ struct Reading {
   std::string_view name;  // static storage: OBIS name table or a built-in layout
   std::string_view unit;  // static storage: unit table
   ValueKind kind = ValueKind::none;
-  std::int64_t raw = 0;      // integer, boolean
-  bool raw_unsigned = false; // raw holds a uint64 beyond INT64_MAX bit pattern
-  std::int8_t scaler = 0;    // value = raw x 10^scaler
+  std::int64_t raw = 0;       // integer, boolean
+  bool raw_unsigned = false;  // raw holds a uint64 beyond INT64_MAX bit pattern
+  std::int8_t scaler = 0;     // value = raw x 10^scaler
   // A reading no layout names (the generic mapping, or a position a layout leaves undocumented):
   // its place in the body as 1-based indices from the root, 0 after the last ("2.1": {2, 1, 0..}).
   // Such a reading has no OBIS code (`obis` is all zero, printed as null) and an empty name. It
@@ -51,9 +51,9 @@ struct Reading {
   static constexpr std::size_t kPositionMax = 6 * 4;
   std::size_t write_position(char* out) const noexcept;
   std::string position_text() const;
-  double real = 0;           // real
-  TextRef text;              // text, octets (raw bytes)
-  DateTime date_time;        // date_time
+  double real = 0;     // real
+  TextRef text;        // text, octets (raw bytes)
+  DateTime date_time;  // date_time
 
   double number() const noexcept;  // integer scaled, or real; 0 for other kinds
 };
@@ -64,7 +64,7 @@ struct Telegram {
   TextRef meter_id;
   TextRef meter_type;
   TextRef list_id;
-  std::string_view layout;  // name of the layout that mapped the body
+  std::string_view layout;            // name of the layout that mapped the body
   std::optional<DateTime> timestamp;  // APDU date-time, else the list's clock reading
 
   std::uint8_t security = 0;  // dlms::SecurityState
@@ -81,7 +81,9 @@ struct Telegram {
 
   std::string text_storage;
 
-  std::string_view text(TextRef r) const noexcept { return {text_storage.data() + r.offset, r.length}; }
+  std::string_view text(TextRef r) const noexcept {
+    return {text_storage.data() + r.offset, r.length};
+  }
   TextRef store(std::string_view s);
   void clear() noexcept;  // keeps capacity
 };

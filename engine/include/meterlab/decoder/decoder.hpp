@@ -25,8 +25,8 @@ enum class InputTransport : std::uint8_t { auto_detect, hdlc, mbus, apdu };
 const char* transport_name(cosem::Transport t) noexcept;
 
 struct Rejection {
-  Error error;                    // error.offset: stream offset (hdlc, mbus) or APDU offset
-  std::size_t frame_offset = 0;   // where in the stream the rejected bytes / message start
+  Error error;                   // error.offset: stream offset (hdlc, mbus) or APDU offset
+  std::size_t frame_offset = 0;  // where in the stream the rejected bytes / message start
   std::size_t frame_length = 0;
   cosem::Transport transport = cosem::Transport::apdu;
   std::optional<dlms::SystemTitle> system_title;  // for security errors
@@ -35,13 +35,13 @@ struct Rejection {
 
 struct DecoderStats {
   std::uint64_t bytes_in = 0;
-  std::uint64_t frames_ok = 0;          // link frames that passed every check
+  std::uint64_t frames_ok = 0;  // link frames that passed every check
   std::uint64_t bytes_in_frames = 0;
   std::uint64_t bytes_discarded = 0;
   std::uint64_t resyncs = 0;
-  std::uint64_t messages = 0;           // reassembled APDUs
+  std::uint64_t messages = 0;  // reassembled APDUs
   std::uint64_t telegrams = 0;
-  std::uint64_t generic_layouts = 0;    // telegrams no layout identified (cosem::kGenericLayout)
+  std::uint64_t generic_layouts = 0;  // telegrams no layout identified (cosem::kGenericLayout)
   std::uint64_t rejections = 0;
   std::array<std::uint64_t, 800> by_code{};  // rejections per Errc value
   std::uint64_t count(Errc e) const noexcept { return by_code[static_cast<std::size_t>(e)]; }
@@ -51,8 +51,7 @@ class Decoder {
  public:
   enum class Event : std::uint8_t { need_more, telegram, rejection };
 
-  explicit Decoder(InputTransport transport = InputTransport::auto_detect,
-                   dlms::KeyRing keys = {},
+  explicit Decoder(InputTransport transport = InputTransport::auto_detect, dlms::KeyRing keys = {},
                    const cosem::LayoutSet* layouts = &cosem::LayoutSet::builtin());
 
   // Feed bytes; then call next() until need_more. Once the transport is known the bytes go
@@ -163,14 +162,14 @@ class Decoder {
   dlms::CipheredApdu ciphered_;          // the ciphered APDU being opened, parsed in place
   dlms::DataNotification notification_;  // the APDU being decoded, parsed in place
   axdr::Document body_;
-  cosem::ShapeCache shapes_;          // the meter's list shapes: bodies mapped without the walk
-  cosem::MapTrace trace_;             // where the last walk read each value, for shapes_
+  cosem::ShapeCache shapes_;  // the meter's list shapes: bodies mapped without the walk
+  cosem::MapTrace trace_;     // where the last walk read each value, for shapes_
   bool shape_cache_ = true;
   cosem::Telegram telegram_;
   Rejection rejection_;
-  mutable DecoderStats stats_;        // bytes_in filled in by stats() once the transport is known
-  std::deque<Rejection> pending_;     // link discards waiting to be reported, in stream order
-  std::deque<Rejection> held_hdlc_;   // discards seen before the transport was known
+  mutable DecoderStats stats_;       // bytes_in filled in by stats() once the transport is known
+  std::deque<Rejection> pending_;    // link discards waiting to be reported, in stream order
+  std::deque<Rejection> held_hdlc_;  // discards seen before the transport was known
   std::deque<Rejection> held_mbus_;
   std::optional<hdlc::Event> held_h_;  // the frame that decided the transport
   std::optional<mbus::Event> held_m_;
@@ -178,8 +177,8 @@ class Decoder {
   std::optional<mbus::Event> candidate_m_;
   std::vector<std::uint8_t> candidate_bytes_h_;  // their bytes (the framers' buffers move on)
   std::vector<std::uint8_t> candidate_bytes_m_;
-  Meta gbt_meta_{};                   // where the first block of a block transfer came from
-  std::size_t hdlc_accounted_ = 0;    // stream offset up to which good frames are counted
+  Meta gbt_meta_{};                 // where the first block of a block transfer came from
+  std::size_t hdlc_accounted_ = 0;  // stream offset up to which good frames are counted
   std::size_t mbus_accounted_ = 0;
   LinkInput link_;
   bool finished_ = false;

@@ -6,11 +6,10 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "meterlab/cosem/telegram.hpp"
 #include "meterlab/decoder/decoder.hpp"

@@ -1,6 +1,6 @@
 // A simulated meter: the household model read through a profile's list templates, encoded with the
-// simulator's own writer (A-XDR, APDU, GCM, HDLC / M-Bus), together with what it means: the readings
-// as `meterlab decode` reports them (OBIS code, scaled value, unit), for the truth log.
+// simulator's own writer (A-XDR, APDU, GCM, HDLC / M-Bus), together with what it means: the
+// readings as `meterlab decode` reports them (OBIS code, scaled value, unit), for the truth log.
 #pragma once
 
 #include <cstdint>
@@ -26,22 +26,22 @@ struct TruthReading {
 
 // What a fault may change while a telegram is built (the byte faults come after).
 struct BuildTweaks {
-  Duration clock_offset = 0;                  // the meter's clock runs this far from true time
-  std::optional<Key> ek;                      // encrypt with this key instead (wrong key)
+  Duration clock_offset = 0;  // the meter's clock runs this far from true time
+  std::optional<Key> ek;      // encrypt with this key instead (wrong key)
   std::optional<std::uint32_t> invocation_counter;  // send this counter instead
-  bool corrupt_tag = false;                   // flip a bit of the GCM tag after ciphering
+  bool corrupt_tag = false;                         // flip a bit of the GCM tag after ciphering
 };
 
 struct MeterTelegram {
-  std::uint64_t seq = 0;                // 0, 1, 2, ... per meter
-  SimTime t = 0;                        // when its first byte leaves the meter
+  std::uint64_t seq = 0;  // 0, 1, 2, ... per meter
+  SimTime t = 0;          // when its first byte leaves the meter
   std::string list;
-  Buffer apdu;                          // the plain APDU
-  std::vector<Buffer> frames;           // link frames, in order
-  std::vector<SimTime> frame_times;     // when each frame starts on the line
+  Buffer apdu;                       // the plain APDU
+  std::vector<Buffer> frames;        // link frames, in order
+  std::vector<SimTime> frame_times;  // when each frame starts on the line
   std::optional<std::uint32_t> invocation_counter;
-  std::string timestamp;                // as the decoder prints it; "" when the telegram has none
-  bool carries_meter_id = false;        // the list holds the meter id (list 1 does not)
+  std::string timestamp;          // as the decoder prints it; "" when the telegram has none
+  bool carries_meter_id = false;  // the list holds the meter id (list 1 does not)
   std::vector<TruthReading> readings;
 };
 

@@ -19,10 +19,24 @@ namespace meterlab::sim {
 
 // A-XDR types a list template can hold.
 enum class NodeType : std::uint8_t {
-  structure, array, null_data, boolean,
-  int8, int16, int32, int64, uint8, uint16, uint32, uint64, enumeration,
-  float32, float64,
-  octet_string, visible_string, utf8_string,
+  structure,
+  array,
+  null_data,
+  boolean,
+  int8,
+  int16,
+  int32,
+  int64,
+  uint8,
+  uint16,
+  uint32,
+  uint64,
+  enumeration,
+  float32,
+  float64,
+  octet_string,
+  visible_string,
+  utf8_string,
   date_time_octets,  // the clock as an octet-string of 12 (how meters send it)
   date_time,         // the clock as A-XDR date-time (tag 0x19)
 };
@@ -30,40 +44,62 @@ enum class NodeType : std::uint8_t {
 // Where a leaf's value comes from: a constant of the profile, or the meter.
 enum class Source : std::uint8_t {
   constant,
-  meter_id, meter_type, clock,
-  clock_time,   // octet-string of 4: hour, minute, second, hundredths (Wiener Netze push)
-  clock_date,   // octet-string of 5: year (2), month, day, weekday
-  p_import, p_export, q_import, q_export,
-  p_import_l1, p_import_l2, p_import_l3, p_export_l1, p_export_l2, p_export_l3,
-  voltage_l1, voltage_l2, voltage_l3, current_l1, current_l2, current_l3,
-  power_factor, power_factor_l1, power_factor_l2, power_factor_l3, frequency,
-  energy_import, energy_export, energy_reactive_import, energy_reactive_export,
+  meter_id,
+  meter_type,
+  clock,
+  clock_time,  // octet-string of 4: hour, minute, second, hundredths (Wiener Netze push)
+  clock_date,  // octet-string of 5: year (2), month, day, weekday
+  p_import,
+  p_export,
+  q_import,
+  q_export,
+  p_import_l1,
+  p_import_l2,
+  p_import_l3,
+  p_export_l1,
+  p_export_l2,
+  p_export_l3,
+  voltage_l1,
+  voltage_l2,
+  voltage_l3,
+  current_l1,
+  current_l2,
+  current_l3,
+  power_factor,
+  power_factor_l1,
+  power_factor_l2,
+  power_factor_l3,
+  frequency,
+  energy_import,
+  energy_export,
+  energy_reactive_import,
+  energy_reactive_export,
 };
 std::optional<Source> parse_source(std::string_view name);  // "p_import", ...
 std::string_view source_name(Source s);
 
 struct Node {
   NodeType type = NodeType::null_data;
-  std::vector<Node> items;        // structure / array
+  std::vector<Node> items;  // structure / array
   Source source = Source::constant;
-  std::int64_t number = 0;        // constant number
-  std::string text;               // constant string / octets (raw bytes)
-  int scale = 0;                  // value in `unit` = raw x 10^scale
-  std::string obis;               // set when this leaf is a reading (as the decoder reports it)
-  std::string unit;               // DLMS unit symbol ("W", "V", ...; "" for none)
+  std::int64_t number = 0;  // constant number
+  std::string text;         // constant string / octets (raw bytes)
+  int scale = 0;            // value in `unit` = raw x 10^scale
+  std::string obis;         // set when this leaf is a reading (as the decoder reports it)
+  std::string unit;         // DLMS unit symbol ("W", "V", ...; "" for none)
   // A leaf without OBIS whose meaning no source documents: the decoder reports it as an unnamed
   // reading at this position ("11", "2.1"); the truth then holds it there (issue 16).
   std::string position;
 };
 
 struct ListDef {
-  std::string name;               // "list1"
-  Node body;                      // the notification body
+  std::string name;  // "list1"
+  Node body;         // the notification body
 };
 
 // Each entry sends `list` at every multiple of `every` since the epoch, plus `at`. (The zones are
-// whole hours off UTC, so hourly lists land on the local hour in winter and summer alike.) Where two
-// entries fall on the same instant the later entry wins (list 3 replaces list 2 on the hour).
+// whole hours off UTC, so hourly lists land on the local hour in winter and summer alike.) Where
+// two entries fall on the same instant the later entry wins (list 3 replaces list 2 on the hour).
 struct ScheduleEntry {
   std::string list;
   Duration every = 0;
@@ -73,7 +109,11 @@ struct ScheduleEntry {
 // How the meter writes a COSEM date-time (Blue Book 4.1.6.1).
 struct ClockForm {
   std::uint8_t hundredths = 0xFF;  // 0xFF not specified, else the value sent (0x00)
-  enum class Deviation : std::uint8_t { unspecified, local, fixed } deviation = Deviation::unspecified;
+  enum class Deviation : std::uint8_t {
+    unspecified,
+    local,
+    fixed
+  } deviation = Deviation::unspecified;
   std::int16_t fixed_deviation = 0;  // minutes, when `fixed`
   bool status_dst = false;           // status 0x80 while summer time is in force
   std::uint8_t status = 0x00;        // status otherwise (0xFF: not specified)
@@ -82,8 +122,8 @@ struct ClockForm {
 struct Security {
   std::uint8_t security_control = 0x20;
   SystemTitle system_title{};
-  std::uint32_t invocation_counter = 0;   // of the first telegram
-  std::uint32_t invocation_step = 1;      // per telegram
+  std::uint32_t invocation_counter = 0;  // of the first telegram
+  std::uint32_t invocation_step = 1;     // per telegram
   Key ek{};
   std::optional<Key> ak;
 };
@@ -105,7 +145,7 @@ struct VectorRef {
 struct Profile {
   std::string name;
   std::string description;
-  std::vector<VectorRef> vectors;         // real captures whose structure this profile follows
+  std::vector<VectorRef> vectors;  // real captures whose structure this profile follows
   std::string meter_id;
   std::string meter_type;
   Zone zone = Zone::europe_oslo;
@@ -113,14 +153,14 @@ struct Profile {
   Framing framing = Framing::hdlc;
   HdlcParams hdlc;
   MbusParams mbus;
-  Duration segment_gap = 0;               // silence between link segments of one telegram
+  Duration segment_gap = 0;  // silence between link segments of one telegram
   std::uint32_t invoke_id = 0;
-  std::uint32_t invoke_id_step = 0;       // per telegram (0: constant)
+  std::uint32_t invoke_id_step = 0;  // per telegram (0: constant)
   DateTimeForm apdu_time = DateTimeForm::absent;
   ClockForm clock;
   std::optional<Security> security;
   HouseholdConfig household;
-  Duration step = 2000;                   // the model's power step (the fastest cadence)
+  Duration step = 2000;  // the model's power step (the fastest cadence)
   std::vector<ScheduleEntry> schedule;
   std::map<std::string, ListDef> lists;
 };

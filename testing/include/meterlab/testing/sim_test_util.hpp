@@ -2,14 +2,14 @@
 // bytes with the engine, and compare a decoded telegram with its truth record.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "meterlab/decoder/decoder.hpp"
 #include "meterlab/decoder/json.hpp"
@@ -22,8 +22,8 @@ using nlohmann::json;
 
 struct Run {
   Buffer bytes;
-  std::vector<json> truth;     // every truth line, summary last
-  std::vector<json> telegrams; // truth lines of type "telegram"
+  std::vector<json> truth;      // every truth line, summary last
+  std::vector<json> telegrams;  // truth lines of type "telegram"
 };
 
 inline Run run(const Profile& profile, SimOptions options) {
@@ -88,7 +88,8 @@ inline std::string compare(const json& truth, const json& decoded) {
   std::string out;
   auto field = [&](const char* key) {
     if (truth.at(key) != decoded.at(key))
-      out += std::string(key) + ": truth " + truth.at(key).dump() + ", decoded " + decoded.at(key).dump() + "; ";
+      out += std::string(key) + ": truth " + truth.at(key).dump() + ", decoded " +
+             decoded.at(key).dump() + "; ";
   };
   // A duplicated segment belongs to the telegram's bytes but not (or not first) to the decoded
   // message: the stream place is compared for untouched telegrams only.
