@@ -28,10 +28,15 @@ def same_value(a, b):
     return a == b
 
 
+def key(r):
+    """A reading's OBIS code, or for one no layout names its position (issue 16)."""
+    return r["obis"] if r.get("obis") is not None else "@" + r["position"]
+
+
 def differences(sent, got):
     """What differs between the readings of a sent and a decoded telegram ([] when equal)."""
-    want = {r["obis"]: (r["value"], r.get("unit", "")) for r in sent["readings"]}
-    have = {r["obis"]: (r["value"], r.get("unit", "")) for r in got["readings"]}
+    want = {key(r): (r["value"], r.get("unit", "")) for r in sent["readings"]}
+    have = {key(r): (r["value"], r.get("unit", "")) for r in got["readings"]}
     out = []
     for obis, (value, unit) in want.items():
         if obis not in have:

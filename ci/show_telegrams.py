@@ -12,6 +12,8 @@ def brief(label, d):
     f = d['frame']
     parts = []
     for r in d['readings']:
+        if r['obis'] is None:  # a reading no layout names (issue 16): not in the brief line
+            continue
         key = r['obis'].split(':')[1].rsplit('.', 1)[0]
         if key in SHORT:
             parts.append('%s=%s%s' % (SHORT[key], r['value'], r['unit']))
@@ -26,7 +28,8 @@ def table(d):
     print('  clock %s  security %s  frame %s @%d, %d bytes, %d segment(s)' % (
         d['timestamp'], d['security'], f['transport'], f['offset'], f['length'], f['segments']))
     for r in d['readings']:
-        print('    %-18s %-26s %s %s' % (r['obis'], r['name'], r['value'], r['unit']))
+        code = r['obis'] if r['obis'] is not None else 'position ' + r['position']
+        print('    %-18s %-26s %s %s' % (code, r['name'], r['value'], r['unit']))
 
 
 def main():

@@ -171,13 +171,21 @@ json reading_from_array(const Adapter::ReadingArray& ra, const json& item, std::
     return json();
   }
   const json& o = item.at(json::json_pointer(ra.obis));
+  json unit = has(item, ra.unit) ? item.at(json::json_pointer(ra.unit)) : json("");
+  if (unit.is_null()) unit = "";
+  // A reading no layout names (meterlab's own output, issue 16): obis null and its position.
+  const auto position = item.find("position");
+  if (o.is_null() && position != item.end() && position->is_string()) {
+    return json{{"obis", nullptr},
+                {"position", *position},
+                {"value", item.at(json::json_pointer(ra.value))},
+                {"unit", unit}};
+  }
   auto code = o.is_string() ? cosem::ObisCode::parse(o.get<std::string>()) : std::nullopt;
   if (!code) {
     error = "not an OBIS code: " + o.dump();
     return json();
   }
-  json unit = has(item, ra.unit) ? item.at(json::json_pointer(ra.unit)) : json("");
-  if (unit.is_null()) unit = "";
   return json{{"obis", code->to_string()},
               {"value", item.at(json::json_pointer(ra.value))},
               {"unit", unit}};

@@ -66,9 +66,9 @@ void compare_readings(const json& truth, const json& decoded, const CompareOptio
   }
   std::vector<bool> used(got.size(), false);
   for (const json& w : want) {
-    const std::string obis = w.at("obis");
+    const std::string obis = reading_key(w);
     std::size_t i = 0;
-    while (i < got.size() && (used[i] || got[i].value("obis", "") != obis)) ++i;
+    while (i < got.size() && (used[i] || reading_key(got[i]) != obis)) ++i;
     if (i == got.size()) {
       if (!o.partial) out += obis + " missing; ";
       continue;
@@ -83,7 +83,7 @@ void compare_readings(const json& truth, const json& decoded, const CompareOptio
   }
   // A partial decoder may leave readings out, never add ones the meter did not send.
   for (std::size_t i = 0; i < got.size() && o.partial; ++i) {
-    if (!used[i]) out += got[i].value("obis", "?") + " was not sent; ";
+    if (!used[i]) out += reading_key(got[i]) + " was not sent; ";
   }
 }
 

@@ -56,6 +56,10 @@ struct VectorCompareOptions {
 };
 
 // Every way the decoded output differs from the vector's expectations; empty when it passes.
+// What identifies a reading of a decoded or expected telegram: its OBIS code, or for one no
+// layout names (obis null) its position, as "@2.1". A generic telegram is graded on its values.
+std::string reading_key(const nlohmann::json& reading);
+
 std::vector<std::string> compare(const Vector& v, const Decoded& d,
                                  const VectorCompareOptions& options = {});
 // Compares one expected telegram object with one decoded telegram.

@@ -566,9 +566,14 @@ def spec_for(c):
     if n == 'dlmscosem-genglo-datanotification-sc30':
         sec = c.security()
         assert sec[0] == 'authenticated' and sec[3][0] == 0x0F
-        return [], [err('cosem', 'cosem_unknown_layout')], [
+        body = sec[3][6:]  # 0F, invoke id (4), no date-time (00), then the body
+        assert body[0] == 0x09 and body[1] == len(body) - 2
+        t = telegram(sec[0], [positional('1', body[2:].hex())], system_title=sec[1],
+                     invocation_counter=sec[2])
+        return [t], [], [
             'authenticated data-notification whose body is one octet-string of proprietary '
-            'content: no layout maps it'], {}
+            'content: no layout maps it; the generic mapping gives its one value by position '
+            '(issue 16; it was cosem_unknown_layout)'], {}
     if n == 'evn-kaifa-ma309-gh247-firmware-decrypted-mbus':
         return [], [err('mbus', 'mbus_bad_length', 0)], [
             'synthetic M-Bus wrapper with L = 00 00: rejected at offset 0; the next 0x68 is at '
@@ -913,6 +918,18 @@ def negatives(v, ctx):
         'hdlc', cb.raw, [], [err('security', 'security_wrong_key')], keys=keys,
         notes=[NOTE_SEC_OFFSET, 'the tag fails and the plaintext does not start with 0x0F: the '
                'key, not the frame, is wrong (a corrupted frame keeps its 0F: auth_failed)'])
+    ka = 'aidon-6525-list3'
+    ca, ta = ctx[ka], v[ka]['expect']['telegrams'][0]
+    clock_at = ca.raw.find(bytes.fromhex('090c07e3060c03120000ff003c00')) + 2
+    for name, field, raw, change in (
+            ('clock-weekday-0', 4, 0x00, 'day of the week 0 (some meters send 0 on Sundays)'),
+            ('clock-hundredths-100', 8, 0x64, 'hundredths 100 (out of range)')):
+        data = bytearray(ca.raw)
+        data[clock_at + field] = raw
+        neg(name, ka, 'list clock: %s, FCS recomputed' % change, 'hdlc',
+            refcs_hdlc(bytes(data)), [ta], [],
+            notes=['issue 16: a clock field that does not change the instant (day of the week, '
+                   'hundredths) is ignored out of range; the telegram is the original one'])
     ke = 'evn-netznoe-kaifa-ma309-doc-example'
     ce = ctx[ke]
     bad = wrong_key(ce.apdu, ce.ek, None)
@@ -921,6 +938,50 @@ def negatives(v, ctx):
         [err('security', 'security_wrong_key')], keys=keys,
         notes=[NOTE_SEC_OFFSET, 'SC 0x20 has no tag: the plaintext does not start with 0x0F'])
     return out
+
+
+def positional(position, value):
+    return {'obis': None, 'position': position, 'value': value}
+
+
+def generic_vectors():
+    """Bodies no layout identifies (issue 16), built by hand: the generic mapping gives every
+    value, OBIS-coded ones by their code, the rest by position."""
+    def one(name, description, apdu, readings, notes, **kw):
+        frame = hdlc_frame(b'\x41', b'\x08\x83', 0x13, bytes.fromhex('e6e700') + apdu)
+        t = telegram('plain', readings, complete=True, **kw)
+        source = {'constructed': 'by hand (tools/import_vectors.py generic_vectors)'}
+        return vector(name, 'generic', description, source, 'hdlc', frame, None, [], [t], [],
+                      'derived', notes)
+    head = bytes.fromhex('0f0000000100')
+    clock = '090c07e8060907' '0c0000' '00' '8000' 'ff'
+    positional_list = head + bytes.fromhex(
+        '0205' '0a08' + b'MYLIST_1'.hex() + '0600000834' '1200ec' '10ff9c' + clock)
+    obis_list = head + bytes.fromhex(
+        '0202' '0202' '0906' '0100010700ff' '06000006a0'
+        '0202' '0906' '0100020800ff' '0600012345')
+    proprietary = head + bytes.fromhex('0910' '00112233445566778899aabbccddeeff')
+    return [
+        one('generic-unknown-positional-list',
+            'A positional list no layout knows: list id, three numbers, a date-time',
+            positional_list,
+            [positional('1', 'MYLIST_1'), positional('2', 2100), positional('3', 236),
+             positional('4', -100), positional('5', '2024-06-09T12:00:00')],
+            ['every value by its position, raw (no scaler, no unit); the leading string is the '
+             'list id, the date-time the clock'],
+            list_id='MYLIST_1', timestamp='2024-06-09T12:00:00'),
+        one('generic-obis-list-without-scalers',
+            'OBIS-coded objects without {scaler, unit}: structure{OBIS, value} x 2',
+            obis_list,
+            [{'obis': '1-0:1.7.0.255', 'value': 1696, 'unit': ''},
+             {'obis': '1-0:2.8.0.255', 'value': 74565, 'unit': ''}],
+            ['named by their OBIS codes, raw and without a unit: no scaler is guessed']),
+        one('generic-proprietary-body',
+            'A proprietary body: one octet-string of 16 bytes that is not text',
+            proprietary,
+            [positional('1', '00112233445566778899aabbccddeeff')],
+            ['the one value, as hex, at position 1']),
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -979,9 +1040,13 @@ def check_vector(v):
     assert re.fullmatch(r'[0-9a-f]+', v['input_hex'])
     for t in v['expect']['telegrams']:
         assert t['security'] in ('plain', 'decrypted', 'authenticated', 'decrypted_unverified')
-        obis = [r['obis'] for r in t['readings']]
-        assert len(obis) == len(set(obis)), v['name'] + ': duplicate OBIS'
+        keys = [r['obis'] or '@' + r['position'] for r in t['readings']]
+        assert len(keys) == len(set(keys)), v['name'] + ': duplicate OBIS'
         for r in t['readings']:
+            if r['obis'] is None:  # a reading no layout names: its position instead (issue 16)
+                assert re.fullmatch(r'\d+(\.\d+)*', r['position']), r
+                assert isinstance(r['value'], (int, float, str)), r
+                continue
             assert re.fullmatch(r'\d+-\d+:\d+\.\d+\.\d+\.\d+', r['obis']), r
             assert isinstance(r['value'], (int, float, str)), r
             if isinstance(r['value'], (int, float)):
@@ -1196,6 +1261,8 @@ def main(argv):
     fam['kaifa-ma304h4d-list3-mbus-doc'] = 'Kaifa KFM_001 (NO)'
     fam['vkw-kaifa-ma309m-readme-frame'] = fam['vkw-kaifa-ma309m-readme-xml'] = 'Kaifa MA309 (AT)'
     for v in negatives(vecs, ctx):
+        vecs[v['name']] = v
+    for v in generic_vectors():
         vecs[v['name']] = v
     counts = {}
     rows = []

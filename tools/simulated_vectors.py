@@ -36,7 +36,8 @@ def run(binary, profile, duration, workdir):
 def expected(t):
     e = {k: t[k] for k in ('meter_id', 'timestamp', 'security', 'system_title', 'invocation_counter')}
     e['readings_complete'] = True
-    e['readings'] = [{'obis': r['obis'], 'value': r['value'], **({'unit': r['unit']} if r['unit'] else {})}
+    e['readings'] = [{'obis': r['obis'], **({'position': r['position']} if r['obis'] is None else {}),
+                      'value': r['value'], **({'unit': r['unit']} if r['unit'] else {})}
                      for r in t['readings']]
     return e
 

@@ -151,6 +151,22 @@ TEST(DateTime, NotSpecifiedFields) {
   EXPECT_EQ(2, special->hour);
 }
 
+// Issue 16: fields that do not change the instant are ignored out of range (they were
+// cosem_bad_date_time): a Sunday sent as day 0 or 8, hundredths 100 or more.
+TEST(DateTime, InformationalFieldsOutOfRangeAreIgnored) {
+  for (const char* hex : {"07e5091b00092f0f00ff8880", "07e5091b08092f0f00ff8880"}) {
+    auto r = dt(hex, 100);
+    ASSERT_TRUE(r) << hex;
+    EXPECT_EQ(-1, r->weekday) << hex;
+    EXPECT_EQ(27, r->day) << hex;
+    EXPECT_EQ(15, r->second) << hex;
+  }
+  auto r = dt("07e5091b01092f0f64ff8880", 100);  // hundredths 100
+  ASSERT_TRUE(r);
+  EXPECT_EQ(-1, r->hundredths);
+  EXPECT_EQ(15, r->second);
+}
+
 TEST(DateTime, ImpossibleFieldsAtTheirOffset) {
   struct Case {
     const char* hex;
@@ -158,11 +174,9 @@ TEST(DateTime, ImpossibleFieldsAtTheirOffset) {
   } cases[] = {
       {"07e50d1b01092f0f00ff8880", 100 + 2},  // month 13
       {"07e5090001092f0f00ff8880", 100 + 3},  // day 0
-      {"07e5091b08092f0f00ff8880", 100 + 4},  // weekday 8
       {"07e5091b01192f0f00ff8880", 100 + 5},  // hour 25
       {"07e5091b01093c0f00ff8880", 100 + 6},  // minute 60
       {"07e5091b01092f3c00ff8880", 100 + 7},  // second 60
-      {"07e5091b01092f0f64ff8880", 100 + 8},  // hundredths 100
       {"07e5091b01092f0f00fd0080", 100 + 9},  // deviation -768 < -720
   };
   for (const auto& c : cases) {

@@ -40,7 +40,9 @@ Result<void> read_date(ByteReader& r, DateTime& dt) {
   dt.year = (year == kYearNotSpecified) ? -1 : int{year};
   if (!field(b[2], 1, 12, true, dt.month)) return fail(Errc::cosem_bad_date_time, at + 2);
   if (!field(b[3], 1, 31, true, dt.day)) return fail(Errc::cosem_bad_date_time, at + 3);
-  if (!field(b[4], 1, 7, false, dt.weekday)) return fail(Errc::cosem_bad_date_time, at + 4);
+  // The day of the week does not change the instant: out of range (some meters send 0 on
+  // Sundays) it is ignored, as if not specified (issue 16).
+  if (!field(b[4], 1, 7, false, dt.weekday)) dt.weekday = -1;
   return {};
 }
 
@@ -51,7 +53,8 @@ Result<void> read_time(ByteReader& r, DateTime& dt) {
   if (!field(b[0], 0, 23, false, dt.hour)) return fail(Errc::cosem_bad_date_time, at);
   if (!field(b[1], 0, 59, false, dt.minute)) return fail(Errc::cosem_bad_date_time, at + 1);
   if (!field(b[2], 0, 59, false, dt.second)) return fail(Errc::cosem_bad_date_time, at + 2);
-  if (!field(b[3], 0, 99, false, dt.hundredths)) return fail(Errc::cosem_bad_date_time, at + 3);
+  // Hundredths out of range are ignored like the day of the week (read_date).
+  if (!field(b[3], 0, 99, false, dt.hundredths)) dt.hundredths = -1;
   return {};
 }
 

@@ -171,9 +171,15 @@ bool parse_type(Problem& p, const std::string& layout, const json& j, TypeSpec& 
 
 bool parse_role(Problem& p, const std::string& layout, const json& j, Role& out) {
   static const std::pair<std::string_view, Role> kRoles[] = {
-      {"value", Role::value},     {"meter_id", Role::meter_id}, {"meter_type", Role::meter_type},
-      {"list_id", Role::list_id}, {"clock", Role::clock},       {"date", Role::date},
-      {"time", Role::time},       {"skip", Role::skip},
+      {"value", Role::value},
+      {"meter_id", Role::meter_id},
+      {"meter_type", Role::meter_type},
+      {"list_id", Role::list_id},
+      {"clock", Role::clock},
+      {"date", Role::date},
+      {"time", Role::time},
+      {"unnamed", Role::unnamed},
+      {"skip", Role::unnamed},  // its name before issue 16, when such values were dropped
   };
   std::string text;
   if (!text_of(p, layout, j, "role", text)) return false;

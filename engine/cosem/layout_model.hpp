@@ -19,9 +19,12 @@
 
 namespace meterlab::cosem::detail {
 
-enum class Mode : std::uint8_t { obis, positional, capture };
+// generic: the mapping of a body no layout identifies (layout_generic.cpp), not loadable from JSON.
+enum class Mode : std::uint8_t { obis, positional, capture, generic };
 enum class RootKind : std::uint8_t { any, structure, array };
-enum class Role : std::uint8_t { value, meter_id, meter_type, list_id, clock, date, time, skip };
+// unnamed: a position whose meaning no source documents: a positional reading (its `position`,
+// no OBIS code, no name, the raw value), never dropped and never given an invented OBIS.
+enum class Role : std::uint8_t { value, meter_id, meter_type, list_id, clock, date, time, unnamed };
 
 // What an element must be: a class of types, or one exact A-XDR tag.
 enum class TypeClass : std::uint8_t { any, number, string, date_time, date, time, exact };
@@ -162,6 +165,8 @@ bool types_fit(const Layout& l, const axdr::Document& doc);
 // error `out`'s mapped fields are unspecified: reset_mapped() clears them.
 Result<void> walk(const Layout& layout, const LayoutContext& ctx, Telegram& out);
 void reset_mapped(Telegram& out) noexcept;
+// The layout of the generic mapping (name kGenericLayout, mode generic).
+Layout generic_layout();
 
 }  // namespace meterlab::cosem::detail
 
@@ -178,6 +183,7 @@ struct LayoutSet::Impl {
     std::optional<std::string_view> list_id;  // into layouts[i].list_id
   };
   std::vector<Keys> keys;
+  detail::Layout generic = detail::generic_layout();  // when no layout identifies a body
 };
 }  // namespace meterlab::cosem
 

@@ -71,37 +71,47 @@ std::vector<std::string_view> LayoutSet::matching(const LayoutContext& given) co
   Telegram scratch;
   LayoutContext ctx = given;
   ctx.trace = nullptr;
+  if (ctx.body->empty()) return out;
   const detail::BodyKeys keys = detail::body_keys(*ctx.body);
-  for (std::size_t i = 0; i < impl_->layouts.size(); ++i) {
+  const bool container = ctx.body->root().is_container();  // layouts map containers only
+  for (std::size_t i = 0; container && i < impl_->layouts.size(); ++i) {
     if (!detail::keys_match(impl_->keys[i], keys)) continue;
     const Layout& l = impl_->layouts[i];
     if (l.mode == Mode::positional && !detail::types_fit(l, *ctx.body)) continue;
     if (detail::walk(l, ctx, scratch)) out.push_back(l.name);
   }
+  // The generic mapping maps what no layout does (map()).
+  if (out.empty() && detail::walk(impl_->generic, ctx, scratch)) out.push_back(impl_->generic.name);
   return out;
 }
 
 // Layouts are tried in load order; the first whose keys match and whose walk succeeds maps the
-// body. An identified layout (list id / first OBIS) that fails its walk reports the error.
+// body. An identified layout (list id / first OBIS) that fails its walk reports the error. A body
+// no layout maps is mapped generically.
 Result<void> LayoutSet::map(const LayoutContext& ctx, Telegram& out) const {
-  if (!ctx.body || ctx.body->empty() || !ctx.body->root().is_container()) {
-    return fail(Errc::cosem_unknown_layout, ctx.body_offset);
-  }
-  const detail::BodyKeys keys = detail::body_keys(*ctx.body);
-  for (std::size_t i = 0; i < impl_->layouts.size(); ++i) {
-    if (!detail::keys_match(impl_->keys[i], keys)) continue;
-    const Layout& l = impl_->layouts[i];
-    if (l.mode == Mode::positional && !l.identified() && !detail::types_fit(l, *ctx.body)) {
-      continue;
+  if (!ctx.body || ctx.body->empty()) return fail(Errc::cosem_unknown_layout, ctx.body_offset);
+  if (ctx.body->root().is_container()) {
+    const detail::BodyKeys keys = detail::body_keys(*ctx.body);
+    for (std::size_t i = 0; i < impl_->layouts.size(); ++i) {
+      if (!detail::keys_match(impl_->keys[i], keys)) continue;
+      const Layout& l = impl_->layouts[i];
+      if (l.mode == Mode::positional && !l.identified() && !detail::types_fit(l, *ctx.body)) {
+        continue;
+      }
+      Result<void> r = detail::walk(l, ctx, out);
+      if (r) return {};
+      if (r.error().code == Errc::cosem_layout_mismatch && !l.identified()) continue;
+      detail::reset_mapped(out);
+      return r;
     }
-    Result<void> r = detail::walk(l, ctx, out);
-    if (r) return {};
-    if (r.error().code == Errc::cosem_layout_mismatch && !l.identified()) continue;
-    detail::reset_mapped(out);
-    return r;
   }
+  Result<void> r = detail::walk(impl_->generic, ctx, out);
+  if (r) return {};
   detail::reset_mapped(out);
-  return fail(Errc::cosem_unknown_layout, ctx.body_offset);
+  if (r.error().code == Errc::cosem_layout_mismatch) {
+    return fail(Errc::cosem_unknown_layout, ctx.body_offset);  // too deep or too wide
+  }
+  return r;
 }
 
 }  // namespace meterlab::cosem

@@ -17,14 +17,52 @@ using namespace layout_testing;
 
 // ---- errors ----------------------------------------------------------------------------------
 
-TEST(LayoutErrors, BodyMatchingNothingIsUnknownLayout) {
+// Issue 16: a body no layout identifies gives every value, positionally (it was
+// cosem_unknown_layout).
+TEST(LayoutGeneric, BodyMatchingNothingGivesEveryValueByPosition) {
   Apdu a;
   parse_apdu(a, "0f00000001000203030106000000010a0178");  // structure{bool, u32, "x"}
   Telegram t;
-  auto r = LayoutSet::builtin().map(a.context(), t);
+  ASSERT_TRUE(LayoutSet::builtin().map(a.context(), t));
+  EXPECT_EQ(kGenericLayout, t.layout);
+  ASSERT_EQ(3u, t.readings.size());
+  const char* positions[] = {"1", "2", "3"};
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(positions[i], t.readings[i].position_text());
+    EXPECT_EQ(ObisCode{}, t.readings[i].obis);
+    EXPECT_EQ("", t.readings[i].name);
+    EXPECT_EQ("", t.readings[i].unit);
+  }
+  EXPECT_EQ(ValueKind::boolean, t.readings[0].kind);
+  EXPECT_EQ(1, t.readings[1].raw);
+  EXPECT_EQ(ValueKind::text, t.readings[2].kind);
+  EXPECT_EQ("x", t.text(t.readings[2].text));
+}
+
+TEST(LayoutGeneric, NestedValuesHaveAnIndexPathAndObisObjectsTheirCode) {
+  Apdu a;
+  // structure{u8 7, structure{u16 300, structure{OBIS 1-0:2.8.0.255, u32 5, {-1, Wh}}}}
+  parse_apdu(a,
+             "0f000000010002021107020212012c0203090601000208"
+             "00ff060000000502020fff161e");
+  Telegram t;
+  ASSERT_TRUE(LayoutSet::builtin().map(a.context(), t));
+  ASSERT_EQ(3u, t.readings.size());
+  EXPECT_EQ("1", t.readings[0].position_text());
+  EXPECT_EQ("2.1", t.readings[1].position_text());
+  EXPECT_EQ(300, t.readings[1].raw);
+  EXPECT_EQ((ObisCode{{1, 0, 2, 8, 0, 255}}), t.readings[2].obis);
+  EXPECT_FALSE(t.readings[2].positional());
+  EXPECT_EQ(-1, t.readings[2].scaler);
+  EXPECT_EQ("Wh", t.readings[2].unit);
+}
+
+TEST(LayoutErrors, EmptyBodyIsUnknownLayout) {
+  Telegram t;
+  axdr::Document empty;
+  auto r = LayoutSet::builtin().map(LayoutContext{&empty, 6}, t);
   ASSERT_FALSE(r);
   EXPECT_EQ(Errc::cosem_unknown_layout, r.error().code);
-  EXPECT_EQ(6u, r.error().offset);
   EXPECT_TRUE(t.readings.empty());
 }
 
@@ -35,9 +73,15 @@ TEST(LayoutErrors, SelfDescribingNumberWithoutScalerIsNotGuessed) {
              "0f400000000001010202090601000107"
              "00ff06000006a0");
   Telegram t;
-  auto r = LayoutSet::builtin().map(a.context(), t);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(Errc::cosem_unknown_layout, r.error().code);
+  // Issue 16: the generic mapping gives it by its OBIS code, raw and without a unit.
+  ASSERT_TRUE(LayoutSet::builtin().map(a.context(), t));
+  EXPECT_EQ(kGenericLayout, t.layout);
+  ASSERT_EQ(1u, t.readings.size());
+  EXPECT_EQ((ObisCode{{1, 0, 1, 7, 0, 255}}), t.readings[0].obis);
+  EXPECT_FALSE(t.readings[0].positional());
+  EXPECT_EQ(1696, t.readings[0].raw);
+  EXPECT_EQ(0, t.readings[0].scaler);
+  EXPECT_EQ("", t.readings[0].unit);
 }
 
 TEST(LayoutErrors, WrongElementTypeIsLayoutMismatchAtItsOffset) {

@@ -234,7 +234,13 @@ TEST(LayoutAustria, IskraSiemensPushWithSeparateDateAndTime) {
   expect_number(m.t, "1-0:1.8.0.255", 14370048, "Wh");
   expect_number(m.t, "1-0:4.8.0.255", 2293936, "varh");
   expect_number(m.t, "1-0:1.7.0.255", 9, "W");
-  EXPECT_EQ(8u, m.t.readings.size());  // the push-setup OBIS and two empty strings skipped
+  // Issue 16: the push-setup OBIS (position 1) and the two empty strings (11, 12), of no
+  // documented meaning, are unnamed readings by position (they were skipped).
+  ASSERT_EQ(11u, m.t.readings.size());
+  EXPECT_EQ("1", m.t.readings[0].position_text());
+  EXPECT_EQ(std::string("\x00\x06\x19\x09\x00\xff", 6), m.t.text(m.t.readings[0].text));
+  EXPECT_EQ("11", m.t.readings[9].position_text());
+  EXPECT_EQ("12", m.t.readings[10].position_text());
   Mapped im350;
   map_vector(im350, "hdlc-encrypted/wienernetze-siemens-im350-shrdzm-1");
   EXPECT_EQ("2221202033801", im350.t.text(im350.t.meter_id));
@@ -266,7 +272,15 @@ TEST(LayoutAustria, BurgenlandE450Positional) {
   expect_number(m.t, "1-0:1.7.0.255", 29, "W");
   expect_number(m.t, "1-0:1.8.0.255", 31358606, "Wh");
   expect_number(m.t, "1-0:2.8.0.255", 7619, "Wh");
-  EXPECT_EQ(11u, m.t.readings.size());  // three undocumented values skipped
+  // Issue 16: the three undocumented values are unnamed readings by position (they were skipped).
+  ASSERT_EQ(14u, m.t.readings.size());
+  const std::int64_t undocumented[] = {400, 53, 295};
+  for (std::size_t i = 0; i < 3; ++i) {
+    const Reading& r = m.t.readings[10 + i];
+    EXPECT_EQ(std::to_string(11 + i), r.position_text());
+    EXPECT_EQ(ObisCode{}, r.obis);
+    EXPECT_EQ(undocumented[i], r.raw);
+  }
 }
 
 TEST(LayoutIskra, SlovenianAndCroatianCompactLists) {

@@ -3,133 +3,9 @@
 // mapped: the shape cache (shape_cache.cpp) learns from what the walk notes (MapTrace) and is held
 // to it by tests. It allocates nothing once the telegram's reading vector and text storage have
 // grown.
-#include <cstring>
-
-#include "layout_model.hpp"
-#include "meterlab/axdr/value.hpp"
-#include "reading_rules.hpp"
+#include "layout_mapper.hpp"
 
 namespace meterlab::cosem::detail {
-
-using axdr::Node;
-using axdr::Tag;
-
-namespace {
-
-constexpr std::uint16_t kPushSetupClass = 40;  // Blue Book class 40: push setup (metadata)
-// A number, as the layouts' type "number" means it.
-constexpr TypeCheck kNumber = type_check({TypeClass::number});
-
-struct Scaling {
-  std::int8_t scaler = 0;
-  std::string_view unit;
-};
-
-bool is_plain_integer(const Node& n) noexcept { return n.is_integer() && n.tag != Tag::boolean; }
-bool is_number(const Node& n) noexcept { return kNumber.accepts(n); }
-bool is_meter_id(const ObisCode& o) noexcept {
-  return (o.v[0] == 0 && o.v[2] == 96 && o.v[3] == 1 && o.v[4] == 0) ||
-         (o.v[0] == 1 && o.v[2] == 0 && o.v[3] == 0 && o.v[4] == 5);
-}
-bool is_meter_type(const ObisCode& o) noexcept {
-  return (o.v[0] == 0 && o.v[2] == 96 && o.v[3] == 1 && o.v[4] == 7) ||
-         (o.v[0] == 1 && o.v[2] == 96 && o.v[3] == 1 && o.v[4] == 1);
-}
-// Printable ASCII (0x20..0x7E), eight bytes at a time: a byte below 0x20 borrows into its top
-// bit when 0x20 is subtracted from it, a byte above 0x7E carries into it when 0x01 is added,
-// and a byte that has its top bit set already is not ASCII (the classic "has less / has more
-// than" word tests). Meter ids, types and list ids are 7 to 16 bytes long.
-bool printable(Bytes b) noexcept {
-  constexpr std::uint64_t kOnes = 0x0101010101010101;
-  constexpr std::uint64_t kHigh = 0x8080808080808080;
-  if (b.empty()) return false;
-  std::uint64_t bad = 0;
-  while (b.size() >= 8) {
-    std::uint64_t w;
-    std::memcpy(&w, b.data(), 8);
-    bad |= ((w - 0x20 * kOnes) | (w + kOnes) | w) & kHigh;
-    b = b.subspan(8);
-  }
-  for (std::uint8_t c : b) bad |= static_cast<std::uint8_t>(c - 0x20) > 0x7E - 0x20 ? 1 : 0;
-  return bad == 0;
-}
-
-// Visible and UTF-8 strings are text; an octet-string is when it is printable ASCII.
-bool is_text(const Node& n, Bytes b) noexcept {
-  return n.tag == Tag::visible_string || n.tag == Tag::utf8_string ||
-         (n.tag == Tag::octet_string && printable(b));
-}
-
-bool has_text_role(Role role) noexcept {
-  return role == Role::value || role == Role::meter_id || role == Role::meter_type ||
-         role == Role::list_id;
-}
-
-// The i-th child of a container node, by walking siblings (lists are short: < 64 elements).
-std::uint32_t child(const axdr::Document& doc, std::uint32_t container, std::uint32_t i) {
-  std::uint32_t idx = axdr::Document::first_child(container);
-  for (std::uint32_t k = 0; k < i; ++k) idx = doc.next_sibling(idx);
-  return idx;
-}
-
-// Where the value of the telegram's last reading came from, for the shape cache.
-void note_slot(MapTrace* trace, const Telegram& out, const Node& n, SlotKind kind) {
-  if (!trace) return;
-  const axdr::detail::TagInfo info = axdr::detail::kTagTable[static_cast<std::uint8_t>(n.tag)];
-  trace->slots.push_back(ValueSlot{static_cast<std::uint32_t>(out.readings.size() - 1), n.data,
-                                   kind, info.size, info.is_signed});
-}
-
-// The slot of a date-time, date or time value (set_value's three cases).
-SlotKind date_slot(const Node& n) noexcept {
-  return n.tag == Tag::date   ? SlotKind::date
-         : n.tag == Tag::time ? SlotKind::time
-                              : SlotKind::date_time;
-}
-
-class Mapper {
- public:
-  Mapper(const Layout& layout, const LayoutContext& ctx, Telegram& out)
-      : layout_(layout), doc_(*ctx.body), base_(ctx.body_offset), out_(out), trace_(ctx.trace) {}
-
-  Result<void> run();
-  // The reading that gives the telegram its clock when the APDU has none (its index in
-  // out.readings; copied once the list is mapped).
-  std::optional<std::size_t> clock;
-
- private:
-  Result<void> map_obis();
-  Result<std::uint32_t> map_obis_run(std::uint32_t idx, std::uint32_t k, std::uint32_t end);
-  Result<std::uint32_t> map_obis_item(std::uint32_t idx, std::uint32_t k, std::uint32_t end);
-  Result<void> map_positional();
-  Result<void> map_capture();
-  Result<void> map_element(const ElementSpec& e, std::uint32_t idx);
-  Result<void> date_or_time(const ElementSpec& e, const Node& n);
-  Result<void> emit(const ObisCode& obis, const Node& value, Scaling s, std::string_view name,
-                    bool as_date_time);
-  Result<void> set_value(Reading& r, const Node& n, bool as_date_time);
-  void emit_integer(const ObisCode& obis, const Node& n, Scaling s, std::string_view name);
-  void emit_text(const ElementSpec& e, const Node& n);
-  void read_integer(Reading& r, const Node& n);
-  void read_text(Reading& r, const Node& n);
-  Result<void> read_date_time(const Node& n, DateTime& out);
-  Scaling scaling_for(const ObisCode& obis) const noexcept;
-  TextRef node_text(const Node& n);
-  void apply_fields(const Reading& r);
-  void set_field(Role role, TextRef text);
-  Unexpected mismatch(const Node& n) const { return fail(Errc::cosem_layout_mismatch, at(n)); }
-  std::size_t at(const Node& n) const noexcept { return base_ + n.offset; }
-  const Node& node(std::uint32_t i) const { return doc_.nodes()[i]; }
-
-  const Layout& layout_;
-  const axdr::Document& doc_;
-  std::size_t base_;
-  Telegram& out_;
-  MapTrace* trace_;  // null: nothing noted
-  std::optional<DateTime> date_, time_;
-  const Node* date_node_ = nullptr;  // where date_ and time_ came from
-  const Node* time_node_ = nullptr;
-};
 
 Result<void> Mapper::run() {
   switch (layout_.mode) {
@@ -139,6 +15,8 @@ Result<void> Mapper::run() {
       return map_positional();
     case Mode::capture:
       return map_capture();
+    case Mode::generic:
+      return map_generic();
   }
   return {};
 }
@@ -151,12 +29,12 @@ Result<void> Mapper::map_obis() {
   if (np + ns > root.count) return mismatch(root);
   std::uint32_t idx = axdr::Document::first_child(0);
   for (std::uint32_t k = 0; k < np; ++k, idx = doc_.next_sibling(idx)) {
-    MLAB_TRY(map_element(layout_.prefix[k], idx));
+    MLAB_TRY(map_element(layout_.prefix[k], idx, k));
   }
   std::uint32_t suffix_at = root.count - ns;
   MLAB_ASSIGN(idx, map_obis_run(idx, np, suffix_at));  // the run ends where the suffix begins
   for (std::uint32_t k = 0; k < ns; ++k, idx = doc_.next_sibling(idx)) {
-    MLAB_TRY(map_element(layout_.suffix[k], idx));
+    MLAB_TRY(map_element(layout_.suffix[k], idx, suffix_at + k));
   }
   return {};
 }
@@ -215,7 +93,9 @@ Result<std::uint32_t> Mapper::map_obis_item(std::uint32_t idx, std::uint32_t k, 
   return used;
 }
 
+// The generic mapping guesses no scaler and no unit.
 Scaling Mapper::scaling_for(const ObisCode& obis) const noexcept {
+  if (layout_.mode == Mode::generic) return {};
   for (const auto& rule : layout_.scalers) {
     if (rule.pattern.matches(obis)) return {rule.scaler, rule.unit};
   }
@@ -226,6 +106,7 @@ Scaling Mapper::scaling_for(const ObisCode& obis) const noexcept {
 // written here at once; every other element goes through map_element().
 Result<void> Mapper::map_positional() {
   std::uint32_t idx = axdr::Document::first_child(0);
+  std::uint32_t k = 0;
   for (const auto& e : layout_.elements) {
     const Node& n = node(idx);
     if (e.role == Role::value && is_plain_integer(n) && e.check.accepts(n)) {
@@ -234,19 +115,20 @@ Result<void> Mapper::map_positional() {
     } else if (e.obis && has_text_role(e.role) && n.is_string() && e.check.accepts(n)) {
       emit_text(e, n);
     } else {
-      MLAB_TRY(map_element(e, idx));
+      MLAB_TRY(map_element(e, idx, k));
     }
     idx = doc_.next_sibling(idx);
+    ++k;
   }
   return {};
 }
 
-Result<void> Mapper::map_element(const ElementSpec& e, std::uint32_t idx) {
+Result<void> Mapper::map_element(const ElementSpec& e, std::uint32_t idx, std::uint32_t k) {
   const Node& n = node(idx);
   if (!e.check.accepts(n)) return mismatch(n);
   switch (e.role) {
-    case Role::skip:
-      return {};
+    case Role::unnamed:
+      return unnamed(idx, k);
     case Role::date:
     case Role::time:
       return date_or_time(e, n);
@@ -433,8 +315,6 @@ void Mapper::set_field(Role role, TextRef text) {
                                               : nullptr;
   if (field && field->empty()) *field = text;
 }
-
-}  // namespace
 
 void reset_mapped(Telegram& out) noexcept {
   out.readings.clear();

@@ -40,6 +40,23 @@ double Reading::number() const noexcept {
   }
 }
 
+std::size_t Reading::write_position(char* out) const noexcept {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < position.size() && position[i] != 0; ++i) {
+    if (i > 0) out[n++] = '.';
+    const unsigned v = position[i];
+    if (v >= 100) out[n++] = static_cast<char>('0' + v / 100);
+    if (v >= 10) out[n++] = static_cast<char>('0' + v / 10 % 10);
+    out[n++] = static_cast<char>('0' + v % 10);
+  }
+  return n;
+}
+
+std::string Reading::position_text() const {
+  char buf[kPositionMax];
+  return std::string(buf, write_position(buf));
+}
+
 TextRef Telegram::store(std::string_view s) {
   TextRef ref{static_cast<std::uint32_t>(text_storage.size()),
               static_cast<std::uint32_t>(s.size())};

@@ -317,10 +317,7 @@ Decoder::Event Decoder::on_notification(Bytes apdu, const Meta& meta, const Secu
     if (!dt) return reject(dt.error(), meta);
   }
   // A body of a shape mapped before is read in place (every byte but the values compared).
-  if (shape_cache_ && shapes_.map(dn.body, dn.body_offset, telegram_)) {
-    ++stats_.telegrams;
-    return Event::telegram;
-  }
+  if (shape_cache_ && shapes_.map(dn.body, dn.body_offset, telegram_)) return mapped_telegram();
   // Else the A-XDR tape, then the layout walk, which notes where the values were: the shape is
   // remembered.
   auto used = axdr::parse(dn.body, body_, dn.body_offset);
@@ -332,7 +329,12 @@ Decoder::Event Decoder::on_notification(Bytes apdu, const Meta& meta, const Secu
   auto mapped = layouts_->map(cosem::LayoutContext{&body_, dn.body_offset, trace}, telegram_);
   if (!mapped) return reject(mapped.error(), meta);
   if (shape_cache_) shapes_.learn(dn.body, telegram_, trace_);
+  return mapped_telegram();
+}
+
+Decoder::Event Decoder::mapped_telegram() noexcept {
   ++stats_.telegrams;
+  if (telegram_.layout == cosem::kGenericLayout) ++stats_.generic_layouts;
   return Event::telegram;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "meterlab/cosem/layout.hpp"
 #include "meterlab/decoder/decoder.hpp"
 #include "meterlab/testing/sample_frames.hpp"
 
@@ -113,6 +114,22 @@ TEST(DecoderAllocations, Sc21TwoSegmentMbusAllocatesNothingPerFrame) {
   EXPECT_EQ(steady_state_allocations(dec, telegram, 15), 0U);
   EXPECT_EQ(dec.telegram().segments, 2U);
   EXPECT_EQ(dec.telegram().security, static_cast<std::uint8_t>(dlms::SecurityState::decrypted));
+}
+
+// Issue 16: a list no layout identifies (30 positional numbers) is mapped generically, and
+// allocates nothing per frame either: the shape cache serves it after the first.
+TEST(DecoderAllocations, GenericPositionalListAllocatesNothingPerFrame) {
+  samples::Buf apdu = samples::hex("0f0000000100021e");
+  for (int i = 0; i < 30; ++i) {
+    apdu.insert(apdu.end(), {0x06, 0x00, 0x01, static_cast<std::uint8_t>(i), 0x10});
+  }
+  const auto frame = samples::hdlc_frame(samples::hex("01"), samples::hex("0201"), 0x10,
+                                         samples::concat({samples::hex("e6e700"), apdu}));
+  Decoder dec(InputTransport::hdlc);
+  EXPECT_EQ(steady_state_allocations(dec, frame, 30), 0U);
+  EXPECT_EQ(cosem::kGenericLayout, dec.telegram().layout);
+  EXPECT_EQ(static_cast<std::uint64_t>(kWarmUp + kFrames), dec.stats().generic_layouts);
+  EXPECT_GT(dec.shape_stats().hits, 0U);
 }
 
 TEST(DecoderAllocations, ByteAtATimeAllocatesNothingPerFrame) {

@@ -205,7 +205,14 @@ void write_reading(LineWriter& w, const cosem::Telegram& t, const cosem::Reading
   w.raw("{\"name\":");
   w.string(r.name);
   w.raw(",\"obis\":");
-  w.obis(r.obis);
+  if (r.positional()) {  // a reading no layout names: its place in the body instead
+    w.null();
+    char position[cosem::Reading::kPositionMax];
+    w.raw(",\"position\":");
+    w.string(std::string_view(position, r.write_position(position)));
+  } else {
+    w.obis(r.obis);
+  }
   w.raw(",\"unit\":");
   w.string(r.unit);
   w.raw(",\"value\":");
@@ -304,6 +311,7 @@ void append_json(const DecoderStats& s, std::string& out) {
          {"resyncs", s.resyncs},
          {"messages", s.messages},
          {"telegrams", s.telegrams},
+         {"cosem_generic_layout", s.generic_layouts},
          {"rejections", s.rejections},
          {"rejections_by_layer", std::move(layers)},
          {"errors", std::move(errors)}};

@@ -70,10 +70,15 @@ std::string reference_line(const cosem::Telegram& t) {
   j["invoke_id"] = t.invoke_id;
   json readings = json::array();
   for (const cosem::Reading& r : t.readings) {
-    readings.push_back(json{{"obis", r.obis.to_string()},
-                            {"name", std::string(r.name)},
-                            {"value", reading_value(t, r)},
-                            {"unit", std::string(r.unit)}});
+    json one{{"obis", r.obis.to_string()},
+             {"name", std::string(r.name)},
+             {"value", reading_value(t, r)},
+             {"unit", std::string(r.unit)}};
+    if (r.positional()) {
+      one["obis"] = nullptr;
+      one["position"] = r.position_text();
+    }
+    readings.push_back(std::move(one));
   }
   j["readings"] = std::move(readings);
   j["frame"] = json{{"transport", transport_name(t.transport)},

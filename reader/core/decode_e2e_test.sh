@@ -45,8 +45,9 @@ if sys.argv[3] == "all":
 for d in dec:
     t = by_offset[d["frame"]["offset"]]
     assert d["meter_id"] == t["meter_id"] and d["security"] == t["security"], (d, t)
-    a = {r["obis"]: (r["value"], r["unit"]) for r in t["readings"]}
-    b = {r["obis"]: (r["value"], r.get("unit")) for r in d["readings"]}
+    key = lambda r: r["obis"] or "@" + r["position"]  # position: a reading no layout names
+    a = {key(r): (r["value"], r["unit"]) for r in t["readings"]}
+    b = {key(r): (r["value"], r.get("unit")) for r in d["readings"]}
     assert a.keys() == b.keys(), (a, b)
     for k in a:
         va, vb = a[k][0], b[k][0]

@@ -281,6 +281,7 @@ void accumulate(DecoderStats& total, const DecoderStats& part) {
   total.resyncs += part.resyncs;
   total.messages += part.messages;
   total.telegrams += part.telegrams;
+  total.generic_layouts += part.generic_layouts;
   total.rejections += part.rejections;
   for (std::size_t i = 0; i < total.by_code.size(); ++i) total.by_code[i] += part.by_code[i];
 }

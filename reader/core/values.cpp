@@ -34,6 +34,10 @@ void MeterAttribution::attribute(const cosem::Telegram& t, Received& rc) {
   rc.meter = rc.meter_named ? last_ : std::string(kUnnamedMeter);
 }
 
+std::string reading_code(const cosem::Reading& r) {
+  return r.positional() ? "position-" + r.position_text() : r.obis.to_string();
+}
+
 std::optional<double> number(const cosem::Reading& r) noexcept {
   switch (r.kind) {
     case cosem::ValueKind::integer:

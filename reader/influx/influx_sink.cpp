@@ -41,8 +41,8 @@ bool secret(ConfigReader& c, const char* key, const char* env, std::string& out)
 bool read_tags(ConfigReader c, InfluxConfig& out) {
   for (const auto& item : c.object().items()) {
     const std::string& k = item.key();
-    if (k.empty() || k == "meter" || k == "obis" || k == "name" || k == "unit") {
-      return c.fail(k, "a tag key other than meter, obis, name, unit (set per reading)",
+    if (k.empty() || k == "meter" || k == "obis" || k == "name" || k == "unit" || k == "position") {
+      return c.fail(k, "a tag key other than meter, obis, name, unit, position (set per reading)",
                     "a reserved or empty key");
     }
     std::string value;

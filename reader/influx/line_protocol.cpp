@@ -62,7 +62,9 @@ std::string point(std::string_view measurement, const Tags& tags, std::string_vi
   Tags all = tags;
   all.emplace_back("meter", std::string(meter));
   all.emplace_back("name", std::string(r.name));
-  all.emplace_back("obis", r.obis.to_string());
+  // A reading no layout names has no obis tag but a position tag (tags are never empty).
+  all.emplace_back("obis", r.positional() ? std::string() : r.obis.to_string());
+  all.emplace_back("position", r.position_text());
   all.emplace_back("unit", std::string(r.unit));
   // Sorted by key, as InfluxDB recommends (it sorts them itself otherwise).
   std::sort(all.begin(), all.end());

@@ -167,6 +167,30 @@ TEST(MqttTopics, KeysAreNamesThenObisAndStable) {
   EXPECT_EQ(mqtt::ha_id("1-0:1.8.0"), "1-0_1_8_0");
 }
 
+// Issue 16: a reading no layout names is keyed by its position, and no device class is guessed.
+TEST(MqttTopics, UnnamedReadingsAreKeyedByPosition) {
+  mqtt::ReadingKeys keys;
+  cosem::Reading r;
+  r.kind = cosem::ValueKind::integer;
+  r.position = {2, 1, 0, 0, 0, 0};
+  EXPECT_EQ(reading_code(r), "position-2.1");
+  EXPECT_EQ(keys.key(r), std::make_pair(std::string("position-2_1"), true));
+  EXPECT_EQ(keys.key(r), std::make_pair(std::string("position-2_1"), false));
+  EXPECT_EQ(mqtt::ha_class(r).device_class, "");
+}
+
+TEST(MqttTopics, DeviceKeepsTheNameOfItsFirstDiscovery) {
+  mqtt::DeviceInfo dev;
+  cosem::Telegram first;
+  dev.merge(first);
+  cosem::Telegram later;
+  later.list_id = later.store("KFM_001");
+  later.meter_type = later.store("MA304H3E");
+  dev.merge(later);
+  EXPECT_EQ(dev.name, "Meter");
+  EXPECT_EQ(dev.model, "MA304H3E");
+}
+
 TEST(MqttTopics, HomeAssistantClassesByUnit) {
   auto cls = [](const char* obis, const char* name, const char* unit) {
     cosem::Reading r;

@@ -49,9 +49,7 @@ json text_or_null(const cosem::Telegram& t, cosem::TextRef ref) {
 
 json device(const DeviceInfo& dev, std::string_view meter) {
   json d{{"identifiers", json::array({"meterlab_" + ha_id(meter)})}};
-  std::string name = dev.manufacturer.empty() ? "Meter" : dev.manufacturer;
-  if (!dev.model.empty()) name += " " + dev.model;
-  d["name"] = name + " " + std::string(meter);
+  d["name"] = (dev.name.empty() ? std::string("Meter") : dev.name) + " " + std::string(meter);
   if (!dev.manufacturer.empty()) d["manufacturer"] = dev.manufacturer;
   if (!dev.model.empty()) d["model"] = dev.model;
   if (!dev.serial.empty()) d["serial_number"] = dev.serial;
@@ -82,7 +80,7 @@ std::string ha_id(std::string_view s) {
 }
 
 std::pair<std::string, bool> ReadingKeys::key(const cosem::Reading& r) {
-  std::string obis = r.obis.to_string();
+  std::string obis = reading_code(r);
   if (auto it = by_obis_.find(obis); it != by_obis_.end()) return {it->second, false};
   std::string k = r.name.empty() ? ha_id(obis) : std::string(r.name);
   // Names leave out the channel (B) and billing period (F): a second OBIS with the same name
@@ -163,6 +161,10 @@ std::string state_payload(const cosem::Telegram& t, const Received& rc, std::str
     const cosem::Reading& r = t.readings[i];
     readings[keys[i]] = {
         {"value", state_value(t, r)}, {"unit", std::string(r.unit)}, {"obis", r.obis.to_string()}};
+    if (r.positional()) {  // no OBIS code: its position in the body
+      readings[keys[i]]["obis"] = nullptr;
+      readings[keys[i]]["position"] = r.position_text();
+    }
   }
   json doc{{"time", iso_utc(telegram_time(t, rc))},   {"meter", std::string(meter)},
            {"meter_id", text_or_null(t, t.meter_id)}, {"meter_type", text_or_null(t, t.meter_type)},
@@ -175,6 +177,8 @@ void DeviceInfo::merge(const cosem::Telegram& t) {
   if (manufacturer.empty()) manufacturer = reader::mqtt::manufacturer(t);
   if (model.empty() && !t.meter_type.empty()) model = std::string(t.text(t.meter_type));
   if (serial.empty() && !t.meter_id.empty()) serial = std::string(t.text(t.meter_id));
+  if (name.empty())
+    name = (manufacturer.empty() ? "Meter" : manufacturer) + (model.empty() ? "" : " " + model);
 }
 
 std::string discovery_payload(const Config& c, const DeviceInfo& dev, std::string_view meter,

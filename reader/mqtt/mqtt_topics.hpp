@@ -104,6 +104,9 @@ struct DeviceInfo {
   std::string manufacturer;
   std::string model;
   std::string serial;
+  // "<maker> <model>", or "Meter": fixed by the first merge, so that the Home Assistant device
+  // keeps the name of its first discovery (a later, fuller telegram does not rename it).
+  std::string name;
   void merge(const cosem::Telegram& t);
 };
 

@@ -39,7 +39,7 @@ Row row(std::string_view meter, const cosem::Telegram& t, const cosem::Reading& 
   Row out;
   out.time = iso_utc_ms(telegram_time(t, rc));
   out.meter_id = std::string(meter);
-  out.obis = r.obis.to_string();
+  out.obis = reading_code(r);  // "position-2.1" for a reading no layout names
   out.name = unless_empty(r.name);
   if (auto v = number(r); v && std::isfinite(*v)) {
     std::array<char, 32> buf{};

@@ -224,18 +224,24 @@ class BodyWriter {
       w_.utf8_string(text);
     else
       w_.octet_string(Bytes(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
-    if (n.obis.empty()) return;
+    if (n.obis.empty()) {
+      if (!n.position.empty()) {
+        readings_.push_back(TruthReading{"", "", true, octets_text(text), 0, 0, n.position});
+      }
+      return;
+    }
     if (n.source == Source::meter_id) telegram_.carries_meter_id = true;
     if (n.source == Source::clock_time) return;  // the date element carries the clock reading
     if (n.source == Source::clock_date) {
       // Separate time and date strings read as one local clock, without an offset.
       CosemDateTime local = clock_;
       local.deviation = static_cast<std::int16_t>(0x8000);
-      readings_.push_back(TruthReading{n.obis, n.unit, true, date_time_text(local), 0, 0});
+      readings_.push_back(TruthReading{n.obis, n.unit, true, date_time_text(local), 0, 0, {}});
       return;
     }
     TruthReading r{
-        n.obis, n.unit, true, n.type == NodeType::octet_string ? octets_text(text) : text, 0, 0};
+        n.obis, n.unit, true, n.type == NodeType::octet_string ? octets_text(text) : text,
+        0,      0,      {}};
     readings_.push_back(std::move(r));
   }
 
@@ -245,7 +251,7 @@ class BodyWriter {
     else
       w_.date_time_octets(clock_);
     if (!n.obis.empty())
-      readings_.push_back(TruthReading{n.obis, n.unit, true, date_time_text(clock_), 0, 0});
+      readings_.push_back(TruthReading{n.obis, n.unit, true, date_time_text(clock_), 0, 0, {}});
   }
 
   void write_float(const Node& n) {
@@ -258,12 +264,17 @@ class BodyWriter {
       w_.float32(static_cast<float>(sent));
     else
       w_.float64(sent);
-    if (!n.obis.empty()) readings_.push_back(TruthReading{n.obis, n.unit, false, {}, raw, n.scale});
+    if (!n.obis.empty())
+      readings_.push_back(TruthReading{n.obis, n.unit, false, {}, raw, n.scale, {}});
   }
 
   void write_number(const Node& n) {
     std::int64_t raw = write_integer(w_, n.type, raw_value(n, state_));
-    if (!n.obis.empty()) readings_.push_back(TruthReading{n.obis, n.unit, false, {}, raw, n.scale});
+    if (!n.obis.empty())
+      readings_.push_back(TruthReading{n.obis, n.unit, false, {}, raw, n.scale, {}});
+    if (n.obis.empty() && !n.position.empty()) {
+      readings_.push_back(TruthReading{"", "", false, {}, raw, 0, n.position});
+    }
   }
 
   const Profile& profile_;

@@ -190,6 +190,7 @@ Node Parser::leaf(const json& v, const std::string& path) const {
   if (v.contains("scale")) n.scale = static_cast<int>(integer(v.at("scale"), path + ".scale"));
   if (v.contains("obis")) n.obis = str(v.at("obis"), path + ".obis");
   if (v.contains("unit")) n.unit = str(v.at("unit"), path + ".unit");
+  if (v.contains("position")) n.position = str(v.at("position"), path + ".position");
   if (!n.obis.empty()) (void)obis_bytes(*this, n.obis, path + ".obis");
   return n;
 }

@@ -20,6 +20,10 @@ constexpr std::array<double, 7> kPow10{1, 10, 100, 1000, 10000, 100000, 1000000}
 
 json reading_json(const TruthReading& r) {
   json j{{"obis", r.obis}, {"unit", r.unit}};
+  if (r.obis.empty()) {  // a reading no layout names: its position instead
+    j["obis"] = nullptr;
+    j["position"] = r.position;
+  }
   if (r.is_text) {
     j["value"] = r.text;
   } else if (r.scale >= 0) {

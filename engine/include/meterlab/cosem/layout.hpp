@@ -22,6 +22,9 @@
 
 namespace meterlab::cosem {
 
+// The layout name of a telegram no layout identified: the generic mapping gave it (map()).
+inline constexpr std::string_view kGenericLayout = "generic";
+
 struct LayoutContext {
   const axdr::Document* body = nullptr;  // parsed notification body
   std::size_t body_offset = 0;           // offset of the body in the APDU: added to the body's
@@ -49,9 +52,12 @@ class LayoutSet {
   // Maps a parsed body into `out.readings`, `out.meter_id`, `out.meter_type`, `out.list_id`,
   // `out.layout` and (when the APDU had none) `out.timestamp`. Errors: cosem_unknown_layout
   // (offset = body offset), cosem_layout_mismatch / cosem_bad_obis / cosem_bad_date_time at the
-  // element's offset.
+  // element's offset. A body no layout identifies is mapped generically (layout kGenericLayout:
+  // layout_generic.cpp says how); cosem_unknown_layout is left for an empty body and a body
+  // nested deeper than Reading::kMaxDepth or wider than Reading::kMaxIndex.
   Result<void> map(const LayoutContext& ctx, Telegram& out) const;
-  // The names of every layout that would map this body (tests: matching must be unambiguous).
+  // The names of every layout that would map this body (tests: matching must be unambiguous);
+  // kGenericLayout alone when no layout would.
   std::vector<std::string_view> matching(const LayoutContext& ctx) const;
 
   struct Impl;

@@ -38,9 +38,22 @@ struct Reading {
   std::int64_t raw = 0;       // integer, boolean
   bool raw_unsigned = false;  // raw holds a uint64 beyond INT64_MAX bit pattern
   std::int8_t scaler = 0;     // value = raw x 10^scaler
-  double real = 0;            // real
-  TextRef text;               // text, octets (raw bytes)
-  DateTime date_time;         // date_time
+  // A reading no layout names (the generic mapping, or a position a layout leaves undocumented):
+  // its place in the body as 1-based indices from the root, 0 after the last ("2.1": {2, 1, 0..}).
+  // Such a reading has no OBIS code (`obis` is all zero, printed as null) and an empty name. It
+  // sits in the padding after `scaler`: Reading stays 128 bytes on x86-64 (measured), with
+  // kMaxDepth levels of at most kMaxIndex elements.
+  std::array<std::uint8_t, 6> position{};
+  static constexpr std::size_t kMaxDepth = 6;
+  static constexpr std::size_t kMaxIndex = 255;
+  bool positional() const noexcept { return position[0] != 0; }
+  // "2.1" into `out` (room for kPositionMax chars); returns the length, 0 when not positional.
+  static constexpr std::size_t kPositionMax = 6 * 4;
+  std::size_t write_position(char* out) const noexcept;
+  std::string position_text() const;
+  double real = 0;     // real
+  TextRef text;        // text, octets (raw bytes)
+  DateTime date_time;  // date_time
 
   double number() const noexcept;  // integer scaled, or real; 0 for other kinds
 };

@@ -30,6 +30,7 @@ struct DecoderStats {
   std::uint64_t resyncs = 0;
   std::uint64_t messages = 0;  // reassembled APDUs
   std::uint64_t telegrams = 0;
+  std::uint64_t generic_layouts = 0;  // telegrams no layout identified (cosem::kGenericLayout)
   std::uint64_t rejections = 0;
   std::array<std::uint64_t, 800> by_code{};  // rejections per Errc value
   std::uint64_t count(Errc e) const noexcept { return by_code[static_cast<std::size_t>(e)]; }
@@ -122,6 +123,7 @@ class Decoder {
   Event on_apdu(Bytes apdu, const Meta& meta, const Security& sec);
   Event on_gbt(Bytes apdu, const Meta& meta, const Security& sec);
   Event on_notification(Bytes apdu, const Meta& meta, const Security& sec);
+  Event mapped_telegram() noexcept;  // counts telegram_, mapped
   Event garbled_as_wrong_key(Event ev, const Security& inner);
   Event reject(Error e, const Meta& meta);
   Event emit(const Rejection& r);

@@ -87,6 +87,10 @@ class MeterAttribution {
  private:
   std::string last_;  // empty until a telegram names its meter
 };
+// What names a reading in the outputs, stable from telegram to telegram: its OBIS code
+// ("1-0:1.7.0.255"), or for a reading no layout names (cosem::Reading::positional()) its position
+// as "position-2.1" (the MQTT key and topic, the PostgreSQL obis column).
+std::string reading_code(const cosem::Reading& r);
 // The reading as a number (integer scaled by its scaler, real, boolean 0/1); none for text,
 // octets, dates and null.
 std::optional<double> number(const cosem::Reading& r) noexcept;

@@ -21,6 +21,7 @@ struct TruthReading {
   std::string text;
   std::int64_t raw = 0;
   int scale = 0;
+  std::string position;  // a reading no layout names: obis empty, its place in the body
 };
 
 // What a fault may change while a telegram is built (the byte faults come after).

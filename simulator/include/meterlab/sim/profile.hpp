@@ -87,6 +87,9 @@ struct Node {
   int scale = 0;            // value in `unit` = raw x 10^scale
   std::string obis;         // set when this leaf is a reading (as the decoder reports it)
   std::string unit;         // DLMS unit symbol ("W", "V", ...; "" for none)
+  // A leaf without OBIS whose meaning no source documents: the decoder reports it as an unnamed
+  // reading at this position ("11", "2.1"); the truth then holds it there (issue 16).
+  std::string position;
 };
 
 struct ListDef {
