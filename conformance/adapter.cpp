@@ -332,12 +332,13 @@ void parse_text_rule(const json& r, const std::string& where, const std::string&
                      TextSpec& t) {
   only_keys(r, {"regex", "obis", "unit", "scale", "type", "format"}, where, path);
   std::set<std::string> names = telegram_field_names();
-  names.insert({"obis", "value", "unit"});
+  names.insert({"obis", "position", "value", "unit"});
   TextRule rule{regex_at(r, "regex", where, path, names), parse_obis(r, where, path, false),
                 text(r, "unit", where, path), parse_value_spec(r, where, path)};
   const bool value = rule.regex.groups.count("value");
-  if (value && rule.obis.empty() && !rule.regex.groups.count("obis"))
-    bad(where, path + ": a (?<value>) needs an \"obis\" or an (?<obis>) group");
+  const bool named = rule.regex.groups.count("obis") || rule.regex.groups.count("position");
+  if (value && rule.obis.empty() && !named)
+    bad(where, path + ": a (?<value>) needs an \"obis\", an (?<obis>) or a (?<position>) group");
   if (!value && rule.regex.groups.count("obis"))
     bad(where, path + ": (?<obis>) without (?<value>)");
   t.lines.push_back(std::move(rule));

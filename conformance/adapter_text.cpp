@@ -11,7 +11,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kReadingGroups[] = {"obis", "value", "unit"};
+// `position` names a reading no layout names (obis null, issue 16) by its index path.
+constexpr std::string_view kReadingGroups[] = {"obis", "position", "value", "unit"};
 
 bool is_reading_group(const std::string& name) {
   for (std::string_view g : kReadingGroups)
@@ -100,6 +101,9 @@ bool TextMapper::apply(const NamedRegex& r, const std::smatch& m, const TextRule
       auto code = cosem::ObisCode::parse(got);
       if (!code) return error = "not an OBIS code: \"" + got + "\"", false;
       reading["obis"] = code->to_string();
+    } else if (name == "position") {
+      reading["obis"] = nullptr;
+      reading["position"] = got;
     } else if (name == "value") {
       auto v = convert_value(rule->value, json(got));
       if (!v) return error = "not a value: \"" + got + "\"", false;

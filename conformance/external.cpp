@@ -176,10 +176,10 @@ std::vector<std::string> never_printed(const std::vector<SentTelegram>& sent,
                                        const std::vector<json>& decoded) {
   std::set<std::string> printed, missing;
   for (const json& t : decoded)
-    for (const json& r : t.value("readings", json::array())) printed.insert(r.value("obis", ""));
+    for (const json& r : t.value("readings", json::array())) printed.insert(reading_key(r));
   for (const SentTelegram& t : sent)
     for (const json& r : t.truth.value("readings", json::array()))
-      if (!printed.count(r.value("obis", ""))) missing.insert(r.value("obis", ""));
+      if (!printed.count(reading_key(r))) missing.insert(reading_key(r));
   return {missing.begin(), missing.end()};
 }
 

@@ -132,7 +132,7 @@ void parse_pass_key(const std::string& key, const json& v, PassCriteria& p) {
 json timeline_values(const json& telegram) {
   json out = json::object();
   for (const json& r : telegram.value("readings", json::array())) {
-    const std::string obis = r.value("obis", "");
+    const std::string obis = reading_key(r);  // an unnamed reading's key is its position
     for (const char* o : kTimelineObis)
       if (obis == o && r.contains("value") && r.at("value").is_number()) out[obis] = r.at("value");
   }

@@ -16,7 +16,7 @@ def write_current(path, t):
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         for r in t["readings"]:
-            if not isinstance(r["value"], str):
+            if not isinstance(r["value"], str) and r["obis"] is not None:
                 f.write(f'{r["obis"]};{r["value"]};{r["unit"]}\n')
     os.replace(tmp, path)
 
@@ -33,7 +33,7 @@ def main():
             continue
         log.write(f"[{common.clock(t.get('timestamp')) or '-'}] begin\n")
         for r in t["readings"]:
-            if not isinstance(r["value"], str):
+            if not isinstance(r["value"], str) and r["obis"] is not None:
                 log.write(f'  {r["obis"]} = {r["value"]} {r["unit"]}\n')
         log.write("[end]\n")
 

@@ -21,6 +21,8 @@ def value_line(r):
         return f'{r["obis"]} clock {common.clock(v)}'
     if isinstance(v, str):
         return f'{r["obis"]} "{v}"'
+    if r["obis"] is None:  # a reading no layout names: printed by its position
+        return f'@{r["position"]} {v} {r["unit"]}'.rstrip()
     return f'{r["obis"]} {v} {r["unit"]}'.rstrip()
 
 
