@@ -21,6 +21,27 @@ TEST(Crc, X25CheckValue) {
   EXPECT_EQ(crc16_x25_bytewise(b), 0x906E);
 }
 
+TEST(Crc, ArcCheckValue) {
+  // The catalogue check value of CRC-16/ARC over "123456789".
+  const std::string_view s = "123456789";
+  Bytes b(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+  EXPECT_EQ(crc16_arc(b), 0xBB3D);
+  EXPECT_EQ(crc16_arc_bytewise(b), 0xBB3D);
+  EXPECT_EQ(crc16_arc(Bytes{}), 0x0000);
+}
+
+TEST(Crc, ArcSliceBy8EqualsBytewiseOnEveryLengthAndAlignment) {
+  std::mt19937 rng(11);
+  std::vector<std::uint8_t> data(600);
+  for (auto& b : data) b = static_cast<std::uint8_t>(rng());
+  for (std::size_t start = 0; start < 9; ++start) {
+    for (std::size_t len = 0; len + start <= data.size(); len += 5) {
+      Bytes b(data.data() + start, len);
+      ASSERT_EQ(crc16_arc(b), crc16_arc_bytewise(b)) << start << "+" << len;
+    }
+  }
+}
+
 TEST(Crc, HcsOfSeed000Header) {
   // Seed 000 (Kaifa MA304H4D list 3): header A0 9B 01 00 01 10 has HCS 56 1B on the wire.
   auto h = hex("a09b01000110");

@@ -13,15 +13,18 @@ namespace meterlab {
 namespace {
 
 constexpr std::uint16_t kX25PolyReflected = 0x8408;
+constexpr std::uint16_t kArcPolyReflected = 0xA001;  // x^16 + x^15 + x^2 + 1 (CRC-16/ARC)
 
-// kTables[0] is the classic byte table; kTables[k][b] advances the CRC of byte b by k more zero
-// bytes, which is what slice-by-8 needs.
-constexpr std::array<std::array<std::uint16_t, 256>, 8> make_tables() {
-  std::array<std::array<std::uint16_t, 256>, 8> t{};
+using Tables = std::array<std::array<std::uint16_t, 256>, 8>;
+
+// kTables[0] is the classic byte table of a reflected 16-bit CRC; t[k][b] advances the CRC of
+// byte b by k more zero bytes, which is what slice-by-8 needs.
+constexpr Tables make_tables(std::uint16_t poly_reflected) {
+  Tables t{};
   for (unsigned b = 0; b < 256; ++b) {
     std::uint16_t crc = static_cast<std::uint16_t>(b);
     for (int i = 0; i < 8; ++i) {
-      crc = static_cast<std::uint16_t>((crc & 1U) ? (crc >> 1) ^ kX25PolyReflected : crc >> 1);
+      crc = static_cast<std::uint16_t>((crc & 1U) ? (crc >> 1) ^ poly_reflected : crc >> 1);
     }
     t[0][b] = crc;
   }
@@ -34,23 +37,16 @@ constexpr std::array<std::array<std::uint16_t, 256>, 8> make_tables() {
   return t;
 }
 
-constexpr auto kTables = make_tables();
+constexpr Tables kX25Tables = make_tables(kX25PolyReflected);
+constexpr Tables kArcTables = make_tables(kArcPolyReflected);
 
+template <const Tables& kTables>
 inline std::uint16_t step(std::uint16_t crc, std::uint8_t byte) noexcept {
   return static_cast<std::uint16_t>((crc >> 8) ^ kTables[0][(crc ^ byte) & 0xFFU]);
 }
 
-}  // namespace
-
-std::uint16_t crc16_x25_bytewise(Bytes data) noexcept {
-  std::uint16_t crc = 0xFFFF;
-  for (std::uint8_t byte : data) crc = step(crc, byte);
-  return static_cast<std::uint16_t>(crc ^ 0xFFFF);
-}
-
-namespace {
-
 // The CRC register over `data`, slice-by-8, without the final XOR.
+template <const Tables& kTables>
 std::uint16_t update_slice_by_8(std::uint16_t crc, Bytes data) noexcept {
   const std::uint8_t* p = data.data();
   std::size_t n = data.size();
@@ -65,9 +61,28 @@ std::uint16_t update_slice_by_8(std::uint16_t crc, Bytes data) noexcept {
     p += 8;
     n -= 8;
   }
-  while (n--) crc = step(crc, *p++);
+  while (n--) crc = step<kTables>(crc, *p++);
   return crc;
 }
+
+}  // namespace
+
+std::uint16_t crc16_x25_bytewise(Bytes data) noexcept {
+  std::uint16_t crc = 0xFFFF;
+  for (std::uint8_t byte : data) crc = step<kX25Tables>(crc, byte);
+  return static_cast<std::uint16_t>(crc ^ 0xFFFF);
+}
+
+// CRC-16/ARC: init 0, no final XOR.
+std::uint16_t crc16_arc(Bytes data) noexcept { return update_slice_by_8<kArcTables>(0, data); }
+
+std::uint16_t crc16_arc_bytewise(Bytes data) noexcept {
+  std::uint16_t crc = 0;
+  for (std::uint8_t byte : data) crc = step<kArcTables>(crc, byte);
+  return crc;
+}
+
+namespace {
 
 #ifdef MLAB_CRC_CLMUL
 
@@ -119,8 +134,8 @@ __attribute__((target("pclmul,sse2"))) std::uint16_t crc16_x25_clmul(Bytes data)
   }
   std::uint8_t last[16];
   _mm_storeu_si128(reinterpret_cast<__m128i*>(last), acc);
-  const std::uint16_t crc = update_slice_by_8(0, Bytes(last, sizeof last));
-  return static_cast<std::uint16_t>(update_slice_by_8(crc, Bytes(p, n)) ^ 0xFFFF);
+  const std::uint16_t crc = update_slice_by_8<kX25Tables>(0, Bytes(last, sizeof last));
+  return static_cast<std::uint16_t>(update_slice_by_8<kX25Tables>(crc, Bytes(p, n)) ^ 0xFFFF);
 }
 
 bool has_clmul() noexcept {
@@ -136,7 +151,7 @@ std::uint16_t crc16_x25(Bytes data) noexcept {
 #ifdef MLAB_CRC_CLMUL
   if (data.size() >= kClmulMin && has_clmul()) return crc16_x25_clmul(data);
 #endif
-  return static_cast<std::uint16_t>(update_slice_by_8(0xFFFF, data) ^ 0xFFFF);
+  return static_cast<std::uint16_t>(update_slice_by_8<kX25Tables>(0xFFFF, data) ^ 0xFFFF);
 }
 
 // Eight bytes a step (SWAR). E holds the even bytes of each word in 16-bit lanes, and the sum of
