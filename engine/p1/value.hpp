@@ -1,0 +1,40 @@
+// The value groups of a P1 line, one rule each: decimal numbers with units, timestamps, OBIS
+// references, hex-coded text. Internal to the p1 layer.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "meterlab/cosem/obis.hpp"
+#include "meterlab/cosem/telegram.hpp"
+#include "meterlab/p1/telegram.hpp"
+
+namespace meterlab::p1::detail {
+
+struct Number {
+  std::int64_t raw = 0;
+  std::int8_t scaler = 0;
+  std::string_view unit;  // static storage (the DLMS unit table), "" without a unit
+};
+
+// "012345.678" with unit "kWh" -> 12345678, scaler 0, "Wh": digits with at most one '.', at most
+// 18 digits, an optional leading '-'; a unit the DLMS unit table knows, or that with a 'k'
+// (x 1000) in front. Nothing when either is not so.
+std::optional<Number> parse_number(std::string_view digits, std::string_view unit) noexcept;
+
+// YYMMDDhhmmssX (DSMR 5.0.2 clause 6.12, X = S summer / W winter), or, when `flag_optional`, the
+// 12 digits alone (DSMR 2.2, no DST flag: no offset then).
+enum class Stamp : std::uint8_t { not_a_stamp, ok, bad };
+Stamp parse_timestamp(std::string_view s, bool flag_optional, const Zone& zone,
+                      cosem::DateTime& out) noexcept;
+
+// The reduced OBIS form of a P1 line or reference, A-B:C.D.E (F = 255).
+std::optional<cosem::ObisCode> parse_obis(std::string_view s) noexcept;
+
+// Stores `s` in the telegram's text storage, decoded when it is hex-coded ASCII (DSMR 5.0.2
+// equipment identifiers and text messages: an even number of hex digits whose bytes are all
+// printable), as sent otherwise.
+cosem::TextRef store_hex_text(cosem::Telegram& t, std::string_view s);
+
+}  // namespace meterlab::p1::detail
