@@ -46,12 +46,14 @@ std::size_t find_end_or_start(Bytes w) noexcept {
   return slash != nullptr ? static_cast<std::size_t>(slash - w.data()) : end;
 }
 
-// The telegram ends at w[pos], or after the CR LF (or a lone CR) that starts there; kNeedMore
-// while that cannot be told.
+// The telegram ends at w[pos], or after the CR LF (or a lone CR or LF: captures stored as text
+// files) that starts there; kNeedMore while that cannot be told.
 std::size_t through_crlf(Bytes w, std::size_t pos, bool at_end) noexcept {
   ByteReader r(w.subspan(pos));
   if (r.empty()) return at_end ? pos : kNeedMore;
-  if (*r.read_u8() != kCr) return pos;
+  const std::uint8_t first = *r.read_u8();
+  if (first == kLf) return pos + 1;
+  if (first != kCr) return pos;
   if (r.empty()) return at_end ? pos + 1 : kNeedMore;
   return *r.read_u8() == kLf ? pos + 2 : pos + 1;
 }
@@ -77,12 +79,12 @@ TextEnd read_crc(Bytes w, std::size_t at, std::size_t bang, bool at_end) noexcep
   return t;
 }
 
-// After the '!' at w[bang]: CR LF (no CRC: DSMR 2.2/3, IEC 62056-21 mode D) or the CRC.
+// After the '!' at w[bang]: the line end (no CRC: DSMR 2.2/3, IEC 62056-21 mode D) or the CRC.
 TextEnd read_end_line(Bytes w, std::size_t at, std::size_t bang, bool at_end) noexcept {
   ByteReader r(w.subspan(bang + 1), at + bang + 1);
   if (r.empty()) return at_end ? text_bad(Errc::p1_truncated, r.offset()) : text_need(bang);
   const std::uint8_t next = *r.peek_u8();
-  if (next != kCr) {
+  if (next != kCr && next != kLf) {
     if (hex_nibble(static_cast<char>(next)) < 0) return text_bad(Errc::p1_bad_crc, r.offset());
     return read_crc(w, at, bang, at_end);
   }

@@ -223,7 +223,8 @@ bool Builder::gas_dsmr22(const Object& o) {
   r.raw = n->raw;
   r.scaler = n->scaler;
   r.unit = n->unit;
-  stamp(o.groups[0], true, r.date_time);
+  DateTime captured;
+  if (stamp(o.groups[0], true, captured) == Stamp::ok) r.date_time = captured;
   return true;
 }
 

@@ -43,6 +43,7 @@ struct Run {
   std::vector<Decoded1> telegrams;
   std::vector<Error> errors;
   std::vector<Error> warnings;
+  std::vector<Error> decode_errors;  // errors that are not framer discards
   FramerStats stats;
   std::size_t capacity = 0;  // of the framer's buffer at the end
 };
@@ -58,9 +59,13 @@ inline void on_event(const Event& ev, const dlms::KeyRing& keys, Run& run,
   const Result<Decoded> d = decode_frame(ev.frame, keys, scratch, t, problems);
   if (!d) {
     run.errors.push_back(d.error());
+    run.decode_errors.push_back(d.error());
     return;
   }
-  for (const Error& e : problems.kept()) run.errors.push_back(e);
+  for (const Error& e : problems.kept()) {
+    run.errors.push_back(e);
+    run.decode_errors.push_back(e);
+  }
   if (d->warning.code != Errc::ok) run.warnings.push_back(d->warning);
   run.telegrams.push_back(Decoded1{std::move(t), *d});
 }
