@@ -2,7 +2,7 @@
 # CMAKE_CXX_FLAGS=-fno-exceptions (no tests, no command) and builds every engine layer, going on
 # past failures, then names each engine source that does not compile and its errors.
 #   cmake -DSOURCE_DIR=<repo> -DBUILD_DIR=<dir> -DCXX=<compiler> -DGENERATOR=<gen> -P no_exceptions.cmake
-set(_layers core axdr hdlc mbus dlms cosem decoder)
+set(_layers core axdr hdlc mbus dlms cosem p1 decoder)
 set(_targets "")
 foreach(layer ${_layers})
   list(APPEND _targets meterlab_${layer})
