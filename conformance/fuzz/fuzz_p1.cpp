@@ -2,7 +2,8 @@
 // stream. Invariants as for the HDLC and M-Bus framers: the events tile the stream in order, the
 // counters agree, the events do not depend on the chunking; frames within kMaxTelegram; a text
 // frame's CRC (when it has one) matches; decode errors of the p1/security/dlms/core layers only;
-// readings and their text inside the telegram; line problems inside the telegram.
+// readings and their text inside the telegram; line problems inside the telegram. The line
+// parser also reads the whole stream alone, as one telegram's text.
 #include <algorithm>
 #include <vector>
 
@@ -130,9 +131,21 @@ std::vector<Seen> run(fuzz::Chunker chunks, std::size_t total) {
 
 }  // namespace
 
+// The line parser alone over the whole stream, as if it were one telegram's text.
+void parse_alone(Bytes text) {
+  cosem::Telegram t;
+  p1::Problems problems;
+  p1::parse_telegram(text, 0, t, problems);
+  for (const cosem::Reading& r : t.readings) {
+    FUZZ_CHECK(std::size_t{r.text.offset} + r.text.length <= t.text_storage.size());
+  }
+  for (const Error& e : problems.kept()) FUZZ_CHECK(e.offset < text.size());
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   Bytes input(data, size);
   fuzz::Chunker chunked(input, 2);
+  parse_alone(chunked.stream());
   std::vector<Seen> a = run(chunked, chunked.stream().size());
   std::vector<Seen> b = run(fuzz::Chunker(chunked.stream(), 0), chunked.stream().size());
   FUZZ_CHECK(a == b);

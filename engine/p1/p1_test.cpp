@@ -238,6 +238,16 @@ TEST(P1Parser, Dsmr22GasSpansTwoLines) {
   EXPECT_EQ(gas->date_time.to_iso8601(), "2012-05-17T02:00:00");
 }
 
+TEST(P1Parser, TextWithoutAStartOrWithNothingGivesAnEmptyTelegram) {
+  cosem::Telegram t;
+  Problems problems;
+  parse_telegram(Bytes{}, 0, t, problems);
+  EXPECT_TRUE(t.readings.empty());
+  parse_telegram(test::as_bytes("\r\n(1)\r\n"), 0, t, problems);
+  EXPECT_TRUE(t.readings.empty());
+  EXPECT_EQ(problems.count, 1u);
+}
+
 TEST(P1Parser, UnknownLinesAndTextMessagesAreKept) {
   const std::string body =
       "/XXX5\r\n\r\n0-0:96.13.0(48656C6C6F)\r\n0-0:96.13.1()\r\n9-9:99.99.99(whatever 1)\r\n";

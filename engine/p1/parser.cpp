@@ -288,7 +288,9 @@ void parse_telegram(Bytes text, std::size_t stream_offset, cosem::Telegram& out,
   out.segments = 1;
   const std::string_view s(reinterpret_cast<const char*>(text.data()), text.size());
   Lines lines(s, stream_offset);
-  out.meter_type = out.store(lines.peek().substr(1));  // the identification after '/'
+  std::string_view header = lines.peek();
+  if (!header.empty() && header.front() == static_cast<char>(kStart)) header.remove_prefix(1);
+  out.meter_type = out.store(header);  // the identification after '/'
   lines.skip();
   Builder builder(out, problems, zone);
   Object o;

@@ -42,6 +42,7 @@ Result<Opened> open(Bytes frame, const dlms::KeyRing& keys, std::vector<std::uin
 Result<Decoded> decode_frame(const Frame& f, const dlms::KeyRing& keys,
                              std::vector<std::uint8_t>& scratch, cosem::Telegram& out,
                              Problems& problems, const Zone& zone) {
+  problems.clear();
   if (f.kind == Frame::Kind::text) {
     parse_telegram(f.bytes, f.stream_offset, out, problems, zone);
     return Decoded{f.check, {}};
