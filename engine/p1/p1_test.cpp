@@ -3,9 +3,11 @@
 // 13), each a clear error with its offset, and the telegram after it still decoded.
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 #include "test_util.hpp"
+#include "value.hpp"
 
 namespace meterlab::p1 {
 namespace {
@@ -258,6 +260,35 @@ TEST(P1Parser, UnknownLinesAndTextMessagesAreKept) {
   EXPECT_EQ(t.readings[1].kind, cosem::ValueKind::text);
   EXPECT_TRUE(t.readings[1].text.empty());
   EXPECT_EQ(t.text(t.readings[2].text), "whatever 1");
+}
+
+// Text near the A-B:C.D.E form: groups of 0..4 digits, separators sometimes swapped.
+std::string obis_like(std::mt19937& rng) {
+  static constexpr char kSeparators[] = {'-', ':', '.', '.', '.'};
+  std::string s;
+  for (std::size_t g = 0; g < 5 + rng() % 2; ++g) {
+    for (std::size_t d = rng() % 5; d > 0; --d) s += static_cast<char>('0' + rng() % 10);
+    if (g < 5) s += rng() % 8 == 0 ? kSeparators[rng() % 5] : kSeparators[g];
+  }
+  if (rng() % 2 == 0) s.pop_back();
+  return s;
+}
+
+// The P1 fast path of the OBIS grammar against the engine's one parse (ObisCode::parse).
+TEST(P1Values, ObisFastPathAgreesWithObisCodeParse) {
+  std::mt19937 rng(5);
+  std::vector<std::string> cases = {"1-0:1.8.1", "0-0:96.1.1", "0001-0:1.8.0", "256-0:1.8.0",
+                                    "1-0:1.8", "1-0:1.8.0.255", "", ":", "1-0:1.8.0 "};
+  for (int i = 0; i < 100000; ++i) cases.push_back(obis_like(rng));
+  int valid = 0;
+  for (const std::string& s : cases) {
+    const auto fast = detail::parse_obis(s);
+    const auto slow = s.find(':') == std::string::npos ? std::nullopt
+                                                       : cosem::ObisCode::parse(s + ".255");
+    ASSERT_EQ(fast, slow) << s;
+    valid += fast ? 1 : 0;
+  }
+  EXPECT_GT(valid, 100);  // the generator reaches valid codes too
 }
 
 }  // namespace

@@ -16,8 +16,7 @@ constexpr std::size_t kStampDigits = 12;
 constexpr char kSummer = 'S';  // DSMR 5.0.2 clause 6.12: DST active
 constexpr char kWinter = 'W';
 constexpr std::uint8_t kDstBit = 0x80;  // COSEM clock status: daylight saving active
-constexpr std::size_t kMaxObisText = 24;
-constexpr std::string_view kFieldF = ".255";
+constexpr std::uint8_t kFieldF = 255;  // IEC 62056-61: F not used
 
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
@@ -97,15 +96,36 @@ Stamp parse_timestamp(std::string_view s, bool flag_optional, const Zone& zone,
   return Stamp::ok;
 }
 
-// The one OBIS grammar of the engine (ObisCode::parse), with F = 255 added.
-std::optional<cosem::ObisCode> parse_obis(std::string_view s) noexcept {
-  if (s.size() + kFieldF.size() > kMaxObisText || s.find(':') == std::string_view::npos) {
-    return std::nullopt;
+// One decimal group 0..255 at s[pos] (any number of digits, as ObisCode::parse reads them).
+std::optional<std::uint8_t> obis_group(std::string_view s, std::size_t& pos) noexcept {
+  constexpr unsigned kOver = 256;
+  const std::size_t start = pos;
+  unsigned v = 0;
+  for (; pos < s.size() && is_digit(s[pos]); ++pos) {
+    v = std::min(v * 10 + static_cast<unsigned>(s[pos] - '0'), kOver);
   }
-  std::array<char, kMaxObisText> buf{};
-  std::memcpy(buf.data(), s.data(), s.size());
-  std::memcpy(buf.data() + s.size(), kFieldF.data(), kFieldF.size());
-  return cosem::ObisCode::parse(std::string_view(buf.data(), s.size() + kFieldF.size()));
+  if (pos == start || v >= kOver) return std::nullopt;
+  return static_cast<std::uint8_t>(v);
+}
+
+// ObisCode::parse's dash form without F, read in place: this runs once a line and once a buffer
+// reference, and the general parse wants a copy with ".255" appended. p1_test checks that the
+// two agree.
+std::optional<cosem::ObisCode> parse_obis(std::string_view s) noexcept {
+  static constexpr char kSeparators[] = {'-', ':', '.', '.'};
+  cosem::ObisCode code;
+  code.v[5] = kFieldF;
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < 5; ++i) {
+    const auto g = obis_group(s, pos);
+    if (!g) return std::nullopt;
+    code.v[i] = *g;
+    if (i == 4) break;
+    if (pos >= s.size() || s[pos] != kSeparators[i]) return std::nullopt;
+    ++pos;
+  }
+  if (pos != s.size()) return std::nullopt;
+  return code;
 }
 
 cosem::TextRef store_hex_text(cosem::Telegram& t, std::string_view s) {

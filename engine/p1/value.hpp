@@ -29,7 +29,8 @@ enum class Stamp : std::uint8_t { not_a_stamp, ok, bad };
 Stamp parse_timestamp(std::string_view s, bool flag_optional, const Zone& zone,
                       cosem::DateTime& out) noexcept;
 
-// The reduced OBIS form of a P1 line or reference, A-B:C.D.E (F = 255).
+// The reduced OBIS form of a P1 line or reference, A-B:C.D.E (F = 255): what ObisCode::parse
+// reads from the same text with ".255" appended.
 std::optional<cosem::ObisCode> parse_obis(std::string_view s) noexcept;
 
 // Stores `s` in the telegram's text storage, decoded when it is hex-coded ASCII (DSMR 5.0.2
