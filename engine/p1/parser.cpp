@@ -128,6 +128,7 @@ class Builder {
   cosem::Telegram& out_;
   Problems& problems_;
   const Zone& zone_;
+  detail::Units units_;
 };
 
 Reading& Builder::add(const ObisCode& obis) {
@@ -169,8 +170,12 @@ void Builder::number_or_text(Reading& r, const Group& g, TextKind kind) {
   const std::size_t star = g.text.find(kUnitSeparator);
   const bool with_unit = star != std::string_view::npos;
   if (with_unit || kind == TextKind::number) {
-    const auto n = with_unit ? detail::parse_number(g.text.substr(0, star), g.text.substr(star + 1))
-                             : detail::parse_number(g.text, {});
+    std::optional<detail::Number> n;
+    if (!with_unit) {
+      n = detail::parse_number(g.text);
+    } else if (const auto unit = units_.find(g.text.substr(star + 1))) {
+      n = detail::parse_number(g.text.substr(0, star), *unit);
+    }
     if (n) {
       r.kind = cosem::ValueKind::integer;
       r.raw = n->raw;
@@ -189,7 +194,7 @@ void Builder::number_or_text(Reading& r, const Group& g, TextKind kind) {
 // timestamp, with its ref's OBIS and the entry's latest timestamp as its capture time.
 bool Builder::buffer(const Object& o) {
   if (o.count < 2 || !detail::parse_obis(o.groups[1].text)) return false;
-  const auto n = detail::parse_number(o.groups[0].text, {});
+  const auto n = detail::parse_number(o.groups[0].text);
   if (!n || n->scaler != 0 || n->raw < 0) return false;
   std::size_t k = 1;
   while (1 + k < o.count && detail::parse_obis(o.groups[1 + k].text)) ++k;
@@ -216,7 +221,8 @@ bool Builder::gas_dsmr22(const Object& o) {
   constexpr std::size_t kGroups = 7, kRef = 4, kUnit = 5, kValue = 6;
   if (o.obis.v[2] != 24 || o.obis.v[3] != 3 || o.count != kGroups) return false;
   const auto ref = detail::parse_obis(o.groups[kRef].text);
-  const auto n = detail::parse_number(o.groups[kValue].text, o.groups[kUnit].text);
+  const auto unit = units_.find(o.groups[kUnit].text);
+  const auto n = unit ? detail::parse_number(o.groups[kValue].text, *unit) : std::nullopt;
   if (!ref || !n) return false;
   Reading& r = add(*ref);
   r.kind = cosem::ValueKind::integer;

@@ -20,15 +20,14 @@ constexpr std::uint8_t kFieldF = 255;  // IEC 62056-61: F not used
 
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
-// The unit as the DLMS unit table spells it, and the power of ten that takes the value there.
-std::optional<std::pair<std::string_view, std::int8_t>> base_unit(std::string_view unit) noexcept {
-  if (unit.empty()) return std::pair<std::string_view, std::int8_t>{"", 0};
-  if (auto code = cosem::unit_code(unit)) {
-    return std::pair<std::string_view, std::int8_t>{cosem::unit_symbol(*code), 0};
-  }
+// The unit as the DLMS unit table spells it (the one table of units), with a 'k' prefix read as
+// x 1000 when the table does not know the whole symbol.
+std::optional<BaseUnit> base_unit(std::string_view unit) noexcept {
+  if (unit.empty()) return BaseUnit{};
+  if (auto code = cosem::unit_code(unit)) return BaseUnit{cosem::unit_symbol(*code), 0};
   if (unit.size() > 1 && unit.front() == 'k') {
     if (auto code = cosem::unit_code(unit.substr(1))) {
-      return std::pair<std::string_view, std::int8_t>{cosem::unit_symbol(*code), kKilo};
+      return BaseUnit{cosem::unit_symbol(*code), kKilo};
     }
   }
   return std::nullopt;
@@ -46,9 +45,18 @@ bool fields_valid(const cosem::DateTime& d) noexcept {
 
 }  // namespace
 
-std::optional<Number> parse_number(std::string_view digits, std::string_view unit) noexcept {
-  const auto base = base_unit(unit);
-  if (!base) return std::nullopt;
+std::optional<BaseUnit> Units::find(std::string_view unit) noexcept {
+  for (std::size_t i = 0; i < count_; ++i) {
+    if (seen_[i].text == unit) return seen_[i].base;
+  }
+  const std::optional<BaseUnit> base = base_unit(unit);
+  seen_[next_] = Seen{unit, base};
+  next_ = (next_ + 1) % kRemembered;
+  count_ = std::min(count_ + 1, kRemembered);
+  return base;
+}
+
+std::optional<Number> parse_number(std::string_view digits, BaseUnit unit) noexcept {
   const bool negative = !digits.empty() && digits.front() == '-';
   if (negative) digits.remove_prefix(1);
   std::int64_t raw = 0;
@@ -67,8 +75,8 @@ std::optional<Number> parse_number(std::string_view digits, std::string_view uni
   const std::size_t decimals = point == std::string_view::npos ? 0 : digits.size() - point - 1;
   Number n;
   n.raw = negative ? -raw : raw;
-  n.scaler = static_cast<std::int8_t>(base->second - static_cast<std::int8_t>(decimals));
-  n.unit = base->first;
+  n.scaler = static_cast<std::int8_t>(unit.scale - static_cast<std::int8_t>(decimals));
+  n.unit = unit.symbol;
   return n;
 }
 

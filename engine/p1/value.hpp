@@ -2,6 +2,7 @@
 // references, hex-coded text. Internal to the p1 layer.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -18,10 +19,34 @@ struct Number {
   std::string_view unit;  // static storage (the DLMS unit table), "" without a unit
 };
 
-// "012345.678" with unit "kWh" -> 12345678, scaler 0, "Wh": digits with at most one '.', at most
-// 18 digits, an optional leading '-'; a unit the DLMS unit table knows, or that with a 'k'
-// (x 1000) in front. Nothing when either is not so.
-std::optional<Number> parse_number(std::string_view digits, std::string_view unit) noexcept;
+// A unit as the DLMS unit table spells it, and the power of ten that takes a value there.
+struct BaseUnit {
+  std::string_view symbol;  // static storage
+  std::int8_t scale = 0;
+};
+
+// The units of one telegram, each looked up in the DLMS unit table once (a linear scan of
+// strings; a telegram names a handful of units on dozens of lines). The unit texts are views
+// into the telegram: a Units lives as long as one parse.
+class Units {
+ public:
+  // A unit the DLMS unit table knows, or that with a 'k' (x 1000) in front; "" is no unit.
+  std::optional<BaseUnit> find(std::string_view unit) noexcept;
+
+ private:
+  static constexpr std::size_t kRemembered = 8;
+  struct Seen {
+    std::string_view text;
+    std::optional<BaseUnit> base;
+  };
+  std::array<Seen, kRemembered> seen_{};
+  std::size_t count_ = 0;  // entries in use
+  std::size_t next_ = 0;   // the one replaced next once all are in use
+};
+
+// "012345.678" in unit {"Wh", 3} -> 12345678, scaler 0, "Wh": digits with at most one '.', at
+// most 18 digits, an optional leading '-'. Nothing when the digits are not so.
+std::optional<Number> parse_number(std::string_view digits, BaseUnit unit = {}) noexcept;
 
 // YYMMDDhhmmssX (DSMR 5.0.2 clause 6.12, X = S summer / W winter), or, when `flag_optional`, the
 // 12 digits alone (DSMR 2.2, no DST flag: no offset then).
