@@ -42,6 +42,25 @@ TEST(Crc, ArcSliceBy8EqualsBytewiseOnEveryLengthAndAlignment) {
   }
 }
 
+// CRC-16/ARC folds from 32 bytes on like X.25, with its own polynomial and no initial register:
+// every length up to the longest P1 telegram's neighbourhood, all zeros and all ones.
+TEST(Crc, ArcFoldedPathEqualsBytewiseOnEveryLength) {
+  std::mt19937 rng(13);
+  std::vector<std::uint8_t> data(2100);
+  for (auto& b : data) b = static_cast<std::uint8_t>(rng());
+  for (std::size_t len = 0; len <= data.size(); len += len < 300 ? 1 : 97) {
+    Bytes b(data.data(), len);
+    ASSERT_EQ(crc16_arc(b), crc16_arc_bytewise(b)) << len;
+  }
+  for (std::uint8_t fill : {std::uint8_t{0x00}, std::uint8_t{0xFF}}) {
+    const std::vector<std::uint8_t> same(257, fill);
+    for (std::size_t len = 30; len <= same.size(); ++len) {
+      Bytes b(same.data(), len);
+      ASSERT_EQ(crc16_arc(b), crc16_arc_bytewise(b)) << int{fill} << " x " << len;
+    }
+  }
+}
+
 TEST(Crc, HcsOfSeed000Header) {
   // Seed 000 (Kaifa MA304H4D list 3): header A0 9B 01 00 01 10 has HCS 56 1B on the wire.
   auto h = hex("a09b01000110");

@@ -73,8 +73,6 @@ std::uint16_t crc16_x25_bytewise(Bytes data) noexcept {
   return static_cast<std::uint16_t>(crc ^ 0xFFFF);
 }
 
-// CRC-16/ARC: init 0, no final XOR.
-std::uint16_t crc16_arc(Bytes data) noexcept { return update_slice_by_8<kArcTables>(0, data); }
 
 std::uint16_t crc16_arc_bytewise(Bytes data) noexcept {
   std::uint16_t crc = 0;
@@ -87,20 +85,22 @@ namespace {
 #ifdef MLAB_CRC_CLMUL
 
 // Folding with carry-less multiplication (the method of Intel's "Fast CRC Computation for Generic
-// Polynomials Using PCLMULQDQ", applied to this 16-bit reflected CRC). A 16-byte block loaded
-// little-endian holds its message bits reflected: byte 0 bit 0 is the highest power, x^127. A block
-// A followed by 128 more bits contributes A(x) * x^128 mod P, and with A = H x^64 + L (H the low
-// quadword, L the high one) that is H (x^192 mod P) + L (x^128 mod P): two 64 x 16-bit carry-less
-// products that land, reflected, inside the next block. A product of two reflected operands comes
-// out one bit short of the reflected position, hence the constants for x^191 and x^127. What is
-// left (one block and the tail) is finished by the table, which preserves the value mod P.
+// Polynomials Using PCLMULQDQ", applied to a reflected 16-bit CRC: X.25 and ARC). A 16-byte block
+// loaded little-endian holds its message bits reflected: byte 0 bit 0 is the highest power,
+// x^127. A block A followed by 128 more bits contributes A(x) * x^128 mod P, and with
+// A = H x^64 + L (H the low quadword, L the high one) that is H (x^192 mod P) + L (x^128 mod P):
+// two 64 x 16-bit carry-less products that land, reflected, inside the next block. A product of
+// two reflected operands comes out one bit short of the reflected position, hence the constants
+// for x^191 and x^127. What is left (one block and the tail) is finished by the table, which
+// preserves the value mod P.
 constexpr std::uint32_t kX25Poly = 0x11021;  // x^16 + x^12 + x^5 + 1
+constexpr std::uint32_t kArcPoly = 0x18005;  // x^16 + x^15 + x^2 + 1
 
-constexpr std::uint32_t x_pow_mod_p(unsigned n) {
+constexpr std::uint32_t x_pow_mod_p(std::uint32_t poly, unsigned n) {
   std::uint32_t r = 1;
   for (unsigned i = 0; i < n; ++i) {
     r <<= 1;
-    if ((r & 0x10000U) != 0) r ^= kX25Poly;
+    if ((r & 0x10000U) != 0) r ^= poly;
   }
   return r;
 }
@@ -111,18 +111,21 @@ constexpr std::uint64_t reflect64(std::uint64_t v) {
   return r;
 }
 
-constexpr std::uint64_t kFoldLow = reflect64(x_pow_mod_p(191));
-constexpr std::uint64_t kFoldHigh = reflect64(x_pow_mod_p(127));
 constexpr std::size_t kClmulMin = 32;  // shorter inputs are quicker with the table alone
 
-__attribute__((target("pclmul,sse2"))) std::uint16_t crc16_x25_clmul(Bytes data) noexcept {
+// The CRC register over `data` (at least kClmulMin bytes) from `init`, without a final XOR.
+template <std::uint32_t kPoly, const Tables& kTables>
+__attribute__((target("pclmul,sse2"))) std::uint16_t crc16_clmul(Bytes data,
+                                                                  std::uint16_t init) noexcept {
+  constexpr std::uint64_t kFoldLow = reflect64(x_pow_mod_p(kPoly, 191));
+  constexpr std::uint64_t kFoldHigh = reflect64(x_pow_mod_p(kPoly, 127));
   const std::uint8_t* p = data.data();
   std::size_t n = data.size();
   const __m128i k =
       _mm_set_epi64x(static_cast<long long>(kFoldHigh), static_cast<long long>(kFoldLow));
-  // The initial register 0xFFFF goes into the first two message bytes.
+  // The initial register goes into the first two message bytes.
   __m128i acc = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
-                              _mm_cvtsi32_si128(0xFFFF));
+                              _mm_cvtsi32_si128(init));
   p += 16;
   n -= 16;
   while (n >= 16) {
@@ -134,8 +137,8 @@ __attribute__((target("pclmul,sse2"))) std::uint16_t crc16_x25_clmul(Bytes data)
   }
   std::uint8_t last[16];
   _mm_storeu_si128(reinterpret_cast<__m128i*>(last), acc);
-  const std::uint16_t crc = update_slice_by_8<kX25Tables>(0, Bytes(last, sizeof last));
-  return static_cast<std::uint16_t>(update_slice_by_8<kX25Tables>(crc, Bytes(p, n)) ^ 0xFFFF);
+  const std::uint16_t crc = update_slice_by_8<kTables>(0, Bytes(last, sizeof last));
+  return update_slice_by_8<kTables>(crc, Bytes(p, n));
 }
 
 bool has_clmul() noexcept {
@@ -149,9 +152,19 @@ bool has_clmul() noexcept {
 
 std::uint16_t crc16_x25(Bytes data) noexcept {
 #ifdef MLAB_CRC_CLMUL
-  if (data.size() >= kClmulMin && has_clmul()) return crc16_x25_clmul(data);
+  if (data.size() >= kClmulMin && has_clmul()) {
+    return static_cast<std::uint16_t>(crc16_clmul<kX25Poly, kX25Tables>(data, 0xFFFF) ^ 0xFFFF);
+  }
 #endif
   return static_cast<std::uint16_t>(update_slice_by_8<kX25Tables>(0xFFFF, data) ^ 0xFFFF);
+}
+
+// CRC-16/ARC: init 0, no final XOR; folded like crc16_x25 from kClmulMin bytes on.
+std::uint16_t crc16_arc(Bytes data) noexcept {
+#ifdef MLAB_CRC_CLMUL
+  if (data.size() >= kClmulMin && has_clmul()) return crc16_clmul<kArcPoly, kArcTables>(data, 0);
+#endif
+  return update_slice_by_8<kArcTables>(0, data);
 }
 
 // Eight bytes a step (SWAR). E holds the even bytes of each word in 16-bit lanes, and the sum of
