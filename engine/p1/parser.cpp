@@ -108,6 +108,13 @@ TextKind text_kind(const ObisCode& o) noexcept {
   return TextKind::number;
 }
 
+void set_number(Reading& r, const detail::Number& n) noexcept {
+  r.kind = cosem::ValueKind::integer;
+  r.raw = n.raw;
+  r.scaler = n.scaler;
+  r.unit = n.unit;
+}
+
 class Builder {
  public:
   Builder(cosem::Telegram& out, Problems& problems, const Zone& zone)
@@ -177,10 +184,7 @@ void Builder::number_or_text(Reading& r, const Group& g, TextKind kind) {
       n = detail::parse_number(g.text.substr(0, star), *unit);
     }
     if (n) {
-      r.kind = cosem::ValueKind::integer;
-      r.raw = n->raw;
-      r.scaler = n->scaler;
-      r.unit = n->unit;
+      set_number(r, *n);
       return;
     }
   }
@@ -225,10 +229,7 @@ bool Builder::gas_dsmr22(const Object& o) {
   const auto n = unit ? detail::parse_number(o.groups[kValue].text, *unit) : std::nullopt;
   if (!ref || !n) return false;
   Reading& r = add(*ref);
-  r.kind = cosem::ValueKind::integer;
-  r.raw = n->raw;
-  r.scaler = n->scaler;
-  r.unit = n->unit;
+  set_number(r, *n);
   DateTime captured;
   if (stamp(o.groups[0], true, captured) == Stamp::ok) r.date_time = captured;
   return true;
