@@ -14,6 +14,7 @@ const char* transport_name(cosem::Transport t) noexcept {
     case cosem::Transport::hdlc: return "hdlc";
     case cosem::Transport::mbus: return "mbus";
     case cosem::Transport::apdu: return "apdu";
+    case cosem::Transport::p1: return "p1";
   }
   return "apdu";
 }

@@ -40,12 +40,14 @@ struct Reading {
   std::int8_t scaler = 0;    // value = raw x 10^scaler
   double real = 0;           // real
   TextRef text;              // text, octets (raw bytes)
-  DateTime date_time;        // date_time
+  // date_time; for a number with a capture time of its own (a P1 M-Bus channel value
+  // 0-n:24.2.1, a peak demand, a power failure's duration), that time.
+  DateTime date_time;
 
   double number() const noexcept;  // integer scaled, or real; 0 for other kinds
 };
 
-enum class Transport : std::uint8_t { hdlc, mbus, apdu };
+enum class Transport : std::uint8_t { hdlc, mbus, apdu, p1 };
 
 struct Telegram {
   TextRef meter_id;
