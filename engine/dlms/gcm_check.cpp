@@ -48,7 +48,7 @@ struct Check {
 
 // One case: "" when it gave what it must, else why not.
 const char* run(const Check& c, const dlms::Key& ek, const Buf& plaintext) {
-  auto parsed = dlms::parse_ciphered(c.apdu);
+  auto parsed = dlms::parsed(dlms::parse_ciphered, c.apdu);
   if (!parsed) return "the APDU does not parse";
   dlms::KeyRing ring;
   ring.add(parsed->system_title, ek, c.ak);
