@@ -68,18 +68,30 @@ std::string reference_line(const cosem::Telegram& t) {
   j["system_title"] = t.system_title ? json(to_hex(*t.system_title)) : json(nullptr);
   j["invocation_counter"] = t.invocation_counter ? json(*t.invocation_counter) : json(nullptr);
   j["invoke_id"] = t.invoke_id;
+  const bool p1 = t.transport == cosem::Transport::p1;
   json readings = json::array();
   for (const cosem::Reading& r : t.readings) {
     readings.push_back(json{{"obis", r.obis.to_string()},
                             {"name", std::string(r.name)},
                             {"value", reading_value(t, r)},
                             {"unit", std::string(r.unit)}});
+    // P1: a number's own capture time (a gas value, a peak, a power failure).
+    if (p1 && r.kind != cosem::ValueKind::date_time && r.date_time.has_date()) {
+      readings.back()["captured"] = r.date_time.to_iso8601();
+    }
   }
   j["readings"] = std::move(readings);
   j["frame"] = json{{"transport", transport_name(t.transport)},
                     {"offset", t.stream_offset},
                     {"length", t.length},
                     {"segments", t.segments}};
+  if (p1) j["frame"]["check"] = p1::check_name(static_cast<p1::Check>(t.check));
+  if (t.warning.code != Errc::ok) {
+    j["warnings"] = json::array({json{{"code", name(t.warning.code)},
+                                      {"layer", name(layer_of(t.warning.code))},
+                                      {"message", message(t.warning.code)},
+                                      {"offset", t.warning.offset}}});
+  }
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -92,10 +104,7 @@ std::string fast_line(const cosem::Telegram& t) {
 // ---- every golden vector --------------------------------------------------------------------
 
 InputTransport transport_of(const std::string& s) {
-  if (s == "hdlc") return InputTransport::hdlc;
-  if (s == "mbus") return InputTransport::mbus;
-  if (s == "apdu") return InputTransport::apdu;
-  return InputTransport::auto_detect;
+  return parse_input_transport(s).value_or(InputTransport::auto_detect);
 }
 
 template <std::size_t N>

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "meterlab/core/error.hpp"
 #include "meterlab/cosem/obis.hpp"
 
 namespace meterlab::cosem {
@@ -67,6 +68,10 @@ struct Telegram {
   std::size_t stream_offset = 0;
   std::size_t length = 0;
   std::uint32_t segments = 0;
+  // Transport p1: how the telegram's integrity was checked (p1::Check), and an inner CRC that
+  // did not match under a verified tag (Errc::ok when none).
+  std::uint8_t check = 0;
+  Error warning{};
 
   std::string text_storage;
 

@@ -89,6 +89,7 @@ class Framer {
   std::size_t awaited() const noexcept { return buf_.awaited(); }
   // The buffer push() appends to (push() is input().push()).
   StreamBuffer& input() noexcept { return buf_; }
+  const StreamBuffer& input() const noexcept { return buf_; }
   // The next event. Call until it answers need_more, then push more bytes.
   Event next();
   // End of input: a partial telegram is discarded as p1_truncated. Call finish() (or next())
