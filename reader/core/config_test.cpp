@@ -59,6 +59,16 @@ TEST(ConfigTest, MeterFamilyGivesDefaultsAndExplicitKeysWin) {
   EXPECT_EQ(parse_ok(json{{"meter", "evn"}}).input.transport, InputTransport::mbus);
 }
 
+TEST(ConfigTest, P1FamiliesReadP1AtTheirLineRates) {
+  for (const char* name : {"dsmr", "smarty", "fluvius", "han-se"}) {
+    const ReaderConfig c = parse_ok(json{{"meter", name}});
+    EXPECT_EQ(c.input.line.to_string(), "115200 8N1") << name;
+    EXPECT_EQ(c.input.transport, InputTransport::p1) << name;
+  }
+  EXPECT_EQ(parse_ok(json{{"meter", "dsmr22"}}).input.line.to_string(), "9600 7E1");
+  EXPECT_EQ(parse_ok(json{{"input", {{"transport", "p1"}}}}).input.transport, InputTransport::p1);
+}
+
 TEST(ConfigTest, LookupIsAskedBeforeTheFamilies) {
   MeterLookup lookup = [](std::string_view name) -> std::optional<MeterDefaults> {
     if (name != "my-profile") return std::nullopt;
