@@ -97,7 +97,7 @@ TEST(ConfigTest, RefusalsNameTheJsonPath) {
   EXPECT_EQ(parse_error(json{{"input", {{"parity", "mark"}}}}),
             "input.parity: expected one of none, even, odd, got \"mark\"");
   EXPECT_EQ(parse_error(json{{"input", {{"transport", "dsmr"}}}}),
-            "input.transport: expected one of auto, hdlc, mbus, apdu, got \"dsmr\"");
+            "input.transport: expected one of auto, hdlc, mbus, apdu, p1, got \"dsmr\"");
   EXPECT_EQ(parse_error(json{{"input", {{"reopen", 1}}}}),
             "input.reopen: expected true or false, got 1");
   EXPECT_EQ(parse_error(json{{"input", {{"backoff_initial_ms", 1000}, {"backoff_max_ms", 10}}}}),
