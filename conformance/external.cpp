@@ -42,7 +42,8 @@ class Child {
  public:
   Child(const std::string& command, const std::map<std::string, std::string>& env) {
     int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe: " + std::string(std::strerror(errno)));
+    if (::pipe2(out, O_CLOEXEC) != 0)
+      throw std::runtime_error("pipe: " + std::string(std::strerror(errno)));
     char err_name[] = "/tmp/meterlab-conform-stderr-XXXXXX";
     err_fd_ = ::mkostemp(err_name, O_CLOEXEC);
     if (err_fd_ < 0) throw std::runtime_error("mkstemp: " + std::string(std::strerror(errno)));
@@ -215,8 +216,7 @@ std::optional<std::string> start(Child& child, sim::Sink& pty, std::chrono::mill
              ") before it opened the tty; stderr: " + child.stderr_tail();
     }
     if (Clock::now() > until) {
-      return "decoder did not open the tty within " +
-             std::to_string(limit.count() / 1000) + " s";
+      return "decoder did not open the tty within " + std::to_string(limit.count() / 1000) + " s";
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -236,8 +236,8 @@ std::vector<std::string> finish(Child& child, const DecoderCommand& d, double la
   }
   if (!child.running()) {
     problems.push_back("decoder ended early (" + describe_status(*child.status()) + ", " +
-                       std::to_string(child.ended_at()) + " s after start); stderr: " +
-                       child.stderr_tail());
+                       std::to_string(child.ended_at()) +
+                       " s after start); stderr: " + child.stderr_tail());
     return problems;
   }
   if (!child.stop(d.stop_limit)) {
@@ -274,9 +274,9 @@ MappedOutput map_output(const Adapter& a, const std::vector<TimedLine>& lines) {
         ++out.garbage;
         if (out.garbage_examples.size() < 3) {
           std::string shown = lines[i].text.substr(0, 80);
-          out.garbage_examples.push_back("line " + std::to_string(i + 1) + ": " + m.error + ": " +
-                                         json(shown).dump(-1, ' ', false,
-                                                          json::error_handler_t::replace));
+          out.garbage_examples.push_back(
+              "line " + std::to_string(i + 1) + ": " + m.error + ": " +
+              json(shown).dump(-1, ' ', false, json::error_handler_t::replace));
         }
         break;
     }
@@ -286,16 +286,15 @@ MappedOutput map_output(const Adapter& a, const std::vector<TimedLine>& lines) {
 
 void report_garbage(const MappedOutput& m, std::vector<std::string>& failures) {
   if (m.garbage == 0) return;
-  std::string text = "decoder printed " + std::to_string(m.garbage) +
-                     " line(s) its adapter cannot read";
+  std::string text =
+      "decoder printed " + std::to_string(m.garbage) + " line(s) its adapter cannot read";
   for (const std::string& e : m.garbage_examples) text += "; " + e;
   failures.push_back(text);
 }
 
 Placeholders scenario_placeholders(const DecoderCommand& d, const sim::Profile& p,
                                    const std::string& tty) {
-  Placeholders ph =
-      placeholders(d, tty, p.framing == sim::Framing::hdlc ? "hdlc" : "mbus");
+  Placeholders ph = placeholders(d, tty, p.framing == sim::Framing::hdlc ? "hdlc" : "mbus");
   if (p.security) {
     const auto& s = *p.security;
     add_keys(ph, to_hex(Bytes(s.ek.data(), s.ek.size())),
@@ -398,7 +397,8 @@ ScenarioResult run_scenario_pty(const ScenarioFile& s, const DecoderCommand& d,
     child.stop(d.stop_limit);
   } else {
     sim::Pacer pacer(p->serial, *speed, 0);
-    const double last = send_all(*simulation, *pty, pacer, child, sent, other_truth, progress, span);
+    const double last =
+        send_all(*simulation, *pty, pacer, child, sent, other_truth, progress, span);
     for (std::string& f : finish(child, d, last)) failures.push_back(std::move(f));
   }
   MappedOutput m = map_output(d.adapter, child.take_lines());

@@ -100,12 +100,14 @@ TEST(ShapeCache, ImpossibleClockIsRejectedAsByTheWalk) {
   Buf bad = samples::vary_notification(apdu, 1);
   // The list's clock: the last 12-byte octet-string (09 0C) of the APDU; month is its byte 2.
   const std::uint8_t octets12[] = {0x09, 0x0C};
-  const auto clock = std::find_end(bad.begin(), bad.end(), std::begin(octets12), std::end(octets12));
+  const auto clock =
+      std::find_end(bad.begin(), bad.end(), std::begin(octets12), std::end(octets12));
   ASSERT_GT(clock - bad.begin(), 40);  // in the body, not the APDU's date-time
   clock[2 + 2] = 13;
   std::vector<std::uint8_t> stream;
-  for (const Buf& f : {frame, samples::hdlc_replace_apdu(frame, apdu, bad),
-                       samples::hdlc_replace_apdu(frame, apdu, samples::vary_notification(apdu, 2))}) {
+  for (const Buf& f :
+       {frame, samples::hdlc_replace_apdu(frame, apdu, bad),
+        samples::hdlc_replace_apdu(frame, apdu, samples::vary_notification(apdu, 2))}) {
     stream.insert(stream.end(), f.begin(), f.end());
   }
   const Decoded cached = decode_bytes(stream, InputTransport::hdlc, {}, kChunk, true);

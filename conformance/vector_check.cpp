@@ -101,11 +101,11 @@ void compare_errors(const json& expected, bool exhaustive, const Decoded& d,
     bool found = false;
     for (; at < d.errors.size(); ++at) {
       const json& e = d.errors[at].at("error");
-      bool same = e.at("code") == want.at("code") &&
-                  (!want.contains("layer") || e.at("layer") == want.at("layer")) &&
-                  (!want.contains("offset") || e.at("offset") == want.at("offset")) &&
-                  (!want.contains("frame_offset") ||
-                   e.at("frame").at("offset") == want.at("frame_offset"));
+      bool same =
+          e.at("code") == want.at("code") &&
+          (!want.contains("layer") || e.at("layer") == want.at("layer")) &&
+          (!want.contains("offset") || e.at("offset") == want.at("offset")) &&
+          (!want.contains("frame_offset") || e.at("frame").at("offset") == want.at("frame_offset"));
       if (same) {
         found = true;
         ++at;
@@ -220,7 +220,7 @@ std::vector<std::string> compare_telegram(const json& expected, const json& got,
                             "system_title", "invocation_counter", "segments"}) {
     if (!expected.contains(field)) continue;
     const json& have = std::string(field) == "segments" ? got.at("frame").at("segments")
-                                                         : got.value(field, json(nullptr));
+                                                        : got.value(field, json(nullptr));
     if (expected.at(field) != have) {
       out.push_back(std::string(field) + " " + describe(have) + ", expected " +
                     describe(expected.at(field)));
@@ -271,8 +271,8 @@ std::vector<std::string> compare(const Vector& v, const Decoded& d,
     }
   }
   if (options.check_errors) {
-    compare_errors(expect.value("errors", json::array()), v.doc.value("errors_exhaustive", true),
-                   d, out);
+    compare_errors(expect.value("errors", json::array()), v.doc.value("errors_exhaustive", true), d,
+                   out);
   }
   return out;
 }

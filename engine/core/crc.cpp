@@ -73,7 +73,6 @@ std::uint16_t crc16_x25_bytewise(Bytes data) noexcept {
   return static_cast<std::uint16_t>(crc ^ 0xFFFF);
 }
 
-
 std::uint16_t crc16_arc_bytewise(Bytes data) noexcept {
   std::uint16_t crc = 0;
   for (std::uint8_t byte : data) crc = step<kArcTables>(crc, byte);
@@ -116,7 +115,7 @@ constexpr std::size_t kClmulMin = 32;  // shorter inputs are quicker with the ta
 // The CRC register over `data` (at least kClmulMin bytes) from `init`, without a final XOR.
 template <std::uint32_t kPoly, const Tables& kTables>
 __attribute__((target("pclmul,sse2"))) std::uint16_t crc16_clmul(Bytes data,
-                                                                  std::uint16_t init) noexcept {
+                                                                 std::uint16_t init) noexcept {
   constexpr std::uint64_t kFoldLow = reflect64(x_pow_mod_p(kPoly, 191));
   constexpr std::uint64_t kFoldHigh = reflect64(x_pow_mod_p(kPoly, 127));
   const std::uint8_t* p = data.data();
@@ -124,8 +123,8 @@ __attribute__((target("pclmul,sse2"))) std::uint16_t crc16_clmul(Bytes data,
   const __m128i k =
       _mm_set_epi64x(static_cast<long long>(kFoldHigh), static_cast<long long>(kFoldLow));
   // The initial register goes into the first two message bytes.
-  __m128i acc = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
-                              _mm_cvtsi32_si128(init));
+  __m128i acc =
+      _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), _mm_cvtsi32_si128(init));
   p += 16;
   n -= 16;
   while (n >= 16) {

@@ -12,10 +12,14 @@ namespace meterlab {
 
 const char* transport_name(cosem::Transport t) noexcept {
   switch (t) {
-    case cosem::Transport::hdlc: return "hdlc";
-    case cosem::Transport::mbus: return "mbus";
-    case cosem::Transport::apdu: return "apdu";
-    case cosem::Transport::p1: return "p1";
+    case cosem::Transport::hdlc:
+      return "hdlc";
+    case cosem::Transport::mbus:
+      return "mbus";
+    case cosem::Transport::apdu:
+      return "apdu";
+    case cosem::Transport::p1:
+      return "p1";
   }
   return "apdu";
 }
@@ -25,20 +29,25 @@ Decoder::Link Decoder::make_link(InputTransport transport) {
   constexpr auto at = [](InputTransport t) { return static_cast<std::size_t>(t); };
   static_assert(std::is_same_v<std::variant_alternative_t<at(InputTransport::auto_detect), Link>,
                                LinkDetector>);
-  static_assert(std::is_same_v<std::variant_alternative_t<at(InputTransport::hdlc), Link>,
-                               HdlcChannel>);
-  static_assert(std::is_same_v<std::variant_alternative_t<at(InputTransport::mbus), Link>,
-                               MbusChannel>);
-  static_assert(std::is_same_v<std::variant_alternative_t<at(InputTransport::apdu), Link>,
-                               RawApdu>);
-  static_assert(std::is_same_v<std::variant_alternative_t<at(InputTransport::p1), Link>,
-                               P1Channel>);
+  static_assert(
+      std::is_same_v<std::variant_alternative_t<at(InputTransport::hdlc), Link>, HdlcChannel>);
+  static_assert(
+      std::is_same_v<std::variant_alternative_t<at(InputTransport::mbus), Link>, MbusChannel>);
+  static_assert(
+      std::is_same_v<std::variant_alternative_t<at(InputTransport::apdu), Link>, RawApdu>);
+  static_assert(
+      std::is_same_v<std::variant_alternative_t<at(InputTransport::p1), Link>, P1Channel>);
   switch (transport) {
-    case InputTransport::hdlc: return Link(std::in_place_type<HdlcChannel>);
-    case InputTransport::mbus: return Link(std::in_place_type<MbusChannel>);
-    case InputTransport::apdu: return Link(std::in_place_type<RawApdu>);
-    case InputTransport::p1: return Link(std::in_place_type<P1Channel>);
-    default: return Link(std::in_place_type<LinkDetector>);
+    case InputTransport::hdlc:
+      return Link(std::in_place_type<HdlcChannel>);
+    case InputTransport::mbus:
+      return Link(std::in_place_type<MbusChannel>);
+    case InputTransport::apdu:
+      return Link(std::in_place_type<RawApdu>);
+    case InputTransport::p1:
+      return Link(std::in_place_type<P1Channel>);
+    default:
+      return Link(std::in_place_type<LinkDetector>);
   }
 }
 

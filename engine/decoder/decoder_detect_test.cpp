@@ -70,8 +70,8 @@ TEST(DecoderDetect, FirstGoodFrameInTheStreamDecidesWhateverThePushes) {
 
 // Without the M-Bus frame the HDLC frame is the first good frame: HDLC, the same every way.
 TEST(DecoderDetect, HdlcBehindAnUnfinishedMbusStartIsHdlc) {
-  const Buf stream = samples::concat({Buf{0x68, 0xFA, 0xFA, 0x68, 0x53, 0xFF, 0x00},
-                                      samples::kfm_list3_plain()});
+  const Buf stream =
+      samples::concat({Buf{0x68, 0xFA, 0xFA, 0x68, 0x53, 0xFF, 0x00}, samples::kfm_list3_plain()});
   const Decoded whole = decode(stream, stream.size());
   EXPECT_EQ(whole.transport, InputTransport::hdlc);
   ASSERT_FALSE(whole.events.empty());
@@ -99,8 +99,8 @@ Buf p1_telegram() {
 }
 
 TEST(DecoderDetect, P1TelegramFirstIsP1WhateverThePushes) {
-  const Buf stream = samples::concat({Buf{0x00, 0x21, 0x0D}, p1_telegram(),
-                                      samples::kfm_list3_plain(), p1_telegram()});
+  const Buf stream = samples::concat(
+      {Buf{0x00, 0x21, 0x0D}, p1_telegram(), samples::kfm_list3_plain(), p1_telegram()});
   const Decoded whole = decode(stream, stream.size());
   EXPECT_EQ(whole.transport, InputTransport::p1);
   std::size_t telegrams = 0;

@@ -277,7 +277,8 @@ TEST(JsonLine, EveryByteAtEveryPlaceOfAStringIsWrittenAsNlohmannDoes) {
         const std::string reference = reference_line(t);
         if (fast != reference) {
           ADD_FAILURE() << "length " << len << ", byte " << b << " at " << at << ":\n"
-                        << fast << "\n" << reference;
+                        << fast << "\n"
+                        << reference;
           return;
         }
       }

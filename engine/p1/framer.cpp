@@ -100,9 +100,12 @@ TextEnd read_end_line(Bytes w, std::size_t at, std::size_t bang, bool at_end) no
 
 const char* check_name(Check c) noexcept {
   switch (c) {
-    case Check::none: return "none";
-    case Check::crc16: return "crc16";
-    case Check::gcm_tag: return "gcm_tag";
+    case Check::none:
+      return "none";
+    case Check::crc16:
+      return "crc16";
+    case Check::gcm_tag:
+      return "gcm_tag";
   }
   return "none";
 }

@@ -24,8 +24,9 @@ constexpr dlms::SystemTitle kTitle = {'S', 'A', 'G', 0x67, 0x70, 0x01, 0xbd, 0x5
 constexpr std::uint8_t kSc = 0x30;  // encrypted and authenticated, suite 0
 constexpr std::uint32_t kIc = 0x0005a8e3;
 
-const std::string kBody = "/Lux5\\253663629_D\r\n\r\n1-3:0.2.8(42)\r\n0-0:1.0.0(180130102122W)\r\n"
-                          "1-0:1.8.0(000006.695*kWh)\r\n";
+const std::string kBody =
+    "/Lux5\\253663629_D\r\n\r\n1-3:0.2.8(42)\r\n0-0:1.0.0(180130102122W)\r\n"
+    "1-0:1.8.0(000006.695*kWh)\r\n";
 
 // A Smarty frame around `text`: general-glo-ciphering, SC 0x30, the 12-byte tag.
 std::vector<std::uint8_t> smarty_frame(const std::string& text) {

@@ -158,8 +158,9 @@ TEST(P1Parser, HeaderFieldsComeFromTheirLines) {
 }
 
 TEST(P1Parser, ABadLineIsReportedAndTheRestDecodes) {
-  const std::string body = "/XXX5\r\n\r\n1-0:1.8.0(000001.000*kWh)\r\nnot a line\r\n"
-                           "1-0:2.8.0(000002.000*kWh)\r\n";
+  const std::string body =
+      "/XXX5\r\n\r\n1-0:1.8.0(000001.000*kWh)\r\nnot a line\r\n"
+      "1-0:2.8.0(000002.000*kWh)\r\n";
   const test::Run run = run_text(telegram(body));
   ASSERT_EQ(run.telegrams.size(), 1u);
   ASSERT_EQ(run.errors.size(), 1u);
@@ -277,14 +278,15 @@ std::string obis_like(std::mt19937& rng) {
 // The P1 fast path of the OBIS grammar against the engine's one parse (ObisCode::parse).
 TEST(P1Values, ObisFastPathAgreesWithObisCodeParse) {
   std::mt19937 rng(5);
-  std::vector<std::string> cases = {"1-0:1.8.1", "0-0:96.1.1", "0001-0:1.8.0", "256-0:1.8.0",
-                                    "1-0:1.8", "1-0:1.8.0.255", "", ":", "1-0:1.8.0 "};
+  std::vector<std::string> cases = {
+      "1-0:1.8.1", "0-0:96.1.1", "0001-0:1.8.0", "256-0:1.8.0", "1-0:1.8", "1-0:1.8.0.255",
+      "",          ":",          "1-0:1.8.0 "};
   for (int i = 0; i < 100000; ++i) cases.push_back(obis_like(rng));
   int valid = 0;
   for (const std::string& s : cases) {
     const auto fast = detail::parse_obis(s);
-    const auto slow = s.find(':') == std::string::npos ? std::nullopt
-                                                       : cosem::ObisCode::parse(s + ".255");
+    const auto slow =
+        s.find(':') == std::string::npos ? std::nullopt : cosem::ObisCode::parse(s + ".255");
     ASSERT_EQ(fast, slow) << s;
     valid += fast ? 1 : 0;
   }

@@ -33,10 +33,11 @@ std::vector<Vector> load_vectors() {
     if (entry.path().extension() != ".json") continue;
     std::ifstream in(entry.path());
     const json v = json::parse(in);
-    out.push_back(Vector{v["name"], *parse_hex(v["input_hex"].get<std::string>()), v["keys"],
-                         v["expect"]});
+    out.push_back(
+        Vector{v["name"], *parse_hex(v["input_hex"].get<std::string>()), v["keys"], v["expect"]});
   }
-  std::sort(out.begin(), out.end(), [](const Vector& a, const Vector& b) { return a.name < b.name; });
+  std::sort(out.begin(), out.end(),
+            [](const Vector& a, const Vector& b) { return a.name < b.name; });
   return out;
 }
 
@@ -142,9 +143,7 @@ class P1Vectors : public ::testing::Test {
   }
 };
 
-TEST_F(P1Vectors, ThereAreVectorsOfEveryKind) {
-  EXPECT_GE(vectors().size(), 23u);
-}
+TEST_F(P1Vectors, ThereAreVectorsOfEveryKind) { EXPECT_GE(vectors().size(), 23u); }
 
 TEST_F(P1Vectors, WholeByteAtATimeAndInOddChunks) {
   for (const Vector& v : vectors()) {

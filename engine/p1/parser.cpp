@@ -276,8 +276,7 @@ void header_fields(cosem::Telegram& t) noexcept {
       t.meter_id = r.text;
     } else if (text && t.list_id.empty() && (is(o, {1, 3, 0, 2, 8}) || is(o, {0, 0, 96, 1, 4}))) {
       t.list_id = r.text;
-    } else if (r.kind == cosem::ValueKind::date_time && !t.timestamp &&
-               is(o, {0, 0, 1, 0, 0})) {
+    } else if (r.kind == cosem::ValueKind::date_time && !t.timestamp && is(o, {0, 0, 1, 0, 0})) {
       t.timestamp = r.date_time;
     }
   }
@@ -285,8 +284,8 @@ void header_fields(cosem::Telegram& t) noexcept {
 
 }  // namespace
 
-void parse_telegram(Bytes text, std::size_t stream_offset, cosem::Telegram& out,
-                    Problems& problems, const Zone& zone) {
+void parse_telegram(Bytes text, std::size_t stream_offset, cosem::Telegram& out, Problems& problems,
+                    const Zone& zone) {
   out.clear();
   problems.clear();
   out.transport = cosem::Transport::p1;

@@ -16,7 +16,7 @@ constexpr std::size_t kStampDigits = 12;
 constexpr char kSummer = 'S';  // DSMR 5.0.2 clause 6.12: DST active
 constexpr char kWinter = 'W';
 constexpr std::uint8_t kDstBit = 0x80;  // COSEM clock status: daylight saving active
-constexpr std::uint8_t kFieldF = 255;  // IEC 62056-61: F not used
+constexpr std::uint8_t kFieldF = 255;   // IEC 62056-61: F not used
 
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 

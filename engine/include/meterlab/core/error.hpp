@@ -13,23 +13,23 @@ enum class Layer : std::uint8_t { core, hdlc, mbus, dlms, security, axdr, cosem,
 enum class Errc : std::uint16_t {
   ok = 0,
   // core: 1..99
-  truncated = 1,       // the input ended inside a field
-  trailing_bytes,      // bytes left over after a complete structure
-  limit_exceeded,      // a named hard limit (length, depth, count) was exceeded
-  bad_hex,             // hex text with a non-hex character or an odd digit count
+  truncated = 1,   // the input ended inside a field
+  trailing_bytes,  // bytes left over after a complete structure
+  limit_exceeded,  // a named hard limit (length, depth, count) was exceeded
+  bad_hex,         // hex text with a non-hex character or an odd digit count
   // hdlc: 100..199
-  hdlc_garbage = 100,      // bytes outside any frame (hunting for the 0x7E flag)
-  hdlc_bad_format,         // frame format field is not type 3 (0xA)
-  hdlc_bad_length,         // length field shorter than a header or longer than the limit
-  hdlc_bad_address,        // an address field with no terminating bit within 4 bytes
-  hdlc_hcs_mismatch,       // header check sequence wrong
-  hdlc_fcs_mismatch,       // frame check sequence wrong
-  hdlc_missing_flag,       // no closing 0x7E where the length says the frame ends
-  hdlc_truncated,          // the stream ended inside a frame
-  hdlc_bad_llc,            // LLC header present but not E6 E7 00
-  hdlc_segment_orphan,     // a continuation segment without a first segment
-  hdlc_segment_mismatch,   // a segment whose addresses differ from the message it continues
-  hdlc_message_too_long,   // reassembled message over kMaxMessage
+  hdlc_garbage = 100,     // bytes outside any frame (hunting for the 0x7E flag)
+  hdlc_bad_format,        // frame format field is not type 3 (0xA)
+  hdlc_bad_length,        // length field shorter than a header or longer than the limit
+  hdlc_bad_address,       // an address field with no terminating bit within 4 bytes
+  hdlc_hcs_mismatch,      // header check sequence wrong
+  hdlc_fcs_mismatch,      // frame check sequence wrong
+  hdlc_missing_flag,      // no closing 0x7E where the length says the frame ends
+  hdlc_truncated,         // the stream ended inside a frame
+  hdlc_bad_llc,           // LLC header present but not E6 E7 00
+  hdlc_segment_orphan,    // a continuation segment without a first segment
+  hdlc_segment_mismatch,  // a segment whose addresses differ from the message it continues
+  hdlc_message_too_long,  // reassembled message over kMaxMessage
   // mbus: 200..299
   mbus_garbage = 200,      // bytes outside any frame
   mbus_short_frame,        // E5 or a short frame 10 C A CS 16: skipped, carries no DLMS data
@@ -52,16 +52,16 @@ enum class Errc : std::uint16_t {
   dlms_gbt_orphan,          // a GBT block that does not start a transfer and has none to continue
   dlms_gbt_too_long,        // reassembled GBT over kMaxMessage
   // security: 400..499
-  security_no_key = 400,        // no key for this system title
-  security_unsupported,         // security control byte this engine does not implement
-  security_auth_failed,         // GCM tag did not verify: corrupted or forged
-  security_wrong_key,           // decrypted to something that is not an APDU: wrong key
-  security_bad_header,          // ciphered APDU header malformed (system title length, lengths)
+  security_no_key = 400,  // no key for this system title
+  security_unsupported,   // security control byte this engine does not implement
+  security_auth_failed,   // GCM tag did not verify: corrupted or forged
+  security_wrong_key,     // decrypted to something that is not an APDU: wrong key
+  security_bad_header,    // ciphered APDU header malformed (system title length, lengths)
   // axdr: 500..599
-  axdr_unknown_type = 500,   // a type tag outside the A-XDR data set
-  axdr_too_deep,             // nesting deeper than kMaxDepth
-  axdr_too_many,             // more nodes than kMaxNodes, or a count that cannot fit
-  axdr_bad_value,            // a value of the right type but an impossible encoding
+  axdr_unknown_type = 500,  // a type tag outside the A-XDR data set
+  axdr_too_deep,            // nesting deeper than kMaxDepth
+  axdr_too_many,            // more nodes than kMaxNodes, or a count that cannot fit
+  axdr_bad_value,           // a value of the right type but an impossible encoding
   // cosem: 600..699
   cosem_unknown_layout = 600,  // the body matched no layout
   cosem_layout_mismatch,       // a layout matched by its key but an element has the wrong type
@@ -71,14 +71,14 @@ enum class Errc : std::uint16_t {
   io_open_failed = 700,
   io_read_failed,
   // p1: 800..899 (DSMR / IEC 62056-21 text telegrams)
-  p1_garbage = 800,   // bytes outside any telegram (hunting for '/' or an encrypted frame)
-  p1_crc_mismatch,    // the CRC after '!' differs from CRC-16/ARC over '/'..'!'
-  p1_bad_crc,         // after '!' neither CRLF nor 4 hex digits
-  p1_truncated,       // the telegram ended (input end or a new '/') before its '!' line
-  p1_too_long,        // no '!' within kMaxTelegram bytes
-  p1_bad_line,        // a line that is not OBIS(value)...: skipped, the rest still decodes
-  p1_bad_timestamp,   // a YYMMDDhhmmssX timestamp with impossible fields: its value is null
-  p1_bad_frame,       // an encrypted P1 frame (DB 08 ...) whose header is malformed
+  p1_garbage = 800,  // bytes outside any telegram (hunting for '/' or an encrypted frame)
+  p1_crc_mismatch,   // the CRC after '!' differs from CRC-16/ARC over '/'..'!'
+  p1_bad_crc,        // after '!' neither CRLF nor 4 hex digits
+  p1_truncated,      // the telegram ended (input end or a new '/') before its '!' line
+  p1_too_long,       // no '!' within kMaxTelegram bytes
+  p1_bad_line,       // a line that is not OBIS(value)...: skipped, the rest still decodes
+  p1_bad_timestamp,  // a YYMMDDhhmmssX timestamp with impossible fields: its value is null
+  p1_bad_frame,      // an encrypted P1 frame (DB 08 ...) whose header is malformed
 };
 
 struct Error {
@@ -88,15 +88,24 @@ struct Error {
 
 constexpr Layer layer_of(Errc e) noexcept {
   switch (static_cast<std::uint16_t>(e) / 100) {
-    case 1: return Layer::hdlc;
-    case 2: return Layer::mbus;
-    case 3: return Layer::dlms;
-    case 4: return Layer::security;
-    case 5: return Layer::axdr;
-    case 6: return Layer::cosem;
-    case 7: return Layer::io;
-    case 8: return Layer::p1;
-    default: return Layer::core;
+    case 1:
+      return Layer::hdlc;
+    case 2:
+      return Layer::mbus;
+    case 3:
+      return Layer::dlms;
+    case 4:
+      return Layer::security;
+    case 5:
+      return Layer::axdr;
+    case 6:
+      return Layer::cosem;
+    case 7:
+      return Layer::io;
+    case 8:
+      return Layer::p1;
+    default:
+      return Layer::core;
   }
 }
 

@@ -19,6 +19,6 @@ constexpr int hex_nibble(char c) noexcept {
 }
 
 Result<std::vector<std::uint8_t>> parse_hex(std::string_view text);  // Errc::bad_hex with offset
-std::string to_hex(Bytes data);                                        // lowercase, no separators
+std::string to_hex(Bytes data);                                      // lowercase, no separators
 
 }  // namespace meterlab

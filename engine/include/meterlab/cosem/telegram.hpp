@@ -22,8 +22,8 @@ struct TextRef {
 };
 
 enum class ValueKind : std::uint8_t {
-  none,       // null-data (a placeholder the meter sends)
-  integer,    // raw integer x 10^scaler (any width, enum)
+  none,     // null-data (a placeholder the meter sends)
+  integer,  // raw integer x 10^scaler (any width, enum)
   boolean,
   real,       // float32 / float64
   text,       // visible / utf8 string, or an octet-string that is printable text
@@ -36,11 +36,11 @@ struct Reading {
   std::string_view name;  // static storage: OBIS name table or a built-in layout
   std::string_view unit;  // static storage: unit table
   ValueKind kind = ValueKind::none;
-  std::int64_t raw = 0;      // integer, boolean
-  bool raw_unsigned = false; // raw holds a uint64 beyond INT64_MAX bit pattern
-  std::int8_t scaler = 0;    // value = raw x 10^scaler
-  double real = 0;           // real
-  TextRef text;              // text, octets (raw bytes)
+  std::int64_t raw = 0;       // integer, boolean
+  bool raw_unsigned = false;  // raw holds a uint64 beyond INT64_MAX bit pattern
+  std::int8_t scaler = 0;     // value = raw x 10^scaler
+  double real = 0;            // real
+  TextRef text;               // text, octets (raw bytes)
   // date_time; for a number with a capture time of its own (a P1 M-Bus channel value
   // 0-n:24.2.1, a peak demand, a power failure's duration), that time.
   DateTime date_time;
@@ -54,7 +54,7 @@ struct Telegram {
   TextRef meter_id;
   TextRef meter_type;
   TextRef list_id;
-  std::string_view layout;  // name of the layout that mapped the body
+  std::string_view layout;            // name of the layout that mapped the body
   std::optional<DateTime> timestamp;  // APDU date-time, else the list's clock reading
 
   std::uint8_t security = 0;  // dlms::SecurityState
@@ -75,7 +75,9 @@ struct Telegram {
 
   std::string text_storage;
 
-  std::string_view text(TextRef r) const noexcept { return {text_storage.data() + r.offset, r.length}; }
+  std::string_view text(TextRef r) const noexcept {
+    return {text_storage.data() + r.offset, r.length};
+  }
   TextRef store(std::string_view s);
   void clear() noexcept;  // keeps capacity
 };

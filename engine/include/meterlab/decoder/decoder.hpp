@@ -45,11 +45,11 @@ const char* transport_name(cosem::Transport t) noexcept;
 
 struct DecoderStats {
   std::uint64_t bytes_in = 0;
-  std::uint64_t frames_ok = 0;          // link frames that passed every check
+  std::uint64_t frames_ok = 0;  // link frames that passed every check
   std::uint64_t bytes_in_frames = 0;
   std::uint64_t bytes_discarded = 0;
   std::uint64_t resyncs = 0;
-  std::uint64_t messages = 0;           // reassembled APDUs
+  std::uint64_t messages = 0;  // reassembled APDUs
   std::uint64_t telegrams = 0;
   std::uint64_t rejections = 0;
   std::array<std::uint64_t, 800> by_code{};  // rejections per Errc value
@@ -60,8 +60,7 @@ class Decoder {
  public:
   enum class Event : std::uint8_t { need_more, telegram, rejection };
 
-  explicit Decoder(InputTransport transport = InputTransport::auto_detect,
-                   dlms::KeyRing keys = {},
+  explicit Decoder(InputTransport transport = InputTransport::auto_detect, dlms::KeyRing keys = {},
                    const cosem::LayoutSet* layouts = &cosem::LayoutSet::builtin());
   // push() appends through a pointer into the Decoder's own channel: no copies (nothing needs
   // one), and no moves.
@@ -162,20 +161,20 @@ class Decoder {
   StreamBuffer* input_;
   StreamBuffer none_{0};
   Link link_;
-  std::uint64_t lost_resyncs_ = 0;       // resyncs of the framers auto-detection dropped
+  std::uint64_t lost_resyncs_ = 0;  // resyncs of the framers auto-detection dropped
   dlms::GbtAssembler gbt_;
   std::vector<std::uint8_t> plaintext_;  // decrypted APDU, reused
   std::vector<std::uint8_t> gbt_copy_;   // reassembled GBT APDU, reused
   dlms::CipheredApdu ciphered_;          // the ciphered APDU being opened, parsed in place
   dlms::DataNotification notification_;  // the APDU being decoded, parsed in place
   axdr::Document body_;
-  cosem::ShapeCache shapes_;          // the meter's list shapes: bodies mapped without the walk
-  cosem::MapTrace trace_;             // where the last walk read each value, for shapes_
+  cosem::ShapeCache shapes_;  // the meter's list shapes: bodies mapped without the walk
+  cosem::MapTrace trace_;     // where the last walk read each value, for shapes_
   bool shape_cache_ = true;
   cosem::Telegram telegram_;
   Rejection rejection_;
-  mutable DecoderStats stats_;        // bytes_in filled in by stats() once the transport is known
-  Meta gbt_meta_{};                   // where the first block of a block transfer came from
+  mutable DecoderStats stats_;  // bytes_in filled in by stats() once the transport is known
+  Meta gbt_meta_{};             // where the first block of a block transfer came from
   // The line problems of the last P1 telegram, reported after it (p1_problem()), and its frame.
   p1::Problems p1_problems_;
   std::size_t p1_reported_ = 0;

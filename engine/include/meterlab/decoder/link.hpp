@@ -22,8 +22,8 @@
 namespace meterlab {
 
 struct Rejection {
-  Error error;                    // error.offset: stream offset (hdlc, mbus) or APDU offset
-  std::size_t frame_offset = 0;   // where in the stream the rejected bytes / message start
+  Error error;                   // error.offset: stream offset (hdlc, mbus) or APDU offset
+  std::size_t frame_offset = 0;  // where in the stream the rejected bytes / message start
   std::size_t frame_length = 0;
   cosem::Transport transport = cosem::Transport::apdu;
   std::optional<dlms::SystemTitle> system_title;  // for security errors
@@ -51,7 +51,7 @@ struct HdlcLink {
   using Event = hdlc::Event;
   static constexpr cosem::Transport kTransport = cosem::Transport::hdlc;
   static constexpr Errc kUnfinished = Errc::hdlc_truncated;  // segments missing at the end
-  static constexpr bool kSegmented = true;  // frames go through a reassembler
+  static constexpr bool kSegmented = true;                   // frames go through a reassembler
   static Bytes& payload(hdlc::Frame& f) noexcept { return f.info; }
   static bool decides(const hdlc::Frame&) noexcept { return true; }
 };
@@ -105,10 +105,10 @@ struct LinkChannel {
 
   typename Link::Framer framer;
   typename Link::Reassembler segments;
-  std::deque<Rejection> discards;     // link discards not reported yet, in stream order
-  std::optional<Event> frame;         // a good frame not reported yet (the one that decided)
+  std::deque<Rejection> discards;         // link discards not reported yet, in stream order
+  std::optional<Event> frame;             // a good frame not reported yet (the one that decided)
   std::vector<std::uint8_t> frame_bytes;  // its payload
-  std::size_t accounted = 0;          // stream offset up to which good frames are counted
+  std::size_t accounted = 0;              // stream offset up to which good frames are counted
   bool ready = false;  // a frame that caused a reassembly error is a whole message itself
   // After the end of input: the framer was told (framer_finished), then a message left waiting
   // for segments was reported (reported).
@@ -121,9 +121,9 @@ using MbusChannel = LinkChannel<MbusLink>;
 using P1Channel = LinkChannel<P1Link>;
 
 // Auto-detection: every channel sees every byte until one finds a good frame. The frame that
-// starts first wins (HDLC, then M-Bus, then P1 on a tie), whatever the sizes of the pushes: a frame one channel found
-// is held until the other has looked past its start, or the input ended. A copy of the first
-// bytes is kept in case the input turns out to be a bare APDU.
+// starts first wins (HDLC, then M-Bus, then P1 on a tie), whatever the sizes of the pushes: a frame
+// one channel found is held until the other has looked past its start, or the input ended. A copy
+// of the first bytes is kept in case the input turns out to be a bare APDU.
 struct LinkDetector {
   enum class Winner : std::uint8_t { undecided, hdlc, mbus, p1, neither };
   void push(Bytes bytes);

@@ -47,7 +47,7 @@ struct Zone {
 // Parses one telegram, '/' through its '!' line as the framer delimits it (`stream_offset`: of
 // the '/'), into `out` (cleared first; transport p1). The header line gives meter_type, 0-0:96.1.1
 // or 0-0:96.1.0 meter_id, 1-3:0.2.8 or 0-0:96.1.4 list_id, 0-0:1.0.0 timestamp.
-void parse_telegram(Bytes text, std::size_t stream_offset, cosem::Telegram& out,
-                    Problems& problems, const Zone& zone = {});
+void parse_telegram(Bytes text, std::size_t stream_offset, cosem::Telegram& out, Problems& problems,
+                    const Zone& zone = {});
 
 }  // namespace meterlab::p1
