@@ -159,11 +159,11 @@ void add_input_flags(CLI::App& cmd, json& o) {
       [&o](const std::string& v) {
         set_at(o, {"input", "transport"}, v);
       },
-      "auto, hdlc, mbus or apdu (default: the meter's, else auto)");
+      "auto, hdlc, mbus, apdu or p1 (default: the meter's, else auto)");
   cmd.add_option_function<std::string>(
       "--meter", [&o](const std::string& v) { set_at(o, {"meter"}, v); },
-      "Meter profile or family (kaifa-no, aidon-no, kamstrup-no, kaifa-at, lg-at, iskra-at, or a "
-      "simulator profile): its line settings and transport are the defaults");
+      "Meter profile or family (" + reader::family_names() +
+          ", or a simulator profile): its line settings and transport are the defaults");
   cmd.add_option_function<int>(
       "--baud",
       [&o](int v) {

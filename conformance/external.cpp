@@ -292,11 +292,11 @@ ScenarioResult run_scenario_pty(const ScenarioFile& s, const DecoderCommand& d,
 }
 
 std::vector<std::string> check_vector_external(const Vector& v, const DecoderCommand& d) {
-  static constexpr const char* kTransport[] = {"auto", "hdlc", "mbus", "apdu"};
   std::string tty;
   const sim::SerialSettings serial = *sim::SerialSettings::parse("115200 8N1");
   auto pty = sim::open_pty(serial, "", &tty);
-  Placeholders ph = placeholders(d, tty, kTransport[static_cast<int>(v.transport)], "", serial);
+  Placeholders ph =
+      placeholders(d, tty, std::string(input_transport_name(v.transport)), "", serial);
   const json keys = v.doc.value("keys", json::array());
   if (!keys.empty()) {
     const json& k = keys.front();

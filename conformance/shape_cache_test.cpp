@@ -47,8 +47,8 @@ TEST(ShapeCache, EveryVectorTwiceGivesWhatTheWalkGives) {
     EXPECT_EQ(cached.errors, walked.errors)
         << v.name << ": " << first_difference(cached.errors, walked.errors);
     // Telegrams in the first pass: the second pass meets every shape again (a vector holds
-    // fewer lists than the cache has room for).
-    if (walked.telegrams.size() >= 2) {
+    // fewer lists than the cache has room for). P1 text has no A-XDR body: no shape to cache.
+    if (walked.telegrams.size() >= 2 && v.transport != InputTransport::p1) {
       EXPECT_GE(cached.shapes.hits, walked.telegrams.size() / 2) << v.name;
     }
     EXPECT_EQ(walked.shapes.hits + walked.shapes.learned, 0u) << v.name;

@@ -14,10 +14,7 @@ namespace {
 using nlohmann::json;
 
 InputTransport transport_of(const std::string& s, const std::filesystem::path& file) {
-  if (s == "hdlc") return InputTransport::hdlc;
-  if (s == "mbus") return InputTransport::mbus;
-  if (s == "apdu") return InputTransport::apdu;
-  if (s == "auto") return InputTransport::auto_detect;
+  if (const auto t = parse_input_transport(s)) return *t;
   throw std::runtime_error(file.string() + ": unknown transport '" + s + "'");
 }
 

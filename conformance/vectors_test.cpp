@@ -100,7 +100,7 @@ TEST(Vectors, TheSharedBinaryVectorsAreAllHere) {
 }
 
 // Clean vectors (telegrams, no expected errors) of one transport, glued together with random
-// garbage (0x7E and 0x68 included) between them.
+// garbage (0x7E and 0x68 included; for P1 its start character '/') between them.
 struct Glued {
   std::vector<std::uint8_t> bytes;
   std::vector<const Vector*> order;
@@ -119,6 +119,7 @@ Glued glue(const std::vector<Vector>& vectors, InputTransport transport, std::mt
     for (std::size_t i = 0; i < garbage; ++i) {
       std::uint8_t b = static_cast<std::uint8_t>(rng());
       if (i % 9 == 3) b = transport == InputTransport::hdlc ? 0x7E : 0x68;
+      if (i % 9 == 3 && transport == InputTransport::p1) b = '/';
       g.bytes.push_back(b);
     }
     g.bytes.insert(g.bytes.end(), v.input.begin(), v.input.end());
@@ -166,6 +167,7 @@ void expect_all_decoded(InputTransport transport) {
 
 TEST(Vectors, HdlcVectorsGluedWithGarbageAllDecode) { expect_all_decoded(InputTransport::hdlc); }
 TEST(Vectors, MbusVectorsGluedWithGarbageAllDecode) { expect_all_decoded(InputTransport::mbus); }
+TEST(Vectors, P1VectorsGluedWithGarbageAllDecode) { expect_all_decoded(InputTransport::p1); }
 
 }  // namespace
 }  // namespace meterlab::conformance

@@ -5,8 +5,8 @@ Usage: python3 tools/import_vectors.py [SHARED_VECTORS_DIR] [OUT_DIR] [SEEDS_DIR
   SHARED_VECTORS_DIR defaults to <repo>/vectors/upstream (the published vectors as received, kept
   verbatim with their sources), OUT_DIR to <repo>/vectors.
 
-Reads every binary vector (hdlc-plain, hdlc-encrypted, mbus-plain, mbus-encrypted, apdu; not dsmr)
-and writes vectors/<category>/<name>.json (format: vectors/README.md). Expected readings are
+Reads every binary vector (hdlc-plain, hdlc-encrypted, mbus-plain, mbus-encrypted, apdu) and every
+DSMR one (tools/p1_vectors.py: category p1) and writes vectors/<category>/<name>.json (format: vectors/README.md). Expected readings are
 written here by hand from each source's stated values (or the source's independent derived decode),
 with the project's conventions applied (DLMS base units, energy in Wh, values scaled, ISO 8601
 date-times). Positional lists get their OBIS codes from per-vector tables below.
@@ -22,6 +22,8 @@ import json
 import os
 import re
 import sys
+
+import p1_vectors
 
 # --------------------------------------------------------------------------------------------
 # Checksums
@@ -1035,6 +1037,8 @@ def check_intended_break(v, data, codes):
 def check_vector(v):
     assert set(v) >= {'name', 'category', 'description', 'source', 'transport', 'input_hex',
                       'serial', 'keys', 'expect', 'truth', 'notes'}
+    if v['category'] == 'p1':
+        return p1_vectors.check(v)
     assert v['transport'] in ('hdlc', 'mbus', 'apdu') and v['truth'] in (
         'source_stated', 'derived', 'document')
     assert re.fullmatch(r'[0-9a-f]+', v['input_hex'])
@@ -1091,9 +1095,15 @@ README_HEAD = """# meterlab golden vectors
 One JSON object per file, `vectors/<category>/<name>.json`. Categories: `hdlc-plain`,
 `hdlc-encrypted`, `mbus-plain`, `mbus-encrypted`, `apdu` (imported from public sources, their
 `source` kept verbatim), `seeds` (built by hand from the seed documents), `negative` (derived from
-the others with one deliberate change each). DSMR text vectors come later.
+the others with one deliberate change each), `simulated` (a short run of every simulator profile,
+`"truth": "simulator"`, `source.simulator` = profile, seed, start, duration and sha256), `p1`
+(DSMR / IEC 62056-21 text telegrams, plain and encrypted: every vector of upstream/dsmr and
+constructed ones, built by tools/p1_vectors.py).
 
-All files are generated: do not edit them by hand, change `tools/import_vectors.py` and rerun it.
+All files are generated: do not edit them by hand, change `tools/import_vectors.py` and rerun it
+(`simulated/`: `tools/simulated_vectors.py build/cli/meterlab`, after a deliberate change of the
+simulator or a profile; `sim_run_test` fails until they are regenerated, so such a change always
+shows up as a diff of these files).
 
 ## Format
 
@@ -1105,7 +1115,7 @@ All files are generated: do not edit them by hand, change `tools/import_vectors.
   "source": { ... },                               // verbatim from shared/vectors (repo/commit/path or url)
                                                    //   seeds: {"document": "shared/seeds/...", "section": "..."}
                                                    //   negative: {"derived_from": "<vector>", "change": "..."}
-  "transport": "hdlc" | "mbus" | "apdu",           // how the decoder must read input_hex
+  "transport": "hdlc" | "mbus" | "apdu" | "p1",    // how the decoder must read input_hex
   "input_hex": "7ea0...",                          // the bytes fed to the decoder (lowercase)
   "serial": "2400 8E1" | null,                     // line settings as the source states them
   "keys": [ {"system_title": "4b464d..." | null, "ek": "...", "ak": "..." | null} ],  // [] when none
@@ -1158,6 +1168,19 @@ All files are generated: do not edit them by hand, change `tools/import_vectors.
 - Security: plain; SC 0x20/0x21 decrypted with the key -> "decrypted"; SC 0x30 with EK and AK (tag
   verified) -> "authenticated"; with EK only -> "decrypted_unverified".
 - Error names and layers: engine/core/error.cpp.
+- P1 (`transport: "p1"`): input_hex is the byte stream (the telegram text, or the bare encrypted
+  frame DB 08 ...). Each telegram also says `check`: `crc16` (its CRC-16/ARC matched), `gcm_tag`
+  (an encrypted frame whose tag verified) or `none` (no CRC in this DSMR version). Values are exact
+  decimals in base units (012345.678*kWh -> 12345678 Wh, kW -> W, kvar(h) -> var(h), V, A, m3 as
+  sent); a timestamp YYMMDDhhmmssX gives +02:00 for S and +01:00 for W (CET/CEST); hex-coded
+  identifiers and messages (0-n:96.1.x, 0-0:96.13.x, 0-0:42.0.0) are text when their bytes are
+  printable. One OBIS code may give several readings (a buffer: 1-0:99.97.0 gives its count, then
+  one 0-0:96.7.19 duration per power failure; 0-0:98.1.0 its count and one 1-0:1.6.0 peak per
+  month); a value with a time of its own (0-n:24.2.1, 1-0:1.6.0, the buffers' entries) has
+  `capture_time`. A bad timestamp's value is null. Framer discards give `frame_offset` (the first
+  discarded byte); `p1_bad_line` and `p1_bad_timestamp` give `offset` (the line or the group's
+  '(' in the stream, or in the plaintext of an encrypted frame). `expect.warnings` (optional):
+  what is reported without a rejection (an inner CRC that differs under a verified tag).
 - Error offsets: for link-layer errors (hdlc, mbus) a vector gives `frame_offset`: the stream
   offset (in input_hex) of the first byte of the thing rejected, compared with the decoder's
   `frame.offset`: the opening flag / 0x68 of a broken or truncated frame, the first byte of a
@@ -1264,6 +1287,13 @@ def main(argv):
         vecs[v['name']] = v
     for v in generic_vectors():
         vecs[v['name']] = v
+    # The P1 vectors glue telegrams with an HDLC frame between them.
+    hdlc = json.load(open(os.path.join(shared, 'hdlc-plain', 'kaifa-kfm001-ma304h3e-list1.json'),
+                          encoding='utf-8'))['hex']
+    p1, p1_families = p1_vectors.build(shared, serial_of, bytes.fromhex(hdlc).decode('latin-1'))
+    for v in p1:
+        vecs[v['name']] = v
+    fam.update(p1_families)
     counts = {}
     rows = []
     for name in sorted(vecs, key=lambda n: (vecs[n]['category'], n)):

@@ -4,7 +4,7 @@
 # the GCM tag check of that build on a vector (engine/dlms/gcm_check.cpp): without exceptions the
 # tag is checked another way (cmake/gcm_check.cmake).
 #   cmake -DSOURCE_DIR=<repo> -DBUILD_DIR=<dir> -DCXX=<compiler> -DGENERATOR=<gen> -P no_exceptions.cmake
-set(_layers core axdr hdlc mbus dlms cosem decoder)
+set(_layers core axdr hdlc mbus dlms cosem p1 decoder)
 set(_targets "")
 foreach(layer ${_layers})
   list(APPEND _targets meterlab_${layer})

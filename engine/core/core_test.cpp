@@ -21,6 +21,15 @@ TEST(Crc, X25CheckValue) {
   EXPECT_EQ(crc16_x25_bytewise(b), 0x906E);
 }
 
+TEST(Crc, ArcCheckValue) {
+  // The catalogue check value of CRC-16/ARC over "123456789".
+  const std::string_view s = "123456789";
+  Bytes b(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+  EXPECT_EQ(crc16_arc(b), 0xBB3D);
+  EXPECT_EQ(crc16_arc_bytewise(b), 0xBB3D);
+  EXPECT_EQ(crc16_arc(Bytes{}), 0x0000);
+}
+
 TEST(Crc, HcsOfSeed000Header) {
   // Seed 000 (Kaifa MA304H4D list 3): header A0 9B 01 00 01 10 has HCS 56 1B on the wire.
   auto h = hex("a09b01000110");
@@ -29,36 +38,58 @@ TEST(Crc, HcsOfSeed000Header) {
   EXPECT_EQ(crc >> 8, 0x1B);
 }
 
-TEST(Crc, SliceBy8EqualsBytewiseOnEveryLengthAndAlignment) {
-  std::mt19937 rng(7);
+using Crc16 = std::uint16_t (*)(Bytes) noexcept;
+
+// The fast CRC against its byte-table reference on 600 random bytes (seed `seed`), from every
+// start 0..8, at every `step`-th length.
+void expect_same_on_every_length_and_alignment(Crc16 fast, Crc16 slow, unsigned seed,
+                                               std::size_t step) {
+  std::mt19937 rng(seed);
   std::vector<std::uint8_t> data(600);
   for (auto& b : data) b = static_cast<std::uint8_t>(rng());
   for (std::size_t start = 0; start < 9; ++start) {
-    for (std::size_t len = 0; len + start <= data.size(); len += 7) {
+    for (std::size_t len = 0; len + start <= data.size(); len += step) {
       Bytes b(data.data() + start, len);
-      ASSERT_EQ(crc16_x25(b), crc16_x25_bytewise(b)) << start << "+" << len;
+      ASSERT_EQ(fast(b), slow(b)) << start << "+" << len;
     }
   }
 }
 
-// From 32 bytes on, crc16_x25 folds 16-byte blocks with carry-less multiplication where the CPU
+// From 32 bytes on, the CRCs fold 16-byte blocks with carry-less multiplication where the CPU
 // has it (PCLMULQDQ): every length up to a long HDLC frame, and inputs of all ones and all zeros
 // (the extremes of the folded products), against the byte-table reference.
-TEST(Crc, FoldedPathEqualsBytewiseOnEveryLength) {
-  std::mt19937 rng(11);
+void expect_same_on_every_folded_length(Crc16 fast, Crc16 slow, unsigned seed) {
+  std::mt19937 rng(seed);
   std::vector<std::uint8_t> data(2100);
   for (auto& b : data) b = static_cast<std::uint8_t>(rng());
   for (std::size_t len = 0; len <= data.size(); len += len < 300 ? 1 : 97) {
     Bytes b(data.data(), len);
-    ASSERT_EQ(crc16_x25(b), crc16_x25_bytewise(b)) << len;
+    ASSERT_EQ(fast(b), slow(b)) << len;
   }
   for (std::uint8_t fill : {std::uint8_t{0x00}, std::uint8_t{0xFF}}) {
     const std::vector<std::uint8_t> same(257, fill);
     for (std::size_t len = 30; len <= same.size(); ++len) {
       Bytes b(same.data(), len);
-      ASSERT_EQ(crc16_x25(b), crc16_x25_bytewise(b)) << int{fill} << " x " << len;
+      ASSERT_EQ(fast(b), slow(b)) << int{fill} << " x " << len;
     }
   }
+}
+
+TEST(Crc, SliceBy8EqualsBytewiseOnEveryLengthAndAlignment) {
+  expect_same_on_every_length_and_alignment(crc16_x25, crc16_x25_bytewise, 7, 7);
+}
+
+TEST(Crc, FoldedPathEqualsBytewiseOnEveryLength) {
+  expect_same_on_every_folded_length(crc16_x25, crc16_x25_bytewise, 11);
+}
+
+TEST(Crc, ArcSliceBy8EqualsBytewiseOnEveryLengthAndAlignment) {
+  expect_same_on_every_length_and_alignment(crc16_arc, crc16_arc_bytewise, 11, 5);
+}
+
+// CRC-16/ARC folds like X.25, with its own polynomial and no initial register.
+TEST(Crc, ArcFoldedPathEqualsBytewiseOnEveryLength) {
+  expect_same_on_every_folded_length(crc16_arc, crc16_arc_bytewise, 13);
 }
 
 TEST(Crc, MbusChecksumIsSumModulo256) {

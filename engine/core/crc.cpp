@@ -13,15 +13,18 @@ namespace meterlab {
 namespace {
 
 constexpr std::uint16_t kX25PolyReflected = 0x8408;
+constexpr std::uint16_t kArcPolyReflected = 0xA001;  // x^16 + x^15 + x^2 + 1 (CRC-16/ARC)
 
-// kTables[0] is the classic byte table; kTables[k][b] advances the CRC of byte b by k more zero
-// bytes, which is what slice-by-8 needs.
-constexpr std::array<std::array<std::uint16_t, 256>, 8> make_tables() {
-  std::array<std::array<std::uint16_t, 256>, 8> t{};
+using Tables = std::array<std::array<std::uint16_t, 256>, 8>;
+
+// kTables[0] is the classic byte table of a reflected 16-bit CRC; t[k][b] advances the CRC of
+// byte b by k more zero bytes, which is what slice-by-8 needs.
+constexpr Tables make_tables(std::uint16_t poly_reflected) {
+  Tables t{};
   for (unsigned b = 0; b < 256; ++b) {
     std::uint16_t crc = static_cast<std::uint16_t>(b);
     for (int i = 0; i < 8; ++i) {
-      crc = static_cast<std::uint16_t>((crc & 1U) ? (crc >> 1) ^ kX25PolyReflected : crc >> 1);
+      crc = static_cast<std::uint16_t>((crc & 1U) ? (crc >> 1) ^ poly_reflected : crc >> 1);
     }
     t[0][b] = crc;
   }
@@ -34,23 +37,16 @@ constexpr std::array<std::array<std::uint16_t, 256>, 8> make_tables() {
   return t;
 }
 
-constexpr auto kTables = make_tables();
+constexpr Tables kX25Tables = make_tables(kX25PolyReflected);
+constexpr Tables kArcTables = make_tables(kArcPolyReflected);
 
+template <const Tables& kTables>
 inline std::uint16_t step(std::uint16_t crc, std::uint8_t byte) noexcept {
   return static_cast<std::uint16_t>((crc >> 8) ^ kTables[0][(crc ^ byte) & 0xFFU]);
 }
 
-}  // namespace
-
-std::uint16_t crc16_x25_bytewise(Bytes data) noexcept {
-  std::uint16_t crc = 0xFFFF;
-  for (std::uint8_t byte : data) crc = step(crc, byte);
-  return static_cast<std::uint16_t>(crc ^ 0xFFFF);
-}
-
-namespace {
-
 // The CRC register over `data`, slice-by-8, without the final XOR.
+template <const Tables& kTables>
 std::uint16_t update_slice_by_8(std::uint16_t crc, Bytes data) noexcept {
   const std::uint8_t* p = data.data();
   std::size_t n = data.size();
@@ -65,27 +61,45 @@ std::uint16_t update_slice_by_8(std::uint16_t crc, Bytes data) noexcept {
     p += 8;
     n -= 8;
   }
-  while (n--) crc = step(crc, *p++);
+  while (n--) crc = step<kTables>(crc, *p++);
   return crc;
 }
+
+}  // namespace
+
+std::uint16_t crc16_x25_bytewise(Bytes data) noexcept {
+  std::uint16_t crc = 0xFFFF;
+  for (std::uint8_t byte : data) crc = step<kX25Tables>(crc, byte);
+  return static_cast<std::uint16_t>(crc ^ 0xFFFF);
+}
+
+std::uint16_t crc16_arc_bytewise(Bytes data) noexcept {
+  std::uint16_t crc = 0;
+  for (std::uint8_t byte : data) crc = step<kArcTables>(crc, byte);
+  return crc;
+}
+
+namespace {
 
 #ifdef MLAB_CRC_CLMUL
 
 // Folding with carry-less multiplication (the method of Intel's "Fast CRC Computation for Generic
-// Polynomials Using PCLMULQDQ", applied to this 16-bit reflected CRC). A 16-byte block loaded
-// little-endian holds its message bits reflected: byte 0 bit 0 is the highest power, x^127. A block
-// A followed by 128 more bits contributes A(x) * x^128 mod P, and with A = H x^64 + L (H the low
-// quadword, L the high one) that is H (x^192 mod P) + L (x^128 mod P): two 64 x 16-bit carry-less
-// products that land, reflected, inside the next block. A product of two reflected operands comes
-// out one bit short of the reflected position, hence the constants for x^191 and x^127. What is
-// left (one block and the tail) is finished by the table, which preserves the value mod P.
+// Polynomials Using PCLMULQDQ", applied to a reflected 16-bit CRC: X.25 and ARC). A 16-byte block
+// loaded little-endian holds its message bits reflected: byte 0 bit 0 is the highest power,
+// x^127. A block A followed by 128 more bits contributes A(x) * x^128 mod P, and with
+// A = H x^64 + L (H the low quadword, L the high one) that is H (x^192 mod P) + L (x^128 mod P):
+// two 64 x 16-bit carry-less products that land, reflected, inside the next block. A product of
+// two reflected operands comes out one bit short of the reflected position, hence the constants
+// for x^191 and x^127. What is left (one block and the tail) is finished by the table, which
+// preserves the value mod P.
 constexpr std::uint32_t kX25Poly = 0x11021;  // x^16 + x^12 + x^5 + 1
+constexpr std::uint32_t kArcPoly = 0x18005;  // x^16 + x^15 + x^2 + 1
 
-constexpr std::uint32_t x_pow_mod_p(unsigned n) {
+constexpr std::uint32_t x_pow_mod_p(std::uint32_t poly, unsigned n) {
   std::uint32_t r = 1;
   for (unsigned i = 0; i < n; ++i) {
     r <<= 1;
-    if ((r & 0x10000U) != 0) r ^= kX25Poly;
+    if ((r & 0x10000U) != 0) r ^= poly;
   }
   return r;
 }
@@ -96,18 +110,21 @@ constexpr std::uint64_t reflect64(std::uint64_t v) {
   return r;
 }
 
-constexpr std::uint64_t kFoldLow = reflect64(x_pow_mod_p(191));
-constexpr std::uint64_t kFoldHigh = reflect64(x_pow_mod_p(127));
 constexpr std::size_t kClmulMin = 32;  // shorter inputs are quicker with the table alone
 
-__attribute__((target("pclmul,sse2"))) std::uint16_t crc16_x25_clmul(Bytes data) noexcept {
+// The CRC register over `data` (at least kClmulMin bytes) from `init`, without a final XOR.
+template <std::uint32_t kPoly, const Tables& kTables>
+__attribute__((target("pclmul,sse2"))) std::uint16_t crc16_clmul(Bytes data,
+                                                                 std::uint16_t init) noexcept {
+  constexpr std::uint64_t kFoldLow = reflect64(x_pow_mod_p(kPoly, 191));
+  constexpr std::uint64_t kFoldHigh = reflect64(x_pow_mod_p(kPoly, 127));
   const std::uint8_t* p = data.data();
   std::size_t n = data.size();
   const __m128i k =
       _mm_set_epi64x(static_cast<long long>(kFoldHigh), static_cast<long long>(kFoldLow));
-  // The initial register 0xFFFF goes into the first two message bytes.
-  __m128i acc = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
-                              _mm_cvtsi32_si128(0xFFFF));
+  // The initial register goes into the first two message bytes.
+  __m128i acc =
+      _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), _mm_cvtsi32_si128(init));
   p += 16;
   n -= 16;
   while (n >= 16) {
@@ -119,8 +136,8 @@ __attribute__((target("pclmul,sse2"))) std::uint16_t crc16_x25_clmul(Bytes data)
   }
   std::uint8_t last[16];
   _mm_storeu_si128(reinterpret_cast<__m128i*>(last), acc);
-  const std::uint16_t crc = update_slice_by_8(0, Bytes(last, sizeof last));
-  return static_cast<std::uint16_t>(update_slice_by_8(crc, Bytes(p, n)) ^ 0xFFFF);
+  const std::uint16_t crc = update_slice_by_8<kTables>(0, Bytes(last, sizeof last));
+  return update_slice_by_8<kTables>(crc, Bytes(p, n));
 }
 
 bool has_clmul() noexcept {
@@ -134,9 +151,19 @@ bool has_clmul() noexcept {
 
 std::uint16_t crc16_x25(Bytes data) noexcept {
 #ifdef MLAB_CRC_CLMUL
-  if (data.size() >= kClmulMin && has_clmul()) return crc16_x25_clmul(data);
+  if (data.size() >= kClmulMin && has_clmul()) {
+    return static_cast<std::uint16_t>(crc16_clmul<kX25Poly, kX25Tables>(data, 0xFFFF) ^ 0xFFFF);
+  }
 #endif
-  return static_cast<std::uint16_t>(update_slice_by_8(0xFFFF, data) ^ 0xFFFF);
+  return static_cast<std::uint16_t>(update_slice_by_8<kX25Tables>(0xFFFF, data) ^ 0xFFFF);
+}
+
+// CRC-16/ARC: init 0, no final XOR; folded like crc16_x25 from kClmulMin bytes on.
+std::uint16_t crc16_arc(Bytes data) noexcept {
+#ifdef MLAB_CRC_CLMUL
+  if (data.size() >= kClmulMin && has_clmul()) return crc16_clmul<kArcPoly, kArcTables>(data, 0);
+#endif
+  return update_slice_by_8<kArcTables>(0, data);
 }
 
 // Eight bytes a step (SWAR). E holds the even bytes of each word in 16-bit lanes, and the sum of

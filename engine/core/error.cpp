@@ -20,6 +20,8 @@ std::string_view name(Layer layer) noexcept {
       return "cosem";
     case Layer::io:
       return "io";
+    case Layer::p1:
+      return "p1";
   }
   return "unknown";
 }
@@ -98,6 +100,14 @@ constexpr ErrcInfo kErrcTable[] = {
     {Errc::cosem_bad_obis, "cosem_bad_obis", "OBIS code is not 6 bytes"},
     {Errc::io_open_failed, "io_open_failed", "could not open the input"},
     {Errc::io_read_failed, "io_read_failed", "read from the input failed"},
+    {Errc::p1_garbage, "p1_garbage", "bytes outside any P1 telegram discarded"},
+    {Errc::p1_crc_mismatch, "p1_crc_mismatch", "P1 telegram CRC-16 mismatch"},
+    {Errc::p1_bad_crc, "p1_bad_crc", "P1 '!' line is neither CRLF nor 4 hex digits"},
+    {Errc::p1_truncated, "p1_truncated", "P1 telegram ended before its '!' line"},
+    {Errc::p1_too_long, "p1_too_long", "no '!' within the longest P1 telegram accepted"},
+    {Errc::p1_bad_line, "p1_bad_line", "P1 line is not OBIS(value): skipped"},
+    {Errc::p1_bad_timestamp, "p1_bad_timestamp", "P1 timestamp with impossible fields"},
+    {Errc::p1_bad_frame, "p1_bad_frame", "encrypted P1 frame header malformed"},
 };
 
 const ErrcInfo* find(Errc code) noexcept {

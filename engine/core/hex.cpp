@@ -2,12 +2,6 @@
 
 namespace meterlab {
 namespace {
-int nibble(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 bool is_separator(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ':' || c == '-';
 }
@@ -21,7 +15,7 @@ Result<std::vector<std::uint8_t>> parse_hex(std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (is_separator(c)) continue;
-    int v = nibble(c);
+    int v = hex_nibble(c);
     if (v < 0) return fail(Errc::bad_hex, i);
     if (high < 0) {
       high = v;

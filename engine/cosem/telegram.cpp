@@ -79,6 +79,8 @@ void Telegram::clear() noexcept {
   stream_offset = 0;
   length = 0;
   segments = 0;
+  check = 0;
+  warning = {};
   text_storage.clear();
 }
 

@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "meterlab/axdr/axdr.hpp"
+#include "meterlab/p1/secure.hpp"
 
 namespace meterlab {
 
@@ -17,6 +18,8 @@ const char* transport_name(cosem::Transport t) noexcept {
       return "mbus";
     case cosem::Transport::apdu:
       return "apdu";
+    case cosem::Transport::p1:
+      return "p1";
   }
   return "apdu";
 }
@@ -32,6 +35,8 @@ Decoder::Link Decoder::make_link(InputTransport transport) {
       std::is_same_v<std::variant_alternative_t<at(InputTransport::mbus), Link>, MbusChannel>);
   static_assert(
       std::is_same_v<std::variant_alternative_t<at(InputTransport::apdu), Link>, RawApdu>);
+  static_assert(
+      std::is_same_v<std::variant_alternative_t<at(InputTransport::p1), Link>, P1Channel>);
   switch (transport) {
     case InputTransport::hdlc:
       return Link(std::in_place_type<HdlcChannel>);
@@ -39,6 +44,8 @@ Decoder::Link Decoder::make_link(InputTransport transport) {
       return Link(std::in_place_type<MbusChannel>);
     case InputTransport::apdu:
       return Link(std::in_place_type<RawApdu>);
+    case InputTransport::p1:
+      return Link(std::in_place_type<P1Channel>);
     default:
       return Link(std::in_place_type<LinkDetector>);
   }
@@ -50,6 +57,7 @@ Decoder::Decoder(InputTransport transport, dlms::KeyRing keys, const cosem::Layo
 StreamBuffer* Decoder::framer_input() noexcept {
   if (auto* h = std::get_if<HdlcChannel>(&link_)) return &h->framer.input();
   if (auto* m = std::get_if<MbusChannel>(&link_)) return &m->framer.input();
+  if (auto* p = std::get_if<P1Channel>(&link_)) return &p->framer.input();
   return nullptr;
 }
 
@@ -99,6 +107,8 @@ Decoder::Event Decoder::pull(LinkDetector& detector) {
       return lock(detector.hdlc, detector.mbus.framer.stats().resyncs);
     case LinkDetector::Winner::mbus:
       return lock(detector.mbus, detector.hdlc.framer.stats().resyncs);
+    case LinkDetector::Winner::p1:
+      return lock(detector.p1, detector.resyncs());
     case LinkDetector::Winner::neither:
       return detect_at_end(detector);
     case LinkDetector::Winner::undecided:
@@ -155,9 +165,13 @@ Decoder::Event Decoder::pull(LinkChannel<L>& channel) {
     const Event out = on_link(channel, ev);
     if (out != Event::need_more) return out;
   }
-  if (channel.ready) {
-    channel.ready = false;
-    return message(channel.segments.message(), L::kTransport);
+  if constexpr (L::kSegmented) {
+    if (channel.ready) {
+      channel.ready = false;
+      return message(channel.segments.message(), L::kTransport);
+    }
+  } else {
+    if (p1_reported_ < p1_problems_.kept().size()) return p1_problem();
   }
   return pull_framer(channel);
 }
@@ -178,8 +192,8 @@ Decoder::Event Decoder::pull_framer(LinkChannel<L>& channel) {
   }
 }
 
-// One link frame (HDLC or M-Bus): a discard becomes a rejection; a frame goes to its layer's
-// reassembler, and a whole message on to the APDU layers.
+// One link frame: a discard becomes a rejection; a frame goes to its layer's reassembler, and a
+// whole message on to the APDU layers (a P1 frame is a whole telegram).
 template <class L>
 Decoder::Event Decoder::on_link(LinkChannel<L>& channel, const typename L::Event& ev) {
   if (ev.kind == L::Event::Kind::discard) {
@@ -192,12 +206,22 @@ Decoder::Event Decoder::on_link(LinkChannel<L>& channel, const typename L::Event
   const std::size_t end = ev.frame.stream_offset + ev.frame.length;
   stats_.bytes_in_frames += end - std::max(ev.frame.stream_offset, std::min(accounted, end));
   accounted = std::max(accounted, end);
-  auto done = channel.segments.push(ev.frame);
+  if constexpr (L::kSegmented) {
+    return on_segment(channel, ev.frame);
+  } else {
+    return on_p1(ev.frame);
+  }
+}
+
+// A link frame to its reassembler: a whole message goes on to the APDU layers.
+template <class L>
+Decoder::Event Decoder::on_segment(LinkChannel<L>& channel, const typename L::Frame& frame) {
+  auto done = channel.segments.push(frame);
   if (!done) {
     // The frame that broke the pending message may be a whole message of its own: it is
     // decoded on the next call, after this rejection.
     channel.ready = channel.segments.ready();
-    return reject(done.error(), Meta{L::kTransport, ev.frame.stream_offset, ev.frame.length, 1});
+    return reject(done.error(), Meta{L::kTransport, frame.stream_offset, frame.length, 1});
   }
   if (!*done) return Event::need_more;
   return message(channel.segments.message(), L::kTransport);
@@ -213,13 +237,40 @@ Decoder::Event Decoder::message(const Message& msg, cosem::Transport transport) 
 // End of input with a message still waiting for segments: it is dropped, and said so.
 template <class L>
 Decoder::Event Decoder::at_end(LinkChannel<L>& channel) {
-  if (channel.end == LinkChannel<L>::End::reported) return Event::need_more;
-  channel.end = LinkChannel<L>::End::reported;
-  if (!channel.segments.pending()) return Event::need_more;
-  const auto& m = channel.segments.message();
-  const Meta meta{L::kTransport, m.stream_offset, m.length, m.segments};
-  channel.segments.reset();
-  return reject(Error{L::kUnfinished, meta.offset + meta.length}, meta);
+  if constexpr (!L::kSegmented) {
+    return Event::need_more;
+  } else {
+    if (channel.end == LinkChannel<L>::End::reported) return Event::need_more;
+    channel.end = LinkChannel<L>::End::reported;
+    if (!channel.segments.pending()) return Event::need_more;
+    const auto& m = channel.segments.message();
+    const Meta meta{L::kTransport, m.stream_offset, m.length, m.segments};
+    channel.segments.reset();
+    return reject(Error{L::kUnfinished, meta.offset + meta.length}, meta);
+  }
+}
+
+// One P1 frame: a text telegram parsed, an encrypted one opened with the Decoder's keys first.
+// Its line problems (p1_bad_line, p1_bad_timestamp) do not stop it: they are reported after it.
+Decoder::Event Decoder::on_p1(const p1::Frame& f) {
+  ++stats_.messages;
+  p1_meta_ = Meta{cosem::Transport::p1, f.stream_offset, f.length, 1};
+  p1_problems_.clear();
+  p1_reported_ = 0;
+  const auto d = p1::decode_frame(f, keys_, plaintext_, telegram_, p1_problems_);
+  if (!d) {
+    p1_problems_.clear();
+    return reject(d.error(), p1_meta_);
+  }
+  telegram_.segments = 1;
+  telegram_.check = static_cast<std::uint8_t>(d->check);
+  telegram_.warning = d->warning;
+  ++stats_.telegrams;
+  return Event::telegram;
+}
+
+Decoder::Event Decoder::p1_problem() {
+  return reject(p1_problems_.kept()[p1_reported_++], p1_meta_);
 }
 
 Decoder::Event Decoder::on_apdu(Bytes apdu, const Meta& meta, const Security& sec) {

@@ -4,44 +4,15 @@
 // 10,000 frames of plain HDLC, SC 0x30 HDLC and the two-segment SC 0x21 M-Bus telegram.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
+#include "../core/counting_new.hpp"
 #include "meterlab/cosem/layout.hpp"
 #include "meterlab/decoder/decoder.hpp"
 #include "meterlab/testing/sample_frames.hpp"
 
-// The replacement operator delete below frees with std::free what the replacement operator new
-// took with std::malloc; GCC, seeing both inlined, cannot tell they are a pair.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
-namespace {
-std::atomic<std::uint64_t> g_allocations{0};
-}  // namespace
-
-// The replaceable global allocation functions ([new.delete.single], [new.delete.array]): every
-// form that allocates counts once, and all of them end in malloc/free.
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return ::operator new(size); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size == 0 ? 1 : size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
-  return ::operator new(size, tag);
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-
 namespace meterlab {
 namespace {
+
+using test::g_allocations;
 
 constexpr int kWarmUp = 100;
 constexpr int kFrames = 10000;

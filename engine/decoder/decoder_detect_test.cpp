@@ -3,9 +3,11 @@
 // may start later in the stream than one the other framer is still waiting to complete.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
+#include "meterlab/core/crc.hpp"
 #include "meterlab/decoder/decoder.hpp"
 #include "meterlab/decoder/json.hpp"
 #include "meterlab/testing/sample_frames.hpp"
@@ -78,6 +80,37 @@ TEST(DecoderDetect, HdlcBehindAnUnfinishedMbusStartIsHdlc) {
   for (std::size_t chunk : {1u, 3u, 50u}) {
     const Decoded split = decode(stream, chunk);
     EXPECT_EQ(split.transport, InputTransport::hdlc) << "pushes of " << chunk;
+    EXPECT_EQ(split.events, whole.events) << "pushes of " << chunk;
+  }
+}
+
+// A DSMR telegram (CRC-16/ARC over '/'..'!') behind garbage, with an HDLC frame after it: the
+// P1 telegram starts first and decides; the HDLC frame is then garbage on the P1 line.
+Buf p1_telegram() {
+  const std::string body =
+      "/ISK5\\2M550T-1012\r\n\r\n1-3:0.2.8(50)\r\n1-0:1.8.1(000123.456*kWh)\r\n!";
+  Buf out(body.begin(), body.end());
+  char crc[5];
+  std::snprintf(crc, sizeof crc, "%04X", crc16_arc(out));
+  out.insert(out.end(), crc, crc + 4);
+  out.push_back('\r');
+  out.push_back('\n');
+  return out;
+}
+
+TEST(DecoderDetect, P1TelegramFirstIsP1WhateverThePushes) {
+  const Buf stream = samples::concat(
+      {Buf{0x00, 0x21, 0x0D}, p1_telegram(), samples::kfm_list3_plain(), p1_telegram()});
+  const Decoded whole = decode(stream, stream.size());
+  EXPECT_EQ(whole.transport, InputTransport::p1);
+  std::size_t telegrams = 0;
+  for (const std::string& e : whole.events) {
+    if (e.find("\"check\":\"crc16\"") != std::string::npos) ++telegrams;
+  }
+  EXPECT_EQ(telegrams, 2u);
+  for (std::size_t chunk : {1u, 5u, 64u}) {
+    const Decoded split = decode(stream, chunk);
+    EXPECT_EQ(split.transport, InputTransport::p1) << "pushes of " << chunk;
     EXPECT_EQ(split.events, whole.events) << "pushes of " << chunk;
   }
 }

@@ -201,8 +201,17 @@ void write_value(LineWriter& w, const cosem::Telegram& t, const cosem::Reading& 
   w.null();
 }
 
+// A P1 number reading with a capture time of its own (a gas meter's value, a peak, a power
+// failure's duration) says when: "captured". DLMS readings carry none.
 void write_reading(LineWriter& w, const cosem::Telegram& t, const cosem::Reading& r) {
-  w.raw("{\"name\":");
+  w.raw("{");
+  if (t.transport == cosem::Transport::p1 && r.kind != cosem::ValueKind::date_time &&
+      r.date_time.has_date()) {
+    w.raw("\"captured\":");
+    w.iso8601(r.date_time);
+    w.raw(",");
+  }
+  w.raw("\"name\":");
   w.string(r.name);
   w.raw(",\"obis\":");
   if (r.positional()) {  // a reading no layout names: its place in the body instead
@@ -232,6 +241,41 @@ void write_clock(LineWriter& w, const cosem::Telegram& t) {
   w.utc(*t.timestamp);
 }
 
+// "frame": where the telegram was in the stream; a P1 telegram also says how its integrity was
+// checked (crc16, gcm_tag or none).
+void write_frame(LineWriter& w, const cosem::Telegram& t) {
+  w.raw(",\"frame\":{");
+  if (t.transport == cosem::Transport::p1) {
+    w.raw("\"check\":");
+    w.string(p1::check_name(static_cast<p1::Check>(t.check)));
+    w.raw(",");
+  }
+  w.raw("\"length\":");
+  w.integer(t.length);
+  w.raw(",\"offset\":");
+  w.integer(t.stream_offset);
+  w.raw(",\"segments\":");
+  w.integer(t.segments);
+  w.raw(",\"transport\":");
+  w.string(transport_name(t.transport));
+  w.raw("}");
+}
+
+// A problem that did not reject the telegram (a P1 inner CRC that differs under a verified tag):
+// "warnings", only when there is one.
+void write_warnings(LineWriter& w, const cosem::Telegram& t) {
+  if (t.warning.code == Errc::ok) return;
+  w.raw(",\"warnings\":[{\"code\":");
+  w.string(name(t.warning.code));
+  w.raw(",\"layer\":");
+  w.string(name(layer_of(t.warning.code)));
+  w.raw(",\"message\":");
+  w.string(message(t.warning.code));
+  w.raw(",\"offset\":");
+  w.integer(t.warning.offset);
+  w.raw("}]");
+}
+
 }  // namespace
 
 void append_json(const cosem::Telegram& t, std::string& out) {
@@ -242,15 +286,8 @@ void append_json(const cosem::Telegram& t, std::string& out) {
   } else {
     w.null();
   }
-  w.raw(",\"frame\":{\"length\":");
-  w.integer(t.length);
-  w.raw(",\"offset\":");
-  w.integer(t.stream_offset);
-  w.raw(",\"segments\":");
-  w.integer(t.segments);
-  w.raw(",\"transport\":");
-  w.string(transport_name(t.transport));
-  w.raw("},\"invocation_counter\":");
+  write_frame(w, t);
+  w.raw(",\"invocation_counter\":");
   if (t.invocation_counter) {
     w.integer(*t.invocation_counter);
   } else {
@@ -280,6 +317,7 @@ void append_json(const cosem::Telegram& t, std::string& out) {
     w.null();
   }
   write_clock(w, t);
+  write_warnings(w, t);
   w.raw("}");
 }
 

@@ -68,6 +68,7 @@ std::string reference_line(const cosem::Telegram& t) {
   j["system_title"] = t.system_title ? json(to_hex(*t.system_title)) : json(nullptr);
   j["invocation_counter"] = t.invocation_counter ? json(*t.invocation_counter) : json(nullptr);
   j["invoke_id"] = t.invoke_id;
+  const bool p1 = t.transport == cosem::Transport::p1;
   json readings = json::array();
   for (const cosem::Reading& r : t.readings) {
     json one{{"obis", r.obis.to_string()},
@@ -78,6 +79,10 @@ std::string reference_line(const cosem::Telegram& t) {
       one["obis"] = nullptr;
       one["position"] = r.position_text();
     }
+    // P1: a number's own capture time (a gas value, a peak, a power failure).
+    if (p1 && r.kind != cosem::ValueKind::date_time && r.date_time.has_date()) {
+      one["captured"] = r.date_time.to_iso8601();
+    }
     readings.push_back(std::move(one));
   }
   j["readings"] = std::move(readings);
@@ -85,6 +90,13 @@ std::string reference_line(const cosem::Telegram& t) {
                     {"offset", t.stream_offset},
                     {"length", t.length},
                     {"segments", t.segments}};
+  if (p1) j["frame"]["check"] = p1::check_name(static_cast<p1::Check>(t.check));
+  if (t.warning.code != Errc::ok) {
+    j["warnings"] = json::array({json{{"code", name(t.warning.code)},
+                                      {"layer", name(layer_of(t.warning.code))},
+                                      {"message", message(t.warning.code)},
+                                      {"offset", t.warning.offset}}});
+  }
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -97,10 +109,7 @@ std::string fast_line(const cosem::Telegram& t) {
 // ---- every golden vector --------------------------------------------------------------------
 
 InputTransport transport_of(const std::string& s) {
-  if (s == "hdlc") return InputTransport::hdlc;
-  if (s == "mbus") return InputTransport::mbus;
-  if (s == "apdu") return InputTransport::apdu;
-  return InputTransport::auto_detect;
+  return parse_input_transport(s).value_or(InputTransport::auto_detect);
 }
 
 template <std::size_t N>

@@ -45,20 +45,25 @@ void LinkChannel<L>::pull_candidate(bool finished) {
 void LinkDetector::push(Bytes bytes) {
   hdlc.framer.push(bytes);
   mbus.framer.push(bytes);
+  p1.framer.push(bytes);
   const std::size_t room = dlms::kMaxMessage - std::min(dlms::kMaxMessage, first_bytes.size());
   first_bytes.insert(first_bytes.end(), bytes.begin(),
                      bytes.begin() + static_cast<std::ptrdiff_t>(std::min(room, bytes.size())));
 }
 
-// Both channels are polled; their discards are held until one of them wins, and the winner's
-// are then reported first.
+// Every channel is polled; their discards are held until one of them wins, and the winner's
+// are then reported first. A frame that does not decide (LinkChannel::next_start) never wins.
 LinkDetector::Winner LinkDetector::decide(bool finished) {
   hdlc.pull_candidate(finished);
   mbus.pull_candidate(finished);
+  p1.pull_candidate(finished);
+  constexpr std::size_t kNever = std::numeric_limits<std::size_t>::max();
   const std::size_t h_at = hdlc.next_start(finished);
   const std::size_t m_at = mbus.next_start(finished);
-  if (hdlc.frame && h_at <= m_at) return Winner::hdlc;
-  if (mbus.frame && m_at < h_at) return Winner::mbus;
+  const std::size_t p_at = p1.next_start(finished);
+  if (hdlc.frame && h_at != kNever && h_at <= std::min(m_at, p_at)) return Winner::hdlc;
+  if (mbus.frame && m_at != kNever && m_at < h_at && m_at <= p_at) return Winner::mbus;
+  if (p1.frame && p_at != kNever && p_at < std::min(h_at, m_at)) return Winner::p1;
   return finished ? Winner::neither : Winner::undecided;
 }
 

@@ -241,10 +241,10 @@ Result<Decrypted> authenticate_only(const CipheredApdu& c, const KeyRing::Entry*
 // SC 0x30/0x31 with the AK known. A failed tag is told apart from a wrong key by decrypting
 // anyway: an APDU under a failed tag means the frame was corrupted or forged.
 Result<Decrypted> decrypt_verified(const CipheredApdu& c, const KeyRing::Entry& e, const Iv& iv,
-                                   std::vector<std::uint8_t>& out) {
+                                   std::vector<std::uint8_t>& out, PlaintextCheck looks_right) {
   if (gcm_open(e, c, iv, out)) return Decrypted{SecurityState::authenticated, Bytes(out)};
   ctr_decrypt(e, iv, c.ciphertext, out);
-  if (looks_like_apdu(out)) {
+  if (looks_right(out)) {
     return fail(Errc::security_auth_failed, c.ciphertext_offset + c.ciphertext.size());
   }
   return fail(Errc::security_wrong_key, c.ciphertext_offset);
@@ -254,16 +254,21 @@ Result<Decrypted> decrypt_verified(const CipheredApdu& c, const KeyRing::Entry& 
 
 Result<Decrypted> decrypt(const CipheredApdu& c, const KeyRing& keys,
                           std::vector<std::uint8_t>& out) {
+  return decrypt(c, keys, out, looks_like_apdu);
+}
+
+Result<Decrypted> decrypt(const CipheredApdu& c, const KeyRing& keys,
+                          std::vector<std::uint8_t>& out, PlaintextCheck looks_right) {
   MLAB_TRY(check_security_control(c.security_control, c.ciphertext_offset - kScAndIcLength));
   const KeyRing::Entry* e = keys.find(c.system_title);
   if ((c.security_control & kScEncryption) == 0) return authenticate_only(c, e, out);
   if (e == nullptr) return fail(Errc::security_no_key, kSystemTitleOffset);
   const Iv iv = make_iv(c.system_title, c.invocation_counter);
   const bool tagged = (c.security_control & kScAuthentication) != 0;
-  if (tagged && e->gcm) return decrypt_verified(c, *e, iv, out);
+  if (tagged && e->gcm) return decrypt_verified(c, *e, iv, out, looks_right);
   // No tag, or a tag but no AK to check it with: the keystream alone.
   ctr_decrypt(*e, iv, c.ciphertext, out);
-  if (!looks_like_apdu(out)) return fail(Errc::security_wrong_key, c.ciphertext_offset);
+  if (!looks_right(out)) return fail(Errc::security_wrong_key, c.ciphertext_offset);
   const SecurityState state =
       tagged ? SecurityState::decrypted_unverified : SecurityState::decrypted;
   return Decrypted{state, Bytes(out)};

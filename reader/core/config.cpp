@@ -15,11 +15,31 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::pair<std::string_view, InputTransport>, 4> kTransports{{
-    {"auto", InputTransport::auto_detect},
-    {"hdlc", InputTransport::hdlc},
-    {"mbus", InputTransport::mbus},
-    {"apdu", InputTransport::apdu},
+// The meter families and the line settings of each one's customer interface (as in its
+// profile). P1: DSMR 4/5 (NL), Smarty (LU), Fluvius (BE) and the Swedish HAN port run 115200 8N1;
+// DSMR 2.2/3 ran 9600 7E1.
+struct Family {
+  std::string_view name;
+  MeterDefaults defaults;
+};
+constexpr LineSettings kE1{2400, 8, 'E', 1};
+constexpr LineSettings kN1{2400, 8, 'N', 1};
+constexpr LineSettings kFastN1{115200, 8, 'N', 1};
+constexpr std::array<Family, 14> kFamilies{{
+    {"kaifa-no", {kE1, InputTransport::hdlc}},
+    {"aidon-no", {kE1, InputTransport::hdlc}},
+    {"kamstrup-no", {kN1, InputTransport::hdlc}},
+    {"kaifa-at", {kN1, InputTransport::mbus}},
+    {"tinetz", {kN1, InputTransport::mbus}},
+    {"evn", {kN1, InputTransport::mbus}},
+    {"vkw", {kN1, InputTransport::mbus}},
+    {"lg-at", {kN1, InputTransport::hdlc}},
+    {"iskra-at", {kFastN1, InputTransport::hdlc}},
+    {"dsmr", {kFastN1, InputTransport::p1}},
+    {"dsmr22", {{9600, 7, 'E', 1}, InputTransport::p1}},
+    {"smarty", {kFastN1, InputTransport::p1}},
+    {"fluvius", {kFastN1, InputTransport::p1}},
+    {"han-se", {kFastN1, InputTransport::p1}},
 }};
 
 constexpr std::int64_t kMaxBackoffMs = 3600000;
@@ -66,7 +86,7 @@ bool read_input(ConfigReader c, const MeterDefaults* meter, InputConfig& in) {
     in.transport = meter->transport;
   }
   if (!c.text("device", in.device) || !c.flag("hex", in.hex) || !c.flag("reopen", in.reopen) ||
-      !c.choice("transport", in.transport, kTransports) || !read_line(c, in.line) ||
+      !c.choice("transport", in.transport, kInputTransports) || !read_line(c, in.line) ||
       !read_backoff(c, in)) {
     return false;
   }
@@ -101,9 +121,7 @@ bool read_meter(ConfigReader& c, const MeterLookup& lookup, ReaderConfig& out,
   if (lookup) meter = lookup(out.meter);
   if (!meter) meter = family_defaults(out.meter);
   if (!meter) {
-    return c.fail("meter",
-                  "a simulator profile name, or kaifa-no, aidon-no, kamstrup-no, kaifa-at, "
-                  "tinetz, evn, vkw, lg-at, iskra-at");
+    return c.fail("meter", "a simulator profile name, or " + family_names());
   }
   return true;
 }
@@ -116,23 +134,23 @@ std::string LineSettings::to_string() const {
 }
 
 std::optional<MeterDefaults> family_defaults(std::string_view name) {
-  // The line settings of each family's customer interface (as in its profile).
-  const LineSettings e1{2400, 8, 'E', 1};
-  const LineSettings n1{2400, 8, 'N', 1};
-  if (name == "kaifa-no" || name == "aidon-no") return MeterDefaults{e1, InputTransport::hdlc};
-  if (name == "kamstrup-no" || name == "lg-at") return MeterDefaults{n1, InputTransport::hdlc};
-  if (name == "kaifa-at" || name == "tinetz" || name == "evn" || name == "vkw") {
-    return MeterDefaults{n1, InputTransport::mbus};
+  for (const Family& f : kFamilies) {
+    if (f.name == name) return f.defaults;
   }
-  if (name == "iskra-at") return MeterDefaults{{115200, 8, 'N', 1}, InputTransport::hdlc};
   return std::nullopt;
 }
 
-std::optional<InputTransport> parse_transport(std::string_view s) {
-  for (const auto& [name, transport] : kTransports) {
-    if (name == s) return transport;
+std::string family_names() {
+  std::string out;
+  for (const Family& f : kFamilies) {
+    if (!out.empty()) out += ", ";
+    out += f.name;
   }
-  return std::nullopt;
+  return out;
+}
+
+std::optional<InputTransport> parse_transport(std::string_view s) {
+  return parse_input_transport(s);
 }
 
 ConfigOrError parse_config(const json& doc, const MeterLookup& lookup) {

@@ -59,6 +59,16 @@ TEST(ConfigTest, MeterFamilyGivesDefaultsAndExplicitKeysWin) {
   EXPECT_EQ(parse_ok(json{{"meter", "evn"}}).input.transport, InputTransport::mbus);
 }
 
+TEST(ConfigTest, P1FamiliesReadP1AtTheirLineRates) {
+  for (const char* name : {"dsmr", "smarty", "fluvius", "han-se"}) {
+    const ReaderConfig c = parse_ok(json{{"meter", name}});
+    EXPECT_EQ(c.input.line.to_string(), "115200 8N1") << name;
+    EXPECT_EQ(c.input.transport, InputTransport::p1) << name;
+  }
+  EXPECT_EQ(parse_ok(json{{"meter", "dsmr22"}}).input.line.to_string(), "9600 7E1");
+  EXPECT_EQ(parse_ok(json{{"input", {{"transport", "p1"}}}}).input.transport, InputTransport::p1);
+}
+
 TEST(ConfigTest, LookupIsAskedBeforeTheFamilies) {
   MeterLookup lookup = [](std::string_view name) -> std::optional<MeterDefaults> {
     if (name != "my-profile") return std::nullopt;
@@ -87,7 +97,7 @@ TEST(ConfigTest, RefusalsNameTheJsonPath) {
   EXPECT_EQ(parse_error(json{{"input", {{"parity", "mark"}}}}),
             "input.parity: expected one of none, even, odd, got \"mark\"");
   EXPECT_EQ(parse_error(json{{"input", {{"transport", "dsmr"}}}}),
-            "input.transport: expected one of auto, hdlc, mbus, apdu, got \"dsmr\"");
+            "input.transport: expected one of auto, hdlc, mbus, apdu, p1, got \"dsmr\"");
   EXPECT_EQ(parse_error(json{{"input", {{"reopen", 1}}}}),
             "input.reopen: expected true or false, got 1");
   EXPECT_EQ(parse_error(json{{"input", {{"backoff_initial_ms", 1000}, {"backoff_max_ms", 10}}}}),

@@ -1,4 +1,5 @@
-// Checksums of the link layers: CRC-16/X.25 (HDLC HCS and FCS) and the M-Bus arithmetic sum.
+// Checksums of the link layers: CRC-16/X.25 (HDLC HCS and FCS), CRC-16/ARC (P1 telegrams) and
+// the M-Bus arithmetic sum.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,13 @@ std::uint16_t crc16_x25(Bytes data) noexcept;
 // The same CRC one byte a step from a 256-entry table: the reference implementation that tests
 // and benchmarks compare the fast one against.
 std::uint16_t crc16_x25_bytewise(Bytes data) noexcept;
+
+// CRC-16/ARC (poly 0x8005 reflected = 0xA001, init 0, no final XOR), as the DSMR 5.0.2 P1
+// companion standard (clause 6.2) puts after the '!' of a telegram, over '/' to '!' inclusive.
+// Slice-by-8 over tables generated at compile time, like crc16_x25.
+std::uint16_t crc16_arc(Bytes data) noexcept;
+// The same one byte a step: the reference the fast one is tested against.
+std::uint16_t crc16_arc_bytewise(Bytes data) noexcept;
 
 // EN 13757-2 long frame checksum: arithmetic sum modulo 256 of C, A, CI and user data.
 std::uint8_t mbus_checksum(Bytes data) noexcept;

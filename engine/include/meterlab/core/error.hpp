@@ -7,7 +7,7 @@
 
 namespace meterlab {
 
-enum class Layer : std::uint8_t { core, hdlc, mbus, dlms, security, axdr, cosem, io };
+enum class Layer : std::uint8_t { core, hdlc, mbus, dlms, security, axdr, cosem, io, p1 };
 
 // The numeric ranges are part of the contract: code / 100 is the layer.
 enum class Errc : std::uint16_t {
@@ -70,6 +70,15 @@ enum class Errc : std::uint16_t {
   // io: 700..799
   io_open_failed = 700,
   io_read_failed,
+  // p1: 800..899 (DSMR / IEC 62056-21 text telegrams)
+  p1_garbage = 800,  // bytes outside any telegram (hunting for '/' or an encrypted frame)
+  p1_crc_mismatch,   // the CRC after '!' differs from CRC-16/ARC over '/'..'!'
+  p1_bad_crc,        // after '!' neither CRLF nor 4 hex digits
+  p1_truncated,      // the telegram ended (input end or a new '/') before its '!' line
+  p1_too_long,       // no '!' within kMaxTelegram bytes
+  p1_bad_line,       // a line that is not OBIS(value)...: skipped, the rest still decodes
+  p1_bad_timestamp,  // a YYMMDDhhmmssX timestamp with impossible fields: its value is null
+  p1_bad_frame,      // an encrypted P1 frame (DB 08 ...) whose header is malformed
 };
 
 struct Error {
@@ -93,6 +102,8 @@ constexpr Layer layer_of(Errc e) noexcept {
       return Layer::cosem;
     case 7:
       return Layer::io;
+    case 8:
+      return Layer::p1;
     default:
       return Layer::core;
   }

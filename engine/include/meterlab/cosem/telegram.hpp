@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "meterlab/core/error.hpp"
 #include "meterlab/cosem/obis.hpp"
 
 namespace meterlab::cosem {
@@ -51,14 +52,16 @@ struct Reading {
   static constexpr std::size_t kPositionMax = 6 * 4;
   std::size_t write_position(char* out) const noexcept;
   std::string position_text() const;
-  double real = 0;     // real
-  TextRef text;        // text, octets (raw bytes)
-  DateTime date_time;  // date_time
+  double real = 0;  // real
+  TextRef text;     // text, octets (raw bytes)
+  // date_time; for a number with a capture time of its own (a P1 M-Bus channel value
+  // 0-n:24.2.1, a peak demand, a power failure's duration), that time.
+  DateTime date_time;
 
   double number() const noexcept;  // integer scaled, or real; 0 for other kinds
 };
 
-enum class Transport : std::uint8_t { hdlc, mbus, apdu };
+enum class Transport : std::uint8_t { hdlc, mbus, apdu, p1 };
 
 struct Telegram {
   TextRef meter_id;
@@ -78,6 +81,10 @@ struct Telegram {
   std::size_t stream_offset = 0;
   std::size_t length = 0;
   std::uint32_t segments = 0;
+  // Transport p1: how the telegram's integrity was checked (p1::Check), and an inner CRC that
+  // did not match under a verified tag (Errc::ok when none).
+  std::uint8_t check = 0;
+  Error warning{};
 
   std::string text_storage;
 

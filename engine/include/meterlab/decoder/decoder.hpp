@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -16,10 +18,29 @@
 #include "meterlab/decoder/link.hpp"
 #include "meterlab/dlms/apdu.hpp"
 #include "meterlab/dlms/security.hpp"
+#include "meterlab/p1/telegram.hpp"
 
 namespace meterlab {
 
-enum class InputTransport : std::uint8_t { auto_detect, hdlc, mbus, apdu };
+enum class InputTransport : std::uint8_t { auto_detect, hdlc, mbus, apdu, p1 };
+// The input transports by name, in the order of InputTransport: the one table of them that the
+// command line, the configuration, the vector files and the external-decoder mode read.
+inline constexpr std::array<std::pair<std::string_view, InputTransport>, 5> kInputTransports{{
+    {"auto", InputTransport::auto_detect},
+    {"hdlc", InputTransport::hdlc},
+    {"mbus", InputTransport::mbus},
+    {"apdu", InputTransport::apdu},
+    {"p1", InputTransport::p1},
+}};
+constexpr std::string_view input_transport_name(InputTransport t) noexcept {
+  return kInputTransports[static_cast<std::size_t>(t)].first;
+}
+constexpr std::optional<InputTransport> parse_input_transport(std::string_view s) noexcept {
+  for (const auto& [name, transport] : kInputTransports) {
+    if (name == s) return transport;
+  }
+  return std::nullopt;
+}
 const char* transport_name(cosem::Transport t) noexcept;
 
 struct DecoderStats {
@@ -72,6 +93,8 @@ class Decoder {
       stats_.bytes_in = h->framer.stats().bytes_in;
     } else if (const auto* m = std::get_if<MbusChannel>(&link_)) {
       stats_.bytes_in = m->framer.stats().bytes_in;
+    } else if (const auto* p = std::get_if<P1Channel>(&link_)) {
+      stats_.bytes_in = p->framer.stats().bytes_in;
     }
     return stats_;
   }
@@ -99,7 +122,7 @@ class Decoder {
     std::optional<std::uint32_t> invocation_counter;
   };
   // The link end, in the order of InputTransport: what the transport is, is which one is held.
-  using Link = std::variant<LinkDetector, HdlcChannel, MbusChannel, RawApdu>;
+  using Link = std::variant<LinkDetector, HdlcChannel, MbusChannel, RawApdu, P1Channel>;
 
   static Link make_link(InputTransport transport);
   void push_other(Bytes bytes);
@@ -116,10 +139,14 @@ class Decoder {
   Event detect_at_end(LinkDetector& detector);
   template <class L>
   Event on_link(LinkChannel<L>& channel, const typename L::Event& ev);
+  template <class L>
+  Event on_segment(LinkChannel<L>& channel, const typename L::Frame& frame);
   template <class Message>
   Event message(const Message& msg, cosem::Transport t);
   template <class L>
   Event at_end(LinkChannel<L>& channel);
+  Event on_p1(const p1::Frame& f);
+  Event p1_problem();
   Event on_apdu(Bytes apdu, const Meta& meta, const Security& sec);
   Event on_gbt(Bytes apdu, const Meta& meta, const Security& sec);
   Event on_notification(Bytes apdu, const Meta& meta, const Security& sec);
@@ -150,6 +177,10 @@ class Decoder {
   Rejection rejection_;
   mutable DecoderStats stats_;  // bytes_in filled in by stats() once the transport is known
   Meta gbt_meta_{};             // where the first block of a block transfer came from
+  // The line problems of the last P1 telegram, reported after it (p1_problem()), and its frame.
+  p1::Problems p1_problems_;
+  std::size_t p1_reported_ = 0;
+  Meta p1_meta_{};
   bool finished_ = false;
 };
 

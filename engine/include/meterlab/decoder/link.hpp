@@ -17,6 +17,7 @@
 #include "meterlab/dlms/security.hpp"
 #include "meterlab/hdlc/framer.hpp"
 #include "meterlab/mbus/framer.hpp"
+#include "meterlab/p1/framer.hpp"
 
 namespace meterlab {
 
@@ -45,20 +46,40 @@ inline Rejection link_rejection(const Discard& d, cosem::Transport t) {
 // What differs between the two link layers, as the Decoder uses them.
 struct HdlcLink {
   using Framer = hdlc::Framer;
+  using Frame = hdlc::Frame;
   using Reassembler = hdlc::Reassembler;
   using Event = hdlc::Event;
   static constexpr cosem::Transport kTransport = cosem::Transport::hdlc;
   static constexpr Errc kUnfinished = Errc::hdlc_truncated;  // segments missing at the end
+  static constexpr bool kSegmented = true;                   // frames go through a reassembler
   static Bytes& payload(hdlc::Frame& f) noexcept { return f.info; }
+  static bool decides(const hdlc::Frame&) noexcept { return true; }
 };
 
 struct MbusLink {
   using Framer = mbus::Framer;
+  using Frame = mbus::Frame;
   using Reassembler = mbus::Reassembler;
   using Event = mbus::Event;
   static constexpr cosem::Transport kTransport = cosem::Transport::mbus;
   static constexpr Errc kUnfinished = Errc::mbus_segment_lost;
+  static constexpr bool kSegmented = true;
   static Bytes& payload(mbus::Frame& f) noexcept { return f.data; }
+  static bool decides(const mbus::Frame&) noexcept { return true; }
+};
+
+// P1 (DSMR text telegrams, encrypted P1): one frame is one telegram, nothing to reassemble.
+struct P1Link {
+  struct Reassembler {};
+  using Framer = p1::Framer;
+  using Frame = p1::Frame;
+  using Event = p1::Event;
+  static constexpr cosem::Transport kTransport = cosem::Transport::p1;
+  static constexpr bool kSegmented = false;
+  static Bytes& payload(p1::Frame& f) noexcept { return f.bytes; }
+  // An encrypted P1 frame is a bare general-glo-ciphering APDU: auto-detection goes by text
+  // telegrams only (the DLMS rules keep a bare ciphered APDU; `--transport p1` reads it as P1).
+  static bool decides(const p1::Frame& f) noexcept { return f.kind == p1::Frame::Kind::text; }
 };
 
 // One transport's link: its framer and reassembler, the discards and the frame not reported yet,
@@ -75,7 +96,10 @@ struct LinkChannel {
   void pull_candidate(bool finished);
   // Where this channel's next frame starts at the earliest (never: after the end of input).
   std::size_t next_start(bool finished) const noexcept {
-    if (frame) return frame->frame.stream_offset;
+    if (frame) {
+      if (!Link::decides(frame->frame)) return std::numeric_limits<std::size_t>::max();
+      return frame->frame.stream_offset;
+    }
     return finished ? std::numeric_limits<std::size_t>::max() : framer.input().offset();
   }
 
@@ -94,24 +118,26 @@ struct LinkChannel {
 
 using HdlcChannel = LinkChannel<HdlcLink>;
 using MbusChannel = LinkChannel<MbusLink>;
+using P1Channel = LinkChannel<P1Link>;
 
-// Auto-detection: both channels see every byte until one finds a good frame. The frame that
-// starts first wins (HDLC on a tie), whatever the sizes of the pushes: a frame one channel found
-// is held until the other has looked past its start, or the input ended. A copy of the first
-// bytes is kept in case the input turns out to be a bare APDU.
+// Auto-detection: every channel sees every byte until one finds a good frame. The frame that
+// starts first wins (HDLC, then M-Bus, then P1 on a tie), whatever the sizes of the pushes: a frame
+// one channel found is held until the other has looked past its start, or the input ended. A copy
+// of the first bytes is kept in case the input turns out to be a bare APDU.
 struct LinkDetector {
-  enum class Winner : std::uint8_t { undecided, hdlc, mbus, neither };
+  enum class Winner : std::uint8_t { undecided, hdlc, mbus, p1, neither };
   void push(Bytes bytes);
   Winner decide(bool finished);
   // The input ended with no good frame: is it one bare APDU (as captures and documents give
   // them)? `bytes_in`: every byte pushed.
   bool bare_apdu(std::size_t bytes_in) const noexcept;
   std::uint64_t resyncs() const noexcept {
-    return hdlc.framer.stats().resyncs + mbus.framer.stats().resyncs;
+    return hdlc.framer.stats().resyncs + mbus.framer.stats().resyncs + p1.framer.stats().resyncs;
   }
 
   HdlcChannel hdlc;
   MbusChannel mbus;
+  P1Channel p1;
   std::vector<std::uint8_t> first_bytes;  // up to dlms::kMaxMessage
 };
 

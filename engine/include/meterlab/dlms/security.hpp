@@ -58,6 +58,11 @@ struct Decrypted {
 // looks like an APDU: corrupted or forged), security_wrong_key (plaintext is not an APDU).
 Result<Decrypted> decrypt(const CipheredApdu& c, const KeyRing& keys,
                           std::vector<std::uint8_t>& out);
+// The same, with the test that tells a right key's plaintext from a wrong key's noise given by
+// the caller: a P1 frame (DSMR text in a general-glo-ciphering APDU) holds no xDLMS APDU.
+using PlaintextCheck = bool (*)(Bytes plaintext);
+Result<Decrypted> decrypt(const CipheredApdu& c, const KeyRing& keys,
+                          std::vector<std::uint8_t>& out, PlaintextCheck looks_right);
 
 // Encryption, for the simulator and tests (the engine never encrypts on a decode path).
 // Writes ciphertext || tag (tag only when SC has bit 0x10) into out. Never throws: false (out

@@ -32,8 +32,11 @@ struct MeterDefaults {
 };
 
 // The short family names: kaifa-no, aidon-no, kamstrup-no, kaifa-at (tinetz, evn, vkw), lg-at,
-// iskra-at. Profile names are looked up by the caller (the simulator is not part of the reader).
+// iskra-at; P1: dsmr, dsmr22, smarty, fluvius, han-se. Profile names are looked up by the caller
+// (the simulator is not part of the reader).
 std::optional<MeterDefaults> family_defaults(std::string_view name);
+// Every family name, ", "-separated (for help and error texts).
+std::string family_names();
 using MeterLookup = std::function<std::optional<MeterDefaults>(std::string_view name)>;
 
 struct InputConfig {

@@ -1,0 +1,277 @@
+// P1 telegrams and bare encrypted P1 frames as a streaming framer (framer.hpp).
+//
+// One StreamBuffer, never reallocated once grown: a telegram already buffered is checked and
+// handed out in place. A telegram arriving byte by byte is searched for its '!' once, not once a
+// byte (scan_at_, scanned_).
+#include "meterlab/p1/framer.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "meterlab/core/crc.hpp"
+#include "meterlab/core/hex.hpp"
+#include "meterlab/dlms/apdu.hpp"
+
+namespace meterlab::p1 {
+namespace {
+
+constexpr std::size_t kInitialCapacity = 2048;
+constexpr std::uint8_t kCr = '\r';
+constexpr std::uint8_t kLf = '\n';
+constexpr std::size_t kNeedMore = std::numeric_limits<std::size_t>::max();
+// DB 08 <system title 8> and room for the longest BER length (82 hi lo): enough to read the
+// length of an encrypted frame.
+constexpr std::size_t kCipheredHeader = 2 + 8 + 3;
+constexpr std::size_t kScAndIc = 5;  // security control (1) + invocation counter (4)
+
+TextEnd text_bad(Errc code, std::size_t offset) noexcept {
+  TextEnd t;
+  t.kind = TextEnd::Kind::bad;
+  t.error = Error{code, offset};
+  return t;
+}
+
+TextEnd text_need(std::size_t scanned) noexcept {
+  TextEnd t;
+  t.scanned = scanned;
+  return t;
+}
+
+// The first '!' or '/' in w (w.size() when there is none): memchr for each, as both are rare.
+std::size_t find_end_or_start(Bytes w) noexcept {
+  const auto* bang = static_cast<const std::uint8_t*>(std::memchr(w.data(), kEnd, w.size()));
+  const std::size_t end = bang != nullptr ? static_cast<std::size_t>(bang - w.data()) : w.size();
+  const auto* slash = static_cast<const std::uint8_t*>(std::memchr(w.data(), kStart, end));
+  return slash != nullptr ? static_cast<std::size_t>(slash - w.data()) : end;
+}
+
+// The telegram ends at w[pos], or after the CR LF (or a lone CR or LF: captures stored as text
+// files) that starts there; kNeedMore while that cannot be told.
+std::size_t through_crlf(Bytes w, std::size_t pos, bool at_end) noexcept {
+  ByteReader r(w.subspan(pos));
+  if (r.empty()) return at_end ? pos : kNeedMore;
+  const std::uint8_t first = *r.read_u8();
+  if (first == kLf) return pos + 1;
+  if (first != kCr) return pos;
+  if (r.empty()) return at_end ? pos + 1 : kNeedMore;
+  return *r.read_u8() == kLf ? pos + 2 : pos + 1;
+}
+
+// The 4 hex digits after the '!' at w[bang] (DSMR 5.0.2 clause 6.2), checked as they arrive.
+TextEnd read_crc(Bytes w, std::size_t at, std::size_t bang, bool at_end) noexcept {
+  ByteReader r(w.subspan(bang + 1), at + bang + 1);
+  std::uint16_t stated = 0;
+  for (std::size_t i = 0; i < kCrcDigits; ++i) {
+    if (r.empty()) return at_end ? text_bad(Errc::p1_truncated, r.offset()) : text_need(bang);
+    const std::size_t digit_at = r.offset();
+    const int v = hex_nibble(static_cast<char>(*r.read_u8()));
+    if (v < 0) return text_bad(Errc::p1_bad_crc, digit_at);
+    stated = static_cast<std::uint16_t>((stated << 4) | v);
+  }
+  const std::size_t length = through_crlf(w, bang + 1 + kCrcDigits, at_end);
+  if (length == kNeedMore) return text_need(bang);
+  TextEnd t;
+  t.kind = TextEnd::Kind::complete;
+  t.length = length;
+  t.check = Check::crc16;
+  if (stated != crc16_arc(w.first(bang + 1))) t.error = Error{Errc::p1_crc_mismatch, at + bang + 1};
+  return t;
+}
+
+// After the '!' at w[bang]: the line end (no CRC: DSMR 2.2/3, IEC 62056-21 mode D) or the CRC.
+TextEnd read_end_line(Bytes w, std::size_t at, std::size_t bang, bool at_end) noexcept {
+  ByteReader r(w.subspan(bang + 1), at + bang + 1);
+  if (r.empty()) return at_end ? text_bad(Errc::p1_truncated, r.offset()) : text_need(bang);
+  const std::uint8_t next = *r.peek_u8();
+  if (next != kCr && next != kLf) {
+    if (hex_nibble(static_cast<char>(next)) < 0) return text_bad(Errc::p1_bad_crc, r.offset());
+    return read_crc(w, at, bang, at_end);
+  }
+  const std::size_t length = through_crlf(w, bang + 1, at_end);
+  if (length == kNeedMore) return text_need(bang);
+  TextEnd t;
+  t.kind = TextEnd::Kind::complete;
+  t.length = length;
+  return t;
+}
+
+}  // namespace
+
+const char* check_name(Check c) noexcept {
+  switch (c) {
+    case Check::none:
+      return "none";
+    case Check::crc16:
+      return "crc16";
+    case Check::gcm_tag:
+      return "gcm_tag";
+  }
+  return "none";
+}
+
+// '/' and '!' occur in a telegram only as its start and end: IEC 62056-21 clause 6.4 (data set
+// structure) excludes ( ) / ! from values and units. So a '/' before the '!' is the start of the
+// next telegram, and this one was cut short.
+TextEnd find_text_end(Bytes w, std::size_t at, std::size_t scanned, bool at_end) noexcept {
+  const std::size_t limit = std::min(w.size(), kMaxTelegram);
+  const std::size_t from = std::max<std::size_t>(scanned, 1);
+  if (from > limit) return text_need(scanned);
+  const std::size_t stop = from + find_end_or_start(w.subspan(from, limit - from));
+  if (stop < limit) {
+    ByteReader r(w.subspan(stop), at + stop);
+    if (*r.peek_u8() == kStart) return text_bad(Errc::p1_truncated, r.offset());
+    return read_end_line(w, at, stop, at_end);
+  }
+  if (limit == kMaxTelegram) return text_bad(Errc::p1_too_long, at + limit);
+  if (at_end) return text_bad(Errc::p1_truncated, at + w.size());
+  return text_need(limit);
+}
+
+struct Framer::Verdict {
+  enum class Kind : std::uint8_t { ok, need_more, bad };
+  Kind kind = Kind::ok;
+  Error error{};
+  // How far a rejected candidate got: 0 a stray start byte, 1 a telegram cut short or too long,
+  // 2 a telegram whose '!' line was read (CRC wrong or malformed).
+  std::uint8_t rank = 0;
+  std::size_t wants = 0;  // need_more: bytes from the candidate's start before it can change
+
+  static Verdict need(std::size_t bytes) { return {Kind::need_more, {}, 0, bytes}; }
+  static Verdict bad(Error e, std::uint8_t rank) { return {Kind::bad, e, rank, 0}; }
+};
+
+Framer::Framer() : buf_(kInitialCapacity) {}
+
+Event Framer::finish() {
+  buf_.finish();  // which ends any wait
+  return next();
+}
+
+Event Framer::next() {
+  if (waiting()) return Event{};
+  for (;;) {
+    if (run_.full()) return take_run();
+    if (buf_.empty()) {
+      if (buf_.finished()) return take_run();
+      buf_.wait_until(buf_.end_offset() + 1);
+      return Event{};
+    }
+    const std::uint8_t b = buf_.view().front();
+    if (b != kStart && b != kCiphered) {
+      hunt();
+      continue;
+    }
+    Frame f;
+    const Verdict v = b == kStart ? examine_text(f) : examine_ciphered(f);
+    if (v.kind == Verdict::Kind::need_more) {
+      buf_.wait_until(std::max(buf_.offset() + v.wants, buf_.end_offset() + 1));
+      return Event{};
+    }
+    if (v.kind == Verdict::Kind::bad) {
+      reject(v);
+      continue;
+    }
+    if (!run_.empty()) return take_run();  // the frame is found again by the next call
+    return accept(f);
+  }
+}
+
+// The text telegram at the next buffered byte (a '/').
+Framer::Verdict Framer::examine_text(Frame& f) {
+  const std::size_t at = buf_.offset();
+  if (scan_at_ != at) {
+    scan_at_ = at;
+    scanned_ = 0;
+  }
+  const Bytes w = buf_.view();
+  const TextEnd t = find_text_end(w, at, scanned_, buf_.finished());
+  if (t.kind == TextEnd::Kind::need_more) {
+    scanned_ = t.scanned;
+    return Verdict::need(w.size() + 1);
+  }
+  if (t.kind == TextEnd::Kind::bad) {
+    const bool read_end = t.error.code == Errc::p1_bad_crc;
+    return Verdict::bad(t.error, read_end ? 2 : 1);
+  }
+  if (t.error.code != Errc::ok) return Verdict::bad(t.error, 2);
+  f = Frame{Frame::Kind::text, at, t.length, w.first(t.length), t.check};
+  return {};
+}
+
+// The encrypted frame at the next buffered byte (0xDB): delimited by its BER length.
+Framer::Verdict Framer::examine_ciphered(Frame& f) const {
+  const std::size_t at = buf_.offset();
+  const Bytes w = buf_.view();
+  ByteReader r(w, at);
+  (void)r.skip(1);
+  const Result<std::uint8_t> st_length = r.read_u8();
+  if (st_length && *st_length != kSystemTitleLength) {
+    return Verdict::bad(Error{Errc::p1_garbage, at}, 0);
+  }
+  if (w.size() < kCipheredHeader) {
+    if (!buf_.finished()) return Verdict::need(kCipheredHeader);
+    return Verdict::bad(Error{Errc::p1_truncated, buf_.end_offset()}, st_length ? 1 : 0);
+  }
+  (void)r.skip(kSystemTitleLength);
+  const Result<std::size_t> length = dlms::read_ber_length(r);
+  if (!length || *length < kScAndIc || *length > kMaxTelegram) {
+    return Verdict::bad(Error{Errc::p1_bad_frame, at + 2 + kSystemTitleLength}, 1);
+  }
+  const std::size_t total = r.offset() - at + *length;
+  if (w.size() < total) {
+    if (!buf_.finished()) return Verdict::need(total);
+    return Verdict::bad(Error{Errc::p1_truncated, buf_.end_offset()}, 1);
+  }
+  f = Frame{Frame::Kind::ciphered, at, total, w.first(total), Check::none};
+  return {};
+}
+
+// Hunt mode: the next buffered byte starts nothing; skip to the next '/' or 0xDB (bounded so
+// that a run is cut at the same byte whatever the push() sizes were).
+void Framer::hunt() {
+  const Bytes w = buf_.view().first(std::min(buf_.view().size(), run_.room()));
+  const auto found = std::find_if(w.begin() + 1, w.end(),
+                                  [](std::uint8_t c) { return c == kStart || c == kCiphered; });
+  discard(static_cast<std::size_t>(found - w.begin()));  // in [1, w.size()]
+}
+
+// A candidate failed: its first byte joins the discarded run and hunting resumes at the next
+// byte, so a false start never swallows a real telegram behind it.
+void Framer::reject(const Verdict& v) {
+  discard(1);
+  if (v.rank == 0) return;
+  ++stats_.resyncs;
+  const Errc code = v.error.code;
+  if (code == Errc::p1_crc_mismatch || code == Errc::p1_bad_crc) {
+    ++stats_.crc_errors;
+  } else {
+    ++stats_.format_errors;
+  }
+  run_.note(v.error, v.rank);
+}
+
+void Framer::discard(std::size_t n) {
+  run_.add(buf_.offset(), n);
+  stats_.bytes_discarded += n;
+  buf_.consume(n);
+}
+
+Event Framer::take_run() {
+  Event e;
+  e.discard = run_.take(Errc::p1_garbage);
+  if (e.discard.length > 0) e.kind = Event::Kind::discard;
+  return e;
+}
+
+Event Framer::accept(const Frame& f) {
+  Event e;
+  e.kind = Event::Kind::frame;
+  e.frame = f;
+  ++stats_.frames_ok;
+  stats_.bytes_in_frames += f.length;
+  buf_.consume(f.length);
+  return e;
+}
+
+}  // namespace meterlab::p1

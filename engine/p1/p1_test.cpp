@@ -1,0 +1,297 @@
+// The P1 framer and line parser: telegrams whole and in pieces, every bad input the issue names
+// (a 1 MB line with no '!', 10,000 lines, non-ASCII bytes, a CRC of non-hex characters, month
+// 13), each a clear error with its offset, and the telegram after it still decoded.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+#include "test_util.hpp"
+#include "value.hpp"
+
+namespace meterlab::p1 {
+namespace {
+
+using test::run_text;
+using test::telegram;
+
+const std::string kBody =
+    "/ISk5\\2MT382-1000\r\n\r\n1-3:0.2.8(50)\r\n0-0:1.0.0(170102192002W)\r\n"
+    "0-0:96.1.1(4B384547303034303436333935353037)\r\n1-0:1.8.1(012345.678*kWh)\r\n"
+    "1-0:1.7.0(00.244*kW)\r\n1-0:32.7.0(0230.0*V)\r\n1-0:31.7.0(0.48*A)\r\n"
+    "0-1:24.2.1(170102161005S)(00981.443*m3)\r\n";
+
+const cosem::Reading* find(const cosem::Telegram& t, const char* obis) {
+  const auto code = cosem::ObisCode::parse(obis);
+  for (const cosem::Reading& r : t.readings) {
+    if (r.obis == *code) return &r;
+  }
+  return nullptr;
+}
+
+TEST(P1Framer, ATelegramWithItsCrcIsOneFrame) {
+  const std::string s = telegram(kBody);
+  const test::Run run = run_text(s);
+  ASSERT_EQ(run.telegrams.size(), 1u);
+  EXPECT_TRUE(run.errors.empty());
+  EXPECT_EQ(run.telegrams[0].decoded.check, Check::crc16);
+  EXPECT_EQ(run.telegrams[0].telegram.length, s.size());
+  EXPECT_EQ(run.stats.frames_ok, 1u);
+}
+
+TEST(P1Framer, ByteAtATimeAndOddChunksGiveTheSameTelegram) {
+  const std::string s = "garbage" + telegram(kBody) + telegram(kBody, false);
+  for (std::size_t chunk : {1u, 3u, 7u, 64u}) {
+    const test::Run run = run_text(s, chunk);
+    ASSERT_EQ(run.telegrams.size(), 2u) << chunk;
+    ASSERT_EQ(run.errors.size(), 1u) << chunk;
+    EXPECT_EQ(run.errors[0].code, Errc::p1_garbage);
+    EXPECT_EQ(run.telegrams[1].decoded.check, Check::none);
+    EXPECT_EQ(run.telegrams[0].telegram.readings.size(), 8u);
+  }
+}
+
+TEST(P1Framer, ACrcFlipIsRejectedAndTheNextTelegramKept) {
+  std::string bad = telegram(kBody);
+  bad[30] ^= 0x01;
+  const std::string s = bad + telegram(kBody);
+  const test::Run run = run_text(s);
+  ASSERT_EQ(run.errors.size(), 1u);
+  EXPECT_EQ(run.errors[0].code, Errc::p1_crc_mismatch);
+  EXPECT_EQ(run.errors[0].offset, 0u);
+  ASSERT_EQ(run.telegrams.size(), 1u);
+  EXPECT_EQ(run.telegrams[0].telegram.stream_offset, bad.size());
+  EXPECT_EQ(run.stats.crc_errors, 1u);
+}
+
+TEST(P1Framer, ACrcOfNonHexCharactersIsBadCrc) {
+  std::string bad = telegram(kBody);
+  bad.replace(bad.size() - 6, 4, "12G4");
+  const test::Run run = run_text(bad + telegram(kBody));
+  ASSERT_EQ(run.errors.size(), 1u);
+  EXPECT_EQ(run.errors[0].code, Errc::p1_bad_crc);
+  ASSERT_EQ(run.telegrams.size(), 1u);
+}
+
+TEST(P1Framer, ATelegramCutShortByTheNextOneIsTruncated) {
+  const std::string cut = kBody.substr(0, 100);
+  const test::Run run = run_text(cut + telegram(kBody));
+  ASSERT_EQ(run.errors.size(), 1u);
+  EXPECT_EQ(run.errors[0].code, Errc::p1_truncated);
+  EXPECT_EQ(run.errors[0].offset, 0u);
+  ASSERT_EQ(run.telegrams.size(), 1u);
+  EXPECT_EQ(run.telegrams[0].telegram.stream_offset, cut.size());
+}
+
+TEST(P1Framer, TheEndOfInputInsideATelegramIsTruncated) {
+  const std::string s = telegram(kBody);
+  for (std::size_t keep : {std::size_t{1}, s.size() - 7, s.size() - 3}) {
+    const test::Run run = run_text(s.substr(0, keep));
+    ASSERT_EQ(run.errors.size(), 1u) << keep;
+    EXPECT_EQ(run.errors[0].code, Errc::p1_truncated) << keep;
+    EXPECT_TRUE(run.telegrams.empty());
+  }
+}
+
+TEST(P1Framer, AMegabyteLineWithNoEndIsTooLongAndMemoryStaysBounded) {
+  std::string s = "/XXX5 long\r\n1-0:1.8.0(";
+  s.append(1 << 20, '7');
+  const std::size_t next = s.size();
+  s += telegram(kBody);
+  for (std::size_t chunk : {0u, 4096u}) {
+    const test::Run run = run_text(s, chunk);
+    ASSERT_FALSE(run.errors.empty());
+    EXPECT_EQ(run.errors[0].code, Errc::p1_too_long);
+    EXPECT_EQ(run.errors[0].offset, 0u);
+    for (std::size_t i = 1; i < run.errors.size(); ++i) {
+      EXPECT_EQ(run.errors[i].code, Errc::p1_garbage);
+    }
+    ASSERT_EQ(run.telegrams.size(), 1u);
+    EXPECT_EQ(run.telegrams[0].telegram.stream_offset, next);
+    if (chunk != 0) {
+      EXPECT_LE(run.capacity, 4 * kMaxTelegram);
+    }
+  }
+}
+
+TEST(P1Framer, TenThousandLinesAreTooLong) {
+  std::string body = "/XXX5 many\r\n\r\n";
+  for (int i = 0; i < 10000; ++i) body += "1-0:1.8.0(000001.000*kWh)\r\n";
+  const test::Run run = run_text(telegram(body) + telegram(kBody), 512);
+  ASSERT_FALSE(run.errors.empty());
+  EXPECT_EQ(run.errors[0].code, Errc::p1_too_long);
+  ASSERT_EQ(run.telegrams.size(), 1u);
+  EXPECT_LE(run.capacity, 4 * kMaxTelegram);
+}
+
+TEST(P1Parser, ValuesAreExactInBaseUnits) {
+  const test::Run run = run_text(telegram(kBody));
+  ASSERT_EQ(run.telegrams.size(), 1u);
+  const cosem::Telegram& t = run.telegrams[0].telegram;
+  const cosem::Reading* e = find(t, "1-0:1.8.1.255");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->kind, cosem::ValueKind::integer);
+  EXPECT_EQ(e->raw, 12345678);
+  EXPECT_EQ(e->scaler, 0);
+  EXPECT_EQ(e->unit, "Wh");
+  EXPECT_EQ(find(t, "1-0:1.7.0.255")->raw, 244);
+  EXPECT_EQ(find(t, "1-0:1.7.0.255")->unit, "W");
+  EXPECT_EQ(find(t, "1-0:32.7.0.255")->number(), 230.0);
+  EXPECT_EQ(find(t, "1-0:31.7.0.255")->raw, 48);
+  EXPECT_EQ(find(t, "1-0:31.7.0.255")->scaler, -2);
+  const cosem::Reading* gas = find(t, "0-1:24.2.1.255");
+  EXPECT_EQ(gas->raw, 981443);
+  EXPECT_EQ(gas->scaler, -3);
+  EXPECT_EQ(gas->unit, "m3");
+  EXPECT_EQ(gas->date_time.to_iso8601(), "2017-01-02T16:10:05+02:00");
+}
+
+TEST(P1Parser, HeaderFieldsComeFromTheirLines) {
+  const test::Run run = run_text(telegram(kBody));
+  const cosem::Telegram& t = run.telegrams[0].telegram;
+  EXPECT_EQ(t.text(t.meter_type), "ISk5\\2MT382-1000");
+  EXPECT_EQ(t.text(t.meter_id), "K8EG004046395507");
+  EXPECT_EQ(t.text(t.list_id), "50");
+  ASSERT_TRUE(t.timestamp);
+  EXPECT_EQ(t.timestamp->to_iso8601(), "2017-01-02T19:20:02+01:00");
+  EXPECT_EQ(t.transport, cosem::Transport::p1);
+}
+
+TEST(P1Parser, ABadLineIsReportedAndTheRestDecodes) {
+  const std::string body =
+      "/XXX5\r\n\r\n1-0:1.8.0(000001.000*kWh)\r\nnot a line\r\n"
+      "1-0:2.8.0(000002.000*kWh)\r\n";
+  const test::Run run = run_text(telegram(body));
+  ASSERT_EQ(run.telegrams.size(), 1u);
+  ASSERT_EQ(run.errors.size(), 1u);
+  EXPECT_EQ(run.errors[0].code, Errc::p1_bad_line);
+  EXPECT_EQ(run.errors[0].offset, body.find("not a line"));
+  EXPECT_EQ(run.telegrams[0].telegram.readings.size(), 2u);
+}
+
+TEST(P1Parser, NonAsciiBytesMakeABadLine) {
+  const std::string body = "/XXX5\r\n\r\n1-0:1.8.0(0000\xC3\xA9.000*kWh)\r\n1-0:2.8.0(1*Wh)\r\n";
+  const test::Run run = run_text(telegram(body, false));
+  ASSERT_EQ(run.telegrams.size(), 1u);
+  ASSERT_EQ(run.errors.size(), 1u);
+  EXPECT_EQ(run.errors[0].code, Errc::p1_bad_line);
+  EXPECT_EQ(run.errors[0].offset, body.find("1-0:1.8.0"));
+  EXPECT_EQ(run.telegrams[0].telegram.readings.size(), 1u);
+}
+
+TEST(P1Parser, MonthThirteenIsABadTimestampWithANullValue) {
+  const std::string body = "/XXX5\r\n\r\n0-0:1.0.0(171302192002W)\r\n1-0:1.8.0(1*Wh)\r\n";
+  const test::Run run = run_text(telegram(body));
+  ASSERT_EQ(run.telegrams.size(), 1u);
+  ASSERT_EQ(run.errors.size(), 1u);
+  EXPECT_EQ(run.errors[0].code, Errc::p1_bad_timestamp);
+  EXPECT_EQ(run.errors[0].offset, body.find("(171302"));
+  const cosem::Telegram& t = run.telegrams[0].telegram;
+  EXPECT_FALSE(t.timestamp);
+  EXPECT_EQ(find(t, "0-0:1.0.0.255")->kind, cosem::ValueKind::none);
+}
+
+TEST(P1Parser, PowerFailureLogIsACountAndTimedDurations) {
+  const std::string body =
+      "/XXX5\r\n\r\n1-0:99.97.0(2)(0-0:96.7.19)(101208152415W)(0000000240*s)"
+      "(101208151004W)(0000000301*s)\r\n";
+  const test::Run run = run_text(telegram(body));
+  const cosem::Telegram& t = run.telegrams[0].telegram;
+  ASSERT_EQ(t.readings.size(), 3u);
+  EXPECT_EQ(t.readings[0].raw, 2);
+  EXPECT_EQ(t.readings[1].obis, *cosem::ObisCode::parse("0-0:96.7.19.255"));
+  EXPECT_EQ(t.readings[1].raw, 240);
+  EXPECT_EQ(t.readings[1].unit, "s");
+  EXPECT_EQ(t.readings[1].date_time.to_iso8601(), "2010-12-08T15:24:15+01:00");
+  EXPECT_EQ(t.readings[2].raw, 301);
+}
+
+TEST(P1Parser, BelgianPeakAndMonthlyMaxima) {
+  const std::string body =
+      "/FLU5\\253769484_A\r\n\r\n1-0:1.4.0(02.351*kW)\r\n1-0:1.6.0(200509134558S)(02.589*kW)\r\n"
+      "0-0:98.1.0(2)(1-0:1.6.0)(1-0:1.6.0)(200501000000S)(200423192538S)(03.695*kW)"
+      "(200601000000S)(200517135940S)(04.003*kW)\r\n";
+  const test::Run run = run_text(telegram(body));
+  const cosem::Telegram& t = run.telegrams[0].telegram;
+  EXPECT_TRUE(run.errors.empty());
+  ASSERT_EQ(t.readings.size(), 5u);
+  EXPECT_EQ(t.readings[0].raw, 2351);
+  EXPECT_EQ(t.readings[1].raw, 2589);
+  EXPECT_EQ(t.readings[1].date_time.to_iso8601(), "2020-05-09T13:45:58+02:00");
+  EXPECT_EQ(t.readings[2].raw, 2);
+  EXPECT_EQ(t.readings[3].obis, *cosem::ObisCode::parse("1-0:1.6.0.255"));
+  EXPECT_EQ(t.readings[3].raw, 3695);
+  EXPECT_EQ(t.readings[3].date_time.to_iso8601(), "2020-04-23T19:25:38+02:00");
+  EXPECT_EQ(t.readings[4].raw, 4003);
+}
+
+TEST(P1Parser, Dsmr22GasSpansTwoLines) {
+  const std::string body =
+      "/ISk5\\2ME382-1003\r\n\r\n0-0:96.1.1(4B414C37303035313039333435373334)\r\n"
+      "0-1:24.3.0(120517020000)(08)(60)(1)(0-1:24.2.1)(m3)\r\n(00124.477)\r\n";
+  const test::Run run = run_text(telegram(body, false));
+  ASSERT_EQ(run.telegrams.size(), 1u);
+  EXPECT_TRUE(run.errors.empty());
+  const cosem::Telegram& t = run.telegrams[0].telegram;
+  const cosem::Reading* gas = find(t, "0-1:24.2.1.255");
+  ASSERT_NE(gas, nullptr);
+  EXPECT_EQ(gas->raw, 124477);
+  EXPECT_EQ(gas->scaler, -3);
+  EXPECT_EQ(gas->unit, "m3");
+  EXPECT_EQ(gas->date_time.to_iso8601(), "2012-05-17T02:00:00");
+}
+
+TEST(P1Parser, TextWithoutAStartOrWithNothingGivesAnEmptyTelegram) {
+  cosem::Telegram t;
+  Problems problems;
+  parse_telegram(Bytes{}, 0, t, problems);
+  EXPECT_TRUE(t.readings.empty());
+  parse_telegram(test::as_bytes("\r\n(1)\r\n"), 0, t, problems);
+  EXPECT_TRUE(t.readings.empty());
+  EXPECT_EQ(problems.count, 1u);
+}
+
+TEST(P1Parser, UnknownLinesAndTextMessagesAreKept) {
+  const std::string body =
+      "/XXX5\r\n\r\n0-0:96.13.0(48656C6C6F)\r\n0-0:96.13.1()\r\n9-9:99.99.99(whatever 1)\r\n";
+  const test::Run run = run_text(telegram(body));
+  const cosem::Telegram& t = run.telegrams[0].telegram;
+  ASSERT_EQ(t.readings.size(), 3u);
+  EXPECT_EQ(t.text(t.readings[0].text), "Hello");
+  EXPECT_EQ(t.readings[1].kind, cosem::ValueKind::text);
+  EXPECT_TRUE(t.readings[1].text.empty());
+  EXPECT_EQ(t.text(t.readings[2].text), "whatever 1");
+}
+
+// Text near the A-B:C.D.E form: groups of 0..4 digits, separators sometimes swapped.
+std::string obis_like(std::mt19937& rng) {
+  static constexpr char kSeparators[] = {'-', ':', '.', '.', '.'};
+  std::string s;
+  for (std::size_t g = 0; g < 5 + rng() % 2; ++g) {
+    for (std::size_t d = rng() % 5; d > 0; --d) s += static_cast<char>('0' + rng() % 10);
+    if (g < 5) s += rng() % 8 == 0 ? kSeparators[rng() % 5] : kSeparators[g];
+  }
+  if (rng() % 2 == 0) s.pop_back();
+  return s;
+}
+
+// The P1 fast path of the OBIS grammar against the engine's one parse (ObisCode::parse).
+TEST(P1Values, ObisFastPathAgreesWithObisCodeParse) {
+  std::mt19937 rng(5);
+  std::vector<std::string> cases = {
+      "1-0:1.8.1", "0-0:96.1.1", "0001-0:1.8.0", "256-0:1.8.0", "1-0:1.8", "1-0:1.8.0.255",
+      "",          ":",          "1-0:1.8.0 "};
+  for (int i = 0; i < 100000; ++i) cases.push_back(obis_like(rng));
+  int valid = 0;
+  for (const std::string& s : cases) {
+    const auto fast = detail::parse_obis(s);
+    const auto slow =
+        s.find(':') == std::string::npos ? std::nullopt : cosem::ObisCode::parse(s + ".255");
+    ASSERT_EQ(fast, slow) << s;
+    valid += fast ? 1 : 0;
+  }
+  EXPECT_GT(valid, 100);  // the generator reaches valid codes too
+}
+
+}  // namespace
+}  // namespace meterlab::p1

@@ -1,0 +1,156 @@
+// P1 value groups (value.hpp).
+#include "value.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "meterlab/core/hex.hpp"
+
+namespace meterlab::p1::detail {
+namespace {
+
+constexpr std::size_t kMaxDigits = 18;  // below 2^63: an int64 holds every such number
+constexpr std::int8_t kKilo = 3;        // the 'k' prefix of kWh, kW, kvarh, kvar
+constexpr std::size_t kStampDigits = 12;
+constexpr char kSummer = 'S';  // DSMR 5.0.2 clause 6.12: DST active
+constexpr char kWinter = 'W';
+constexpr std::uint8_t kDstBit = 0x80;  // COSEM clock status: daylight saving active
+constexpr std::uint8_t kFieldF = 255;   // IEC 62056-61: F not used
+
+bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+// The unit as the DLMS unit table spells it (the one table of units), with a 'k' prefix read as
+// x 1000 when the table does not know the whole symbol.
+std::optional<BaseUnit> base_unit(std::string_view unit) noexcept {
+  if (unit.empty()) return BaseUnit{};
+  if (auto code = cosem::unit_code(unit)) return BaseUnit{cosem::unit_symbol(*code), 0};
+  if (unit.size() > 1 && unit.front() == 'k') {
+    if (auto code = cosem::unit_code(unit.substr(1))) {
+      return BaseUnit{cosem::unit_symbol(*code), kKilo};
+    }
+  }
+  return std::nullopt;
+}
+
+// Two decimal digits at s[at], as a number.
+int two_digits(std::string_view s, std::size_t at) noexcept {
+  return (s[at] - '0') * 10 + (s[at + 1] - '0');
+}
+
+bool fields_valid(const cosem::DateTime& d) noexcept {
+  return d.month >= 1 && d.month <= 12 && d.day >= 1 && d.day <= 31 && d.hour <= 23 &&
+         d.minute <= 59 && d.second <= 59;
+}
+
+}  // namespace
+
+std::optional<BaseUnit> Units::find(std::string_view unit) noexcept {
+  for (std::size_t i = 0; i < count_; ++i) {
+    if (seen_[i].text == unit) return seen_[i].base;
+  }
+  const std::optional<BaseUnit> base = base_unit(unit);
+  seen_[next_] = Seen{unit, base};
+  next_ = (next_ + 1) % kRemembered;
+  count_ = std::min(count_ + 1, kRemembered);
+  return base;
+}
+
+std::optional<Number> parse_number(std::string_view digits, BaseUnit unit) noexcept {
+  const bool negative = !digits.empty() && digits.front() == '-';
+  if (negative) digits.remove_prefix(1);
+  std::int64_t raw = 0;
+  std::size_t count = 0;
+  std::size_t point = std::string_view::npos;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    const char c = digits[i];
+    if (c == '.' && point == std::string_view::npos && i > 0) {
+      point = i;
+      continue;
+    }
+    if (!is_digit(c) || ++count > kMaxDigits) return std::nullopt;
+    raw = raw * 10 + (c - '0');
+  }
+  if (count == 0 || point + 1 == digits.size()) return std::nullopt;
+  const std::size_t decimals = point == std::string_view::npos ? 0 : digits.size() - point - 1;
+  Number n;
+  n.raw = negative ? -raw : raw;
+  n.scaler = static_cast<std::int8_t>(unit.scale - static_cast<std::int8_t>(decimals));
+  n.unit = unit.symbol;
+  return n;
+}
+
+Stamp parse_timestamp(std::string_view s, bool flag_optional, const Zone& zone,
+                      cosem::DateTime& out) noexcept {
+  const bool flagged = s.size() == kStampDigits + 1;
+  if (!flagged && !(flag_optional && s.size() == kStampDigits)) return Stamp::not_a_stamp;
+  if (!std::all_of(s.begin(), s.begin() + kStampDigits, is_digit)) return Stamp::not_a_stamp;
+  if (flagged && s.back() != kSummer && s.back() != kWinter) return Stamp::not_a_stamp;
+  out = cosem::DateTime{};
+  out.year = 2000 + two_digits(s, 0);
+  out.month = two_digits(s, 2);
+  out.day = two_digits(s, 4);
+  out.hour = two_digits(s, 6);
+  out.minute = two_digits(s, 8);
+  out.second = two_digits(s, 10);
+  if (!fields_valid(out)) return Stamp::bad;
+  if (flagged) {
+    const bool summer = s.back() == kSummer;
+    // DLMS sign: UTC = local + deviation, so local time east of Greenwich has a negative one.
+    out.deviation = -(summer ? zone.summer_minutes : zone.winter_minutes);
+    out.status = summer ? kDstBit : 0;
+    out.status_known = true;
+  }
+  return Stamp::ok;
+}
+
+// One decimal group 0..255 at s[pos] (any number of digits, as ObisCode::parse reads them).
+std::optional<std::uint8_t> obis_group(std::string_view s, std::size_t& pos) noexcept {
+  constexpr unsigned kOver = 256;
+  const std::size_t start = pos;
+  unsigned v = 0;
+  for (; pos < s.size() && is_digit(s[pos]); ++pos) {
+    v = std::min(v * 10 + static_cast<unsigned>(s[pos] - '0'), kOver);
+  }
+  if (pos == start || v >= kOver) return std::nullopt;
+  return static_cast<std::uint8_t>(v);
+}
+
+// ObisCode::parse's dash form without F, read in place: this runs once a line and once a buffer
+// reference, and the general parse wants a copy with ".255" appended. p1_test checks that the
+// two agree.
+std::optional<cosem::ObisCode> parse_obis(std::string_view s) noexcept {
+  static constexpr char kSeparators[] = {'-', ':', '.', '.'};
+  cosem::ObisCode code;
+  code.v[5] = kFieldF;
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < 5; ++i) {
+    const auto g = obis_group(s, pos);
+    if (!g) return std::nullopt;
+    code.v[i] = *g;
+    if (i == 4) break;
+    if (pos >= s.size() || s[pos] != kSeparators[i]) return std::nullopt;
+    ++pos;
+  }
+  if (pos != s.size()) return std::nullopt;
+  return code;
+}
+
+cosem::TextRef store_hex_text(cosem::Telegram& t, std::string_view s) {
+  bool decodable = !s.empty() && s.size() % 2 == 0;
+  for (std::size_t i = 0; decodable && i < s.size(); i += 2) {
+    const int hi = hex_nibble(s[i]);
+    const int lo = hex_nibble(s[i + 1]);
+    const int c = hi * 16 + lo;
+    decodable = hi >= 0 && lo >= 0 && c >= 0x20 && c <= 0x7E;
+  }
+  if (!decodable) return t.store(s);
+  const cosem::TextRef ref{static_cast<std::uint32_t>(t.text_storage.size()),
+                           static_cast<std::uint32_t>(s.size() / 2)};
+  for (std::size_t i = 0; i < s.size(); i += 2) {
+    t.text_storage.push_back(static_cast<char>(hex_nibble(s[i]) * 16 + hex_nibble(s[i + 1])));
+  }
+  return ref;
+}
+
+}  // namespace meterlab::p1::detail

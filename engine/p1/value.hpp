@@ -1,0 +1,66 @@
+// The value groups of a P1 line, one rule each: decimal numbers with units, timestamps, OBIS
+// references, hex-coded text. Internal to the p1 layer.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "meterlab/cosem/obis.hpp"
+#include "meterlab/cosem/telegram.hpp"
+#include "meterlab/p1/telegram.hpp"
+
+namespace meterlab::p1::detail {
+
+struct Number {
+  std::int64_t raw = 0;
+  std::int8_t scaler = 0;
+  std::string_view unit;  // static storage (the DLMS unit table), "" without a unit
+};
+
+// A unit as the DLMS unit table spells it, and the power of ten that takes a value there.
+struct BaseUnit {
+  std::string_view symbol;  // static storage
+  std::int8_t scale = 0;
+};
+
+// The units of one telegram, each looked up in the DLMS unit table once (a linear scan of
+// strings; a telegram names a handful of units on dozens of lines). The unit texts are views
+// into the telegram: a Units lives as long as one parse.
+class Units {
+ public:
+  // A unit the DLMS unit table knows, or that with a 'k' (x 1000) in front; "" is no unit.
+  std::optional<BaseUnit> find(std::string_view unit) noexcept;
+
+ private:
+  static constexpr std::size_t kRemembered = 8;
+  struct Seen {
+    std::string_view text;
+    std::optional<BaseUnit> base;
+  };
+  std::array<Seen, kRemembered> seen_{};
+  std::size_t count_ = 0;  // entries in use
+  std::size_t next_ = 0;   // the one replaced next once all are in use
+};
+
+// "012345.678" in unit {"Wh", 3} -> 12345678, scaler 0, "Wh": digits with at most one '.', at
+// most 18 digits, an optional leading '-'. Nothing when the digits are not so.
+std::optional<Number> parse_number(std::string_view digits, BaseUnit unit = {}) noexcept;
+
+// YYMMDDhhmmssX (DSMR 5.0.2 clause 6.12, X = S summer / W winter), or, when `flag_optional`, the
+// 12 digits alone (DSMR 2.2, no DST flag: no offset then).
+enum class Stamp : std::uint8_t { not_a_stamp, ok, bad };
+Stamp parse_timestamp(std::string_view s, bool flag_optional, const Zone& zone,
+                      cosem::DateTime& out) noexcept;
+
+// The reduced OBIS form of a P1 line or reference, A-B:C.D.E (F = 255): what ObisCode::parse
+// reads from the same text with ".255" appended.
+std::optional<cosem::ObisCode> parse_obis(std::string_view s) noexcept;
+
+// Stores `s` in the telegram's text storage, decoded when it is hex-coded ASCII (DSMR 5.0.2
+// equipment identifiers and text messages: an even number of hex digits whose bytes are all
+// printable), as sent otherwise.
+cosem::TextRef store_hex_text(cosem::Telegram& t, std::string_view s);
+
+}  // namespace meterlab::p1::detail
