@@ -81,6 +81,11 @@ enum class Errc : std::uint16_t {
   p1_bad_frame,      // an encrypted P1 frame (DB 08 ...) whose header is malformed
 };
 
+// One past the last code of the last layer's range (p1: 800..899): the size of a table indexed
+// by Errc. A new layer's range moves it.
+inline constexpr std::size_t kErrcTableSize = 900;
+static_assert(static_cast<std::size_t>(Errc::p1_bad_frame) < kErrcTableSize);
+
 struct Error {
   Errc code = Errc::ok;
   std::size_t offset = 0;  // byte offset in the input of the layer that reported it

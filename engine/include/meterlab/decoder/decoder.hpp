@@ -53,7 +53,7 @@ struct DecoderStats {
   std::uint64_t telegrams = 0;
   std::uint64_t generic_layouts = 0;  // telegrams no layout identified (cosem::kGenericLayout)
   std::uint64_t rejections = 0;
-  std::array<std::uint64_t, 800> by_code{};  // rejections per Errc value
+  std::array<std::uint64_t, kErrcTableSize> by_code{};  // rejections per Errc value
   std::uint64_t count(Errc e) const noexcept { return by_code[static_cast<std::size_t>(e)]; }
 };
 
