@@ -45,6 +45,7 @@ struct ConformOptions {
   std::optional<std::uint64_t> seed;
   std::vector<std::string> faults;
   bool bench = false;
+  bool stdin_input = false;  // --stdin
 };
 
 // How the decoder under test is run: the engine in-process, or a program over a pty.
@@ -108,7 +109,7 @@ std::vector<std::string> modes_of(const conformance::ScenarioFile& s, const Runn
 conformance::ScenarioResult run_in(const conformance::ScenarioFile& s, const std::string& mode,
                                    const Runner& run, const conformance::Progress& progress) {
   if (!s.scenario.profiles.empty()) return conformance::run_soak(s, progress);
-  if (mode == "in-process") return conformance::run_scenario(s, progress);
+  if (mode == "in-process") return conformance::run_scenario(s, progress, run.own.keep_dir);
   return conformance::run_scenario_pty(s, run.external ? *run.external : run.own, run.speed,
                                        progress);
 }
@@ -218,6 +219,38 @@ bool names_tty(const std::string& command, const conformance::Adapter& a) {
                      [&](const conformance::FileSpec& f) { return has(f.contents); });
 }
 
+// The same program fed through a pipe on its standard input, when its adapter says how
+// (`stdin_command`) and it is not fed so already: the second row of --bench.
+std::optional<conformance::DecoderCommand> pipe_variant(const conformance::DecoderCommand& d) {
+  if (d.pipe || d.adapter.stdin_command.empty()) return std::nullopt;
+  conformance::DecoderCommand p = d;
+  p.command = d.adapter.stdin_command;
+  p.pipe = true;
+  return p;
+}
+
+// The program under test: its command, and whether it reads a pipe or names the tty.
+conformance::DecoderCommand external_command(const ConformOptions& o, conformance::Adapter a) {
+  using Input = conformance::Adapter::Input;
+  const bool pipe = o.stdin_input || a.input == Input::stdin_;
+  std::string command = !o.decoder.empty()              ? o.decoder
+                        : pipe && a.input == Input::tty ? a.stdin_command
+                                                        : a.command;
+  if (command.empty())
+    throw std::invalid_argument("adapter " + a.name + " has no " +
+                                (pipe ? "stdin_command" : "command") + ": give --decoder 'CMD" +
+                                (pipe ? "'" : " {tty}'"));
+  if (pipe && command.find("{tty}") != std::string::npos)
+    throw std::invalid_argument("the decoder reads standard input: its command names no {tty}");
+  if (!pipe && !names_tty(command, a))
+    throw std::invalid_argument(
+        "the decoder command (or a file or variable of its adapter) must name the tty to read as "
+        "{tty}, or the program reads standard input (--stdin)");
+  conformance::DecoderCommand d = decoder_command(o, std::move(a), std::move(command));
+  d.pipe = pipe;
+  return d;
+}
+
 // Throws std::invalid_argument on a usage error (exit status 2).
 Runner make_runner(const ConformOptions& o) {
   Runner run;
@@ -235,17 +268,8 @@ Runner make_runner(const ConformOptions& o) {
   if (o.mode == "in-process")
     throw std::invalid_argument(
         "an external decoder reads a pty: --mode in-process does not apply");
-  conformance::Adapter a =
-      conformance::find_adapter(o.adapter.empty() ? "meterlab-decode" : o.adapter);
-  std::string command = o.decoder.empty() ? a.command : o.decoder;
-  if (command.empty())
-    throw std::invalid_argument("adapter " + a.name +
-                                " has no command: give --decoder 'CMD {tty}'");
-  if (!names_tty(command, a))
-    throw std::invalid_argument(
-        "the decoder command (or a file or variable of its adapter) must name the tty to read as "
-        "{tty}");
-  run.external = decoder_command(o, std::move(a), std::move(command));
+  run.external = external_command(
+      o, conformance::find_adapter(o.adapter.empty() ? "meterlab-decode" : o.adapter));
   return run;
 }
 
@@ -255,12 +279,17 @@ int run_bench(const ConformOptions& o, const Runner& run) {
   ConformOptions with_default = o;
   if (with_default.duration.empty()) with_default.duration = "10m";
   const conformance::ScenarioFile s = adhoc_scenario(with_default, run);
+  std::vector<conformance::DecoderCommand> programs{run.own};
+  if (run.external) programs.push_back(*run.external);
   std::vector<conformance::BenchResult> results;
-  std::fprintf(stderr, "conform: bench meterlab decode\n");
-  results.push_back(conformance::run_bench(s, run.own));
-  if (run.external) {
-    std::fprintf(stderr, "conform: bench %s\n", run.external->adapter.name.c_str());
-    results.push_back(conformance::run_bench(s, *run.external));
+  for (const conformance::DecoderCommand& d : programs) {
+    // Over a pty, then (for a program that can read either) over a pipe.
+    for (const auto& way : {std::optional(d), pipe_variant(d)}) {
+      if (!way) continue;
+      std::fprintf(stderr, "conform: bench %s (%s)\n", way->adapter.name.c_str(),
+                   way->pipe ? "pipe" : "pty");
+      results.push_back(conformance::run_bench(s, *way));
+    }
   }
   conformance::print_bench(results);
   json doc = {{"bench", json::array()}};
@@ -330,7 +359,8 @@ void add_conform_command(CLI::App& app, int& status) {
                   "Write one self-contained HTML page (verdicts, counts, timelines, values)");
   cmd->add_option("--decoder", o->decoder,
                   "Grade this program instead of the engine: a shell command that reads the tty "
-                  "named {tty} and prints JSON lines (needs --adapter, or uses its command)");
+                  "named {tty} (or its standard input, --stdin) and prints what its --adapter "
+                  "reads (default: JSON lines of meterlab's schema)");
   cmd->add_option("--adapter", o->adapter,
                   "How to read the program's output: an adapter file, or a built-in one "
                   "(meterlab-decode)");
@@ -345,11 +375,14 @@ void add_conform_command(CLI::App& app, int& status) {
   cmd->add_option("--seed", o->seed, "--profile: the simulator's seed");
   cmd->add_option("--fault", o->faults, "--profile: a fault, e.g. tag-fail:p=0.1 (repeatable)");
   cmd->add_option("--keep", o->keep_dir,
-                  "pty runs: keep each run's bytes, truth, raw output, files and mapped lines "
-                  "in a folder of DIR (keys redacted)");
+                  "Keep each run's bytes, truth, raw output, files and mapped lines in a "
+                  "folder of DIR (keys redacted; in-process runs: the engine's lines)");
   cmd->add_flag("--bench", o->bench,
                 "Measure speed instead of grading: --profile's telegrams (10m of meter time by "
-                "default) to `meterlab decode` and to --decoder, one at a time over the pty");
+                "default) to `meterlab decode` and to --decoder, one at a time over the pty (and "
+                "over a pipe for a program that reads standard input)");
+  cmd->add_flag("--stdin", o->stdin_input,
+                "--decoder reads the meter's bytes on its standard input (a pipe), not {tty}");
   cmd->add_option("--settle-ms", o->settle_ms,
                   "pty mode: quiet time after the last byte before the decoder is stopped")
       ->capture_default_str();

@@ -362,9 +362,27 @@ void parse_text(const json& t, const std::string& where, Adapter& a) {
   a.text = std::move(spec);
 }
 
+// A command reading standard input has no tty to name.
+void check_stdin_command(const std::string& command, const std::string& where,
+                         const std::string& key) {
+  if (command.find("{tty}") != std::string::npos)
+    bad(where, key + " reads standard input: it names no {tty}");
+}
+
+void parse_input(const json& doc, const std::string& where, Adapter& a) {
+  const std::string input = text(doc, "input", where, "(top)", "tty");
+  if (input != "tty" && input != "stdin") bad(where, "input must be \"tty\" or \"stdin\"");
+  a.input = input == "stdin" ? Adapter::Input::stdin_ : Adapter::Input::tty;
+  if (a.input == Adapter::Input::stdin_) check_stdin_command(a.command, where, "command");
+  a.stdin_command = text(doc, "stdin_command", where, "(top)");
+  check_template(a.stdin_command, where, "stdin_command");
+  check_stdin_command(a.stdin_command, where, "stdin_command");
+}
+
 void parse_templates(const json& doc, const std::string& where, Adapter& a) {
   a.command = text(doc, "command", where, "(top)");
   check_template(a.command, where, "command");
+  parse_input(doc, where, a);
   if (doc.contains("env") && !doc.at("env").is_object()) bad(where, "env must be an object");
   const json env = doc.value("env", json::object());
   for (const auto& [name, v] : env.items()) {
@@ -421,7 +439,7 @@ const std::vector<std::string>& known_placeholders() {
 Adapter parse_adapter(const json& doc, const std::string& where) {
   only_keys(doc,
             {"name", "description", "command", "env", "telegram", "rejection", "ignore", "partial",
-             "tolerance", "output", "text", "files", "timestamp_format"},
+             "tolerance", "output", "text", "files", "timestamp_format", "input", "stdin_command"},
             where, "(top)");
   Adapter a;
   a.name = text(doc, "name", where, "(top)", where);

@@ -84,6 +84,11 @@ struct Adapter {
 
   std::string name;
   std::string command;  // default command template ({tty}, {meterlab}, {transport}, ...)
+  // What `command` reads: the meter's tty ({tty}), or its standard input (a pipe the harness
+  // writes the meter's bytes to). A program that can read either gives `stdin_command` too: the
+  // command that reads standard input (`--stdin`, and a second row of `--bench`).
+  enum class Input { tty, stdin_ } input = Input::tty;
+  std::string stdin_command;
   std::map<std::string, std::string> env;  // environment for the program, templates too
   std::string telegram_when;               // a line holding this pointer is a telegram
   std::optional<ReadingArray> readings;

@@ -86,8 +86,9 @@ std::vector<double> feed(Program& program, const Adapter& a, sim::Sink& pty,
   TelegramCounter counter(a);
   std::vector<double> latencies;
   for (const Buffer& t : telegrams) {
-    pty.write(t);
+    // Timed as the write starts: the program may answer before write() has returned.
     const double sent_at = since(child.started());
+    pty.write(t);
     const auto until = Clock::now() + limit;
     double at = 0;
     bool answered = false;
@@ -102,6 +103,18 @@ std::vector<double> feed(Program& program, const Adapter& a, sim::Sink& pty,
 void fill_usage(BenchResult& r, const GroupUsage& u) {
   r.cpu_seconds_per_1000 = r.answered ? u.cpu_seconds / static_cast<double>(r.answered) * 1000 : 0;
   r.peak_rss_kib = u.peak_rss_kib;
+}
+
+// The CPU time of a process's threads so far, from each one's schedstat (nanoseconds on CPU).
+double running_cpu_seconds(const std::filesystem::path& process) {
+  double seconds = 0;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(process / "task", ec)) {
+    std::ifstream schedstat(task.path() / "schedstat");
+    std::uint64_t ns = 0;
+    if (schedstat >> ns) seconds += static_cast<double>(ns) / 1e9;
+  }
+  return seconds;
 }
 
 }  // namespace
@@ -122,9 +135,9 @@ GroupUsage program::group_usage(pid_t group) {
     // After the name: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
     // utime stime cutime cstime (proc(5)).
     if (f.size() < 15 || std::stol(f[2]) != group) continue;
-    g.cpu_seconds += static_cast<double>(std::stoll(f[11]) + std::stoll(f[12]) + std::stoll(f[13]) +
-                                         std::stoll(f[14])) /
-                     tick;
+    // Running threads to the nanosecond (schedstat), children already waited for in ticks.
+    g.cpu_seconds += running_cpu_seconds(entry.path()) +
+                     static_cast<double>(std::stoll(f[13]) + std::stoll(f[14])) / tick;
     std::ifstream status(entry.path() / "status");
     for (std::string line; std::getline(status, line);)
       if (line.rfind("VmHWM:", 0) == 0) g.peak_rss_kib += std::stol(line.substr(6));
@@ -140,17 +153,18 @@ BenchResult run_bench(const ScenarioFile& s, const DecoderCommand& d,
   r.name = d.adapter.name;
   r.profile = p->name;
   const std::vector<Buffer> telegrams = telegram_bytes(s, *p);
-  std::string tty;
-  auto pty = sim::open_pty(p->serial, "", &tty);
-  Placeholders ph = scenario_placeholders(d, *p, tty);
-  Program program(d, ph);
-  if (auto why = start(program.child(), *pty, d.open_limit)) {
+  r.input = d.pipe ? "pipe" : "pty";
+  MeterLine line = open_line(d, p->serial);
+  Placeholders ph = scenario_placeholders(d, *p, line.tty);
+  Program program(d, ph, std::exchange(line.stdin_fd, -1));
+  if (auto why = start(program.child(), *line.sink, d.open_limit)) {
     r.failures.push_back(*why);
     program.child().stop(d.stop_limit);
     return r;
   }
   const auto began = Clock::now();
-  const std::vector<double> latencies = feed(program, d.adapter, *pty, telegrams, answer_limit);
+  const std::vector<double> latencies =
+      feed(program, d.adapter, *line.sink, telegrams, answer_limit);
   r.seconds = std::chrono::duration<double>(Clock::now() - began).count();
   r.telegrams = telegrams.size();
   r.answered = latencies.size();
@@ -174,6 +188,7 @@ BenchResult run_bench(const ScenarioFile& s, const DecoderCommand& d,
 json bench_json(const BenchResult& r) {
   return {{"name", r.name},
           {"profile", r.profile},
+          {"input", r.input},
           {"telegrams", r.telegrams},
           {"answered", r.answered},
           {"seconds", r.seconds},
@@ -185,12 +200,12 @@ json bench_json(const BenchResult& r) {
 }
 
 void print_bench(const std::vector<BenchResult>& results) {
-  std::printf("%-30s %-24s %9s %10s %9s %9s %11s %9s\n", "program", "profile", "telegrams",
-              "per second", "p50 ms", "p99 ms", "CPU s/1000", "RSS KiB");
+  std::printf("%-30s %-5s %-24s %9s %10s %9s %9s %11s %9s\n", "program", "input", "profile",
+              "telegrams", "per second", "p50 ms", "p99 ms", "CPU s/1000", "RSS KiB");
   for (const BenchResult& r : results) {
-    std::printf("%-30s %-24s %9llu %10.1f %9.3f %9.3f %11.3f %9ld\n", r.name.c_str(),
-                r.profile.c_str(), static_cast<unsigned long long>(r.answered), r.per_second,
-                r.p50_ms, r.p99_ms, r.cpu_seconds_per_1000, r.peak_rss_kib);
+    std::printf("%-30s %-5s %-24s %9llu %10.1f %9.3f %9.3f %11.3f %9ld\n", r.name.c_str(),
+                r.input.c_str(), r.profile.c_str(), static_cast<unsigned long long>(r.answered),
+                r.per_second, r.p50_ms, r.p99_ms, r.cpu_seconds_per_1000, r.peak_rss_kib);
     for (const std::string& f : r.failures) std::printf("    %s\n", f.c_str());
   }
 }

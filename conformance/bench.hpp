@@ -1,8 +1,9 @@
 // `meterlab conform --bench`: how fast a reader is. A profile's telegrams are made first (outside
-// the timing), then written to the program over a pty one at a time, each as soon as the program
-// answered the one before (or gave up on it): telegrams a second, latency from a telegram's last
-// byte to the program's next output line (p50, p99), CPU seconds per 1,000 telegrams and peak
-// RSS from the program's rusage (wait4: the program and the children it waited for).
+// the timing), then written to the program over a pty (or a pipe on its standard input) one at a
+// time, each as soon as the program answered the one before (or gave up on it): telegrams a
+// second, latency from the start of a telegram's write to the program's next output line (p50,
+// p99), CPU seconds per 1,000 telegrams (every process of the program's group, read from /proc
+// while it runs: its threads' schedstat, and the children it already waited for) and peak RSS.
 #pragma once
 
 #include <chrono>
@@ -18,6 +19,7 @@ namespace meterlab::conformance {
 struct BenchResult {
   std::string name;  // the program (its adapter's name)
   std::string profile;
+  std::string input;            // "pty" or "pipe" (the program's standard input)
   std::uint64_t telegrams = 0;  // written
   std::uint64_t answered = 0;   // followed by an output line within the limit
   double seconds = 0, per_second = 0;

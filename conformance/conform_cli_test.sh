@@ -120,6 +120,25 @@ assert root.get('failures') == '2', root.get('failures')
 "
 check "json: failed count" test "$(py "import json; print(json.load(open('$tmp/x.json'))['scenarios']['failed'])")" -eq 2
 
+# --keep of an in-process run: what the engine was fed and printed, and each telegram's grading.
+check "keep in-process runs" test "$(status "$ml" conform --profile lg-e450-burgenland --duration 2m --keep "$tmp/keep")" -eq 0
+kept=$tmp/keep/lg-e450-burgenland-in-process
+for f in bytes.bin truth.jsonl decoded.jsonl graded.jsonl; do
+  check "keep in-process: $f" test -s "$kept/$f"
+done
+check "keep in-process: no key anywhere" bash -c "! grep -rqiwE '[0-9a-f]{32}' --exclude=bytes.bin '$tmp/keep'"
+check "keep in-process: bytes, lines and gradings agree" py "
+import json
+truth = [json.loads(l) for l in open('$kept/truth.jsonl')]
+tel = [t for t in truth if t.get('type') == 'telegram']
+decoded = [json.loads(l) for l in open('$kept/decoded.jsonl')]
+graded = [json.loads(l) for l in open('$kept/graded.jsonl')]
+assert len(tel) == 24 and len(decoded) == 24, (len(tel), len(decoded))
+assert len(open('$kept/bytes.bin', 'rb').read()) == tel[-1]['offset'] + tel[-1]['length']
+assert [d['frame']['offset'] for d in decoded] == [t['offset'] for t in tel]
+assert [g['seq'] for g in graded] == [t['seq'] for t in tel] and all(g['outcome'] == 'equal' for g in graded)
+"
+
 # 4. Usage errors.
 check "missing scenario dir -> 2" test "$(status "$ml" conform --scenarios "$tmp/none")" -eq 2
 check "missing vector dir -> 2" test "$(status "$ml" conform --vectors "$tmp/none")" -eq 2
@@ -144,6 +163,17 @@ assert names == ['pty-kaifa-kfm001-3ph', 'pty-kaifa-ma309-tinetz'], names
 assert all(s['mode'] == 'pty' and s['equal'] == s['sent'] > 10 for s in d['scenarios']['results'])
 "
 check "external: no key in the report" bash -c "! grep -qiE '[0-9a-f]{32}' '$tmp/out' '$tmp/err'"
+
+# The same program reading its standard input (the adapter's stdin_command), fed through a pipe.
+check "external over a pipe passes" test "$(status "$ml" conform --stdin --settle-ms 300 --adapter meterlab-decode --filter kaifa-ma309 --json "$tmp/p.json")" -eq 0
+check "pipe: vectors and pty scenarios ran" py "
+import json
+d = json.load(open('$tmp/p.json'))
+assert d['vectors']['total'] >= 3 and d['vectors']['failed'] == 0, d['vectors']
+names = sorted(s['name'] for s in d['scenarios']['results'])
+assert names == ['pty-kaifa-ma309-tinetz'], names
+assert all(s['equal'] == s['sent'] > 10 for s in d['scenarios']['results'])
+"
 
 # A program that reads no tags (the authentication key withheld) lets forged telegrams through:
 # conform fails and names them as accepted.

@@ -234,31 +234,32 @@ ScenarioResult run_scenario_pty(const ScenarioFile& s, const DecoderCommand& d,
     speed = sim::Speed::parse(s.scenario.speed.value_or("realtime"));
     if (!speed) throw std::runtime_error(s.name + ": bad speed " + *s.scenario.speed);
   }
-  std::string tty;
-  auto pty = sim::open_pty(p->serial, "", &tty);
-  Placeholders ph = scenario_placeholders(d, *p, tty);
-  Program program(d, ph);
+  MeterLine line = open_line(d, p->serial);
+  sim::Sink& pty = *line.sink;
+  Placeholders ph = scenario_placeholders(d, *p, line.tty);
+  Program program(d, ph, std::exchange(line.stdin_fd, -1));
   Child& child = program.child();
 
   std::vector<std::string> failures;
   std::vector<SentTelegram> sent;
   std::vector<json> other_truth;
   std::string bytes;
-  if (auto why = start(child, *pty, d.open_limit)) {
+  if (auto why = start(child, pty, d.open_limit)) {
     failures.push_back(*why);
     child.stop(d.stop_limit);
   } else {
     sim::Pacer pacer(p->serial, *speed, 0);
     const double last =
-        send_all(*simulation, *pty, pacer, child, sent, other_truth, bytes, progress, span);
+        send_all(*simulation, pty, pacer, child, sent, other_truth, bytes, progress, span);
+    end_of_input(line);
     for (std::string& f : finish(program, d, last)) failures.push_back(std::move(f));
   }
   const std::vector<TimedLine> output = program.take_output();
   MappedOutput m = map_output(d.adapter, output);
   report_garbage(m, failures);
-  if (pty->bytes_dropped() > 0) {
-    failures.push_back(std::to_string(pty->bytes_dropped()) +
-                       " bytes were written while the decoder did not have the tty open");
+  if (pty.bytes_dropped() > 0) {
+    failures.push_back(std::to_string(pty.bytes_dropped()) + " bytes were written while " +
+                       dropped_reason(d));
   }
 
   const CompareOptions options = compare_options(d.adapter);
@@ -292,11 +293,10 @@ ScenarioResult run_scenario_pty(const ScenarioFile& s, const DecoderCommand& d,
 }
 
 std::vector<std::string> check_vector_external(const Vector& v, const DecoderCommand& d) {
-  std::string tty;
   const sim::SerialSettings serial = *sim::SerialSettings::parse("115200 8N1");
-  auto pty = sim::open_pty(serial, "", &tty);
+  MeterLine line = open_line(d, serial);
   Placeholders ph =
-      placeholders(d, tty, std::string(input_transport_name(v.transport)), "", serial);
+      placeholders(d, line.tty, std::string(input_transport_name(v.transport)), "", serial);
   const json keys = v.doc.value("keys", json::array());
   if (!keys.empty()) {
     const json& k = keys.front();
@@ -306,16 +306,17 @@ std::vector<std::string> check_vector_external(const Vector& v, const DecoderCom
     };
     add_keys(ph, str("ek"), str("ak"), str("system_title"));
   }
-  Program program(d, ph);
+  Program program(d, ph, std::exchange(line.stdin_fd, -1));
   Child& child = program.child();
   std::vector<std::string> failures;
-  if (auto why = start(child, *pty, d.open_limit)) {
+  if (auto why = start(child, *line.sink, d.open_limit)) {
     failures.push_back(*why);
     child.stop(d.stop_limit);
     return failures;
   }
   sim::Pacer pacer(serial, sim::Speed{}, 0);
-  pacer.send(*pty, 0, v.input);
+  pacer.send(*line.sink, 0, v.input);
+  end_of_input(line);
   for (std::string& f : finish(program, d, since(child.started())))
     failures.push_back(std::move(f));
   const std::vector<TimedLine> output = program.take_output();

@@ -32,6 +32,7 @@ struct DecoderCommand {
   std::chrono::milliseconds open_limit{10000};  // to open the tty
   std::chrono::milliseconds stop_limit{3000};   // to exit after SIGTERM
   std::string keep_dir;  // --keep: the evidence of each run goes in a folder here
+  bool pipe = false;     // the program reads the meter's bytes on its standard input, not {tty}
 };
 
 // Matches decoded telegrams (in arrival order) to truth telegrams (in sending order, each with

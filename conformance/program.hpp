@@ -13,10 +13,12 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "external.hpp"
@@ -48,9 +50,12 @@ inline std::string describe_status(int status) {
 
 // The decoder program: /bin/sh -c COMMAND in its own process group, stdout read line by line
 // on a thread (each line timed as it arrives), stderr kept in a temporary file for the report.
+// Its standard input is /dev/null, or `stdin_fd` (a pipe's read end: the Child closes it in
+// this process once the program has it).
 class Child {
  public:
-  Child(const std::string& command, const std::map<std::string, std::string>& env) {
+  Child(const std::string& command, const std::map<std::string, std::string>& env,
+        int stdin_fd = -1) {
     int out[2];
     if (::pipe2(out, O_CLOEXEC) != 0)
       throw std::runtime_error("pipe: " + std::string(std::strerror(errno)));
@@ -71,14 +76,15 @@ class Child {
       ::setpgid(0, 0);
       ::dup2(out[1], STDOUT_FILENO);
       ::dup2(err_fd_, STDERR_FILENO);
-      int devnull = ::open("/dev/null", O_RDONLY);
-      if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+      const int in = stdin_fd >= 0 ? stdin_fd : ::open("/dev/null", O_RDONLY);
+      if (in >= 0) ::dup2(in, STDIN_FILENO);
       const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
       ::execve("/bin/sh", const_cast<char* const*>(argv), envp.data());
       ::_exit(127);
     }
     ::setpgid(pid_, pid_);
     ::close(out[1]);
+    if (stdin_fd >= 0) ::close(stdin_fd);
     out_fd_ = out[0];
     reader_ = std::thread([this] { read_lines(); });
   }
@@ -213,6 +219,75 @@ class Child {
   std::vector<TimedLine> lines_;
 };
 
+// The program's standard input as the meter's line: a write blocks until the program has taken
+// the bytes (a pipe has no line rate); bytes a program that closed its input cannot take are
+// dropped (counted).
+class PipeSink : public sim::Sink {
+ public:
+  PipeSink() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0)
+      throw std::runtime_error("pipe: " + std::string(std::strerror(errno)));
+    read_ = fds[0];
+    write_ = fds[1];
+    ::signal(SIGPIPE, SIG_IGN);  // a program that ends early is an EPIPE here, not our end
+  }
+  PipeSink(const PipeSink&) = delete;
+  PipeSink& operator=(const PipeSink&) = delete;
+  ~PipeSink() override {
+    if (read_ >= 0) ::close(read_);
+    close();
+  }
+  // The read end, for the program (its Child closes it here once the program has it).
+  int release_read_end() { return std::exchange(read_, -1); }
+  void write(std::span<const std::uint8_t> bytes) override {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t n = write_ < 0 ? -1 : ::write(write_, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    written_ += done;
+    dropped_ += bytes.size() - done;
+  }
+  std::string describe() const override { return "pipe"; }
+  // End of input: the program reads EOF after the last byte, as from `cat capture | program`.
+  void close() {
+    if (write_ >= 0) ::close(std::exchange(write_, -1));
+  }
+
+ private:
+  int read_ = -1, write_ = -1;
+};
+
+// The meter's line to the program: a pty it opens ({tty}), or a pipe on its standard input.
+struct MeterLine {
+  std::unique_ptr<sim::Sink> sink;
+  std::string tty;    // the pty's path; "" for a pipe
+  int stdin_fd = -1;  // a pipe's read end, for Program
+};
+inline MeterLine open_line(const DecoderCommand& d, const sim::SerialSettings& serial) {
+  MeterLine line;
+  if (!d.pipe) {
+    line.sink = sim::open_pty(serial, "", &line.tty);
+    return line;
+  }
+  auto pipe = std::make_unique<PipeSink>();
+  line.stdin_fd = pipe->release_read_end();
+  line.sink = std::move(pipe);
+  return line;
+}
+// After the last byte: a pipe is closed (EOF), a pty stays open like a meter's port.
+inline void end_of_input(MeterLine& line) {
+  if (auto* pipe = dynamic_cast<PipeSink*>(line.sink.get())) pipe->close();
+}
+// Why bytes were dropped on the line, for a failure message.
+inline std::string dropped_reason(const DecoderCommand& d) {
+  return d.pipe ? "the decoder had closed its standard input"
+                : "the decoder did not have the tty open";
+}
+
 // The placeholders of a command and of the adapter's environment.
 struct Placeholders {
   std::map<std::string, std::string> values;
@@ -260,7 +335,8 @@ GroupUsage group_usage(pid_t group);
 // where the adapter says.
 class Program {
  public:
-  Program(const DecoderCommand& d, Placeholders& ph) {
+  // `stdin_fd`: the read end of the meter's pipe for a program that reads its standard input.
+  Program(const DecoderCommand& d, Placeholders& ph, int stdin_fd = -1) {
     ph.values["run_dir"] = dir_.path().string();
     // A file is written whole: a meter without keys gets them empty (in env they are left out).
     std::map<std::string, std::string> file_values = ph.values;
@@ -268,7 +344,7 @@ class Program {
     dir_.write_files(d.adapter.files, file_values);
     const OutputSpec& o = d.adapter.output;
     if (o.from == OutputSpec::From::file && o.absolute) dir_.lock(o.path);
-    child_.emplace(expand(d.command, ph.values, true), environment(d.adapter, ph));
+    child_.emplace(expand(d.command, ph.values, true), environment(d.adapter, ph), stdin_fd);
     if (o.from == OutputSpec::From::stderr_) {
       tail_.emplace("/proc/self/fd/" + std::to_string(child_->stderr_fd()), false,
                     child_->started());
@@ -341,6 +417,9 @@ inline std::vector<std::string> finish(Program& program, const DecoderCommand& d
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (!child.running()) {
+    // A program reading a pipe ends at its EOF, with an exit status of its own choosing (meterlab
+    // decode's says whether anything was rejected); only a signal is a crash there.
+    if (d.pipe && WIFEXITED(*child.status())) return problems;
     problems.push_back("decoder ended early (" + describe_status(*child.status()) + ", " +
                        std::to_string(child.ended_at()) +
                        " s after start); stderr: " + child.stderr_tail());

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "evidence.hpp"
+#include "meterlab/core/hex.hpp"
 #include "meterlab/decoder/json.hpp"
 #include "meterlab/sim/profile.hpp"
 #include "meterlab/sim/simulation.hpp"
@@ -377,11 +379,18 @@ dlms::KeyRing profile_keys(const sim::Profile& p) {
   return ring;
 }
 
-// Pulls every event the decoder has ready into the matcher.
-void drain_decoder(Decoder& dec, TruthMatcher& m, std::string& line) {
+// Pulls every event the decoder has ready into the matcher (and the record, for --keep).
+void drain_decoder(Decoder& dec, TruthMatcher& m, std::string& line, InProcessRecord* rec) {
   drain_json(
-      dec, line, [&](const json& t) { m.add_decoded(t); },
-      [&](const json& r) { m.add_rejection(r); });
+      dec, line,
+      [&](const json& t) {
+        if (rec) rec->decoded += t.dump() + "\n";
+        m.add_decoded(t);
+      },
+      [&](const json& r) {
+        if (rec) rec->decoded += r.dump() + "\n";
+        m.add_rejection(r);
+      });
 }
 
 void check_stats(const DecoderStats& st, std::uint64_t sent, ScenarioResult& r) {
@@ -397,28 +406,52 @@ namespace {
 // Feeds the simulation's chunks to the decoder as they are produced (truth first: a telegram's
 // truth line is complete when its first chunk leaves the meter); returns the bytes fed.
 std::uint64_t feed(sim::Simulation& sim, Decoder& dec, TruthMatcher& m, const Progress& progress,
-                   sim::SimTime t0, double span) {
+                   sim::SimTime t0, double span, InProcessRecord* rec) {
   std::string line;
   sim::Chunk c;
   std::uint64_t fed = 0, chunks = 0;
+  auto truth = [&](const std::string& t) {
+    if (rec) rec->truth += t + "\n";
+    m.add_truth(json::parse(t));
+  };
   while (sim.next(c)) {
-    for (const std::string& t : sim.take_truth()) m.add_truth(json::parse(t));
+    for (const std::string& t : sim.take_truth()) truth(t);
     dec.push(Bytes(c.bytes.data(), c.bytes.size()));
+    if (rec) rec->bytes.append(c.bytes.begin(), c.bytes.end());
     fed += c.bytes.size();
-    drain_decoder(dec, m, line);
+    drain_decoder(dec, m, line, rec);
     if (fed > kSettleBytes) m.settle_before(fed - kSettleBytes);
     if (progress && ++chunks % 2048 == 0) progress(static_cast<double>(c.t - t0) / span);
   }
-  for (const std::string& t : sim.take_truth()) m.add_truth(json::parse(t));
-  m.add_truth(json::parse(sim.summary_line()));
+  for (const std::string& t : sim.take_truth()) truth(t);
+  truth(sim.summary_line());
   dec.finish();
-  drain_decoder(dec, m, line);
+  drain_decoder(dec, m, line, rec);
   return fed;
+}
+
+// --keep for an in-process run: what the engine was fed, the truth, the engine's JSON lines
+// and the grading of each truth telegram; the profile's keys redacted.
+void keep(const std::string& dir, const ScenarioFile& s, const sim::Profile& p,
+          const InProcessRecord& rec, const ScenarioResult& r) {
+  std::vector<std::string> secrets;
+  if (p.security) {
+    secrets.push_back(to_hex(Bytes(p.security->ek.data(), p.security->ek.size())));
+    if (p.security->ak) secrets.push_back(to_hex(Bytes(p.security->ak->data(), 16)));
+  }
+  const Evidence e(dir, s.name + "-in-process", secrets);
+  e.write("bytes.bin", rec.bytes);
+  e.write("truth.jsonl", rec.truth);
+  e.write("decoded.jsonl", rec.decoded);
+  std::string graded;
+  for (const json& t : r.timeline) graded += t.dump() + "\n";
+  e.write("graded.jsonl", graded);
 }
 
 }  // namespace
 
-ScenarioResult run_scenario(const ScenarioFile& s, const Progress& progress) {
+ScenarioResult run_scenario(const ScenarioFile& s, const Progress& progress,
+                            const std::string& keep_dir) {
   const auto began = std::chrono::steady_clock::now();
   const sim::Profile* p = sim::find_profile(s.scenario.profile);
   if (!p) throw std::runtime_error(s.name + ": unknown profile \"" + s.scenario.profile + "\"");
@@ -434,9 +467,12 @@ ScenarioResult run_scenario(const ScenarioFile& s, const Progress& progress) {
   Decoder dec(InputTransport::auto_detect, profile_keys(*p));
   TruthMatcher m(s.pass);
   m.keep_timeline();
-  std::uint64_t fed = feed(*sim, dec, m, progress, t0, span);
+  std::optional<InProcessRecord> rec;
+  if (!keep_dir.empty()) rec.emplace();
+  std::uint64_t fed = feed(*sim, dec, m, progress, t0, span, rec ? &*rec : nullptr);
   ScenarioResult r = m.finish(s.name);
   check_stats(dec.stats(), fed, r);
+  if (rec) keep(keep_dir, s, *p, *rec, r);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   if (progress) progress(1.0);
   return r;

@@ -145,9 +145,14 @@ ScenarioFile load_scenario(const std::filesystem::path& file);
 ScenarioFile scenario_from_json(const std::string& text, const std::filesystem::path& file);
 std::vector<std::filesystem::path> find_scenarios(const std::filesystem::path& dir);
 
+// --keep: what the engine was fed and printed in an in-process run.
+struct InProcessRecord {
+  std::string bytes, truth, decoded;
+};
 // Pulls every event the decoder has ready into the matcher (telegrams as `meterlab decode`
-// prints them; `line` is scratch space).
-void drain_decoder(Decoder& dec, TruthMatcher& m, std::string& line);
+// prints them; `line` is scratch space), and into `rec` when given.
+void drain_decoder(Decoder& dec, TruthMatcher& m, std::string& line,
+                   InProcessRecord* rec = nullptr);
 
 // The engine's own bookkeeping: it saw every byte sent, and every byte is in a good frame or
 // discarded with a reason; a failure is added to `r` otherwise.
@@ -163,6 +168,9 @@ using Progress = std::function<void(double done)>;
 // Runs the scenario in-process: the simulation's chunks are fed to the engine's Decoder (with the
 // profile's keys) as they are produced, and its output graded. Throws std::runtime_error when the
 // scenario cannot run (unknown profile, bad start, a fault that does not fit the profile).
-ScenarioResult run_scenario(const ScenarioFile& s, const Progress& progress = {});
+// With `keep_dir`, the run's evidence goes in a folder there (`NAME-in-process`: bytes.bin,
+// truth.jsonl, decoded.jsonl, graded.jsonl), keys redacted.
+ScenarioResult run_scenario(const ScenarioFile& s, const Progress& progress = {},
+                            const std::string& keep_dir = "");
 
 }  // namespace meterlab::conformance

@@ -4,7 +4,7 @@ so the conformance tests can show that `meterlab conform` catches each bug.
 
 Options every reader takes:
   --meterlab PATH   the meterlab binary ({meterlab} in an adapter)
-  --tty PATH        the serial port to read ({tty})
+  --tty PATH        the serial port to read ({tty}); without it, standard input
   --drop N          drop every Nth telegram
   --scale OBIS=F    multiply one reading by F (a scaler read wrong)
   --late            print each telegram's readings with the next telegram (one telegram late)
@@ -21,7 +21,7 @@ import time
 def arguments(description, extra=None):
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--meterlab", default="meterlab")
-    p.add_argument("--tty")
+    p.add_argument("--tty", default="-")
     p.add_argument("--drop", type=int, default=0)
     p.add_argument("--scale", default="")
     p.add_argument("--late", action="store_true")

@@ -4,7 +4,8 @@
 # small reader passes when correct, and fails with the telegram named when it drops a telegram,
 # scales a value wrong, mis-attributes values one telegram late, or accepts a forged frame. Bad
 # adapters are refused before the run with their JSON path.
-# Usage: readers_test.sh MLAB_BINARY REPO_DIR PART   (PART: text config log current bench bad)
+# Usage: readers_test.sh MLAB_BINARY REPO_DIR PART
+#   (PART: text config log current stdin bench bad)
 set -euo pipefail
 ml=$1
 repo=$2
@@ -33,20 +34,21 @@ for name, body in re.findall(r'<!-- adapter: (\S+) -->\n\`\`\`json\n(.*?)\n\`\`\
 # with forged tags (6 s).
 clean=(--profile kaifa-kfm001-3ph --start 2026-01-05T06:59:40 --duration 30s --speed 10)
 forged=(--profile lg-e450-burgenland --fault tag-fail:p=0.3 --duration 30s --speed 5)
+extra=()  # more conform flags for every grading run (stdin: --stdin)
 
 # grade NAME ADAPTER COMMAND: the reader passes as it is, and fails naming the telegram with each bug.
 grade() {
   local name=$1 adapter=$2 command=$3
-  check "$name: passes" test "$(status "$ml" conform --settle-ms 300 --decoder "$command" --adapter "$tmp/$adapter" "${clean[@]}")" -eq 0
+  check "$name: passes" test "$(status "$ml" conform "${extra[@]}" --settle-ms 300 --decoder "$command" --adapter "$tmp/$adapter" "${clean[@]}")" -eq 0
   grep -q '^conform: pass$' "$tmp/out" || cat "$tmp/out" "$tmp/err"
-  check "$name: passes with forged frames rejected" test "$(status "$ml" conform --settle-ms 300 --decoder "$command" --adapter "$tmp/$adapter" "${forged[@]}")" -eq 0
-  check "$name: drops -> fail" test "$(status "$ml" conform --settle-ms 300 --decoder "$command --drop 4" --adapter "$tmp/$adapter" "${clean[@]}")" -eq 1
+  check "$name: passes with forged frames rejected" test "$(status "$ml" conform "${extra[@]}" --settle-ms 300 --decoder "$command" --adapter "$tmp/$adapter" "${forged[@]}")" -eq 0
+  check "$name: drops -> fail" test "$(status "$ml" conform "${extra[@]}" --settle-ms 300 --decoder "$command --drop 4" --adapter "$tmp/$adapter" "${clean[@]}")" -eq 1
   check "$name: dropped telegram named" grep -qE '^    missed seq [0-9]+ offset [0-9]+ ' "$tmp/out"
-  check "$name: scale -> fail" test "$(status "$ml" conform --settle-ms 300 --decoder "$command --scale 1-0:1.7.0.255=10" --adapter "$tmp/$adapter" "${clean[@]}")" -eq 1
+  check "$name: scale -> fail" test "$(status "$ml" conform "${extra[@]}" --settle-ms 300 --decoder "$command --scale 1-0:1.7.0.255=10" --adapter "$tmp/$adapter" "${clean[@]}")" -eq 1
   check "$name: wrong value named" grep -qE '^    wrong seq [0-9]+ .*1-0:1.7.0.255: truth' "$tmp/out"
-  check "$name: late -> fail" test "$(status "$ml" conform --settle-ms 300 --decoder "$command --late" --adapter "$tmp/$adapter" "${clean[@]}")" -eq 1
+  check "$name: late -> fail" test "$(status "$ml" conform "${extra[@]}" --settle-ms 300 --decoder "$command --late" --adapter "$tmp/$adapter" "${clean[@]}")" -eq 1
   check "$name: late telegram named" grep -qE '^    (wrong|missed) seq [0-9]+ ' "$tmp/out"
-  check "$name: forged accepted -> fail" test "$(status "$ml" conform --settle-ms 300 --decoder "$command --ignore-tags" --adapter "$tmp/$adapter" "${forged[@]}")" -eq 1
+  check "$name: forged accepted -> fail" test "$(status "$ml" conform "${extra[@]}" --settle-ms 300 --decoder "$command --ignore-tags" --adapter "$tmp/$adapter" "${forged[@]}")" -eq 1
   check "$name: forged telegram named" grep -qE '^    accepted seq [0-9]+ ' "$tmp/out"
 }
 
@@ -97,21 +99,42 @@ log)
 current)
   grade "rewritten-file reader" current-reader.json "python3 -u $readers/file_reader.py --meterlab {meterlab} --tty {tty} --current {run_dir}/current.txt"
   ;;
+stdin)
+  # A reader of its standard input (`cat /dev/ttyUSB0 | reader`), fed through a pipe.
+  extra=(--stdin)
+  grade "stdin reader" text-reader.json "python3 -u $readers/text_reader.py --meterlab {meterlab}"
+  check "stdin: a command naming {tty} refused" test "$(status "$ml" conform --stdin --decoder "cat {tty}" --adapter "$tmp/text-reader.json" "${clean[@]}")" -eq 2
+  check "stdin: refusal says why" grep -qF 'reads standard input: its command names no {tty}' "$tmp/err"
+  ;;
 bench)
   # The speed of a reader beside `meterlab decode`'s: a reader that sleeps 50 ms a telegram does
   # about 20 telegrams a second with a p50 latency near 50 ms; the engine is far faster.
   check "bench runs" test "$(status "$ml" conform --bench --decoder "python3 -u $readers/text_reader.py --meterlab {meterlab} --tty {tty} --sleep 0.05" --adapter "$tmp/text-reader.json" --profile kaifa-kfm001-3ph --duration 2m --json "$tmp/bench.json")" -eq 0
   cat "$tmp/out"
-  check "bench: table" grep -qE '^text reader +kaifa-kfm001-3ph +60 ' "$tmp/out"
+  check "bench: table" grep -qE '^text reader +pty +kaifa-kfm001-3ph +60 ' "$tmp/out"
   check "bench: figures" py "
 import json
-own, slow = json.load(open('$tmp/bench.json'))['bench']
-assert own['name'] == 'meterlab decode' and slow['name'] == 'text reader', (own, slow)
-assert own['answered'] == own['telegrams'] == slow['answered'] == 60, (own, slow)
+own, own_pipe, slow = json.load(open('$tmp/bench.json'))['bench']
+assert own['name'] == own_pipe['name'] == 'meterlab decode' and slow['name'] == 'text reader'
+assert (own['input'], own_pipe['input'], slow['input']) == ('pty', 'pipe', 'pty')
+for r in own, own_pipe, slow:
+    assert r['answered'] == r['telegrams'] == 60, r
 assert 14 <= slow['telegrams_per_second'] <= 21, slow
 assert 48 <= slow['latency_ms']['p50'] <= 70, slow
-assert own['telegrams_per_second'] > 100 and own['latency_ms']['p50'] < 20, own
+for r in own, own_pipe:
+    assert r['telegrams_per_second'] > 100 and r['latency_ms']['p50'] < 20, r
 assert slow['cpu_seconds_per_1000_telegrams'] > 0 and own['peak_rss_kib'] > 0 and slow['peak_rss_kib'] > 0
+"
+  # The same slow reader reading its standard input: measured over the pipe.
+  check "bench over a pipe runs" test "$(status "$ml" conform --bench --stdin --decoder "python3 -u $readers/text_reader.py --meterlab {meterlab} --sleep 0.05" --adapter "$tmp/text-reader.json" --profile kaifa-kfm001-3ph --duration 2m --json "$tmp/pipe.json")" -eq 0
+  cat "$tmp/out"
+  check "bench over a pipe: figures" py "
+import json
+rows = json.load(open('$tmp/pipe.json'))['bench']
+assert [(r['name'], r['input']) for r in rows] == [('meterlab decode', 'pty'), ('meterlab decode', 'pipe'), ('text reader', 'pipe')], rows
+slow = rows[2]
+assert slow['answered'] == 60 and 14 <= slow['telegrams_per_second'] <= 21, slow
+assert 48 <= slow['latency_ms']['p50'] <= 70, slow
 "
   ;;
 bad)
@@ -134,6 +157,9 @@ bad)
   bad "path up" "{\"files\": [{\"path\": \"../x.ini\", \"contents\": \"x\"}], $tel}" \
     'files[0].path: ../x.ini is outside the run directory'
   bad "env template" "{\"env\": {\"K\": \"{keyy}\"}, $tel}" 'env.K: unknown placeholder {keyy}'
+  bad "input" "{\"input\": \"serial\", $tel}" 'input must be "tty" or "stdin"'
+  bad "stdin command naming the tty" "{\"stdin_command\": \"cat {tty}\", $tel}" \
+    'stdin_command reads standard input: it names no {tty}'
   ;;
 esac
 
