@@ -232,5 +232,104 @@ TEST(Learn, EveryLearnableVectorIsSimulatedWithItsSkeletonAndItsTruth) {
   EXPECT_GE(learned.size(), 30u);
 }
 
+// A capture the simulator made of a built-in profile: what is learned from it is what the profile
+// says (lists, cadences, link header, security and counters).
+Buffer simulated_capture(const Profile& p, Duration duration) {
+  SimOptions o;
+  o.start = *parse_iso("2026-01-15T12:00:15", p.zone);  // list 3 comes at hh:00:10
+  o.duration = duration;
+  return test::run(p, o).bytes;
+}
+
+TEST(Learn, CadencesListsAndCountersOfASimulatedMeter) {
+  const Profile& kaifa = *find_profile("kaifa-kfm001-3ph");
+  Buffer capture = simulated_capture(kaifa, 30 * 1000);
+  Profile l = parse_profile(learn_profile(capture, {}).profile_json);
+  ASSERT_EQ(l.lists.size(), 2u);  // list 1 every 2 s, list 2 every 10 s (no hour in 30 s)
+  ASSERT_EQ(l.schedule.size(), 2u);
+  EXPECT_EQ(l.schedule[0].every, 2000);
+  EXPECT_EQ(l.schedule[1].every, 10000);
+  EXPECT_EQ(l.step, 2000);
+  EXPECT_EQ(l.hdlc.dest, kaifa.hdlc.dest);
+  EXPECT_EQ(l.hdlc.src, kaifa.hdlc.src);
+  EXPECT_EQ(l.hdlc.control, kaifa.hdlc.control);
+  EXPECT_EQ(l.meter_id, kaifa.meter_id);
+  EXPECT_EQ(l.serial.to_string(), "2400 8E1");
+
+  const Profile& evn = *find_profile("kaifa-ma309-evn");
+  LearnOptions o;
+  o.ek = evn.security->ek;
+  Profile m = parse_profile(learn_profile(simulated_capture(evn, 60 * 1000), o).profile_json);
+  ASSERT_TRUE(m.security);
+  EXPECT_EQ(m.security->security_control, evn.security->security_control);
+  EXPECT_EQ(m.security->system_title, evn.security->system_title);
+  EXPECT_EQ(m.security->invocation_counter, evn.security->invocation_counter);
+  EXPECT_EQ(m.security->invocation_step, evn.security->invocation_step);
+  EXPECT_EQ(m.schedule.at(0).every, evn.schedule.at(0).every);
+  EXPECT_EQ(m.framing, Framing::mbus);
+  EXPECT_EQ(m.mbus.max_data, evn.mbus.max_data);
+  EXPECT_EQ(m.serial.to_string(), "2400 8N1");
+}
+
+TEST(Learn, SameSeedSameBytesAndNoKeyInTheSavedProfile) {
+  Vector v = load(fs::path(MLAB_SOURCE_DIR) /
+                  "vectors/mbus-encrypted/evn-netznoe-kaifa-ma309-doc-example.json");
+  Learned a = learn_profile(v.input, v.options), b = learn_profile(v.input, v.options);
+  EXPECT_EQ(a.profile_json, b.profile_json);
+  const std::string ek = to_hex(*v.options.ek);
+  EXPECT_NE(a.profile_json.find(ek), std::string::npos);
+  EXPECT_EQ(a.saved_json.find(ek), std::string::npos) << "a key in the saved profile";
+  const Profile p = parse_profile(a.profile_json), q = parse_profile(b.profile_json);
+  auto bytes = [](const Profile& pr, std::uint64_t seed) {
+    SimOptions o;
+    o.seed = seed;
+    o.start = *parse_iso("2026-01-15T12:00:00", pr.zone);
+    o.duration = 600 * 1000;
+    return test::run(pr, o).bytes;
+  };
+  EXPECT_EQ(bytes(p, 5), bytes(q, 5));
+  EXPECT_EQ(bytes(p, 5), bytes(p, 5));
+  EXPECT_NE(bytes(p, 5), bytes(p, 6)) << "the seed drives the household";
+}
+
+std::string refusal(const Buffer& capture, const LearnOptions& o = {}) {
+  try {
+    learn_profile(capture, o);
+  } catch (const LearnError& e) {
+    return e.what();
+  }
+  return "learned";
+}
+
+TEST(Learn, BadCapturesAreRefusedWithWhatAndWhere) {
+  const std::string text = "no meter here";
+  EXPECT_EQ(refusal(Buffer(text.begin(), text.end())),
+            "no telegram found in 13 bytes; the first problem: hdlc hdlc_garbage at stream byte 0: "
+            "bytes outside any HDLC frame discarded");
+  Vector evn = load(fs::path(MLAB_SOURCE_DIR) /
+                    "vectors/mbus-encrypted/evn-netznoe-kaifa-ma309-doc-example.json");
+  EXPECT_EQ(refusal(evn.input),
+            "the telegram at stream byte 0 is encrypted and no key was given for its system "
+            "title (--key)");
+  Vector aidon = load(fs::path(MLAB_SOURCE_DIR) / "vectors/hdlc-plain/aidon-6525-list2.json");
+  Vector other = load(fs::path(MLAB_SOURCE_DIR) / "vectors/hdlc-plain/aidon-doc-list2-1phase.json");
+  Buffer two = aidon.input;
+  two.insert(two.end(), other.input.begin(), other.input.end());
+  EXPECT_TRUE(
+      refusal(two).starts_with("two meters in one capture: meter id 7359992899161110 at "
+                               "stream byte 0, "))
+      << refusal(two);
+  Vector gbt =
+      load(fs::path(MLAB_SOURCE_DIR) / "vectors/hdlc-plain/lg-e450-ch-gh740-gbt-3frames.json");
+  EXPECT_EQ(refusal(gbt.input, gbt.options),
+            "general block transfer at stream byte 0: the profile format sends a list in one APDU");
+}
+
+TEST(Learn, HexCapturesWithWhiteSpaceAndBinaryCaptures) {
+  EXPECT_EQ(capture_bytes("7e a0\n 0a\t7E\n"), (Buffer{0x7E, 0xA0, 0x0A, 0x7E}));
+  const std::string binary("\x7e\xa0\x0a\x7e", 4);
+  EXPECT_EQ(capture_bytes(binary), (Buffer{0x7E, 0xA0, 0x0A, 0x7E}));
+}
+
 }  // namespace
 }  // namespace meterlab::sim
