@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "keys.hpp"
 #include "meterlab/core/hex.hpp"
 #include "meterlab/sim/io.hpp"
 #include "meterlab/sim/learn.hpp"
@@ -48,6 +49,7 @@ struct SimulateOptions {
   bool save_keys = false;          // write the keys into the saved profile
   std::string serial;              // line settings of a learned profile
   std::string transport = "auto";  // the capture's transport
+  std::string keys_file;           // with --learn: a key file as `meterlab decode --keys` reads
 };
 
 struct Failure {
@@ -195,6 +197,13 @@ Profile learned_profile(const SimulateOptions& o) {
   lo.name = "learned-" + std::filesystem::path(o.learn).stem().string();
   lo.ek = key_from("--key", o.key_hex, "METERLAB_SIM_KEY");
   lo.ak = key_from("--auth-key", o.auth_key_hex, "METERLAB_SIM_AUTH_KEY");
+  if (!o.keys_file.empty()) {
+    KeySet set;
+    cli::KeyOptions ko;
+    ko.keys_file = o.keys_file;
+    if (auto bad = load_keys(ko, set)) throw Failure{*bad};
+    for (const KeyEntry& k : set) lo.keys.push_back(TitledKey{k.title, k.ek, k.ak});
+  }
   lo.serial = o.serial;
   lo.transport = o.transport;
   Learned l;
@@ -298,6 +307,8 @@ void add_simulate_command(CLI::App& app, int& status) {
   cmd->add_option("--save-profile", o->save_profile,
                   "With --learn: write the learned profile here (no keys unless --save-keys)");
   cmd->add_flag("--save-keys", o->save_keys, "With --save-profile: write the keys too");
+  cmd->add_option("--keys", o->keys_file,
+                  "With --learn: a key file (JSON), as meterlab decode --keys reads it");
   cmd->add_option("--transport", o->transport,
                   "With --learn: the capture's transport (auto, hdlc, mbus)")
       ->capture_default_str();

@@ -190,6 +190,7 @@ Opened open_apdu(const Buffer& wire, const dlms::KeyRing& keys, std::size_t wher
 
 dlms::KeyRing keyring(const LearnOptions& o) {
   dlms::KeyRing ring;
+  for (const TitledKey& k : o.keys) ring.add(k.title, k.ek, k.ak);
   if (o.ek) ring.add(std::nullopt, *o.ek, o.ak);
   return ring;
 }
@@ -330,8 +331,18 @@ json security_json(const std::vector<Telegram>& ts, const LearnOptions& o) {
          {"system_title", to_hex(c->system_title)},
          {"invocation_counter", c->invocation_counter},
          {"invocation_step", std::max<std::int64_t>(constant_step(ics), 1)}};
-  if (o.ek) j["ek"] = to_hex(*o.ek);
-  j["ak"] = o.ak ? json(to_hex(*o.ak)) : json(nullptr);
+  // The key the capture decrypted with: its system title's, else the default one.
+  TitledKey key{std::nullopt, o.ek.value_or(Key{}), o.ak};
+  auto titled = std::find_if(o.keys.begin(), o.keys.end(),
+                             [&](const TitledKey& k) { return k.title == c->system_title; });
+  auto any =
+      std::find_if(o.keys.begin(), o.keys.end(), [](const TitledKey& k) { return !k.title; });
+  if (titled != o.keys.end())
+    key = *titled;
+  else if (!o.ek && any != o.keys.end())
+    key = *any;
+  if (o.ek || titled != o.keys.end() || any != o.keys.end()) j["ek"] = to_hex(key.ek);
+  j["ak"] = key.ak ? json(to_hex(*key.ak)) : json(nullptr);
   return j;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "meterlab/axdr/axdr.hpp"
+#include "meterlab/axdr/value.hpp"
 #include "meterlab/core/hex.hpp"
 #include "meterlab/decoder/decoder.hpp"
 #include "meterlab/dlms/apdu.hpp"
@@ -148,24 +149,6 @@ struct Role {
   bool meter_type = false;
 };
 
-std::size_t width(Tag tag) {
-  switch (tag) {
-    case Tag::long_:
-    case Tag::long_unsigned:
-      return 2;
-    case Tag::double_long:
-    case Tag::double_long_unsigned:
-    case Tag::float32:
-      return 4;
-    case Tag::long64:
-    case Tag::long64_unsigned:
-    case Tag::float64:
-      return 8;
-    default:
-      return 1;
-  }
-}
-
 bool printable(std::string_view s) {
   return !s.empty() &&
          std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
@@ -218,7 +201,7 @@ std::optional<std::size_t> ListLearner::probe_byte(const axdr::Node& n) const {
     return at + n.data + (clock_like ? 1 : len - 1);
   }
   if (n.tag == Tag::float32 || n.tag == Tag::float64) return at + n.offset + 3;
-  return at + n.offset + width(n.tag);
+  return at + n.offset + axdr::detail::fixed_size(n.tag);  // its last byte
 }
 
 Role ListLearner::role_of(std::uint32_t index) const {

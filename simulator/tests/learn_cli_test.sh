@@ -24,6 +24,10 @@ check "learned: says what it learned" grep -q 'learned learned-cap from 12 teleg
 check "hex capture learns as the binary one" cmp -s "$tmp/p.json" "$tmp/q.json"
 check "saved profile: no key" not grep -qi "$key" "$tmp/p.json"
 check "key never printed" not grep -qi "$key" "$tmp/learn.err"
+printf '{"keys": [{"system_title": "4b464d6750000009", "ek": "%s"}]}\n' "$key" >"$tmp/keys.json"
+chmod 600 "$tmp/keys.json"
+"$ml" simulate --learn "$tmp/cap.bin" --keys "$tmp/keys.json" --save-profile "$tmp/f.json" 2>/dev/null
+check "--keys FILE learns as --key" cmp -s "$tmp/p.json" "$tmp/f.json"
 "$ml" simulate --learn "$tmp/cap.bin" --key "$key" --save-profile "$tmp/k.json" --save-keys 2>/dev/null
 check "--save-keys: the key is saved" grep -qi "$key" "$tmp/k.json"
 

@@ -229,7 +229,11 @@ TEST(Learn, EveryLearnableVectorIsSimulatedWithItsSkeletonAndItsTruth) {
   std::cout << "learned " << learned.size() << ", not learned " << not_learned.size()
             << " (report: " << MLAB_LEARN_REPORT << ")\n";
   for (const auto& s : not_learned) std::cout << "  not learned " << s << "\n";
-  EXPECT_GE(learned.size(), 30u);
+  // 48 when this test was written; a capture refused because the learner could not map one of
+  // its readings to a value is a learner's failure, not the capture's.
+  EXPECT_GE(learned.size(), 48u);
+  for (const auto& s : not_learned)
+    EXPECT_EQ(s.find("comes from no single value"), std::string::npos) << s;
 }
 
 // A capture the simulator made of a built-in profile: what is learned from it is what the profile

@@ -22,10 +22,18 @@ class LearnError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A key for one system title (a key file's entry); no title: for every other title.
+struct TitledKey {
+  std::optional<SystemTitle> title;
+  Key ek{};
+  std::optional<Key> ak;
+};
+
 struct LearnOptions {
   std::string name = "learned";  // the profile's name (it also seeds the household)
   std::optional<Key> ek;         // keys of an encrypted capture (--key / --auth-key)
   std::optional<Key> ak;
+  std::vector<TitledKey> keys;  // more keys (--keys FILE), before ek/ak
   std::string serial;  // line settings, "2400 8E1"; empty: the family's (HDLC 8E1, M-Bus 8N1)
   std::string transport = "auto";  // the capture's transport, as `meterlab decode` names it
 };
