@@ -2,13 +2,17 @@
 // cadence and line rate (or faster), with faults and a truth log. Keys are never printed.
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
+#include "keys.hpp"
 #include "meterlab/core/hex.hpp"
 #include "meterlab/sim/io.hpp"
+#include "meterlab/sim/learn.hpp"
 #include "meterlab/sim/profile.hpp"
 #include "meterlab/sim/scenario.hpp"
 #include "meterlab/sim/simulation.hpp"
@@ -37,9 +41,15 @@ struct SimulateOptions {
   std::vector<std::string> faults;
   std::string scenario;
   bool wait = false;
-  std::string settle = "500ms";  // with --wait: quiet time after the reader opened the port
-  std::string linger;            // live sinks: how long the port stays open after the last frame
-  std::string target;            // "-" for stdout
+  std::string settle = "500ms";    // with --wait: quiet time after the reader opened the port
+  std::string linger;              // live sinks: how long the port stays open after the last frame
+  std::string target;              // "-" for stdout
+  std::string learn;               // a capture to learn the profile from
+  std::string save_profile;        // where to write the learned profile
+  bool save_keys = false;          // write the keys into the saved profile
+  std::string serial;              // line settings of a learned profile
+  std::string transport = "auto";  // the capture's transport
+  std::string keys_file;           // with --learn: a key file as `meterlab decode --keys` reads
 };
 
 struct Failure {
@@ -47,7 +57,7 @@ struct Failure {
 };
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw Failure{"cannot open " + path};
   std::stringstream ss;
   ss << in.rdbuf();
@@ -180,13 +190,75 @@ void linger_open(Sink& sink, Duration linger) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
 }
 
+// --learn CAPTURE: the capture's meter as a profile; --save-profile writes it (keys only with
+// --save-keys). Keys come from --key / --auth-key (or their variables) and are never printed.
+Profile learned_profile(const SimulateOptions& o) {
+  LearnOptions lo;
+  lo.name = "learned-" + std::filesystem::path(o.learn).stem().string();
+  lo.ek = key_from("--key", o.key_hex, "METERLAB_SIM_KEY");
+  lo.ak = key_from("--auth-key", o.auth_key_hex, "METERLAB_SIM_AUTH_KEY");
+  if (!o.keys_file.empty()) {
+    KeySet set;
+    cli::KeyOptions ko;
+    ko.keys_file = o.keys_file;
+    if (auto bad = load_keys(ko, set)) throw Failure{*bad};
+    for (const KeyEntry& k : set) lo.keys.push_back(TitledKey{k.title, k.ek, k.ak});
+  }
+  lo.serial = o.serial;
+  lo.transport = o.transport;
+  Learned l;
+  try {
+    l = learn_profile(capture_bytes(read_file(o.learn)), lo);
+  } catch (const LearnError& e) {
+    throw Failure{"cannot learn " + o.learn + ": " + e.what()};
+  }
+  std::cerr << "meterlab simulate: learned " << lo.name << " from " << l.telegrams << " telegrams, "
+            << l.lists.size() << " list(s)\n";
+  if (!o.save_profile.empty()) {
+    std::ofstream out(o.save_profile);
+    out << (o.save_keys ? l.profile_json : l.saved_json);
+    if (!out) throw Failure{"cannot write " + o.save_profile};
+  }
+  return parse_profile(l.profile_json);
+}
+
+// --profile FILE: a profile file (a learned one saved without keys takes them from --key).
+Profile profile_file(const SimulateOptions& o) {
+  nlohmann::json doc = nlohmann::json::parse(read_file(o.profile), nullptr, false);
+  if (doc.is_discarded()) throw Failure{o.profile + ": not JSON"};
+  if (doc.contains("security") && doc["security"].is_object() && !doc["security"].contains("ek")) {
+    auto ek = key_from("--key", o.key_hex, "METERLAB_SIM_KEY");
+    if (!ek) throw Failure{o.profile + " holds no key: give it with --key"};
+    doc["security"]["ek"] = to_hex(*ek);
+    auto ak = key_from("--auth-key", o.auth_key_hex, "METERLAB_SIM_AUTH_KEY");
+    doc["security"]["ak"] = ak ? nlohmann::json(to_hex(*ak)) : nlohmann::json(nullptr);
+  }
+  return parse_profile(doc.dump());
+}
+
+std::unique_ptr<Profile> chosen_profile(const SimulateOptions& o) {
+  if (!o.learn.empty()) {
+    if (!o.profile.empty()) throw Failure{"--learn takes the place of --profile: give one"};
+    return std::make_unique<Profile>(learned_profile(o));
+  }
+  if (o.profile.empty()) throw Failure{"--profile or --learn is required (see --list)"};
+  if (const Profile* p = find_profile(o.profile)) return std::make_unique<Profile>(*p);
+  if (std::filesystem::is_regular_file(o.profile))
+    return std::make_unique<Profile>(profile_file(o));
+  throw Failure{"no profile \"" + o.profile + "\" (see --list)"};
+}
+
+bool has_output(const SimulateOptions& o) {
+  return o.pty || !o.out.empty() || o.tcp.has_value() || o.target == "-";
+}
+
 int run(SimulateOptions o) {
   if (o.list) return list_profiles();
   std::vector<FaultSpec> faults;
   merge_scenario(o, faults);
-  if (o.profile.empty()) throw Failure{"--profile is required (see --list)"};
-  const Profile* p = find_profile(o.profile);
-  if (!p) throw Failure{"no profile \"" + o.profile + "\" (see --list)"};
+  const std::unique_ptr<Profile> profile = chosen_profile(o);
+  const Profile* p = profile.get();
+  if (!o.save_profile.empty() && !has_output(o)) return 0;  // learned and saved: done
   Simulation sim(*p, sim_options(o, *p, std::move(faults)));
   std::unique_ptr<Sink> sink = open_sink(o, *p);
   std::ofstream truth;
@@ -229,7 +301,19 @@ void add_simulate_command(CLI::App& app, int& status) {
   CLI::App* cmd =
       app.add_subcommand("simulate", "Emulate a meter: its real frames at its real cadence");
   cmd->add_flag("--list", o->list, "List the built-in profiles");
-  cmd->add_option("--profile", o->profile, "Profile name (see --list)");
+  cmd->add_option("--profile", o->profile, "Profile name (see --list) or a profile file");
+  cmd->add_option("--learn", o->learn,
+                  "Emulate the meter of this capture (binary or hex, one or more telegrams)");
+  cmd->add_option("--save-profile", o->save_profile,
+                  "With --learn: write the learned profile here (no keys unless --save-keys)");
+  cmd->add_flag("--save-keys", o->save_keys, "With --save-profile: write the keys too");
+  cmd->add_option("--keys", o->keys_file,
+                  "With --learn: a key file (JSON), as meterlab decode --keys reads it");
+  cmd->add_option("--transport", o->transport,
+                  "With --learn: the capture's transport (auto, hdlc, mbus)")
+      ->capture_default_str();
+  cmd->add_option("--serial", o->serial,
+                  "With --learn: line settings, e.g. \"2400 8E1\" (default: HDLC 8E1, M-Bus 8N1)");
   cmd->add_option("--seed", o->seed, "Seed: the same seed gives the same bytes (default 1)");
   cmd->add_option("--start", o->start,
                   "Virtual start, ISO 8601; local time of the profile's zone "

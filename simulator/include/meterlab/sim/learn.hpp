@@ -1,0 +1,62 @@
+// Learned profiles (issue 18): a capture of one meter's telegrams, decoded with the engine, becomes
+// a profile in the same JSON format as the built-in ones (simulator/profiles/*.json), so that the
+// simulator's own encoder fills the meter's skeleton over time: link header, security, APDU form
+// and each list's A-XDR skeleton as captured; known quantities from the household model in the
+// list's own scalers and units; the clock and counters advancing; values of unknown meaning held.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "meterlab/sim/encode.hpp"
+
+namespace meterlab::sim {
+
+// A capture that cannot be learned: what is wrong and where (layer, byte offset).
+class LearnError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A key for one system title (a key file's entry); no title: for every other title.
+struct TitledKey {
+  std::optional<SystemTitle> title;
+  Key ek{};
+  std::optional<Key> ak;
+};
+
+struct LearnOptions {
+  std::string name = "learned";  // the profile's name (it also seeds the household)
+  std::optional<Key> ek;         // keys of an encrypted capture (--key / --auth-key)
+  std::optional<Key> ak;
+  std::vector<TitledKey> keys;  // more keys (--keys FILE), before ek/ak
+  std::string serial;  // line settings, "2400 8E1"; empty: the family's (HDLC 8E1, M-Bus 8N1)
+  std::string transport = "auto";  // the capture's transport, as `meterlab decode` names it
+};
+
+// One list of the meter and the captured telegram its skeleton was taken from.
+struct LearnedList {
+  std::string name;  // "list1", ...
+  Buffer capture;    // the telegram's bytes as captured (all its link frames)
+  std::size_t capture_offset = 0;
+};
+
+struct Learned {
+  std::string profile_json;  // with the keys given (for the simulator to use now)
+  std::string saved_json;    // the same without keys (what --save-profile writes by default)
+  std::vector<LearnedList> lists;
+  std::size_t telegrams = 0;  // telegrams decoded from the capture
+};
+
+// A capture file's bytes: hex text (any whitespace and newlines between digits) or binary.
+Buffer capture_bytes(std::string_view file_text);
+
+// Throws LearnError: no telegram found, encrypted without a key, two meters mixed, a list the
+// profile format cannot express.
+Learned learn_profile(ByteSpan capture, const LearnOptions& options);
+
+}  // namespace meterlab::sim

@@ -1,0 +1,485 @@
+// A capture -> a profile (learn.hpp). The capture is decoded with the engine's Decoder (transport
+// auto-detected, keys from the caller); each telegram is then taken apart with the engine's own
+// framers and security layer to read the link header, the ciphering header and the plaintext, and
+// each list's body becomes a template (learn_list.cpp). The result is profile JSON, parsed by the
+// same parse_profile() as the built-in profiles.
+#include "meterlab/sim/learn.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "meterlab/core/hex.hpp"
+#include "meterlab/decoder/decoder.hpp"
+#include "meterlab/dlms/apdu.hpp"
+#include "meterlab/dlms/security.hpp"
+#include "meterlab/hdlc/framer.hpp"
+#include "meterlab/mbus/framer.hpp"
+#include "meterlab/sim/learn_detail.hpp"
+
+namespace meterlab::sim {
+namespace {
+
+using json = nlohmann::ordered_json;
+using learn_detail::ListTemplate;
+
+// Cadences when a list's clock does not tell (one telegram of it, or no clock): the HAN ports'
+// usual list-2 period (HDLC, NO/SE/AT) and the Austrian M-Bus meters' period.
+constexpr std::int64_t kHdlcCadenceMs = 10'000;
+constexpr std::int64_t kMbusCadenceMs = 5'000;
+// Line settings when no flag gives them: the HDLC HAN ports 2400 8E1, the Kaifa MA309 M-Bus 8N1.
+constexpr std::string_view kHdlcSerial = "2400 8E1";
+constexpr std::string_view kMbusSerial = "2400 8N1";
+
+struct Captured {
+  std::size_t offset = 0, length = 0;
+  cosem::Transport transport = cosem::Transport::apdu;
+  std::uint32_t invoke_id = 0;
+  std::string meter_id;
+  std::optional<std::int64_t> time_ms;  // the telegram's clock, ms since 1970 (local)
+};
+
+std::string at_byte(std::size_t offset) { return "stream byte " + std::to_string(offset); }
+
+std::int64_t days_from_civil(int y, int m, int d) {
+  y -= m <= 2;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const int yoe = y - era * 400;
+  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return std::int64_t{era} * 146097 + doe - 719468;
+}
+
+std::optional<std::int64_t> time_ms(const std::optional<cosem::DateTime>& t) {
+  if (!t || !t->has_date() || !t->has_time()) return std::nullopt;
+  std::int64_t s = days_from_civil(t->year, t->month, t->day) * 86400 + t->hour * 3600 +
+                   t->minute * 60 + std::max(t->second, 0);
+  return s * 1000 + std::max(t->hundredths, 0) * 10;
+}
+
+[[noreturn]] void no_telegram(std::size_t size, const std::optional<Rejection>& first) {
+  if (first && first->error.code == Errc::security_no_key)
+    throw LearnError("the telegram at " + at_byte(first->frame_offset) +
+                     " is encrypted and no key was given for its system title (--key)");
+  std::string why = "no telegram found in " + std::to_string(size) + " bytes";
+  if (first)
+    why += "; the first problem: " + std::string(name(first->layer())) + " " +
+           std::string(name(first->error.code)) + " at " + at_byte(first->error.offset) + ": " +
+           std::string(message(first->error.code));
+  throw LearnError(why);
+}
+
+std::vector<Captured> decode_capture(ByteSpan capture, dlms::KeyRing keys,
+                                     const std::string& transport) {
+  auto chosen = parse_input_transport(transport);
+  if (!chosen) throw LearnError("unknown transport \"" + transport + "\"");
+  Decoder dec(*chosen, std::move(keys));
+  std::vector<Captured> out;
+  std::optional<Rejection> first;
+  auto drain = [&] {
+    for (auto ev = dec.next(); ev != Decoder::Event::need_more; ev = dec.next()) {
+      if (ev == Decoder::Event::rejection) {
+        if (!first) first = dec.rejection();
+        continue;
+      }
+      const cosem::Telegram& t = dec.telegram();
+      out.push_back(Captured{t.stream_offset, t.length, t.transport, t.invoke_id,
+                             std::string(t.text(t.meter_id)), time_ms(t.timestamp)});
+    }
+  };
+  dec.push(capture);
+  drain();
+  dec.finish();
+  drain();
+  if (out.empty()) no_telegram(capture.size(), first);
+  if (out.front().transport == cosem::Transport::p1)
+    throw LearnError("a P1 telegram at " + at_byte(out.front().offset) +
+                     ": learning P1 captures is not supported yet");
+  if (out.front().transport == cosem::Transport::apdu)
+    throw LearnError("a bare APDU with no link layer: capture the meter's port itself");
+  return out;
+}
+
+Buffer address_bytes(const hdlc::Address& a) {
+  Buffer out;
+  for (int i = a.size - 1; i >= 0; --i)
+    out.push_back(static_cast<std::uint8_t>(a.value >> (8 * i)));
+  return out;
+}
+
+struct Link {
+  json framing;
+  Buffer wire;  // the APDU as sent: ciphered or plain
+};
+
+// HDLC frame format type 3: addresses and control as sent, LLC in the first frame, and the
+// information field's length where the meter segments (IEC 62056-46).
+Link split_hdlc(ByteSpan telegram) {
+  hdlc::Framer f;
+  f.push(telegram);
+  Link link;
+  for (auto ev = f.next(); ev.kind != hdlc::Event::Kind::need_more; ev = f.next()) {
+    if (ev.kind != hdlc::Event::Kind::frame) continue;
+    Bytes info = ev.frame.info;
+    if (link.framing.empty()) {
+      link.framing = {{"kind", "hdlc"},
+                      {"dest", to_hex(address_bytes(ev.frame.dst))},
+                      {"src", to_hex(address_bytes(ev.frame.src))},
+                      {"control", to_hex(Bytes(&ev.frame.control, 1))},
+                      {"llc", llc_in_front(info)}};
+      if (ev.frame.segmented) link.framing["max_info"] = info.size();
+      if (llc_in_front(info)) info = info.subspan(kLlcResponse.size());
+    }
+    link.wire.insert(link.wire.end(), info.begin(), info.end());
+  }
+  return link;
+}
+
+// M-Bus long frames with the DLMS transport: C, A, STSAP, DTSAP as sent, and the data length of
+// a full segment where the meter segments (EN 13757-2, the DLMS/COSEM M-Bus profile).
+Link split_mbus(ByteSpan telegram) {
+  mbus::Framer f;
+  f.push(telegram);
+  Link link;
+  std::size_t frames = 0, first_data = 0;
+  for (auto ev = f.next(); ev.kind != mbus::Event::Kind::need_more; ev = f.next()) {
+    if (ev.kind != mbus::Event::Kind::frame || ev.frame.data.size() < 2) continue;
+    Bytes data = ev.frame.data;
+    if (link.framing.empty()) {
+      link.framing = {{"kind", "mbus"},
+                      {"c", to_hex(Bytes(&ev.frame.c, 1))},
+                      {"a", to_hex(Bytes(&ev.frame.a, 1))},
+                      {"stsap", to_hex(data.subspan(0, 1))},
+                      {"dtsap", to_hex(data.subspan(1, 1))}};
+      first_data = data.size() - 2;
+    }
+    ++frames;
+    link.wire.insert(link.wire.end(), data.begin() + 2, data.end());
+  }
+  if (frames > 1) link.framing["max_data"] = first_data;
+  return link;
+}
+
+struct Opened {
+  Buffer plain;
+  std::optional<dlms::CipheredApdu> ciphered;
+};
+
+Opened open_apdu(const Buffer& wire, const dlms::KeyRing& keys, std::size_t where) {
+  Opened o;
+  if (wire.empty()) throw LearnError("an empty APDU at " + at_byte(where));
+  if (wire[0] == dlms::kGeneralBlockTransfer)
+    throw LearnError("general block transfer at " + at_byte(where) +
+                     ": the profile format sends a list in one APDU");
+  if (wire[0] != dlms::kGeneralGloCiphering) {
+    o.plain = wire;
+    return o;
+  }
+  auto c = dlms::parsed(dlms::parse_ciphered, Bytes(wire.data(), wire.size()));
+  if (!c) throw LearnError("a bad ciphering header at " + at_byte(where));
+  Buffer out;
+  auto d = dlms::decrypt(*c, keys, out);
+  if (!d)
+    throw LearnError("the telegram at " + at_byte(where) +
+                     " does not decrypt: " + std::string(message(d.error().code)));
+  o.plain.assign(d->plaintext.begin(), d->plaintext.end());
+  o.ciphered = *c;
+  return o;
+}
+
+dlms::KeyRing keyring(const LearnOptions& o) {
+  dlms::KeyRing ring;
+  for (const TitledKey& k : o.keys) ring.add(k.title, k.ek, k.ak);
+  if (o.ek) ring.add(std::nullopt, *o.ek, o.ak);
+  return ring;
+}
+
+}  // namespace
+
+Buffer capture_bytes(std::string_view text) {
+  std::string digits;
+  for (char c : text) {
+    if (std::isspace(static_cast<unsigned char>(c))) continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return Buffer(text.begin(), text.end());
+    digits += c;
+  }
+  auto bytes = parse_hex(digits);
+  if (digits.empty() || !bytes) return Buffer(text.begin(), text.end());
+  return *bytes;
+}
+
+namespace {
+
+// One telegram taken apart.
+struct Telegram {
+  Captured at;
+  Link link;
+  Opened opened;
+  ListTemplate list;
+};
+
+Telegram take_apart(ByteSpan capture, const Captured& c, const dlms::KeyRing& keys) {
+  Telegram t{c, {}, {}, {}};
+  ByteSpan bytes = capture.subspan(c.offset, c.length);
+  t.link = c.transport == cosem::Transport::hdlc ? split_hdlc(bytes) : split_mbus(bytes);
+  t.opened = open_apdu(t.link.wire, keys, c.offset);
+  t.list = learn_detail::learn_list(t.opened.plain, c.offset);
+  return t;
+}
+
+// Two meters in one capture: another system title or meter id than the first telegram's.
+void check_one_meter(const std::vector<Telegram>& ts) {
+  const Telegram& a = ts.front();
+  for (const Telegram& b : ts) {
+    bool titles = a.opened.ciphered && b.opened.ciphered &&
+                  a.opened.ciphered->system_title != b.opened.ciphered->system_title;
+    if (titles)
+      throw LearnError("two meters in one capture: system title " +
+                       to_hex(a.opened.ciphered->system_title) + " at " + at_byte(a.at.offset) +
+                       ", " + to_hex(b.opened.ciphered->system_title) + " at " +
+                       at_byte(b.at.offset));
+    if (!a.at.meter_id.empty() && !b.at.meter_id.empty() && a.at.meter_id != b.at.meter_id)
+      throw LearnError("two meters in one capture: meter id " + a.at.meter_id + " at " +
+                       at_byte(a.at.offset) + ", " + b.at.meter_id + " at " + at_byte(b.at.offset));
+    if (a.link.framing != b.link.framing && b.link.framing.value("kind", "") == "hdlc" &&
+        !b.link.framing.contains("max_info") && !a.link.framing.contains("max_info"))
+      throw LearnError("two meters in one capture: link header " + a.link.framing.dump() + " at " +
+                       at_byte(a.at.offset) + ", " + b.link.framing.dump() + " at " +
+                       at_byte(b.at.offset));
+  }
+}
+
+// The step between consecutive values, when it is the same every time (else 0).
+std::int64_t constant_step(const std::vector<std::int64_t>& v) {
+  if (v.size() < 2) return 0;
+  std::int64_t step = v[1] - v[0];
+  for (std::size_t i = 2; i < v.size(); ++i)
+    if (v[i] - v[i - 1] != step) return 0;
+  return step;
+}
+
+}  // namespace
+
+namespace {
+
+// How the meter writes its clock, from one date-time it sent (Blue Book 4.1.6.1): hundredths
+// sent or not, the deviation following local time (CET/CEST: -60 / -120) or fixed, and the
+// status following summer time or fixed.
+json clock_json(const std::array<std::uint8_t, 12>& c) {
+  json j;
+  j["hundredths"] = c[8] == 0xFF ? 255 : 0;
+  const auto dev = static_cast<std::int16_t>((c[9] << 8) | c[10]);
+  const bool local = dev == -60 || dev == -120;
+  if (static_cast<std::uint16_t>(dev) == 0x8000)
+    j["deviation"] = "unspecified";
+  else if (local)
+    j["deviation"] = "local";
+  else
+    j["deviation"] = dev;
+  if (local && (c[11] == 0x00 || c[11] == 0x80))
+    j["status"] = "dst";
+  else
+    j["status"] = c[11];
+  return j;
+}
+
+std::optional<std::array<std::uint8_t, 12>> first_clock(const std::vector<Telegram>& ts,
+                                                        dlms::DateTimeForm& form) {
+  auto n = dlms::parsed(dlms::parse_data_notification,
+                        Bytes(ts.front().opened.plain.data(), ts.front().opened.plain.size()));
+  form = n ? n->date_time_form : dlms::DateTimeForm::absent;
+  if (n && n->date_time.size() == 12) {
+    std::array<std::uint8_t, 12> c{};
+    std::copy(n->date_time.begin(), n->date_time.end(), c.begin());
+    return c;
+  }
+  for (const Telegram& t : ts)
+    if (t.list.clock) return t.list.clock;
+  return std::nullopt;
+}
+
+std::string_view form_name(dlms::DateTimeForm f) {
+  switch (f) {
+    case dlms::DateTimeForm::bare:
+      return "bare";
+    case dlms::DateTimeForm::tagged:
+      return "octet_string";
+    default:
+      return "absent";
+  }
+}
+
+json apdu_json(const std::vector<Telegram>& ts, dlms::DateTimeForm form) {
+  std::vector<std::int64_t> ids;
+  for (const Telegram& t : ts) ids.push_back(t.at.invoke_id);
+  std::uint8_t id[4];
+  for (int i = 0; i < 4; ++i)
+    id[i] = static_cast<std::uint8_t>(ts.front().at.invoke_id >> (24 - 8 * i));
+  return {{"invoke_id", to_hex(Bytes(id, 4))},
+          {"invoke_id_step", std::max<std::int64_t>(constant_step(ids), 0)},
+          {"date_time", form_name(form)}};
+}
+
+json security_json(const std::vector<Telegram>& ts, const LearnOptions& o) {
+  const auto& c = ts.front().opened.ciphered;
+  if (!c) return nullptr;
+  std::vector<std::int64_t> ics;
+  for (const Telegram& t : ts)
+    if (t.opened.ciphered) ics.push_back(t.opened.ciphered->invocation_counter);
+  json j{{"sc", to_hex(Bytes(&c->security_control, 1))},
+         {"system_title", to_hex(c->system_title)},
+         {"invocation_counter", c->invocation_counter},
+         {"invocation_step", std::max<std::int64_t>(constant_step(ics), 1)}};
+  // The key the capture decrypted with: its system title's, else the default one.
+  TitledKey key{std::nullopt, o.ek.value_or(Key{}), o.ak};
+  auto titled = std::find_if(o.keys.begin(), o.keys.end(),
+                             [&](const TitledKey& k) { return k.title == c->system_title; });
+  auto any =
+      std::find_if(o.keys.begin(), o.keys.end(), [](const TitledKey& k) { return !k.title; });
+  if (titled != o.keys.end())
+    key = *titled;
+  else if (!o.ek && any != o.keys.end())
+    key = *any;
+  if (o.ek || titled != o.keys.end() || any != o.keys.end()) j["ek"] = to_hex(key.ek);
+  j["ak"] = key.ak ? json(to_hex(*key.ak)) : json(nullptr);
+  return j;
+}
+
+// The household behind the meter: its phases, and registers that start where the capture's did.
+json household_json(const std::map<std::string, double>& q, bool three_phase) {
+  json h{{"phases", three_phase ? 3 : 1}};
+  auto wh = [&](const char* source, const char* key) {
+    if (auto it = q.find(source); it != q.end() && it->second >= 0)
+      h[key] = static_cast<std::int64_t>(it->second);
+  };
+  wh("energy_import", "start_import_wh");
+  wh("energy_export", "start_export_wh");
+  auto exp = q.find("energy_export");
+  h["solar"] = exp != q.end() && exp->second > 0;
+  return h;
+}
+
+struct Lists {
+  json lists = json::object();
+  std::vector<std::string> of;                                // each telegram's list
+  std::vector<std::pair<std::string, std::int64_t>> cadence;  // in order of first appearance
+};
+
+std::int64_t cadence_of(const std::vector<Telegram>& ts, const Lists& l, const std::string& name) {
+  std::optional<std::int64_t> last, best;
+  for (std::size_t i = 0; i < ts.size(); ++i) {
+    if (l.of[i] != name || !ts[i].at.time_ms) continue;
+    if (last && *ts[i].at.time_ms > *last) {
+      std::int64_t d = *ts[i].at.time_ms - *last;
+      best = best ? std::min(*best, d) : d;
+    }
+    last = ts[i].at.time_ms;
+  }
+  if (best) return *best;
+  return ts.front().at.transport == cosem::Transport::hdlc ? kHdlcCadenceMs : kMbusCadenceMs;
+}
+
+Lists group_lists(const std::vector<Telegram>& ts, std::vector<LearnedList>& out,
+                  ByteSpan capture) {
+  Lists l;
+  std::map<std::string, std::string> by_signature;
+  for (const Telegram& t : ts) {
+    auto [it, fresh] = by_signature.try_emplace(t.list.signature,
+                                                "list" + std::to_string(by_signature.size() + 1));
+    l.of.push_back(it->second);
+    if (!fresh) continue;
+    l.lists[it->second] = t.list.body;
+    ByteSpan b = capture.subspan(t.at.offset, t.at.length);
+    out.push_back(LearnedList{it->second, Buffer(b.begin(), b.end()), t.at.offset});
+  }
+  for (const LearnedList& list : out)
+    l.cadence.emplace_back(list.name, cadence_of(ts, l, list.name));
+  return l;
+}
+
+// Each list at its cadence, slower lists last (they win a shared instant, as list 3 replaces
+// list 2 on the hour); lists of the same cadence spread over it.
+json schedule_json(const Lists& l, std::int64_t& step) {
+  auto order = l.cadence;
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.second < b.second; });
+  json s = json::array();
+  step = order.front().second;
+  std::map<std::int64_t, std::int64_t> seen;
+  for (const auto& [name, every] : order) {
+    std::int64_t same =
+        std::count_if(order.begin(), order.end(), [&](const auto& e) { return e.second == every; });
+    std::int64_t at = every * seen[every]++ / same;
+    json e{{"list", name}, {"every", std::to_string(every) + "ms"}};
+    if (at > 0) e["at"] = std::to_string(at) + "ms";
+    s.push_back(e);
+  }
+  return s;
+}
+
+json meter_json(const std::vector<Telegram>& ts) {
+  std::string id, type;
+  for (const Telegram& t : ts) {
+    if (id.empty()) id = t.list.meter_id;
+    if (type.empty()) type = t.list.meter_type;
+  }
+  return {{"id", id.empty() ? "learned" : id},
+          {"type", type.empty() ? "learned" : type},
+          {"zone", "Europe/Vienna"}};
+}
+
+json profile_json(const std::vector<Telegram>& ts, const LearnOptions& o, Learned& out,
+                  ByteSpan capture) {
+  Lists lists = group_lists(ts, out.lists, capture);
+  std::map<std::string, double> quantities;
+  bool three_phase = false;
+  for (const Telegram& t : ts) {
+    quantities.insert(t.list.quantities.begin(), t.list.quantities.end());
+    three_phase = three_phase || t.list.three_phase;
+  }
+  const bool hdlc = ts.front().at.transport == cosem::Transport::hdlc;
+  dlms::DateTimeForm form{};
+  auto clock = first_clock(ts, form);
+  std::int64_t step = 0;
+  json schedule = schedule_json(lists, step);
+  json p{{"name", o.name},
+         {"description", "Learned from a capture of " + std::to_string(ts.size()) + " telegrams"},
+         {"vectors", json::array()},
+         {"meter", meter_json(ts)},
+         {"serial", o.serial.empty() ? (hdlc ? kHdlcSerial : kMbusSerial) : o.serial},
+         {"framing", ts.front().link.framing},
+         {"apdu", apdu_json(ts, form)},
+         {"household", household_json(quantities, three_phase)},
+         {"step", std::to_string(step) + "ms"},
+         {"schedule", schedule},
+         {"lists", lists.lists}};
+  if (clock) p["clock"] = clock_json(*clock);
+  if (json sec = security_json(ts, o); !sec.is_null()) p["security"] = sec;
+  return p;
+}
+
+}  // namespace
+
+Learned learn_profile(ByteSpan capture, const LearnOptions& options) {
+  dlms::KeyRing keys = keyring(options);
+  std::vector<Captured> found = decode_capture(capture, keyring(options), options.transport);
+  std::vector<Telegram> ts;
+  for (const Captured& c : found) ts.push_back(take_apart(capture, c, keys));
+  check_one_meter(ts);
+  Learned out;
+  out.telegrams = ts.size();
+  json p = profile_json(ts, options, out, capture);
+  const auto text = [](const json& j) {
+    return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  };
+  out.profile_json = text(p);
+  if (p.contains("security")) {
+    p["security"].erase("ek");
+    p["security"].erase("ak");
+  }
+  out.saved_json = text(p);
+  return out;
+}
+
+}  // namespace meterlab::sim
