@@ -162,7 +162,7 @@ void MqttSink::publish_telegram(const cosem::Telegram& t, WallClock::time_point 
       auto [key, fresh] = m.keys.key(reading);
       if (fresh && cfg_.discovery) {
         Message d{mqtt::discovery_topic(cfg_, meter, key),
-                  mqtt::discovery_payload(cfg_, m.device, meter, reading, key), true};
+                  mqtt::discovery_payload(cfg_, m.device, meter, t, reading, key), true};
         m.discovery.push_back(d);
         // While away, the next connect publishes every config (on_connect): not queued twice.
         if (connected_) batch.push_back(std::move(d));
