@@ -104,6 +104,47 @@ TEST(TableSinkTest, PrintsTheLatestReadingsAtTheEndWhenNotATerminal) {
   EXPECT_EQ(made.sink->stats().telegrams, 2u);
 }
 
+// Issue 17: a P1 telegram in the JSON lines and the table: base units, and the gas register with
+// its own capture time.
+TEST(JsonSinkTest, P1TelegramWithGas) {
+  const std::string path = ::testing::TempDir() + "/meterlab_json_sink_p1.jsonl";
+  SinkOrError made = make_json_sink(json{{"file", path}});
+  ASSERT_TRUE(made.sink) << made.error;
+  feed(*made.sink, "p1/dsmr5-iskra-am550-nl.json");
+  made.sink->close(std::chrono::milliseconds(0));
+  auto lines = lines_of(path);
+  ASSERT_EQ(lines.size(), 1u);
+  json gas, energy;
+  for (const json& r : lines[0].at("readings")) {
+    if (r.at("obis") == "0-1:24.2.1.255") gas = r;
+    if (r.at("obis") == "1-0:1.8.1.255") energy = r;
+  }
+  EXPECT_EQ(gas.at("value"), 0.107) << gas;
+  EXPECT_EQ(gas.at("unit"), "m3");
+  EXPECT_EQ(gas.at("captured"), "2017-01-02T16:10:05+01:00") << gas;
+  EXPECT_EQ(energy.at("value"), 4426) << energy;
+  EXPECT_EQ(energy.at("unit"), "Wh");
+}
+
+TEST(TableSinkTest, P1GasShowsItsCaptureTime) {
+  SinkOrError made = make_table_sink(json::object());
+  ASSERT_TRUE(made.sink) << made.error;
+  ::testing::internal::CaptureStdout();
+  feed(*made.sink, "p1/dsmr5-iskra-am550-nl.json");
+  made.sink->close(std::chrono::milliseconds(0));
+  std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_NE(out.find("meter K8EG004046395507"), std::string::npos) << out;
+  const std::size_t gas = out.find("0-1:24.2.1.255");
+  ASSERT_NE(gas, std::string::npos) << out;
+  const std::string line = out.substr(gas, out.find('\n', gas) - gas);
+  EXPECT_NE(line.find("0.107  m3  at 2017-01-02T16:10:05+01:00"), std::string::npos) << line;
+  const std::size_t energy = out.find("1-0:1.8.1.255");
+  ASSERT_NE(energy, std::string::npos) << out;
+  const std::string eline = out.substr(energy, out.find('\n', energy) - energy);
+  EXPECT_NE(eline.find("4426  Wh"), std::string::npos) << eline;
+  EXPECT_EQ(eline.find(" at "), std::string::npos) << eline;
+}
+
 TEST(TableSinkTest, Refusals) {
   EXPECT_EQ(make_table_sink(json{{"rows", 3}}).error,
             "outputs.table.rows: expected one of refresh_ms, got an unknown key");
