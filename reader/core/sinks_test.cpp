@@ -126,23 +126,39 @@ TEST(JsonSinkTest, P1TelegramWithGas) {
   EXPECT_EQ(energy.at("unit"), "Wh");
 }
 
-TEST(TableSinkTest, P1GasShowsItsCaptureTime) {
+// The table printed (off a terminal: once, at the end) after the telegrams of a vector.
+std::string table_of(const std::string& rel) {
   SinkOrError made = make_table_sink(json::object());
-  ASSERT_TRUE(made.sink) << made.error;
+  EXPECT_TRUE(made.sink) << made.error;
+  if (!made.sink) return "";
   ::testing::internal::CaptureStdout();
-  feed(*made.sink, "p1/dsmr5-iskra-am550-nl.json");
+  feed(*made.sink, rel);
   made.sink->close(std::chrono::milliseconds(0));
-  std::string out = ::testing::internal::GetCapturedStdout();
+  return ::testing::internal::GetCapturedStdout();
+}
+
+// The table's line of an OBIS code; "" when it has none.
+std::string line_of(const std::string& table, const std::string& obis) {
+  const std::size_t at = table.find(obis);
+  return at == std::string::npos ? "" : table.substr(at, table.find('\n', at) - at);
+}
+
+TEST(TableSinkTest, P1GasShowsItsCaptureTime) {
+  const std::string out = table_of("p1/dsmr5-iskra-am550-nl.json");
   EXPECT_NE(out.find("meter K8EG004046395507"), std::string::npos) << out;
-  const std::size_t gas = out.find("0-1:24.2.1.255");
-  ASSERT_NE(gas, std::string::npos) << out;
-  const std::string line = out.substr(gas, out.find('\n', gas) - gas);
-  EXPECT_NE(line.find("0.107  m3  at 2017-01-02T16:10:05+01:00"), std::string::npos) << line;
-  const std::size_t energy = out.find("1-0:1.8.1.255");
-  ASSERT_NE(energy, std::string::npos) << out;
-  const std::string eline = out.substr(energy, out.find('\n', energy) - energy);
-  EXPECT_NE(eline.find("4426  Wh"), std::string::npos) << eline;
-  EXPECT_EQ(eline.find(" at "), std::string::npos) << eline;
+  const std::string gas = line_of(out, "0-1:24.2.1.255");
+  EXPECT_NE(gas.find("0.107  m3  at 2017-01-02T16:10:05+01:00"), std::string::npos) << out;
+  const std::string energy = line_of(out, "1-0:1.8.1.255");
+  EXPECT_NE(energy.find("4426  Wh"), std::string::npos) << out;
+  EXPECT_EQ(energy.find(" at "), std::string::npos) << energy;
+}
+
+// The Belgian monthly maxima repeat the current peak's code: the table shows the current one.
+TEST(TableSinkTest, P1BufferKeepsTheCurrentPeak) {
+  const std::string out = table_of("p1/p1-belgian-peak.json");
+  const std::string peak = line_of(out, "1-0:1.6.0.255");
+  EXPECT_NE(peak.find("2589  W  at 2020-05-09T13:45:58+02:00"), std::string::npos) << out;
+  EXPECT_EQ(out.find("1-0:1.6.0.255", out.find("1-0:1.6.0.255") + 1), std::string::npos) << out;
 }
 
 TEST(TableSinkTest, Refusals) {

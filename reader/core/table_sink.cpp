@@ -64,7 +64,9 @@ class TableSink final : public Sink {
     m.list = std::string(t.text(t.list_id));
     m.clock = t.timestamp ? t.timestamp->to_iso8601() : std::string();
     m.security = std::string(security_text(t));
-    for (const auto& reading : t.readings) {
+    for (std::size_t i = 0; i < t.readings.size(); ++i) {
+      if (repeats_code(t, i)) continue;  // a buffer's history: the first is the current value
+      const cosem::Reading& reading = t.readings[i];
       const cosem::DateTime* at = capture_time(t, reading);
       m.rows[{reading.obis, reading.position_text()}] =
           Row{reading_code(reading), std::string(reading.name), value_text(t, reading),

@@ -39,6 +39,15 @@ std::string reading_code(const cosem::Reading& r) {
   return r.positional() ? "position-" + r.position_text() : r.obis.to_string();
 }
 
+bool repeats_code(const cosem::Telegram& t, std::size_t i) noexcept {
+  const cosem::Reading& r = t.readings[i];
+  for (std::size_t k = 0; k < i; ++k) {
+    const cosem::Reading& e = t.readings[k];
+    if (e.obis == r.obis && e.position == r.position) return true;
+  }
+  return false;
+}
+
 std::optional<double> number(const cosem::Reading& r) noexcept {
   switch (r.kind) {
     case cosem::ValueKind::integer:

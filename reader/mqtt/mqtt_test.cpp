@@ -410,6 +410,35 @@ TEST_P(MqttBroker, PublishesStateReadingsAndDiscovery) {
   EXPECT_EQ(st.delivered, 1 + configs + want.messages + 1);
 }
 
+// A code a telegram repeats (the Belgian monthly maxima repeat the current peak's 1-0:1.6.0,
+// each with its own time) is history: its topic and state carry the first, the current value.
+TEST(MqttP1, RepeatedCodesPublishTheCurrentValue) {
+  Broker broker;
+  ASSERT_TRUE(broker.start()) << broker.error();
+  Subscriber live(broker.port(), "test/#");
+  ASSERT_TRUE(live.ready());
+  SinkPtr sink = make(config(broker.port(), {{"client_id", "mqtt-p1"}}));
+  ASSERT_NE(sink, nullptr);
+  const cosem::Telegram t =
+      test::p1_telegram(test::p1_text("003", "170102161005W", test::kP1PeakLines));
+  std::size_t peaks = 0;
+  for (const cosem::Reading& r : t.readings) peaks += r.obis.to_string() == "1-0:1.6.0.255";
+  ASSERT_EQ(peaks, 3u);  // the current month's and two months of the buffer
+  MeterAttribution meters;
+  for (int i = 0; i < 2; ++i) deliver(*sink, meters, t, kRx);
+  const std::string state = "test/K8EG004046395507/state";
+  ASSERT_TRUE(live.wait_for([&](auto& m) { return count_prefix(m, state) == 2; }, kWait));
+  sink->close(seconds(5));
+  Payloads got;
+  for (const Msg& m : live.messages()) got[m.topic].push_back(m.payload);
+  EXPECT_EQ(got["test/K8EG004046395507/1-0_1_6_0_255"], (std::vector<std::string>{"2589", "2589"}));
+  const json doc = json::parse(got.at(state).back());
+  EXPECT_EQ(doc.at("readings").at("1-0_1_6_0_255").at("value"), 2589);
+  EXPECT_EQ(doc.at("readings").at("0-1_24_2_1_255").at("value"), 0.107);
+  EXPECT_EQ(doc.at("readings").at("0-1_24_2_1_255").at("captured"), "2017-01-02T16:10:05+01:00");
+  EXPECT_EQ(doc.at("time"), "2017-01-02T18:20:02.000Z");  // the telegram's 19:20:02 W
+}
+
 INSTANTIATE_TEST_SUITE_P(Qos, MqttBroker, ::testing::Values(0, 1),
                          [](const ::testing::TestParamInfo<int>& p) {
                            return "qos" + std::to_string(p.param);

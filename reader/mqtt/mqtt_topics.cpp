@@ -268,9 +268,13 @@ std::string state_payload(const cosem::Telegram& t, const Received& rc, std::str
                           const std::vector<std::string>& keys) {
   json readings = json::object();
   for (std::size_t i = 0; i < t.readings.size() && i < keys.size(); ++i) {
+    if (keys[i].empty()) continue;  // a repeated code's history entry
     const cosem::Reading& r = t.readings[i];
     readings[keys[i]] = {
         {"value", state_value(t, r)}, {"unit", std::string(r.unit)}, {"obis", r.obis.to_string()}};
+    // A number with a capture time of its own (a P1 gas register): when, as in the JSON output.
+    if (const cosem::DateTime* at = capture_time(t, r))
+      readings[keys[i]]["captured"] = at->to_iso8601();
     if (r.positional()) {  // no OBIS code: its position in the body
       readings[keys[i]]["obis"] = nullptr;
       readings[keys[i]]["position"] = r.position_text();

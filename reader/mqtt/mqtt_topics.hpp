@@ -103,7 +103,8 @@ std::string discovery_topic(const Config& c, std::string_view meter, std::string
 std::optional<std::string> reading_payload(const cosem::Telegram& t, const cosem::Reading& r);
 
 // The JSON state document: {"time", "meter", "meter_id", "meter_type", "list", "security",
-// "readings": {key: {"value", "unit", "obis"}}}. `keys` are the readings' keys in order.
+// "readings": {key: {"value", "unit", "obis"[, "captured"]}}}. `keys` are the readings' keys in
+// order; a reading with an empty key (repeats_code()) is left out.
 std::string state_payload(const cosem::Telegram& t, const Received& rc, std::string_view meter,
                           const std::vector<std::string>& keys);
 

@@ -5,9 +5,10 @@
                                            "unit", "time_source"} of influx or postgres
   p1_check.py mqtt TRUTH SUB.txt BASE      `mosquitto_sub -v` output, topics under BASE
 
-Every reading is stored at its own time (the gas register at its capture time, the rest at the
-telegram's 0-0:1.0.0 in UTC) with time_source "meter"; MQTT gets every state document and reading,
-and Home Assistant discovery configs with the classes of a P1 meter with gas. Exits non-zero
+Every reading is stored at its own time (the gas register and the power-failure log's entries at
+their capture times, the rest at the telegram's 0-0:1.0.0 in UTC) with time_source "meter"; MQTT
+gets every state document and reading (of a code repeated in a telegram, the first: the log's
+newest entry), and Home Assistant discovery configs with the classes of a P1 meter with gas. Exits non-zero
 with the differences on stderr.
 """
 import collections
@@ -74,6 +75,7 @@ HA = {  # obis -> (device_class, state_class, unit, diagnostic) of the discovery
     "0-1:24.2.1.255": ("gas", "total_increasing", "m\u00b3", False),
     "0-0:96.7.21.255": (None, "total_increasing", None, True),
     "0-0:96.7.9.255": (None, "total_increasing", None, True),
+    "0-0:96.7.19.255": ("duration", "measurement", "s", True),
     "0-0:96.13.0.255": (None, None, None, True),
     "0-0:96.1.1.255": (None, None, None, True),
 }
@@ -84,9 +86,18 @@ def iso(ms):
         "%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (ms % 1000)
 
 
+def current(readings):
+    """The first reading of each OBIS code: MQTT's current value (later ones are a log's history)."""
+    seen = {}
+    for r in readings:
+        seen.setdefault(r["obis"], r)
+    return list(seen.values())
+
+
 def check_mqtt(truth, msgs, base):
     errors = []
     meter = truth[0]["meter_id"]
+    truth = [dict(t, readings=current(t["readings"])) for t in truth]
     states = [json.loads(p) for t, p in msgs if t == "%s/%s/state" % (base, meter)]
     if len(states) != len(truth):
         errors.append("state documents: %d, telegrams %d" % (len(states), len(truth)))

@@ -5,7 +5,8 @@ Writes COUNT telegrams (DSMR 5.0.2 clause 6.12 lines, CRC-16/ARC) through a pseu
 slave is linked at LINK, once a reader has opened it, and a truth file of JSON lines: one per
 telegram, {"t_ms": UTC ms of 0-0:1.0.0, "meter_id", "readings": [{"obis", "value", "unit",
 "t_ms"}]}: every reading the telegram carries, numbers in the base units meterlab gives (Wh, W,
-V, A, m3), text as decoded, and for the gas register the UTC ms of its own capture time. Meter
+V, A, m3), text as decoded, and for the gas register and the power-failure log's entries the
+UTC ms of their own capture times. Meter
 time runs STEP_S seconds a telegram from 2026-01-05 09:00:30 UTC (winter, Europe/Amsterdam:
 10:00:30W); gas is captured every 5 minutes.
 
@@ -22,6 +23,8 @@ METER_ID = "E0044007000000016"   # 0-0:96.1.1, sent as hex ASCII
 GAS_ID = "G0012345678901234"      # 0-1:96.1.0, sent as hex ASCII
 START = datetime.datetime(2026, 1, 5, 9, 0, 0, tzinfo=datetime.timezone.utc)
 WINTER = datetime.timedelta(hours=1)  # CET: the W flag
+FAILURES = (datetime.datetime(2025, 12, 30, 9, 15, tzinfo=datetime.timezone.utc),  # newest first
+            datetime.datetime(2025, 11, 30, 7, 10, tzinfo=datetime.timezone.utc))
 
 
 def crc16_arc(data: bytes) -> int:
@@ -63,6 +66,9 @@ def telegram(i: int, step_s: int):
         "1-0:2.7.0(%02d.%03d*kW)" % divmod(p_out, 1000),
         "0-0:96.7.21(00013)",
         "0-0:96.7.9(00002)",
+        # The power-failure log: two entries of 0-0:96.7.19, each with its own end time.
+        "1-0:99.97.0(2)(0-0:96.7.19)(%s)(0000000240*s)(%s)(0000000301*s)" % (
+            stamp(FAILURES[0]), stamp(FAILURES[1])),
         "1-0:32.7.0(%03d.%d*V)" % divmod(volts, 10),
         "1-0:31.7.0(%03d*A)" % amps,
         "0-0:96.13.0(%s)" % "Hello P1".encode().hex().upper(),
@@ -83,6 +89,9 @@ def telegram(i: int, step_s: int):
         num("1-0:2.8.1.255", e1, "Wh"), num("1-0:2.8.2.255", e2, "Wh"),
         num("1-0:1.7.0.255", p_in, "W"), num("1-0:2.7.0.255", p_out, "W"),
         num("0-0:96.7.21.255", 13, ""), num("0-0:96.7.9.255", 2, ""),
+        num("1-0:99.97.0.255", 2, ""),
+        num("0-0:96.7.19.255", 240, "s", ms(FAILURES[0])),
+        num("0-0:96.7.19.255", 301, "s", ms(FAILURES[1])),
         num("1-0:32.7.0.255", volts / 10, "V"), num("1-0:31.7.0.255", amps, "A"),
         num("0-1:24.1.0.255", 3, ""),
         num("0-1:24.2.1.255", gas / 1000, "m3", ms(gas_at)),

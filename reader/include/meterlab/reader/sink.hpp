@@ -91,6 +91,12 @@ class MeterAttribution {
 // ("1-0:1.7.0.255"), or for a reading no layout names (cosem::Reading::positional()) its position
 // as "position-2.1" (the MQTT key and topic, the PostgreSQL obis column).
 std::string reading_code(const cosem::Reading& r);
+// Whether reading `i` of `t` has the code (OBIS and position) of an earlier reading of the same
+// telegram: an entry of a P1 buffer or log with its own capture time (the Belgian monthly
+// maxima 0-0:98.1.0 repeat the current peak's 1-0:1.6.0; the power-failure log 1-0:99.97.0
+// repeats 0-0:96.7.19). The outputs that show one current value per code (MQTT topics, the
+// table) take the first; the databases store every one at its own time.
+bool repeats_code(const cosem::Telegram& t, std::size_t i) noexcept;
 // The reading as a number (integer scaled by its scaler, real, boolean 0/1); none for text,
 // octets, dates and null.
 std::optional<double> number(const cosem::Reading& r) noexcept;
