@@ -220,7 +220,11 @@ TEST(InfluxHttp, RetriesServerErrorsThenDelivers) {
 
 TEST(InfluxHttp, GivesUpAfterRetriesAndCounts) {
   test::HttpRecorder rec(0, 503);
-  auto made = make_influx_sink(fast(rec.url(), 2));
+  json cfg = fast(rec.url(), 2);
+  // One batch whatever the machine's load: the 10 telegrams are queued well within a second
+  // (with 10 ms, a slow feed split them into two batches and twice the requests).
+  cfg["flush_interval_ms"] = 1000;
+  auto made = make_influx_sink(cfg);
   ASSERT_TRUE(made.sink) << made.error;
   const auto lines = feed(*made.sink, kaifa(), 0, 10);
   ASSERT_TRUE(test::wait_until([&] { return made.sink->stats().failed == lines.size(); }, 10s))
