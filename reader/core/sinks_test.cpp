@@ -104,6 +104,63 @@ TEST(TableSinkTest, PrintsTheLatestReadingsAtTheEndWhenNotATerminal) {
   EXPECT_EQ(made.sink->stats().telegrams, 2u);
 }
 
+// Issue 17: a P1 telegram in the JSON lines and the table: base units, and the gas register with
+// its own capture time.
+TEST(JsonSinkTest, P1TelegramWithGas) {
+  const std::string path = ::testing::TempDir() + "/meterlab_json_sink_p1.jsonl";
+  SinkOrError made = make_json_sink(json{{"file", path}});
+  ASSERT_TRUE(made.sink) << made.error;
+  feed(*made.sink, "p1/dsmr5-iskra-am550-nl.json");
+  made.sink->close(std::chrono::milliseconds(0));
+  auto lines = lines_of(path);
+  ASSERT_EQ(lines.size(), 1u);
+  json gas, energy;
+  for (const json& r : lines[0].at("readings")) {
+    if (r.at("obis") == "0-1:24.2.1.255") gas = r;
+    if (r.at("obis") == "1-0:1.8.1.255") energy = r;
+  }
+  EXPECT_EQ(gas.at("value"), 0.107) << gas;
+  EXPECT_EQ(gas.at("unit"), "m3");
+  EXPECT_EQ(gas.at("captured"), "2017-01-02T16:10:05+01:00") << gas;
+  EXPECT_EQ(energy.at("value"), 4426) << energy;
+  EXPECT_EQ(energy.at("unit"), "Wh");
+}
+
+// The table printed (off a terminal: once, at the end) after the telegrams of a vector.
+std::string table_of(const std::string& rel) {
+  SinkOrError made = make_table_sink(json::object());
+  EXPECT_TRUE(made.sink) << made.error;
+  if (!made.sink) return "";
+  ::testing::internal::CaptureStdout();
+  feed(*made.sink, rel);
+  made.sink->close(std::chrono::milliseconds(0));
+  return ::testing::internal::GetCapturedStdout();
+}
+
+// The table's line of an OBIS code; "" when it has none.
+std::string line_of(const std::string& table, const std::string& obis) {
+  const std::size_t at = table.find(obis);
+  return at == std::string::npos ? "" : table.substr(at, table.find('\n', at) - at);
+}
+
+TEST(TableSinkTest, P1GasShowsItsCaptureTime) {
+  const std::string out = table_of("p1/dsmr5-iskra-am550-nl.json");
+  EXPECT_NE(out.find("meter K8EG004046395507"), std::string::npos) << out;
+  const std::string gas = line_of(out, "0-1:24.2.1.255");
+  EXPECT_NE(gas.find("0.107  m3  at 2017-01-02T16:10:05+01:00"), std::string::npos) << out;
+  const std::string energy = line_of(out, "1-0:1.8.1.255");
+  EXPECT_NE(energy.find("4426  Wh"), std::string::npos) << out;
+  EXPECT_EQ(energy.find(" at "), std::string::npos) << energy;
+}
+
+// The Belgian monthly maxima repeat the current peak's code: the table shows the current one.
+TEST(TableSinkTest, P1BufferKeepsTheCurrentPeak) {
+  const std::string out = table_of("p1/p1-belgian-peak.json");
+  const std::string peak = line_of(out, "1-0:1.6.0.255");
+  EXPECT_NE(peak.find("2589  W  at 2020-05-09T13:45:58+02:00"), std::string::npos) << out;
+  EXPECT_EQ(out.find("1-0:1.6.0.255", out.find("1-0:1.6.0.255") + 1), std::string::npos) << out;
+}
+
 TEST(TableSinkTest, Refusals) {
   EXPECT_EQ(make_table_sink(json{{"rows", 3}}).error,
             "outputs.table.rows: expected one of refresh_ms, got an unknown key");

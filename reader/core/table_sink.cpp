@@ -1,6 +1,7 @@
-// outputs.table: the latest reading of every OBIS code of every meter, as a table. On a terminal
-// it is redrawn in place (ANSI: cursor home, clear to end) at most every refresh_ms; otherwise the
-// final table is printed once at the end.
+// outputs.table: the latest reading of every OBIS code of every meter, as a table (a number with a
+// capture time of its own, such as a P1 gas register, shows that time after its unit). On a
+// terminal it is redrawn in place (ANSI: cursor home, clear to end) at most every refresh_ms;
+// otherwise the final table is printed once at the end.
 #include <unistd.h>
 
 #include <cstdio>
@@ -19,10 +20,15 @@ constexpr const char* kBold = "\x1b[1m";
 constexpr const char* kPlain = "\x1b[0m";
 
 struct Row {
+  std::string code;  // reading_code(): the OBIS code, or a position
   std::string name;
   std::string value;
   std::string unit;
+  std::string at;  // a number's own capture time (a P1 gas register), ISO 8601
 };
+
+// Rows in OBIS order; readings no layout names (no OBIS code) by their position.
+using RowKey = std::pair<cosem::ObisCode, std::string>;
 
 struct MeterView {
   std::string type;
@@ -30,7 +36,7 @@ struct MeterView {
   std::string clock;
   std::string security;
   std::uint64_t telegrams = 0;
-  std::map<cosem::ObisCode, Row> rows;  // by OBIS code, in numeric order
+  std::map<RowKey, Row> rows;  // by OBIS code, in numeric order
 };
 
 std::string pad(std::string s, std::size_t width) {
@@ -58,9 +64,13 @@ class TableSink final : public Sink {
     m.list = std::string(t.text(t.list_id));
     m.clock = t.timestamp ? t.timestamp->to_iso8601() : std::string();
     m.security = std::string(security_text(t));
-    for (const auto& reading : t.readings) {
-      m.rows[reading.obis] =
-          Row{std::string(reading.name), value_text(t, reading), std::string(reading.unit)};
+    for (std::size_t i = 0; i < t.readings.size(); ++i) {
+      if (repeats_code(t, i)) continue;  // a buffer's history: the first is the current value
+      const cosem::Reading& reading = t.readings[i];
+      const cosem::DateTime* at = capture_time(t, reading);
+      m.rows[{reading.obis, reading.position_text()}] =
+          Row{reading_code(reading), std::string(reading.name), value_text(t, reading),
+              std::string(reading.unit), at ? at->to_iso8601() : ""};
     }
     dirty_ = true;
     if (terminal_) tick(SteadyClock::now());
@@ -101,9 +111,9 @@ class TableSink final : public Sink {
     std::string out = "\n" + bold("meter " + key) + "  " + m.type + "  list " + m.list + "  " +
                       m.clock + "  " + m.security + "  (" + std::to_string(m.telegrams) + ")\n";
     out += "  " + pad("OBIS", 20) + pad("name", 36) + pad_left("value", 22) + "  unit\n";
-    for (const auto& [obis, row] : m.rows) {
-      out += "  " + pad(obis.to_string(), 20) + pad(row.name, 36) + pad_left(row.value, 22) + "  " +
-             row.unit + "\n";
+    for (const auto& [unused, row] : m.rows) {
+      out += "  " + pad(row.code, 20) + pad(row.name, 36) + pad_left(row.value, 22) + "  " +
+             row.unit + (row.at.empty() ? "" : "  at " + row.at) + "\n";
     }
     return out;
   }

@@ -1,4 +1,5 @@
 // Values as every sink needs them: a meter name, numbers, text and the telegram's time.
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <ctime>
@@ -36,6 +37,15 @@ void MeterAttribution::attribute(const cosem::Telegram& t, Received& rc) {
 
 std::string reading_code(const cosem::Reading& r) {
   return r.positional() ? "position-" + r.position_text() : r.obis.to_string();
+}
+
+bool repeats_code(const cosem::Telegram& t, std::size_t i) noexcept {
+  const cosem::Reading& r = t.readings[i];
+  for (std::size_t k = 0; k < i; ++k) {
+    const cosem::Reading& e = t.readings[k];
+    if (e.obis == r.obis && e.position == r.position) return true;
+  }
+  return false;
 }
 
 std::optional<double> number(const cosem::Reading& r) noexcept {
@@ -78,16 +88,55 @@ std::string value_text(const cosem::Telegram& t, const cosem::Reading& r) {
   return "";
 }
 
-WallClock::time_point telegram_time(const cosem::Telegram& t, const Received& r) {
-  if (!t.timestamp) return r.wall;
-  const cosem::DateTime& dt = *t.timestamp;
-  if (!dt.has_date() || !dt.has_time() || !dt.deviation) return r.wall;
+bool utc_known(const cosem::Telegram& t, const cosem::DateTime& dt) noexcept {
+  // Today the engine says "UTC known" by the deviation alone (a P1 timestamp's S/W flag, a DLMS
+  // deviation other than 0x8000). When the telegram says whether and where its UTC is known,
+  // this is the one line to change.
+  (void)t;
+  return dt.has_date() && dt.has_time() && dt.deviation.has_value();
+}
+
+std::optional<WallClock::time_point> meter_utc(const cosem::Telegram& t,
+                                               const cosem::DateTime& dt) noexcept {
+  if (!utc_known(t, dt)) return std::nullopt;
   // DLMS deviation: UTC = local + deviation (minutes).
   const std::int64_t seconds = days_from_civil(dt.year, dt.month, dt.day) * 86400 + dt.hour * 3600 +
                                dt.minute * 60 + std::max(dt.second, 0) +
                                static_cast<std::int64_t>(*dt.deviation) * 60;
   const std::int64_t ms = seconds * 1000 + std::max(dt.hundredths, 0) * 10;
   return WallClock::time_point(std::chrono::milliseconds(ms));
+}
+
+const cosem::DateTime* capture_time(const cosem::Telegram& t, const cosem::Reading& r) noexcept {
+  // As the engine's JSON output decides "captured" (engine/decoder/json.cpp): only P1 readings
+  // carry a time of their own beside a value.
+  const bool own = t.transport == cosem::Transport::p1 && r.kind != cosem::ValueKind::date_time &&
+                   r.date_time.has_date();
+  return own ? &r.date_time : nullptr;
+}
+
+std::string_view time_source_name(TimeSource s) noexcept {
+  return s == TimeSource::meter ? "meter" : "received";
+}
+
+StoredTime stored_time(const cosem::Telegram& t, const Received& r) {
+  if (t.timestamp) {
+    if (auto utc = meter_utc(t, *t.timestamp)) return {*utc, TimeSource::meter};
+  }
+  return {r.wall, TimeSource::received};
+}
+
+StoredTime stored_time(const cosem::Telegram& t, const cosem::Reading& reading, const Received& r) {
+  // A number with a capture time of its own (a P1 M-Bus channel's gas or water register, a peak
+  // demand, a power failure's duration) is stored at that time, not at the telegram's.
+  if (const cosem::DateTime* at = capture_time(t, reading)) {
+    if (auto utc = meter_utc(t, *at)) return {*utc, TimeSource::meter};
+  }
+  return stored_time(t, r);
+}
+
+WallClock::time_point telegram_time(const cosem::Telegram& t, const Received& r) {
+  return stored_time(t, r).time;
 }
 
 std::string_view security_text(const cosem::Telegram& t) noexcept {

@@ -73,8 +73,12 @@ std::string point(std::string_view measurement, const Tags& tags, std::string_vi
   for (const auto& [k, v] : all) append_tag(k, v, out);
   out += ' ';
   if (!append_field(t, r, out)) return "";
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-      telegram_time(t, rc).time_since_epoch());
+  // Which clock the point's time is (a field: a tag would split the series when it changes).
+  const StoredTime when = stored_time(t, r, rc);
+  out += ",time_source=";
+  append_string_field(time_source_name(when.source), out);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(when.time.time_since_epoch());
   out += ' ';
   out += std::to_string(ms.count());
   return out;

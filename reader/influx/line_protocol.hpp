@@ -1,7 +1,10 @@
 // InfluxDB line protocol for meter readings (private to reader/influx; the tests use it).
 //
 // One point per reading:
-//   <measurement>,meter=<id>,name=<name>,obis=<obis>,unit=<unit>[,<user tags>] value=<float> <ms>
+//   <measurement>,meter=<id>,name=<name>,obis=<obis>,unit=<unit>[,<user tags>]
+//     value=<float>,time_source="meter"|"received" <ms>
+// The time is the reading's stored_time(): its own capture time (P1 gas), else the meter's clock
+// when its UTC is known, else the receive time; `time_source` says which.
 // Numbers go to the float field `value` (always float: a series never changes type, and every
 // integer register below 2^53 is exact in a double); text, octets (hex) and dates (ISO 8601) go
 // to the string field `text`. Tags are sorted by key; empty tag values are left out (the

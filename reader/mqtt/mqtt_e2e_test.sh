@@ -3,6 +3,7 @@
 # broker started here (127.0.0.1, a free port, a temp dir) -> `mosquitto_sub -v`. Every reading of
 # the truth log must arrive on its topic with its value, in order, every telegram's state
 # document must say what the telegram said, and every reading must have its discovery config.
+# Then the same for a P1 meter with gas (reader/testing/p1_meter.py on a pty of its own).
 # Usage: mqtt_e2e_test.sh path/to/meterlab [profile]
 set -euo pipefail
 
@@ -136,3 +137,24 @@ if errors:
     sys.exit(1)
 EOF
 echo "PASS: every reading of the truth log arrived over MQTT, with its discovery config"
+
+# A P1 meter with gas (DSMR 5, 115200 8N1) on a pty of its own, to the same broker: every state
+# and reading, and the discovery configs of energy per tariff, power, gas and diagnostics.
+TESTING=$(dirname "$0")/../testing
+mosquitto_sub -h 127.0.0.1 -p "$PORT" -i e2e-sub-p1 -v -t 'p1/#' -t 'homeassistant/#' \
+  > "$TMP/sub-p1.txt" & SUB=$!; PIDS+=("$SUB")
+for _ in $(seq 100); do grep -q "as e2e-sub-p1" "$TMP/broker.log" 2>/dev/null && break; sleep 0.1; done
+grep -q "as e2e-sub-p1" "$TMP/broker.log" || fail "P1 subscriber did not connect"
+python3 "$TESTING/p1_meter.py" "$TMP/p1" "$TMP/p1-truth.jsonl" 30 60 2> "$TMP/p1.err" & P1=$!; PIDS+=("$P1")
+for _ in $(seq 100); do [ -e "$TMP/p1" ] && break; sleep 0.1; done
+[ -e "$TMP/p1" ] || fail "the P1 meter made no pty: $(cat "$TMP/p1.err")"
+"$ML" decode "$TMP/p1" --meter dsmr --mqtt "127.0.0.1:$PORT" --mqtt-topic p1 \
+  --mqtt-client-id e2e-decode-p1 > "$TMP/decode-p1.out" 2> "$TMP/decode-p1.err" & DEC=$!; PIDS+=("$DEC")
+wait "$P1" || fail "the P1 meter failed: $(cat "$TMP/p1.err")"
+kill -INT "$DEC"
+wait "$DEC" || fail "decode of P1 exited $?: $(cat "$TMP/decode-p1.err")"
+sleep 1
+kill "$SUB"; wait "$SUB" 2>/dev/null || true
+python3 "$TESTING/p1_check.py" mqtt "$TMP/p1-truth.jsonl" "$TMP/sub-p1.txt" p1 ||
+  fail "P1 over MQTT differs from what the meter sent: $(tail -3 "$TMP/decode-p1.err")"
+echo "PASS: a P1 meter with gas over MQTT, with Home Assistant's classes"

@@ -158,11 +158,18 @@ void MqttSink::publish_telegram(const cosem::Telegram& t, WallClock::time_point 
     m.device.merge(t);
     // A meter that appears while connected: its status now (on_connect says it for the others).
     if (new_meter && connected_) batch.push_back({mqtt::status_topic(cfg_, meter), "online", true});
-    for (const cosem::Reading& reading : t.readings) {
+    for (std::size_t i = 0; i < t.readings.size(); ++i) {
+      // A code the telegram already gave (an entry of a P1 buffer or log) is history: the
+      // topics carry the current value, the first one.
+      if (repeats_code(t, i)) {
+        keys.emplace_back();
+        continue;
+      }
+      const cosem::Reading& reading = t.readings[i];
       auto [key, fresh] = m.keys.key(reading);
       if (fresh && cfg_.discovery) {
         Message d{mqtt::discovery_topic(cfg_, meter, key),
-                  mqtt::discovery_payload(cfg_, m.device, meter, reading, key), true};
+                  mqtt::discovery_payload(cfg_, m.device, meter, t, reading, key), true};
         m.discovery.push_back(d);
         // While away, the next connect publishes every config (on_connect): not queued twice.
         if (connected_) batch.push_back(std::move(d));
@@ -173,6 +180,7 @@ void MqttSink::publish_telegram(const cosem::Telegram& t, WallClock::time_point 
   batch.push_back({mqtt::state_topic(cfg_, meter),
                    mqtt::state_payload(t, Received{wall, ""}, meter, keys), cfg_.retain});
   for (std::size_t i = 0; i < t.readings.size(); ++i) {
+    if (keys[i].empty()) continue;
     if (auto payload = mqtt::reading_payload(t, t.readings[i]))
       batch.push_back(
           {mqtt::reading_topic(cfg_, meter, keys[i]), std::move(*payload), cfg_.retain});

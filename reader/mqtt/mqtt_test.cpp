@@ -13,6 +13,7 @@
 #include "meterlab/testing/sim_test_util.hpp"
 #include "mqtt_broker.hpp"
 #include "mqtt_topics.hpp"
+#include "p1_telegram.hpp"
 
 namespace meterlab::reader {
 namespace {
@@ -215,6 +216,64 @@ TEST(MqttTopics, HomeAssistantClassesByUnit) {
   EXPECT_EQ(mqtt::ha_class(text).state_class, "");
 }
 
+// Issue 17: a P1 telegram's readings by its OBIS codes: energy per tariff, powers, the M-Bus
+// channel's register by the channel's own device type, health counters as diagnostics.
+std::string p1_class(const cosem::Telegram& t, const char* obis) {
+  const cosem::Reading* r = test::find_reading(t, obis);
+  if (r == nullptr) return "missing";
+  const mqtt::HaClass c = mqtt::ha_class(*r, mqtt::channel_medium(t, *r));
+  return std::string(c.device_class) + "/" + std::string(c.state_class) +
+         (c.diagnostic ? "/diagnostic" : "");
+}
+
+TEST(MqttTopics, HomeAssistantClassesOfP1) {
+  const cosem::Telegram t = test::p1_telegram(test::p1_text("003"));
+  for (const char* e : {"1-0:1.8.1.255", "1-0:1.8.2.255", "1-0:2.8.1.255", "1-0:2.8.2.255"})
+    EXPECT_EQ(p1_class(t, e), "energy/total_increasing") << e;
+  EXPECT_EQ(p1_class(t, "1-0:1.7.0.255"), "power/measurement");
+  EXPECT_EQ(p1_class(t, "1-0:2.7.0.255"), "power/measurement");
+  EXPECT_EQ(p1_class(t, "1-0:32.7.0.255"), "voltage/measurement");
+  EXPECT_EQ(p1_class(t, "1-0:31.7.0.255"), "current/measurement");
+  EXPECT_EQ(p1_class(t, "0-1:24.2.1.255"), "gas/total_increasing");
+  EXPECT_EQ(p1_class(t, "0-0:96.7.21.255"), "/total_increasing/diagnostic");
+  EXPECT_EQ(p1_class(t, "0-0:96.7.9.255"), "/total_increasing/diagnostic");
+  EXPECT_EQ(p1_class(t, "1-0:32.32.0.255"), "/total_increasing/diagnostic");
+  EXPECT_EQ(p1_class(t, "0-0:96.13.0.255"), "//diagnostic");  // a text message: no number
+  EXPECT_EQ(p1_class(t, "0-1:24.1.0.255"), "//diagnostic");
+  EXPECT_EQ(p1_class(t, "0-0:96.14.0.255"), "//diagnostic");
+  const cosem::Telegram water = test::p1_telegram(test::p1_text("007"));
+  EXPECT_EQ(p1_class(water, "0-1:24.2.1.255"), "water/total_increasing");
+  // Heat (004) in m3 is no gas: the unit alone never decides.
+  const cosem::Telegram heat = test::p1_telegram(test::p1_text("004"));
+  EXPECT_EQ(p1_class(heat, "0-1:24.2.1.255"), "/total_increasing");
+}
+
+TEST(MqttTopics, DiscoveryOfP1GasAndText) {
+  const cosem::Telegram t = test::p1_telegram(test::p1_text("003"));
+  mqtt::DeviceInfo dev;
+  dev.merge(t);
+  EXPECT_EQ(dev.name, "Iskraemeco ISk5\\2MT382-1000");
+  const cosem::Reading* gas = test::find_reading(t, "0-1:24.2.1.255");
+  ASSERT_NE(gas, nullptr);
+  const json g = json::parse(mqtt::discovery_payload({}, dev, "K8EG", t, *gas, "gas"));
+  EXPECT_EQ(g.at("device_class"), "gas");
+  EXPECT_EQ(g.at("state_class"), "total_increasing");
+  EXPECT_EQ(g.at("unit_of_measurement"), "m\u00b3");  // Home Assistant refuses "m3" for gas
+  EXPECT_FALSE(g.contains("entity_category"));
+  EXPECT_EQ(g.at("device").at("manufacturer"), "Iskraemeco");
+  const cosem::Reading* text = test::find_reading(t, "0-0:96.13.0.255");
+  ASSERT_NE(text, nullptr);
+  const json m = json::parse(mqtt::discovery_payload({}, dev, "K8EG", t, *text, "message"));
+  EXPECT_FALSE(m.contains("state_class"));
+  EXPECT_FALSE(m.contains("unit_of_measurement"));
+  EXPECT_EQ(m.at("entity_category"), "diagnostic");
+  const cosem::Reading* fails = test::find_reading(t, "0-0:96.7.21.255");
+  ASSERT_NE(fails, nullptr);
+  const json f = json::parse(mqtt::discovery_payload({}, dev, "K8EG", t, *fails, "failures"));
+  EXPECT_EQ(f.at("entity_category"), "diagnostic");
+  EXPECT_EQ(f.at("state_class"), "total_increasing");
+}
+
 TEST(MqttSinkConfig, TlsFilesMustBeReadable) {
   SinkOrError s = make_mqtt_sink({{"tls", {{"ca_file", "/nonexistent/ca.pem"}}}});
   EXPECT_EQ(s.sink, nullptr);
@@ -349,6 +408,35 @@ TEST_P(MqttBroker, PublishesStateReadingsAndDiscovery) {
   EXPECT_EQ(st.reconnects, 0u);
   // status online + configs + (state + readings) per telegram + status offline
   EXPECT_EQ(st.delivered, 1 + configs + want.messages + 1);
+}
+
+// A code a telegram repeats (the Belgian monthly maxima repeat the current peak's 1-0:1.6.0,
+// each with its own time) is history: its topic and state carry the first, the current value.
+TEST(MqttP1, RepeatedCodesPublishTheCurrentValue) {
+  Broker broker;
+  ASSERT_TRUE(broker.start()) << broker.error();
+  Subscriber live(broker.port(), "test/#");
+  ASSERT_TRUE(live.ready());
+  SinkPtr sink = make(config(broker.port(), {{"client_id", "mqtt-p1"}}));
+  ASSERT_NE(sink, nullptr);
+  const cosem::Telegram t =
+      test::p1_telegram(test::p1_text("003", "170102161005W", test::kP1PeakLines));
+  std::size_t peaks = 0;
+  for (const cosem::Reading& r : t.readings) peaks += r.obis.to_string() == "1-0:1.6.0.255";
+  ASSERT_EQ(peaks, 3u);  // the current month's and two months of the buffer
+  MeterAttribution meters;
+  for (int i = 0; i < 2; ++i) deliver(*sink, meters, t, kRx);
+  const std::string state = "test/K8EG004046395507/state";
+  ASSERT_TRUE(live.wait_for([&](auto& m) { return count_prefix(m, state) == 2; }, kWait));
+  sink->close(seconds(5));
+  Payloads got;
+  for (const Msg& m : live.messages()) got[m.topic].push_back(m.payload);
+  EXPECT_EQ(got["test/K8EG004046395507/1-0_1_6_0_255"], (std::vector<std::string>{"2589", "2589"}));
+  const json doc = json::parse(got.at(state).back());
+  EXPECT_EQ(doc.at("readings").at("1-0_1_6_0_255").at("value"), 2589);
+  EXPECT_EQ(doc.at("readings").at("0-1_24_2_1_255").at("value"), 0.107);
+  EXPECT_EQ(doc.at("readings").at("0-1_24_2_1_255").at("captured"), "2017-01-02T16:10:05+01:00");
+  EXPECT_EQ(doc.at("time"), "2017-01-02T18:20:02.000Z");  // the telegram's 19:20:02 W
 }
 
 INSTANTIATE_TEST_SUITE_P(Qos, MqttBroker, ::testing::Values(0, 1),

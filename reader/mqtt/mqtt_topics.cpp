@@ -91,40 +91,150 @@ std::pair<std::string, bool> ReadingKeys::key(const cosem::Reading& r) {
   return {k, true};
 }
 
-// Device and state classes as Home Assistant's sensor documentation lists them for the unit
-// (energy: Wh/kWh; reactive_energy: varh/kvarh; power: W; reactive_power: var; apparent_power:
-// VA; voltage: V; current: A; frequency: Hz; power_factor: no unit). Registers (OBIS D = 8,
-// "time integral") only grow: total_increasing.
-HaClass ha_class(const cosem::Reading& r) {
-  if (!number(r) || r.kind == cosem::ValueKind::boolean) return {};
-  const std::string_view u = r.unit;
+namespace {
+
+constexpr std::uint8_t kAny = 0xFF;  // a rule's OBIS group that matches any value
+
+// One rule of the Home Assistant classes: what a reading must be, and what Home Assistant is
+// told. The first rule that matches decides (ha_class); a number no rule matches is a plain
+// measurement, anything else (text, octets, dates) a diagnostic.
+struct HaRule {
+  std::uint8_t a = kAny, c = kAny, d = kAny, e = kAny;  // OBIS groups A, C, D, E (B: any)
+  Medium medium = Medium::unknown;                      // unknown: any
+  std::array<std::string_view, 3> units{};              // empty: any unit
+  HaClass cls;                                          // state_class of a register (OBIS D = 8)
+  std::string_view state_class_other = {};              // of the same unit outside a register
+};
+
+// Device and state classes as Home Assistant's sensor documentation lists them (energy: Wh/kWh;
+// reactive_energy: varh/kvarh; power: W; reactive_power: var; apparent_power: VA; voltage: V;
+// current: A; frequency: Hz; power_factor: no unit; gas and water: m³). Registers (OBIS D = 8,
+// "time integral") only grow: total_increasing. By OBIS first (DSMR 5.0.2 clause 6.12 for the
+// P1 objects), then by unit.
+constexpr HaRule kHaRules[] = {
+    // Power failures (0-0:96.7.21 any phase, 0-0:96.7.9 long ones), voltage sags (1-0:x.32.0)
+    // and swells (1-0:x.36.0): counters of the meter's health, not of the household.
+    {0, 96, 7, 21, {}, {}, {"", "total_increasing", true}},
+    {0, 96, 7, 9, {}, {}, {"", "total_increasing", true}},
+    {1, kAny, 32, 0, {}, {}, {"", "total_increasing", true}},
+    {1, kAny, 36, 0, {}, {}, {"", "total_increasing", true}},
+    // The power-failure log 1-0:99.97.0: its number of entries, and each failure's duration.
+    {1, 99, 97, 0, {}, {}, {"", "measurement", true}},
+    {0, 96, 7, 19, {}, {}, {"duration", "measurement", true}},
+    // An M-Bus channel's register (0-n:24.2.1, 24.2.3): its device type 0-n:24.1.0 says what it
+    // measures; without one no class is guessed from the unit.
+    {0, 24, 2, kAny, Medium::gas, {}, {"gas", "total_increasing", false, "m³"}},
+    {0, 24, 2, kAny, Medium::water, {}, {"water", "total_increasing", false, "m³"}},
+    {0, 24, 2, kAny, {}, {}, {"", "total_increasing"}},
+    // The channel's device type and the tariff indicator: states, not measurements.
+    {0, 24, 1, 0, {}, {}, {"", "", true}},
+    {0, 96, 14, 0, {}, {}, {"", "", true}},
+    {1, 13, 7, 0, {}, {}, {"power_factor", "measurement"}},
+    {1, 33, 7, 0, {}, {}, {"power_factor", "measurement"}},
+    {1, 53, 7, 0, {}, {}, {"power_factor", "measurement"}},
+    {1, 73, 7, 0, {}, {}, {"power_factor", "measurement"}},
+    {kAny,
+     kAny,
+     kAny,
+     kAny,
+     {},
+     {"Wh", "kWh", "MWh"},
+     {"energy", "total_increasing"},
+     "measurement"},
+    {kAny,
+     kAny,
+     kAny,
+     kAny,
+     {},
+     {"varh", "kvarh"},
+     {"reactive_energy", "total_increasing"},
+     "measurement"},
+    // Home Assistant has no apparent-energy class.
+    {kAny, kAny, kAny, kAny, {}, {"VAh", "kVAh"}, {"", "total_increasing"}, "measurement"},
+    {kAny, kAny, kAny, kAny, {}, {"W", "kW"}, {"power", "measurement"}},
+    {kAny, kAny, kAny, kAny, {}, {"var", "kvar"}, {"reactive_power", "measurement"}},
+    {kAny, kAny, kAny, kAny, {}, {"VA", "kVA"}, {"apparent_power", "measurement"}},
+    {kAny, kAny, kAny, kAny, {}, {"V"}, {"voltage", "measurement"}},
+    {kAny, kAny, kAny, kAny, {}, {"A"}, {"current", "measurement"}},
+    {kAny, kAny, kAny, kAny, {}, {"Hz"}, {"frequency", "measurement"}},
+};
+
+bool group_matches(std::uint8_t rule, std::uint8_t value) { return rule == kAny || rule == value; }
+
+bool rule_matches(const HaRule& rule, const cosem::Reading& r, Medium medium) {
+  const auto& v = r.obis.v;
+  if (r.positional() && rule.a != kAny) return false;  // no OBIS code: only by its unit
+  if (!group_matches(rule.a, v[0]) || !group_matches(rule.c, v[2]) ||
+      !group_matches(rule.d, v[3]) || !group_matches(rule.e, v[4]))
+    return false;
+  if (rule.medium != Medium::unknown && rule.medium != medium) return false;
+  if (rule.units[0].empty()) return true;
+  return is_one_of(r.unit, {rule.units[0], rule.units[1], rule.units[2]}) && !r.unit.empty();
+}
+
+}  // namespace
+
+Medium channel_medium(const cosem::Telegram& t, const cosem::Reading& r) {
+  const auto& v = r.obis.v;
+  if (r.positional() || v[0] != 0 || v[2] != 24) return Medium::unknown;
+  for (const cosem::Reading& type : t.readings) {
+    const auto& w = type.obis.v;
+    if (type.positional() || type.kind != cosem::ValueKind::integer) continue;
+    if (w[0] != 0 || w[1] != v[1] || w[2] != 24 || w[3] != 1 || w[4] != 0) continue;
+    // EN 13757-3 device types: 0x03 gas; 0x06 warm water, 0x07 water, 0x16 cold water.
+    if (type.raw == 0x03) return Medium::gas;
+    if (type.raw == 0x06 || type.raw == 0x07 || type.raw == 0x16) return Medium::water;
+    return Medium::unknown;
+  }
+  return Medium::unknown;
+}
+
+HaClass ha_class(const cosem::Reading& r, Medium medium) {
+  if (!number(r) || r.kind == cosem::ValueKind::boolean) return {"", "", true};
   const bool reg = r.obis.v[3] == 8;
-  if (is_one_of(u, {"Wh", "kWh", "MWh"}))
-    return {"energy", reg ? "total_increasing" : "measurement"};
-  if (is_one_of(u, {"varh", "kvarh"}))
-    return {"reactive_energy", reg ? "total_increasing" : "measurement"};
-  if (is_one_of(u, {"VAh", "kVAh"})) return {"", reg ? "total_increasing" : "measurement"};
-  if (is_one_of(u, {"W", "kW"})) return {"power", "measurement"};
-  if (is_one_of(u, {"var", "kvar"})) return {"reactive_power", "measurement"};
-  if (is_one_of(u, {"VA", "kVA"})) return {"apparent_power", "measurement"};
-  if (u == "V") return {"voltage", "measurement"};
-  if (u == "A") return {"current", "measurement"};
-  if (u == "Hz") return {"frequency", "measurement"};
-  if (u.empty() && r.name.starts_with("power_factor")) return {"power_factor", "measurement"};
+  for (const HaRule& rule : kHaRules) {
+    if (!rule_matches(rule, r, medium)) continue;
+    HaClass out = rule.cls;
+    if (!reg && !rule.state_class_other.empty()) out.state_class = rule.state_class_other;
+    return out;
+  }
   return {"", "measurement"};
 }
 
-std::string manufacturer(const cosem::Telegram& t) {
-  // DLMS system title: the first three bytes are the maker's FLAG id (DLMS UA list).
-  if (t.system_title) {
-    const std::string flag(reinterpret_cast<const char*>(t.system_title->data()), 3);
-    if (flag == "KFM") return "Kaifa";
-    if (flag == "LGZ") return "Landis+Gyr";
-    if (flag == "ISK") return "Iskraemeco";
-    if (flag == "KAM") return "Kamstrup";
-    if (flag == "ELS") return "Elster";
-    if (flag == "SAG") return "Sagemcom";
+namespace {
+
+// FLAG manufacturer ids (DLMS UA list): the first three bytes of a DLMS system title, and the
+// first three letters of a P1 telegram's header line (IEC 62056-21 identification: a lower-case
+// third letter only says the meter answers fast, so the case is ignored).
+struct Maker {
+  std::string_view flag;
+  std::string_view name;
+};
+constexpr Maker kMakers[] = {{"KFM", "Kaifa"},    {"LGZ", "Landis+Gyr"}, {"ISK", "Iskraemeco"},
+                             {"KAM", "Kamstrup"}, {"ELS", "Elster"},     {"SAG", "Sagemcom"}};
+
+std::string_view maker_of(std::string_view flag) {
+  if (flag.size() < 3) return {};
+  for (const Maker& m : kMakers) {
+    bool same = true;
+    for (std::size_t i = 0; i < 3; ++i) {
+      const char c = flag[i] >= 'a' && flag[i] <= 'z' ? static_cast<char>(flag[i] - 32) : flag[i];
+      same = same && c == m.flag[i];
+    }
+    if (same) return m.name;
   }
+  return {};
+}
+
+}  // namespace
+
+std::string manufacturer(const cosem::Telegram& t) {
+  if (t.system_title) {
+    const std::string_view flag(reinterpret_cast<const char*>(t.system_title->data()), 3);
+    if (auto m = maker_of(flag); !m.empty()) return std::string(m);
+  }
+  // A P1 header line ("/ISk5\2MT382-1000" gives meter_type "ISk5\2MT382-1000").
+  if (t.transport == cosem::Transport::p1) return std::string(maker_of(t.text(t.meter_type)));
   // Nordic HAN lists (no system title on plain HDLC): the list id names the maker.
   const std::string_view list = t.text(t.list_id);
   if (list.starts_with("KFM_")) return "Kaifa";
@@ -158,9 +268,13 @@ std::string state_payload(const cosem::Telegram& t, const Received& rc, std::str
                           const std::vector<std::string>& keys) {
   json readings = json::object();
   for (std::size_t i = 0; i < t.readings.size() && i < keys.size(); ++i) {
+    if (keys[i].empty()) continue;  // a repeated code's history entry
     const cosem::Reading& r = t.readings[i];
     readings[keys[i]] = {
         {"value", state_value(t, r)}, {"unit", std::string(r.unit)}, {"obis", r.obis.to_string()}};
+    // A number with a capture time of its own (a P1 gas register): when, as in the JSON output.
+    if (const cosem::DateTime* at = capture_time(t, r))
+      readings[keys[i]]["captured"] = at->to_iso8601();
     if (r.positional()) {  // no OBIS code: its position in the body
       readings[keys[i]]["obis"] = nullptr;
       readings[keys[i]]["position"] = r.position_text();
@@ -182,8 +296,9 @@ void DeviceInfo::merge(const cosem::Telegram& t) {
 }
 
 std::string discovery_payload(const Config& c, const DeviceInfo& dev, std::string_view meter,
-                              const cosem::Reading& r, std::string_view key) {
-  const HaClass cls = ha_class(r);
+                              const cosem::Telegram& t, const cosem::Reading& r,
+                              std::string_view key) {
+  const HaClass cls = ha_class(r, channel_medium(t, r));
   json d{{"name", display_name(key)},
          {"unique_id", "meterlab_" + ha_id(meter) + "_" + ha_id(key)},
          {"state_topic", reading_topic(c, meter, key)},
@@ -193,13 +308,12 @@ std::string discovery_payload(const Config& c, const DeviceInfo& dev, std::strin
          {"qos", c.qos},
          {"device", device(dev, meter)},
          {"origin", {{"name", "meterlab"}}}};
-  if (!r.unit.empty() && !cls.state_class.empty()) d["unit_of_measurement"] = std::string(r.unit);
+  if (!r.unit.empty() && !cls.state_class.empty())
+    d["unit_of_measurement"] = std::string(cls.unit.empty() ? r.unit : cls.unit);
   if (!cls.device_class.empty()) d["device_class"] = std::string(cls.device_class);
-  if (!cls.state_class.empty()) {
-    d["state_class"] = std::string(cls.state_class);
-  } else {
-    d["entity_category"] = "diagnostic";  // ids, types, clocks: not a measurement
-  }
+  if (!cls.state_class.empty()) d["state_class"] = std::string(cls.state_class);
+  // Ids, types, clocks, text messages, power-failure counts: not the household's measurements.
+  if (cls.diagnostic) d["entity_category"] = "diagnostic";
   return d.dump();
 }
 

@@ -73,12 +73,21 @@ class ReadingKeys {
   std::map<std::string, std::string> by_key_;  // key -> OBIS that owns it
 };
 
-// Home Assistant's view of a reading: device_class, state_class and unit, by unit and OBIS.
+// What an M-Bus channel's register measures, by the channel's device type (0-n:24.1.0) in the
+// same telegram; never guessed from the unit.
+enum class Medium : std::uint8_t { unknown, gas, water };
+// The medium of a reading of an M-Bus channel (0-n:24.x.x); unknown for any other reading.
+Medium channel_medium(const cosem::Telegram& t, const cosem::Reading& r);
+
+// Home Assistant's view of a reading: device_class, state_class and unit, by OBIS and unit (one
+// table, kHaRules in mqtt_topics.cpp).
 struct HaClass {
-  std::string_view device_class;  // empty: none
-  std::string_view state_class;   // empty: none (text, dates)
+  std::string_view device_class = {};  // empty: none
+  std::string_view state_class = {};   // empty: none (text, dates, states)
+  bool diagnostic = false;             // entity_category diagnostic
+  std::string_view unit = {};          // the unit as Home Assistant spells it, if not as sent
 };
-HaClass ha_class(const cosem::Reading& r);
+HaClass ha_class(const cosem::Reading& r, Medium medium = Medium::unknown);
 
 // The manufacturer by the system title's FLAG id or the Nordic list id; empty when unknown.
 std::string manufacturer(const cosem::Telegram& t);
@@ -94,7 +103,8 @@ std::string discovery_topic(const Config& c, std::string_view meter, std::string
 std::optional<std::string> reading_payload(const cosem::Telegram& t, const cosem::Reading& r);
 
 // The JSON state document: {"time", "meter", "meter_id", "meter_type", "list", "security",
-// "readings": {key: {"value", "unit", "obis"}}}. `keys` are the readings' keys in order.
+// "readings": {key: {"value", "unit", "obis"[, "captured"]}}}. `keys` are the readings' keys in
+// order; a reading with an empty key (repeats_code()) is left out.
 std::string state_payload(const cosem::Telegram& t, const Received& rc, std::string_view meter,
                           const std::vector<std::string>& keys);
 
@@ -112,7 +122,8 @@ struct DeviceInfo {
 
 // The discovery config of one reading (retained on <prefix>/sensor/<node>/<object>/config).
 std::string discovery_payload(const Config& c, const DeviceInfo& dev, std::string_view meter,
-                              const cosem::Reading& r, std::string_view key);
+                              const cosem::Telegram& t, const cosem::Reading& r,
+                              std::string_view key);
 
 // UTC time as "2026-01-05T00:00:00.000Z".
 std::string iso_utc(WallClock::time_point tp);

@@ -37,7 +37,9 @@ const char* param(const std::optional<std::string>& s) { return s ? s->c_str() :
 Row row(std::string_view meter, const cosem::Telegram& t, const cosem::Reading& r,
         const Received& rc) {
   Row out;
-  out.time = iso_utc_ms(telegram_time(t, rc));
+  const StoredTime when = stored_time(t, r, rc);
+  out.time = iso_utc_ms(when.time);
+  out.time_source = std::string(time_source_name(when.source));
   out.meter_id = std::string(meter);
   out.obis = reading_code(r);  // "position-2.1" for a reading no layout names
   out.name = unless_empty(r.name);
@@ -59,20 +61,25 @@ void append_params(const Row& row, std::vector<const char*>& params) {
   params.push_back(param(row.value));
   params.push_back(row.value_text.c_str());
   params.push_back(param(row.unit));
+  params.push_back(row.time_source.c_str());
 }
 
 std::string create_sql(std::string_view table, std::string_view unqualified) {
   std::string t(table);
   return "CREATE TABLE IF NOT EXISTS " + t +
          " (time timestamptz NOT NULL, meter_id text NOT NULL, obis text NOT NULL, name text,"
-         " value double precision, value_text text, unit text);"
+         " value double precision, value_text text, unit text, time_source text);"
+         // A table made before time_source existed gets the column (NULL in its old rows).
+         " ALTER TABLE " +
+         t +
+         " ADD COLUMN IF NOT EXISTS time_source text;"
          " CREATE INDEX IF NOT EXISTS \"" +
          std::string(unqualified) + "_meter_id_time_idx\" ON " + t + " (meter_id, time);";
 }
 
 std::string insert_sql(std::string_view table, std::size_t rows) {
   std::string sql = "INSERT INTO " + std::string(table) +
-                    " (time, meter_id, obis, name, value, value_text, unit) VALUES ";
+                    " (time, meter_id, obis, name, value, value_text, unit, time_source) VALUES ";
   std::size_t n = 1;
   for (std::size_t r = 0; r < rows; ++r) {
     sql += r == 0 ? "(" : ", (";

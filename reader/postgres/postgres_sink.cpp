@@ -38,8 +38,9 @@ bool plain_identifier(std::string_view s) {
   return true;
 }
 
-// 7 parameters a row; PostgreSQL takes at most 65535 parameters a statement.
-constexpr std::int64_t kMaxBatch = 9000;
+// kColumns parameters a row; PostgreSQL takes at most 65535 parameters a statement.
+constexpr std::int64_t kMaxBatch = 8000;
+static_assert(kMaxBatch * postgres::kColumns <= 65535);
 
 bool valid_table(std::string_view table) {
   const std::size_t dot = table.find('.');

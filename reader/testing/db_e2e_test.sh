@@ -3,7 +3,8 @@
 # as a serial port -> a real influxd (Debian's 1.6) or postgres server started here on
 # 127.0.0.1 -> the stored values equal the simulator's truth log, telegram by telegram (every
 # OBIS code, value and unit, and the meter id). The postgres run also writes the Solarview file,
-# which must hold the last energy registers of the truth.
+# which must hold the last energy registers of the truth. Then a P1 meter with gas
+# (p1_meter.py on a pty): every reading stored, the gas at its own capture time.
 # Usage: db_e2e_test.sh MLAB_BINARY influx|postgres
 set -euo pipefail
 ml=$1
@@ -94,24 +95,31 @@ sleep 1
 kill -TERM "$dec"
 wait "$dec" || die "decode exited with $?"
 
-# Stored rows as JSON lines {"time": ms, "meter", "obis", "value" (number or null), "text", "unit"}.
-if [ "$kind" = influx ]; then
-  curl -sfG "http://127.0.0.1:$port/query" --data-urlencode db=meters --data-urlencode epoch=ms \
-    --data-urlencode "q=SELECT * FROM meterlab" >"$tmp/stored.json" || die "query"
-  python3 - "$tmp/stored.json" >"$tmp/rows.jsonl" <<'PY'
+# The rows stored in measurement / table $1 as JSON lines into $2: {"time": ms, "meter", "obis",
+# "value" (number or null), "text", "unit", "time_source"}.
+stored_rows() {
+  if [ "$kind" = influx ]; then
+    curl -sfG "http://127.0.0.1:$port/query" --data-urlencode db=meters --data-urlencode epoch=ms \
+      --data-urlencode "q=SELECT * FROM \"$1\"" >"$tmp/stored-$1.json" || die "query"
+    python3 - "$tmp/stored-$1.json" >"$2" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))["results"][0]["series"][0]
 for v in s["values"]:
     r = dict(zip(s["columns"], v))
     assert r["site"] == "e2e", r
     print(json.dumps({"time": r["time"], "meter": r["meter"], "obis": r["obis"], "value": r.get("value"),
-                      "text": r.get("text"), "unit": r.get("unit") or ""}))
+                      "text": r.get("text"), "unit": r.get("unit") or "", "time_source": r.get("time_source")}))
 PY
-else
-  psql_ -d meters -c "SELECT json_build_object('time', (extract(epoch FROM time) * 1000)::bigint,
-      'meter', meter_id, 'obis', obis, 'value', value, 'text', CASE WHEN value IS NULL THEN value_text END,
-      'unit', coalesce(unit, '')) FROM readings" >"$tmp/rows.jsonl" || die "query"
-fi
+  else
+    psql_ -d meters -c "SELECT json_build_object('time', (extract(epoch FROM time) * 1000)::bigint,
+        'meter', meter_id, 'obis', obis, 'value', value, 'text', CASE WHEN value IS NULL THEN value_text END,
+        'unit', coalesce(unit, ''), 'time_source', time_source) FROM \"$1\"" >"$2" || die "query"
+  fi
+}
+case "$kind" in
+  influx) stored_rows meterlab "$tmp/rows.jsonl" ;;
+  postgres) stored_rows readings "$tmp/rows.jsonl" ;;
+esac
 
 python3 - "$tmp/truth.jsonl" "$tmp/rows.jsonl" "$kind" "$tmp/solarview.txt" <<'PY' || die "stored values differ from the truth"
 import json, sys
@@ -154,3 +162,26 @@ if sys.argv[3] == "postgres":
     print("solarview: file equals the last energy registers of the truth")
 PY
 echo "PASS: $kind end to end"
+
+# A P1 meter with gas (DSMR 5) on a pty of its own, into its own measurement / table: every
+# reading stored, the gas register at its own capture time, each row saying time_source=meter.
+testing=$(dirname "$0")
+python3 "$testing/p1_meter.py" "$tmp/p1" "$tmp/p1-truth.jsonl" 30 60 >"$tmp/p1meter.log" 2>&1 &
+p1=$!
+pids+=($p1)
+wait_for 10 test -e "$tmp/p1" || die "no P1 pty"
+case "$kind" in
+  influx) p1out=(--influx "http://127.0.0.1:$port" --influx-db meters --influx-tag site=e2e
+                 --influx-measurement p1) ;;
+  postgres) p1out=(--postgres "host=127.0.0.1 port=$port dbname=meters user=postgres" --postgres-table p1) ;;
+esac
+"$ml" decode "$tmp/p1" --meter dsmr "${p1out[@]}" >"$tmp/decode-p1.log" 2>&1 &
+dec=$!
+pids+=($dec)
+wait "$p1" || die "the P1 meter failed"
+kill -TERM "$dec"
+wait "$dec" || die "decode of P1 exited with $?"
+stored_rows p1 "$tmp/p1-rows.jsonl"
+python3 "$testing/p1_check.py" rows "$tmp/p1-truth.jsonl" "$tmp/p1-rows.jsonl" "$kind" ||
+  die "stored P1 values differ from what the meter sent"
+echo "PASS: $kind end to end with a P1 meter with gas"

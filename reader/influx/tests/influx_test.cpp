@@ -12,6 +12,7 @@
 #include "http_client.hpp"
 #include "http_recorder.hpp"
 #include "meterlab/reader/outputs.hpp"
+#include "p1_telegram.hpp"
 #include "server_util.hpp"
 #include "sim_feed.hpp"
 
@@ -72,11 +73,38 @@ TEST(InfluxLineProtocol, PointOfARealReading) {
   std::string expect = "meterlab,meter=meter,name=" + std::string(t.readings[k].name) +
                        ",obis=" + truth.at("obis").get<std::string>() +
                        ",site=home\\ 1,unit=" + truth.at("unit").get<std::string>() +
-                       " value=" + std::to_string(truth.at("value").get<std::int64_t>()) + " " +
+                       " value=" + std::to_string(truth.at("value").get<std::int64_t>()) +
+                       ",time_source=\"received\" " +  // list 1 has no clock
                        std::to_string(f.truth[0].at("t_ms").get<std::int64_t>());
   EXPECT_EQ(
       influx::point("meterlab", {{"site", "home 1"}}, "meter", t, t.readings[k], f.received[0]),
       expect);
+}
+
+// Issue 17 and 16: a P1 gas register at its own capture time, the other readings at the
+// telegram's; text as the string field; the time's source in a field (a tag would split the
+// series); without a known UTC, the receive time.
+TEST(InfluxLineProtocol, P1GasAtItsCaptureTime) {
+  cosem::Telegram t = test::p1_telegram(test::p1_text());
+  const Received rc{WallClock::time_point(std::chrono::milliseconds(1767567600123)), "x"};
+  auto point = [&](const char* obis) {
+    const cosem::Reading* r = test::find_reading(t, obis);
+    return r ? influx::point("meterlab", {}, "m1", t, *r, rc) : std::string("missing");
+  };
+  EXPECT_EQ(point("0-1:24.2.1.255"),
+            "meterlab,meter=m1,obis=0-1:24.2.1.255,unit=m3 value=0.107,time_source=\"meter\" "
+            "1483369805000");  // 2017-01-02 16:10:05 W = 15:10:05Z
+  EXPECT_EQ(point("1-0:1.8.1.255"),
+            "meterlab,meter=m1,name=active_energy_import_t1,obis=1-0:1.8.1.255,unit=Wh "
+            "value=4426,time_source=\"meter\" 1483381202000");  // 19:20:02 W
+  EXPECT_EQ(point("0-0:96.13.0.255"),
+            "meterlab,meter=m1,obis=0-0:96.13.0.255 text=\"Hello\",time_source=\"meter\" "
+            "1483381202000");
+  t.timestamp->deviation.reset();
+  for (cosem::Reading& r : t.readings) r.date_time.deviation.reset();
+  EXPECT_EQ(point("0-1:24.2.1.255"),
+            "meterlab,meter=m1,obis=0-1:24.2.1.255,unit=m3 value=0.107,time_source=\"received\" "
+            "1767567600123");
 }
 
 TEST(InfluxConfig, RefusesWithThePath) {
@@ -192,7 +220,11 @@ TEST(InfluxHttp, RetriesServerErrorsThenDelivers) {
 
 TEST(InfluxHttp, GivesUpAfterRetriesAndCounts) {
   test::HttpRecorder rec(0, 503);
-  auto made = make_influx_sink(fast(rec.url(), 2));
+  json cfg = fast(rec.url(), 2);
+  // One batch whatever the machine's load: the 10 telegrams are queued well within a second
+  // (with 10 ms, a slow feed split them into two batches and twice the requests).
+  cfg["flush_interval_ms"] = 1000;
+  auto made = make_influx_sink(cfg);
   ASSERT_TRUE(made.sink) << made.error;
   const auto lines = feed(*made.sink, kaifa(), 0, 10);
   ASSERT_TRUE(test::wait_until([&] { return made.sink->stats().failed == lines.size(); }, 10s))

@@ -13,6 +13,7 @@
 
 #include "../postgres_rows.hpp"
 #include "meterlab/reader/outputs.hpp"
+#include "p1_telegram.hpp"
 #include "server_util.hpp"
 #include "sim_feed.hpp"
 
@@ -24,12 +25,13 @@ using test::json;
 
 TEST(PostgresRows, StatementsAndParameters) {
   EXPECT_EQ(postgres::insert_sql("\"t\"", 2),
-            "INSERT INTO \"t\" (time, meter_id, obis, name, value, value_text, unit) VALUES "
-            "($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14)");
+            "INSERT INTO \"t\" (time, meter_id, obis, name, value, value_text, unit, time_source)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8), ($9, $10, $11, $12, $13, $14, $15, $16)");
   EXPECT_EQ(
       postgres::create_sql("\"s\".\"t\"", "t"),
       "CREATE TABLE IF NOT EXISTS \"s\".\"t\" (time timestamptz NOT NULL, meter_id text NOT NULL,"
-      " obis text NOT NULL, name text, value double precision, value_text text, unit text);"
+      " obis text NOT NULL, name text, value double precision, value_text text, unit text,"
+      " time_source text); ALTER TABLE \"s\".\"t\" ADD COLUMN IF NOT EXISTS time_source text;"
       " CREATE INDEX IF NOT EXISTS \"t_meter_id_time_idx\" ON \"s\".\"t\" (meter_id, time);");
   cosem::Telegram t;
   cosem::Reading r;
@@ -50,6 +52,40 @@ TEST(PostgresRows, StatementsAndParameters) {
   ASSERT_EQ(params.size(), postgres::kColumns);
   EXPECT_STREQ(params[1], "m1");
   EXPECT_STREQ(params[6], "kWh");
+  EXPECT_STREQ(params[7], "received");  // the telegram has no clock
+}
+
+// Issue 17 and 16: a P1 gas register is stored at its own capture time, the rest at the
+// telegram's; both say the meter's clock gave it. A clock whose UTC is not known gives the
+// receive time, and says so.
+TEST(PostgresRows, P1GasAtItsCaptureTimeAndTheTimeSource) {
+  cosem::Telegram t = test::p1_telegram(test::p1_text());
+  const Received rc{WallClock::time_point(1767567600123ms), "x"};
+  const cosem::Reading* gas = test::find_reading(t, "0-1:24.2.1.255");
+  const cosem::Reading* energy = test::find_reading(t, "1-0:1.8.1.255");
+  const cosem::Reading* text = test::find_reading(t, "0-0:96.13.0.255");
+  ASSERT_TRUE(gas && energy && text);
+  postgres::Row g = postgres::row("m1", t, *gas, rc);
+  EXPECT_EQ(g.time, "2017-01-02T15:10:05.000Z");  // 16:10:05 W (UTC+1)
+  EXPECT_EQ(g.time_source, "meter");
+  EXPECT_EQ(g.value, "0.107");
+  EXPECT_EQ(g.unit, "m3");
+  postgres::Row e = postgres::row("m1", t, *energy, rc);
+  EXPECT_EQ(e.time, "2017-01-02T18:20:02.000Z");  // the telegram's 0-0:1.0.0, 19:20:02 W
+  EXPECT_EQ(e.time_source, "meter");
+  EXPECT_EQ(e.value, "4426");
+  EXPECT_EQ(e.unit, "Wh");
+  postgres::Row m = postgres::row("m1", t, *text, rc);
+  EXPECT_EQ(m.value, std::nullopt);
+  EXPECT_EQ(m.value_text, "Hello");
+  EXPECT_EQ(m.time_source, "meter");
+  // Without a known UTC (no deviation) neither time is used.
+  t.timestamp->deviation.reset();
+  for (cosem::Reading& r : t.readings) r.date_time.deviation.reset();
+  g = postgres::row("m1", t, *gas, rc);
+  EXPECT_EQ(g.time, "2026-01-04T23:00:00.123Z");
+  EXPECT_EQ(g.time_source, "received");
+  EXPECT_EQ(postgres::row("m1", t, *energy, rc).time_source, "received");
 }
 
 TEST(PostgresConfig, RefusesWithThePath) {
@@ -60,7 +96,7 @@ TEST(PostgresConfig, RefusesWithThePath) {
             "outputs.postgres.table: expected NAME or SCHEMA.NAME (letters, digits, _; up to 48 "
             "each), got \"r; DROP TABLE x\"");
   EXPECT_EQ(make_postgres_sink(json{{"batch_size", 10000}}).error,
-            "outputs.postgres.batch_size: expected an integer 1-9000, got 10000");
+            "outputs.postgres.batch_size: expected an integer 1-8000, got 10000");
   // conninfo may hold a password: never quoted.
   EXPECT_EQ(make_postgres_sink(json{{"conninfo", 5}}).error,
             "outputs.postgres.conninfo: expected a string, got a number");
@@ -230,7 +266,7 @@ TEST_F(PostgresReal, CreatesTheTableAndStoresEveryReadingInBatches) {
   for (const auto& c : cols) got.push_back(c[0]);
   EXPECT_EQ(got, (std::vector<std::string>{"time timestamp with time zone", "meter_id text",
                                            "obis text", "name text", "value double precision",
-                                           "value_text text", "unit text"}));
+                                           "value_text text", "unit text", "time_source text"}));
   EXPECT_EQ(pg_.query("meters", "SELECT indexdef FROM pg_indexes WHERE tablename = 'readings'")
                 .at(0)
                 .at(0),
@@ -259,6 +295,32 @@ TEST_F(PostgresReal, ReusesAnExistingTable) {
             "1");
   EXPECT_EQ(pg_.query("meters", "SELECT count(*) FROM readings").at(0).at(0),
             std::to_string(1 + readings_of(f, 0, 40)));
+}
+
+// A table made before time_source existed gets the column; P1 rows say which time they are.
+TEST_F(PostgresReal, AddsTimeSourceToAnOlderTable) {
+  ASSERT_EQ(pg_.query("meters",
+                      "CREATE TABLE readings (time timestamptz NOT NULL, meter_id text NOT NULL,"
+                      " obis text NOT NULL, name text, value double precision, value_text text,"
+                      " unit text)")
+                .size(),
+            0u);
+  auto made = make_postgres_sink(config());
+  ASSERT_TRUE(made.sink) << made.error;
+  const cosem::Telegram t = test::p1_telegram(test::p1_text());
+  Received rc{WallClock::time_point(1767567600123ms), "x"};
+  MeterAttribution().attribute(t, rc);
+  made.sink->telegram(t, rc);
+  made.sink->close(10s);
+  EXPECT_EQ(made.sink->stats().delivered, t.readings.size()) << made.sink->stats().last_error;
+  const auto rows = pg_.query("meters",
+                              "SELECT (extract(epoch FROM time) * 1000)::bigint, time_source,"
+                              " value_text FROM readings WHERE obis = '0-1:24.2.1.255'");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"1483369805000", "meter", "0.107"}));
+  EXPECT_EQ(
+      pg_.query("meters", "SELECT count(*) FROM readings WHERE time_source = 'meter'").at(0).at(0),
+      std::to_string(t.readings.size()));
 }
 
 TEST_F(PostgresReal, MeterStringsAreOnlyParameters) {

@@ -91,14 +91,41 @@ class MeterAttribution {
 // ("1-0:1.7.0.255"), or for a reading no layout names (cosem::Reading::positional()) its position
 // as "position-2.1" (the MQTT key and topic, the PostgreSQL obis column).
 std::string reading_code(const cosem::Reading& r);
+// Whether reading `i` of `t` has the code (OBIS and position) of an earlier reading of the same
+// telegram: an entry of a P1 buffer or log with its own capture time (the Belgian monthly
+// maxima 0-0:98.1.0 repeat the current peak's 1-0:1.6.0; the power-failure log 1-0:99.97.0
+// repeats 0-0:96.7.19). The outputs that show one current value per code (MQTT topics, the
+// table) take the first; the databases store every one at its own time.
+bool repeats_code(const cosem::Telegram& t, std::size_t i) noexcept;
 // The reading as a number (integer scaled by its scaler, real, boolean 0/1); none for text,
 // octets, dates and null.
 std::optional<double> number(const cosem::Reading& r) noexcept;
 // The reading as text: strings as sent, octets in hex, dates in ISO 8601, numbers as in the
 // JSON output (exact decimal of raw x 10^scaler).
 std::string value_text(const cosem::Telegram& t, const cosem::Reading& r);
-// The time of the telegram: the meter's clock when it has date, time and deviation, else the
-// time it was received.
+// The one predicate "the UTC time of this meter time is known" (today: date, time and a UTC
+// deviation are given; a P1 timestamp's S/W flag gives one).
+bool utc_known(const cosem::Telegram& t, const cosem::DateTime& dt) noexcept;
+// A meter time in UTC when utc_known(), else none: a time is never computed from fields that
+// do not give it.
+std::optional<WallClock::time_point> meter_utc(const cosem::Telegram& t,
+                                               const cosem::DateTime& dt) noexcept;
+// A reading's own capture time beside its value (a P1 gas register 0-n:24.2.1, a peak demand, a
+// power failure's duration: the JSON output's "captured"); null when it has none.
+const cosem::DateTime* capture_time(const cosem::Telegram& t, const cosem::Reading& r) noexcept;
+// Which clock a stored time came from: the meter's (its UTC known) or the reader's receive time.
+enum class TimeSource : std::uint8_t { meter, received };
+std::string_view time_source_name(TimeSource s) noexcept;  // "meter", "received"
+struct StoredTime {
+  WallClock::time_point time;
+  TimeSource source = TimeSource::received;
+};
+// The time of the telegram: the meter's clock when its UTC is known, else the receive time.
+StoredTime stored_time(const cosem::Telegram& t, const Received& r);
+// The time of one reading: a number's own capture time when it has one whose UTC is known (a
+// P1 gas register 0-n:24.2.1), else the telegram's.
+StoredTime stored_time(const cosem::Telegram& t, const cosem::Reading& reading, const Received& r);
+// stored_time(t, r).time.
 WallClock::time_point telegram_time(const cosem::Telegram& t, const Received& r);
 // dlms::state_name of the telegram's security: "plain", "decrypted", "authenticated", ...
 std::string_view security_text(const cosem::Telegram& t) noexcept;
