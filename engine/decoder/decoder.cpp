@@ -265,6 +265,7 @@ Decoder::Event Decoder::on_p1(const p1::Frame& f) {
   telegram_.segments = 1;
   telegram_.check = static_cast<std::uint8_t>(d->check);
   telegram_.warning = d->warning;
+  cosem::resolve_clock(telegram_, zone_);
   ++stats_.telegrams;
   return Event::telegram;
 }
@@ -362,15 +363,14 @@ Decoder::Event Decoder::on_notification(Bytes apdu, const Meta& meta, const Secu
   telegram_.system_title = sec.system_title;
   telegram_.invocation_counter = sec.invocation_counter;
   telegram_.invoke_id = dn.long_invoke_id_and_priority;
-  if (dn.date_time_form != dlms::DateTimeForm::absent) {
-    std::size_t at = static_cast<std::size_t>(dn.date_time.data() - apdu.data());
-    const auto dt = cosem::parse_date_time(dn.date_time, at, telegram_.timestamp.emplace());
-    if (!dt) return reject(dt.error(), meta);
-  }
+  const Error apdu_clock = apdu_timestamp(dn, apdu);
   // A body of a shape mapped before is read in place (every byte but the values compared).
-  if (shape_cache_ && shapes_.map(dn.body, dn.body_offset, telegram_)) return mapped_telegram();
+  if (shape_cache_ && shapes_.map(dn.body, dn.body_offset, telegram_)) {
+    return mapped_telegram(apdu_clock);
+  }
   // Else the A-XDR tape, then the layout walk, which notes where the values were: the shape is
-  // remembered.
+  // remembered, unless a clock of the body was impossible (the cache would give it as null
+  // without its warning).
   auto used = axdr::parse(dn.body, body_, dn.body_offset);
   if (!used) return reject(used.error(), meta);
   if (*used != dn.body.size()) {
@@ -379,11 +379,26 @@ Decoder::Event Decoder::on_notification(Bytes apdu, const Meta& meta, const Secu
   cosem::MapTrace* trace = shape_cache_ ? &trace_ : nullptr;
   auto mapped = layouts_->map(cosem::LayoutContext{&body_, dn.body_offset, trace}, telegram_);
   if (!mapped) return reject(mapped.error(), meta);
-  if (shape_cache_) shapes_.learn(dn.body, telegram_, trace_);
-  return mapped_telegram();
+  if (shape_cache_ && telegram_.clock_warnings.empty()) shapes_.learn(dn.body, telegram_, trace_);
+  return mapped_telegram(apdu_clock);
 }
 
-Decoder::Event Decoder::mapped_telegram() noexcept {
+// The APDU's own date-time as the telegram's timestamp. An impossible one is no timestamp (the
+// list's clock, if any, is taken instead): its warning is returned for mapped_telegram().
+Error Decoder::apdu_timestamp(const dlms::DataNotification& dn, Bytes apdu) {
+  if (dn.date_time_form == dlms::DateTimeForm::absent) return {};
+  const std::size_t at = static_cast<std::size_t>(dn.date_time.data() - apdu.data());
+  const auto dt = cosem::parse_date_time(dn.date_time, at, telegram_.timestamp.emplace());
+  if (dt) return {};
+  telegram_.timestamp.reset();
+  return dt.error();
+}
+
+Decoder::Event Decoder::mapped_telegram(Error apdu_clock) {
+  std::vector<Error>& warnings = telegram_.clock_warnings;
+  if (apdu_clock.code != Errc::ok) warnings.insert(warnings.begin(), apdu_clock);
+  stats_.clock_warnings += warnings.size();
+  cosem::resolve_clock(telegram_, zone_);
   ++stats_.telegrams;
   if (telegram_.layout == cosem::kGenericLayout) ++stats_.generic_layouts;
   return Event::telegram;
