@@ -960,6 +960,13 @@ def negatives(v, ctx):
                '(cosem_bad_date_time at the month, APDU offset) in the telegram; every other '
                'reading comes out, and the telegram has no timestamp (its only clock is the '
                "list's)"])
+    kg = 'lg-e450-ch-gh740-gbt-3frames'
+    fg = ctx[kg].frames
+    neg('dlms-gbt-unfinished', kg, 'the last of the three frames (the last GBT block) removed',
+        'hdlc', ctx[kg].raw[:fg[2]['offset']], [], [err('dlms', 'dlms_gbt_unfinished')],
+        notes=['issue 16: a general block transfer without its last block at the end of the '
+               'input is reported (dlms_gbt_unfinished, its frame the first two frames), not '
+               'dropped silently; the offset is how much of the APDU had come'])
     ke = 'evn-netznoe-kaifa-ma309-doc-example'
     ce = ctx[ke]
     bad = wrong_key(ce.apdu, ce.ek, None)

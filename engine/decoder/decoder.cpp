@@ -10,6 +10,19 @@
 
 namespace meterlab {
 
+namespace {
+
+// A general-block-transfer APDU with block number 1 (E0, control, number (2), ...: Green Book
+// 9.3.10), which starts a new transfer.
+bool starts_transfer(Bytes gbt) {
+  ByteReader r(gbt);
+  if (!r.skip(2)) return false;  // E0, block-control
+  const auto number = r.read_u16be();
+  return number && *number == 1;
+}
+
+}  // namespace
+
 const char* transport_name(cosem::Transport t) noexcept {
   switch (t) {
     case cosem::Transport::hdlc:
@@ -52,7 +65,9 @@ Decoder::Link Decoder::make_link(InputTransport transport) {
 }
 
 Decoder::Decoder(InputTransport transport, dlms::KeyRing keys, const cosem::LayoutSet* layouts)
-    : keys_(std::move(keys)), layouts_(layouts), input_(&none_), link_(make_link(transport)) {}
+    : keys_(std::move(keys)), layouts_(layouts), input_(&none_), link_(make_link(transport)) {
+  if (auto* detector = std::get_if<LinkDetector>(&link_)) detector->keys = &keys_;
+}
 
 StreamBuffer* Decoder::framer_input() noexcept {
   if (auto* h = std::get_if<HdlcChannel>(&link_)) return &h->framer.input();
@@ -96,8 +111,27 @@ Decoder::Event Decoder::emit(const Rejection& r) {
   return Event::rejection;
 }
 
+// A block transfer left unfinished is reported after the event that showed it (a new message,
+// which may be a telegram) or, at the end of input, once nothing else is left.
 Decoder::Event Decoder::next_event() {
-  return std::visit([this](auto& link) { return pull(link); }, link_);
+  if (!gbt_dropped_) {
+    const Event ev = std::visit([this](auto& link) { return pull(link); }, link_);
+    if (ev != Event::need_more) return ev;
+    if (finished_ && gbt_.pending()) drop_gbt();
+    if (!gbt_dropped_) return ev;
+  }
+  const Rejection r = *gbt_dropped_;
+  gbt_dropped_.reset();
+  return emit(r);
+}
+
+// The pending block transfer will never be finished: it is dropped, and said so (the error's
+// offset: how much of the APDU had come).
+void Decoder::drop_gbt() {
+  const Meta& m = gbt_meta_;
+  const Error e{Errc::dlms_gbt_unfinished, gbt_.apdu().size()};
+  gbt_dropped_ = Rejection{e, m.offset, m.length, m.transport, std::nullopt};
+  gbt_.reset();
 }
 
 Decoder::Event Decoder::pull(LinkDetector& detector) {
@@ -163,7 +197,7 @@ Decoder::Event Decoder::pull(LinkChannel<L>& channel) {
     const typename L::Event ev = *channel.frame;
     channel.frame.reset();
     const Event out = on_link(channel, ev);
-    if (out != Event::need_more) return out;
+    if (out != Event::need_more || gbt_dropped_) return out;
   }
   if constexpr (L::kSegmented) {
     if (channel.ready) {
@@ -188,7 +222,9 @@ Decoder::Event Decoder::pull_framer(LinkChannel<L>& channel) {
       if (ev.kind == L::Event::Kind::need_more) return at_end(channel);
     }
     const Event out = on_link(channel, ev);
-    if (out != Event::need_more) return out;
+    // A block transfer a frame abandoned is reported before the next frame is read, however
+    // the bytes arrive.
+    if (out != Event::need_more || gbt_dropped_) return out;
   }
 }
 
@@ -331,6 +367,7 @@ Decoder::Event Decoder::garbled_as_wrong_key(Event ev, const Security& inner) {
 // General block transfer: blocks of one APDU across frames. The telegram's place in the stream
 // runs from the first block's frame to the last one's.
 Decoder::Event Decoder::on_gbt(Bytes apdu, const Meta& meta, const Security& sec) {
+  if (gbt_.pending() && starts_transfer(apdu)) drop_gbt();  // a new transfer: block 1
   auto done = gbt_.push(apdu);
   if (!done) {
     gbt_.reset();
@@ -347,6 +384,7 @@ Decoder::Event Decoder::on_gbt(Bytes apdu, const Meta& meta, const Security& sec
 }
 
 Decoder::Event Decoder::on_notification(Bytes apdu, const Meta& meta, const Security& sec) {
+  if (gbt_.pending()) drop_gbt();  // a new message while a block transfer waits for blocks
   dlms::DataNotification& dn = notification_;
   const auto parsed = dlms::parse_data_notification(apdu, dn);
   if (!parsed) return reject(parsed.error(), meta);

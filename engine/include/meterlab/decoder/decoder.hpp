@@ -133,6 +133,7 @@ class Decoder {
   void push_other(Bytes bytes);
   StreamBuffer* framer_input() noexcept;
   Event next_event();
+  void drop_gbt();
   Event pull(LinkDetector& detector);
   template <class L>
   Event pull(LinkChannel<L>& channel);
@@ -184,6 +185,7 @@ class Decoder {
   Rejection rejection_;
   mutable DecoderStats stats_;  // bytes_in filled in by stats() once the transport is known
   Meta gbt_meta_{};             // where the first block of a block transfer came from
+  std::optional<Rejection> gbt_dropped_;  // an unfinished block transfer, not reported yet
   // The line problems of the last P1 telegram, reported after it (p1_problem()), and its frame.
   p1::Problems p1_problems_;
   std::size_t p1_reported_ = 0;
