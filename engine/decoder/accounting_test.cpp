@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "decoder_test_util.hpp"
 #include "meterlab/decoder/decoder.hpp"
 #include "meterlab/decoder/json.hpp"
 #include "meterlab/testing/sample_frames.hpp"
@@ -26,23 +27,9 @@ Outcome decode(Bytes stream, std::size_t chunk,
                InputTransport transport = InputTransport::auto_detect) {
   Outcome out;
   Decoder dec(transport);
-  auto drain = [&] {
-    for (auto ev = dec.next(); ev != Decoder::Event::need_more; ev = dec.next()) {
-      std::string line;
-      if (ev == Decoder::Event::telegram) {
-        append_json(dec.telegram(), line);
-      } else {
-        append_json(dec.rejection(), line);
-      }
-      out.events.push_back(json::parse(line));
-    }
-  };
-  for (std::size_t at = 0; at < stream.size(); at += chunk) {
-    dec.push(stream.subspan(at, std::min(chunk, stream.size() - at)));
-    drain();
+  for (const std::string& line : testing::decode_lines(dec, stream, chunk)) {
+    out.events.push_back(json::parse(line));
   }
-  dec.finish();
-  drain();
   out.stats = dec.stats();
   return out;
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "decoder_test_util.hpp"
 #include "meterlab/core/crc.hpp"
 #include "meterlab/decoder/decoder.hpp"
 #include "meterlab/decoder/json.hpp"
@@ -27,23 +28,7 @@ struct Decoded {
 Decoded decode(Bytes stream, std::size_t chunk) {
   Decoded out;
   Decoder dec;
-  auto drain = [&] {
-    for (auto ev = dec.next(); ev != Decoder::Event::need_more; ev = dec.next()) {
-      std::string line;
-      if (ev == Decoder::Event::telegram) {
-        append_json(dec.telegram(), line);
-      } else {
-        append_json(dec.rejection(), line);
-      }
-      out.events.push_back(line);
-    }
-  };
-  for (std::size_t at = 0; at < stream.size(); at += chunk) {
-    dec.push(stream.subspan(at, std::min(chunk, stream.size() - at)));
-    drain();
-  }
-  dec.finish();
-  drain();
+  out.events = testing::decode_lines(dec, stream, chunk);
   out.transport = dec.transport();
   return out;
 }
@@ -137,16 +122,8 @@ TEST(DecoderDetect, EncryptedP1WithItsKeyIsP1) {
       dlms::KeyRing ring;
       if (with_key) ring.add(std::nullopt, key("ek"), key("ak"));
       Decoder dec(InputTransport::auto_detect, std::move(ring));
-      std::size_t telegrams = 0;
-      for (std::size_t at = 0; at < stream.size(); at += chunk) {
-        dec.push(Bytes(stream).subspan(at, std::min(chunk, stream.size() - at)));
-        while (dec.next() != Decoder::Event::need_more) {
-        }
-      }
-      dec.finish();
-      for (auto ev = dec.next(); ev != Decoder::Event::need_more; ev = dec.next()) {
-      }
-      telegrams = dec.stats().telegrams;
+      testing::decode_lines(dec, stream, chunk);
+      const std::uint64_t telegrams = dec.stats().telegrams;
       if (with_key) {
         EXPECT_EQ(dec.transport(), InputTransport::p1) << chunk;
         EXPECT_EQ(telegrams, 2u) << chunk;
