@@ -2,7 +2,9 @@
 // of 30 double-long-unsigned values. "Layout" maps it with a positional layout of 30 numbers
 // loaded from JSON, "Generic" with the generic mapping (no layout identifies it). Targets: the
 // shape-cached generic body <= 1.3x the shape-cached layout; the generic walk (first sight of a
-// shape) <= 2x the layout walk.
+// shape) <= 2x the layout walk. "GenericOnly" maps it with a set that holds no layout: the
+// generic walk alone, without trying the built-in layouts first (how much of "Generic" is the
+// matching).
 #include <string>
 #include <vector>
 
@@ -81,9 +83,14 @@ void layout_walk(benchmark::State& s) { walk(s, positional_layout()); }
 void generic_walk(benchmark::State& s) { walk(s, cosem::LayoutSet::builtin()); }
 void layout_cached(benchmark::State& s) { cached(s, positional_layout()); }
 void generic_cached(benchmark::State& s) { cached(s, cosem::LayoutSet::builtin()); }
+void generic_only(benchmark::State& s) {
+  static const cosem::LayoutSet no_layouts;
+  walk(s, no_layouts);
+}
 
 MLAB_BENCHMARK(layer, "Layer/LayoutMap/Positional30_Layout", layout_walk);
 MLAB_BENCHMARK(layer, "Layer/LayoutMap/Positional30_Generic", generic_walk);
+MLAB_BENCHMARK(layer, "Layer/LayoutMap/Positional30_GenericOnly", generic_only);
 MLAB_BENCHMARK(layer, "Layer/ShapeCacheMap/Positional30_Layout", layout_cached);
 MLAB_BENCHMARK(layer, "Layer/ShapeCacheMap/Positional30_Generic", generic_cached);
 

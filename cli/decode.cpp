@@ -121,8 +121,11 @@ int run_decode(const DecodeArgs& args) {
   reader::LoopOptions opts{c.input.hex, c.input.reopen, c.input.backoff_initial,
                            c.input.backoff_max, std::chrono::milliseconds(5000)};
   const InputTransport transport = c.input.transport;
-  reader::DecoderFactory make = [&keys, transport] {
-    return std::make_unique<Decoder>(transport, make_ring(keys));
+  const cosem::TimeZone* zone = c.time_zone;
+  reader::DecoderFactory make = [&keys, transport, zone] {
+    auto d = std::make_unique<Decoder>(transport, make_ring(keys));
+    d->set_time_zone(zone);
+    return d;
   };
   install_stop_handlers();
   reader::LoopResult r = reader::run_read_loop(*source, opts, make, sinks, g_stop);
@@ -164,6 +167,10 @@ void add_input_flags(CLI::App& cmd, json& o) {
       "--meter", [&o](const std::string& v) { set_at(o, {"meter"}, v); },
       "Meter profile or family (" + reader::family_names() +
           ", or a simulator profile): its line settings and transport are the defaults");
+  cmd.add_option_function<std::string>(
+      "--tz", [&o](const std::string& v) { set_at(o, {"timezone"}, v); },
+      "The meter's time zone (Europe/Oslo, ...) for the UTC time when it sends no deviation or "
+      "a wrong one (default: its family's)");
   cmd.add_option_function<int>(
       "--baud",
       [&o](int v) {

@@ -228,8 +228,9 @@ Decoded decode(const Vector& v, std::size_t chunk) {
 
 std::vector<std::string> compare_telegram(const json& expected, const json& got, double precision) {
   std::vector<std::string> out;
-  for (const char* field : {"meter_id", "meter_type", "list_id", "timestamp", "security",
-                            "system_title", "invocation_counter", "segments"}) {
+  for (const char* field :
+       {"meter_id", "meter_type", "list_id", "timestamp", "timestamp_utc", "timestamp_source",
+        "clock_warnings", "security", "system_title", "invocation_counter", "segments"}) {
     if (!expected.contains(field)) continue;
     const json& have = std::string(field) == "segments" ? got.at("frame").at("segments")
                                                         : got.value(field, json(nullptr));

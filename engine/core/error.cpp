@@ -22,6 +22,8 @@ std::string_view name(Layer layer) noexcept {
       return "io";
     case Layer::p1:
       return "p1";
+    case Layer::link:
+      return "link";
   }
   return "unknown";
 }
@@ -82,6 +84,8 @@ constexpr ErrcInfo kErrcTable[] = {
      "general-block-transfer block without its first block"},
     {Errc::dlms_gbt_too_long, "dlms_gbt_too_long",
      "general-block-transfer message exceeds the limit"},
+    {Errc::dlms_gbt_unfinished, "dlms_gbt_unfinished",
+     "general-block-transfer without its last block: dropped"},
     {Errc::security_no_key, "security_no_key", "no key for this system title"},
     {Errc::security_unsupported, "security_unsupported", "security control byte not supported"},
     {Errc::security_auth_failed, "security_auth_failed",
@@ -108,6 +112,7 @@ constexpr ErrcInfo kErrcTable[] = {
     {Errc::p1_bad_line, "p1_bad_line", "P1 line is not OBIS(value): skipped"},
     {Errc::p1_bad_timestamp, "p1_bad_timestamp", "P1 timestamp with impossible fields"},
     {Errc::p1_bad_frame, "p1_bad_frame", "encrypted P1 frame header malformed"},
+    {Errc::link_garbage, "link_garbage", "bytes that start no frame of any transport discarded"},
 };
 
 const ErrcInfo* find(Errc code) noexcept {

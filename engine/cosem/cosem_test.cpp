@@ -4,6 +4,7 @@
 #include "meterlab/core/hex.hpp"
 #include "meterlab/cosem/obis.hpp"
 #include "meterlab/cosem/telegram.hpp"
+#include "meterlab/cosem/time_zone.hpp"
 
 namespace meterlab::cosem {
 namespace {
@@ -232,6 +233,75 @@ TEST(ReadingNumber, ScalesExactly) {
   r.raw_unsigned = true;
   r.scaler = 0;
   EXPECT_EQ(18446744073709551615.0, r.number());
+}
+
+}  // namespace
+}  // namespace meterlab::cosem
+
+namespace meterlab::cosem {
+namespace {
+
+DateTime local(int y, int mo, int d, int h, int mi) {
+  DateTime t;
+  t.year = y, t.month = mo, t.day = d, t.hour = h, t.minute = mi, t.second = 0;
+  return t;
+}
+
+// The EU rule: summer time from the last Sunday of March 01:00 UTC to the last Sunday of
+// October 01:00 UTC (2024: March 31, October 27).
+TEST(TimeZone, EuRuleAroundTheChanges) {
+  const TimeZone& oslo = *find_time_zone("Europe/Oslo");
+  EXPECT_EQ(utc_offset(oslo, local(2024, 1, 15, 12, 0)), 60);
+  EXPECT_EQ(utc_offset(oslo, local(2024, 7, 1, 12, 0)), 120);
+  EXPECT_EQ(utc_offset(oslo, local(2024, 3, 31, 1, 59)), 60);
+  EXPECT_EQ(utc_offset(oslo, local(2024, 3, 31, 2, 30)), std::nullopt);  // skipped hour
+  EXPECT_EQ(utc_offset(oslo, local(2024, 3, 31, 3, 0)), 120);
+  EXPECT_EQ(utc_offset(oslo, local(2024, 10, 27, 1, 59)), 120);
+  EXPECT_EQ(utc_offset(oslo, local(2024, 10, 27, 2, 30)), std::nullopt);  // repeated hour
+  EXPECT_EQ(utc_offset(oslo, local(2024, 10, 27, 3, 0)), 60);
+  EXPECT_EQ(utc_offset(oslo, local(2019, 6, 12, 18, 0)), 120);
+  const TimeZone& london = *find_time_zone("Europe/London");
+  EXPECT_EQ(utc_offset(london, local(2024, 3, 31, 0, 59)), 0);
+  EXPECT_EQ(utc_offset(london, local(2024, 3, 31, 2, 0)), 60);
+  const TimeZone& helsinki = *find_time_zone("Europe/Helsinki");
+  EXPECT_EQ(utc_offset(helsinki, local(2024, 10, 27, 4, 0)), 120);
+  EXPECT_EQ(utc_offset(helsinki, local(2024, 10, 27, 2, 59)), 180);
+}
+
+TEST(TimeZone, NoGuesses) {
+  const TimeZone& oslo = *find_time_zone("Europe/Oslo");
+  EXPECT_EQ(utc_offset(oslo, local(1995, 7, 1, 12, 0)), std::nullopt);  // before the rule
+  DateTime no_time = local(2024, 7, 1, 12, 0);
+  no_time.hour = -1;
+  EXPECT_EQ(utc_offset(oslo, no_time), std::nullopt);
+  EXPECT_EQ(find_time_zone("Europe/Atlantis"), nullptr);
+  EXPECT_EQ(find_time_zone("America/New_York"), nullptr);  // another rule: not in the table
+  EXPECT_NE(time_zone_names().find("Europe/Vienna"), std::string::npos);
+}
+
+// resolve_clock: the meter's deviation unless its family's is wrong; then the given zone, else
+// the family's; else none.
+TEST(TimeZone, ResolveClock) {
+  Telegram t;
+  t.timestamp = local(2024, 7, 1, 12, 0);
+  resolve_clock(t, nullptr);
+  EXPECT_EQ(t.timestamp_source, ClockSource::none);
+  EXPECT_EQ(t.utc(), std::nullopt);
+  t.family_zone = "Europe/Vienna";
+  resolve_clock(t, nullptr);
+  EXPECT_EQ(t.timestamp_source, ClockSource::zone);
+  EXPECT_EQ(t.utc(), "2024-07-01T10:00:00Z");
+  t.timestamp->deviation = 60;  // wrong, but not known to be
+  resolve_clock(t, find_time_zone("Europe/London"));
+  EXPECT_EQ(t.timestamp_source, ClockSource::meter);
+  EXPECT_EQ(t.utc(), "2024-07-01T13:00:00Z");
+  t.deviation_unreliable = true;
+  resolve_clock(t, find_time_zone("Europe/London"));
+  EXPECT_EQ(t.timestamp_source, ClockSource::zone);
+  EXPECT_EQ(t.utc(), "2024-07-01T11:00:00Z");
+  t.clear();
+  EXPECT_EQ(t.timestamp_source, ClockSource::none);
+  EXPECT_TRUE(t.family_zone.empty());
 }
 
 }  // namespace

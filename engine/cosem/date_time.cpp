@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "calendar.hpp"
 #include "meterlab/cosem/obis.hpp"
 
 namespace meterlab::cosem {
@@ -76,28 +77,6 @@ Result<void> read_deviation_and_status(ByteReader& r, DateTime& dt) {
 Result<void> expect_size(Bytes b, std::size_t n, std::size_t offset) {
   if (b.size() != n) return fail(Errc::cosem_bad_date_time, offset);
   return {};
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-long days_from_civil(long y, long m, long d) {
-  y -= m <= 2 ? 1 : 0;
-  const long era = (y >= 0 ? y : y - 399) / 400;
-  const long yoe = y - era * 400;
-  const long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-void civil_from_days(long z, long& y, long& m, long& d) {
-  z += 719468;
-  const long era = (z >= 0 ? z : z - 146096) / 146097;
-  const long doe = z - era * 146097;
-  const long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const long mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y = yoe + era * 400 + (m <= 2 ? 1 : 0);
 }
 
 // `dt` back to "nothing specified", field by field: `dt = DateTime{}` builds a temporary on the
@@ -247,11 +226,12 @@ std::size_t DateTime::write_iso8601(char* out) const noexcept {
 
 std::size_t DateTime::write_utc(char* out) const noexcept {
   if (!has_date() || !has_time() || !deviation) return 0;
-  long minutes = days_from_civil(year, month, day) * 1440L + hour * 60L + minute + *deviation;
-  long days = minutes >= 0 ? minutes / 1440 : -((-minutes + 1439) / 1440);
+  long minutes =
+      detail::days_from_civil(year, month, day) * 1440L + hour * 60L + minute + *deviation;
+  long days = detail::floor_days(minutes);
   long in_day = minutes - days * 1440;
   long y = 0, m = 0, d = 0;
-  civil_from_days(days, y, m, d);
+  detail::civil_from_days(days, y, m, d);
   const int s = second < 0 ? 0 : second;
   if (y < 0 || y > 9999 || s > 99) {
     const int n = std::snprintf(out, kTextMax, "%04ld-%02ld-%02ldT%02ld:%02ld:%02dZ", y, m, d,

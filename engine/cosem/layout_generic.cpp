@@ -116,7 +116,7 @@ Result<void> Mapper::generic_value(std::uint32_t idx, const Position& path) {
   }
   MLAB_TRY(set_value(r, n, clock_like));
   if (layout_.mode != Mode::generic) return {};
-  if (clock_like && !clock) clock = out_.readings.size() - 1;
+  if (clock_like && r.kind == ValueKind::date_time && !clock) clock = out_.readings.size() - 1;
   const bool leading = path[0] == 1 && path[1] == 0;
   if (leading && r.kind == ValueKind::text) set_field(Role::list_id, r.text);
   return {};

@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "layout_model.hpp"
+#include "meterlab/cosem/time_zone.hpp"
 
 namespace meterlab::cosem::detail {
 
@@ -325,6 +326,41 @@ bool parse_scalers(Problem& p, Layout& l, const json& list) {
   return true;
 }
 
+// "clock": [{"list_id": "...", "zone": "Europe/Oslo", "deviation": "unreliable"}, ...]: the
+// meter family's default time zone and whether its deviation field is wrong (layouts/README.md).
+bool parse_clock_rule(Problem& p, Layout& l, const json& j) {
+  ClockRule rule;
+  std::string text;
+  if (const json* v = member(j, "list_id")) {
+    if (!text_of(p, l.name, *v, "list_id", text)) return false;
+    rule.list_id = text;
+  }
+  if (const json* v = member(j, "zone")) {
+    if (!text_of(p, l.name, *v, "zone", text)) return false;
+    const TimeZone* zone = find_time_zone(text);
+    if (!zone)
+      return p.bad(l.name, "unknown zone '" + text + "' (known: " + time_zone_names() + ")");
+    rule.zone = zone->name;
+  }
+  if (const json* v = member(j, "deviation")) {
+    if (!text_of(p, l.name, *v, "deviation", text)) return false;
+    if (text != "reliable" && text != "unreliable") {
+      return p.bad(l.name, "'deviation' must be reliable or unreliable");
+    }
+    rule.deviation_unreliable = text == "unreliable";
+  }
+  l.clock_rules.push_back(std::move(rule));
+  return true;
+}
+
+bool parse_clock_rules(Problem& p, Layout& l, const json& list) {
+  if (!list.is_array()) return p.bad(l.name, "'clock' must be an array");
+  for (const auto& rule : list) {
+    if (!parse_clock_rule(p, l, rule)) return false;
+  }
+  return true;
+}
+
 bool parse_body(Problem& p, const json& j, std::deque<std::string>& names, Layout& l) {
   if (!parse_mode(p, l, member(j, "mode"))) return false;
   const json* match = member(j, "match");
@@ -339,6 +375,7 @@ bool parse_body(Problem& p, const json& j, std::deque<std::string>& names, Layou
     l.require_scaler_unit = v->get<bool>();
   }
   if (const json* v = member(j, "scalers"); v && !parse_scalers(p, l, *v)) return false;
+  if (const json* v = member(j, "clock"); v && !parse_clock_rules(p, l, *v)) return false;
   if (l.mode == Mode::positional && l.elements.empty()) {
     return p.bad(l.name, "positional without elements");
   }

@@ -125,6 +125,7 @@ class Mapper {
   void read_integer(Reading& r, const Node& n);
   void read_text(Reading& r, const Node& n);
   Result<void> read_date_time(const Node& n, DateTime& out);
+  bool readable_clock(const Result<void>& read, DateTime& dt);
   Scaling scaling_for(const ObisCode& obis) const noexcept;
   TextRef node_text(const Node& n);
   void apply_fields(const Reading& r);
@@ -141,6 +142,7 @@ class Mapper {
   std::optional<DateTime> date_, time_;
   const Node* date_node_ = nullptr;  // where date_ and time_ came from
   const Node* time_node_ = nullptr;
+  bool clock_ok_ = true;  // neither date_ nor time_ was impossible
 };
 
 }  // namespace meterlab::cosem::detail

@@ -107,6 +107,15 @@ struct ScalerRule {
   std::string_view unit;  // static unit table symbol
 };
 
+// A meter family's clock (layouts/README.md "clock"): for the lists with this list id (any list
+// when none is given), the family's default time zone (a name in the time zone table, empty:
+// none) and whether its deviation field is known to be wrong.
+struct ClockRule {
+  std::optional<std::string> list_id;
+  std::string_view zone;
+  bool deviation_unreliable = false;
+};
+
 struct Layout {
   std::string name;
   Mode mode = Mode::obis;
@@ -122,6 +131,8 @@ struct Layout {
   std::vector<ElementSpec> elements;
   // modes obis and capture: scaler/unit by OBIS when the list does not carry them
   std::vector<ScalerRule> scalers;
+  // The clock rules, the first that fits the telegram's list id applies.
+  std::vector<ClockRule> clock_rules;
 
   // A layout with an identifying key (list id or first OBIS) is chosen by that key; a later type
   // error is then cosem_layout_mismatch. Without one, the structure itself is the key.

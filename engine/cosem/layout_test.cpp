@@ -101,20 +101,39 @@ TEST(LayoutErrors, WrongElementTypeIsLayoutMismatchAtItsOffset) {
   EXPECT_TRUE(t.readings.empty());
 }
 
-TEST(LayoutErrors, ImpossibleClockIsBadDateTimeAtItsByte) {
+// Issue 16: an impossible clock no longer loses the telegram: its reading is null and the
+// telegram carries the warning (cosem_bad_date_time at the byte).
+TEST(LayoutErrors, ImpossibleClockIsANullReadingWithAWarningAtItsByte) {
   // KFM_001 list 3 with the clock's month set to 13.
   std::string hex = vector_hex("hdlc-plain/kaifa-kfm001-ma304h3e-list3-a09b");
   std::string clock = "090c07e1090d0200000aff800000";
   auto at = hex.rfind(clock);
   ASSERT_NE(std::string::npos, at);
+  Apdu good;
+  parse_apdu(good, hex);
+  Telegram want;
+  ASSERT_TRUE(LayoutSet::builtin().map(good.context(), want));
   hex.replace(at + 8, 2, "0d");
   Apdu a;
   parse_apdu(a, hex);
   Telegram t;
   auto r = LayoutSet::builtin().map(a.context(), t);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(Errc::cosem_bad_date_time, r.error().code);
-  EXPECT_EQ(at / 2 + 4, r.error().offset);  // 09 0C yy yy [mm]
+  ASSERT_TRUE(r);
+  ASSERT_EQ(1u, t.clock_warnings.size());
+  EXPECT_EQ(Errc::cosem_bad_date_time, t.clock_warnings[0].code);
+  EXPECT_EQ(at / 2 + 4, t.clock_warnings[0].offset);  // 09 0C yy yy [mm]
+  ASSERT_EQ(want.readings.size(), t.readings.size());
+  std::size_t nulls = 0;
+  for (std::size_t i = 0; i < t.readings.size(); ++i) {
+    if (want.readings[i].kind == ValueKind::date_time) {
+      EXPECT_EQ(ValueKind::none, t.readings[i].kind);
+      ++nulls;
+    } else {
+      EXPECT_EQ(want.readings[i].number(), t.readings[i].number()) << i;
+    }
+  }
+  EXPECT_EQ(1u, nulls);
+  EXPECT_TRUE(want.clock_warnings.empty());
 }
 
 // ---- the shape cache against the walk -------------------------------------------------------

@@ -153,16 +153,17 @@ Result<void> Mapper::map_element(const ElementSpec& e, std::uint32_t idx, std::u
 Result<void> Mapper::date_or_time(const ElementSpec& e, const Node& n) {
   Bytes b = doc_.bytes(n);
   if (e.role == Role::date) {
-    MLAB_TRY(parse_date(b, base_ + n.data, date_.emplace()));
+    clock_ok_ &= readable_clock(parse_date(b, base_ + n.data, date_.emplace()), *date_);
     date_node_ = &n;
   } else {
-    MLAB_TRY(parse_time(b, base_ + n.data, time_.emplace()));
+    clock_ok_ &= readable_clock(parse_time(b, base_ + n.data, time_.emplace()), *time_);
     time_node_ = &n;
   }
   if (!date_ || !time_) return {};
   Reading& r = out_.readings.emplace_back();
   r.obis = e.obis ? *e.obis : kClockObis;
   r.name = e.name;
+  if (!clock_ok_) return {};  // either part impossible: the clock is null
   r.kind = ValueKind::date_time;
   r.date_time = *date_;
   merge_time(r.date_time, *time_);
@@ -222,6 +223,16 @@ Result<void> Mapper::emit(const ObisCode& obis, const Node& value, Scaling s, st
   return {};
 }
 
+// An impossible date or time (month 13, hour 25) is no clock: a warning in the telegram, and the
+// reading stays null (kind none); every other value still comes out (issue 16). The parsers give
+// no other error for a value of the right size.
+bool Mapper::readable_clock(const Result<void>& read, DateTime& dt) {
+  if (read) return true;
+  out_.clock_warnings.push_back(read.error());
+  dt = DateTime{};
+  return false;
+}
+
 Result<void> Mapper::read_date_time(const Node& n, DateTime& out) {
   Bytes b = doc_.bytes(n);
   std::size_t off = base_ + n.data;
@@ -233,7 +244,7 @@ Result<void> Mapper::read_date_time(const Node& n, DateTime& out) {
 Result<void> Mapper::set_value(Reading& r, const Node& n, bool as_date_time) {
   if (n.tag == Tag::date_time || n.tag == Tag::date || n.tag == Tag::time ||
       (as_date_time && n.tag == Tag::octet_string && n.count == 12)) {
-    MLAB_TRY(read_date_time(n, r.date_time));
+    if (!readable_clock(read_date_time(n, r.date_time), r.date_time)) return {};
     r.kind = ValueKind::date_time;
     note_slot(trace_, out_, n, date_slot(n));
     return {};
@@ -321,6 +332,20 @@ void reset_mapped(Telegram& out) noexcept {
   out.text_storage.clear();
   out.meter_id = out.meter_type = out.list_id = {};
   out.layout = {};
+  out.family_zone = {};
+  out.deviation_unreliable = false;
+  out.clock_warnings.clear();
+}
+
+// The family's clock rule for this telegram's list (layout_model.hpp ClockRule).
+void apply_clock_rule(const Layout& layout, Telegram& out) {
+  const std::string_view list_id = out.text(out.list_id);
+  for (const ClockRule& rule : layout.clock_rules) {
+    if (rule.list_id && *rule.list_id != list_id) continue;
+    out.family_zone = rule.zone;
+    out.deviation_unreliable = rule.deviation_unreliable;
+    return;
+  }
 }
 
 Result<void> walk(const Layout& layout, const LayoutContext& ctx, Telegram& out) {
@@ -329,6 +354,7 @@ Result<void> walk(const Layout& layout, const LayoutContext& ctx, Telegram& out)
   Mapper m(layout, ctx, out);
   MLAB_TRY(m.run());
   out.layout = layout.name;
+  apply_clock_rule(layout, out);
   if (!out.timestamp && m.clock) out.timestamp = out.readings[*m.clock].date_time;
   if (ctx.trace) ctx.trace->clock = m.clock;
   return {};

@@ -43,13 +43,15 @@ std::size_t slot_size(const ValueSlot& s) noexcept {
 }
 
 // What a layout maps besides the readings: the texts, and which of them are the meter's id, type
-// and list id, and the layout's name.
+// and list id, the layout's name and its family's clock rule.
 void copy_texts(const Telegram& from, Telegram& to) {
   to.text_storage = from.text_storage;
   to.meter_id = from.meter_id;
   to.meter_type = from.meter_type;
   to.list_id = from.list_id;
   to.layout = from.layout;
+  to.family_zone = from.family_zone;
+  to.deviation_unreliable = from.deviation_unreliable;
 }
 
 // The date or the time of a clock sent as the two (layout_walk.cpp date_or_time): merged with

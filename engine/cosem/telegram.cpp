@@ -57,6 +57,32 @@ std::string Reading::position_text() const {
   return std::string(buf, write_position(buf));
 }
 
+std::string_view clock_source_name(ClockSource s) noexcept {
+  switch (s) {
+    case ClockSource::meter:
+      return "meter";
+    case ClockSource::zone:
+      return "zone";
+    case ClockSource::none:
+      break;
+  }
+  return "";
+}
+
+std::size_t Telegram::write_utc(char* out) const noexcept {
+  if (!timestamp || timestamp_source == ClockSource::none) return 0;
+  DateTime local = *timestamp;
+  local.deviation = utc_deviation;
+  return local.write_utc(out);
+}
+
+std::optional<std::string> Telegram::utc() const {
+  char buf[DateTime::kTextMax];
+  const std::size_t n = write_utc(buf);
+  if (n == 0) return std::nullopt;
+  return std::string(buf, n);
+}
+
 TextRef Telegram::store(std::string_view s) {
   TextRef ref{static_cast<std::uint32_t>(text_storage.size()),
               static_cast<std::uint32_t>(s.size())};
@@ -70,6 +96,11 @@ void Telegram::clear() noexcept {
   list_id = {};
   layout = {};
   timestamp.reset();
+  family_zone = {};
+  deviation_unreliable = false;
+  timestamp_source = ClockSource::none;
+  utc_deviation = 0;
+  clock_warnings.clear();
   security = 0;
   system_title.reset();
   invocation_counter.reset();

@@ -10,6 +10,19 @@
 
 namespace meterlab {
 
+namespace {
+
+// A general-block-transfer APDU with block number 1 (E0, control, number (2), ...: Green Book
+// 9.3.10), which starts a new transfer.
+bool starts_transfer(Bytes gbt) {
+  ByteReader r(gbt);
+  if (!r.skip(2)) return false;  // E0, block-control
+  const auto number = r.read_u16be();
+  return number && *number == 1;
+}
+
+}  // namespace
+
 const char* transport_name(cosem::Transport t) noexcept {
   switch (t) {
     case cosem::Transport::hdlc:
@@ -52,7 +65,9 @@ Decoder::Link Decoder::make_link(InputTransport transport) {
 }
 
 Decoder::Decoder(InputTransport transport, dlms::KeyRing keys, const cosem::LayoutSet* layouts)
-    : keys_(std::move(keys)), layouts_(layouts), input_(&none_), link_(make_link(transport)) {}
+    : keys_(std::move(keys)), layouts_(layouts), input_(&none_), link_(make_link(transport)) {
+  if (auto* detector = std::get_if<LinkDetector>(&link_)) detector->keys = &keys_;
+}
 
 StreamBuffer* Decoder::framer_input() noexcept {
   if (auto* h = std::get_if<HdlcChannel>(&link_)) return &h->framer.input();
@@ -96,8 +111,27 @@ Decoder::Event Decoder::emit(const Rejection& r) {
   return Event::rejection;
 }
 
+// A block transfer left unfinished is reported after the event that showed it (a new message,
+// which may be a telegram) or, at the end of input, once nothing else is left.
 Decoder::Event Decoder::next_event() {
-  return std::visit([this](auto& link) { return pull(link); }, link_);
+  if (!gbt_dropped_) {
+    const Event ev = std::visit([this](auto& link) { return pull(link); }, link_);
+    if (ev != Event::need_more) return ev;
+    if (finished_ && gbt_.pending()) drop_gbt();
+    if (!gbt_dropped_) return ev;
+  }
+  const Rejection r = *gbt_dropped_;
+  gbt_dropped_.reset();
+  return emit(r);
+}
+
+// The pending block transfer will never be finished: it is dropped, and said so (the error's
+// offset: how much of the APDU had come).
+void Decoder::drop_gbt() {
+  const Meta& m = gbt_meta_;
+  const Error e{Errc::dlms_gbt_unfinished, gbt_.apdu().size()};
+  gbt_dropped_ = Rejection{e, m.offset, m.length, m.transport, std::nullopt};
+  gbt_.reset();
 }
 
 Decoder::Event Decoder::pull(LinkDetector& detector) {
@@ -163,7 +197,7 @@ Decoder::Event Decoder::pull(LinkChannel<L>& channel) {
     const typename L::Event ev = *channel.frame;
     channel.frame.reset();
     const Event out = on_link(channel, ev);
-    if (out != Event::need_more) return out;
+    if (out != Event::need_more || gbt_dropped_) return out;
   }
   if constexpr (L::kSegmented) {
     if (channel.ready) {
@@ -188,7 +222,9 @@ Decoder::Event Decoder::pull_framer(LinkChannel<L>& channel) {
       if (ev.kind == L::Event::Kind::need_more) return at_end(channel);
     }
     const Event out = on_link(channel, ev);
-    if (out != Event::need_more) return out;
+    // A block transfer a frame abandoned is reported before the next frame is read, however
+    // the bytes arrive.
+    if (out != Event::need_more || gbt_dropped_) return out;
   }
 }
 
@@ -265,6 +301,7 @@ Decoder::Event Decoder::on_p1(const p1::Frame& f) {
   telegram_.segments = 1;
   telegram_.check = static_cast<std::uint8_t>(d->check);
   telegram_.warning = d->warning;
+  cosem::resolve_clock(telegram_, zone_);
   ++stats_.telegrams;
   return Event::telegram;
 }
@@ -330,6 +367,7 @@ Decoder::Event Decoder::garbled_as_wrong_key(Event ev, const Security& inner) {
 // General block transfer: blocks of one APDU across frames. The telegram's place in the stream
 // runs from the first block's frame to the last one's.
 Decoder::Event Decoder::on_gbt(Bytes apdu, const Meta& meta, const Security& sec) {
+  if (gbt_.pending() && starts_transfer(apdu)) drop_gbt();  // a new transfer: block 1
   auto done = gbt_.push(apdu);
   if (!done) {
     gbt_.reset();
@@ -346,6 +384,7 @@ Decoder::Event Decoder::on_gbt(Bytes apdu, const Meta& meta, const Security& sec
 }
 
 Decoder::Event Decoder::on_notification(Bytes apdu, const Meta& meta, const Security& sec) {
+  if (gbt_.pending()) drop_gbt();  // a new message while a block transfer waits for blocks
   dlms::DataNotification& dn = notification_;
   const auto parsed = dlms::parse_data_notification(apdu, dn);
   if (!parsed) return reject(parsed.error(), meta);
@@ -362,15 +401,14 @@ Decoder::Event Decoder::on_notification(Bytes apdu, const Meta& meta, const Secu
   telegram_.system_title = sec.system_title;
   telegram_.invocation_counter = sec.invocation_counter;
   telegram_.invoke_id = dn.long_invoke_id_and_priority;
-  if (dn.date_time_form != dlms::DateTimeForm::absent) {
-    std::size_t at = static_cast<std::size_t>(dn.date_time.data() - apdu.data());
-    const auto dt = cosem::parse_date_time(dn.date_time, at, telegram_.timestamp.emplace());
-    if (!dt) return reject(dt.error(), meta);
-  }
+  const Error apdu_clock = apdu_timestamp(dn, apdu);
   // A body of a shape mapped before is read in place (every byte but the values compared).
-  if (shape_cache_ && shapes_.map(dn.body, dn.body_offset, telegram_)) return mapped_telegram();
+  if (shape_cache_ && shapes_.map(dn.body, dn.body_offset, telegram_)) {
+    return mapped_telegram(apdu_clock);
+  }
   // Else the A-XDR tape, then the layout walk, which notes where the values were: the shape is
-  // remembered.
+  // remembered, unless a clock of the body was impossible (the cache would give it as null
+  // without its warning).
   auto used = axdr::parse(dn.body, body_, dn.body_offset);
   if (!used) return reject(used.error(), meta);
   if (*used != dn.body.size()) {
@@ -379,11 +417,26 @@ Decoder::Event Decoder::on_notification(Bytes apdu, const Meta& meta, const Secu
   cosem::MapTrace* trace = shape_cache_ ? &trace_ : nullptr;
   auto mapped = layouts_->map(cosem::LayoutContext{&body_, dn.body_offset, trace}, telegram_);
   if (!mapped) return reject(mapped.error(), meta);
-  if (shape_cache_) shapes_.learn(dn.body, telegram_, trace_);
-  return mapped_telegram();
+  if (shape_cache_ && telegram_.clock_warnings.empty()) shapes_.learn(dn.body, telegram_, trace_);
+  return mapped_telegram(apdu_clock);
 }
 
-Decoder::Event Decoder::mapped_telegram() noexcept {
+// The APDU's own date-time as the telegram's timestamp. An impossible one is no timestamp (the
+// list's clock, if any, is taken instead): its warning is returned for mapped_telegram().
+Error Decoder::apdu_timestamp(const dlms::DataNotification& dn, Bytes apdu) {
+  if (dn.date_time_form == dlms::DateTimeForm::absent) return {};
+  const std::size_t at = static_cast<std::size_t>(dn.date_time.data() - apdu.data());
+  const auto dt = cosem::parse_date_time(dn.date_time, at, telegram_.timestamp.emplace());
+  if (dt) return {};
+  telegram_.timestamp.reset();
+  return dt.error();
+}
+
+Decoder::Event Decoder::mapped_telegram(Error apdu_clock) {
+  std::vector<Error>& warnings = telegram_.clock_warnings;
+  if (apdu_clock.code != Errc::ok) warnings.insert(warnings.begin(), apdu_clock);
+  stats_.clock_warnings += warnings.size();
+  cosem::resolve_clock(telegram_, zone_);
   ++stats_.telegrams;
   if (telegram_.layout == cosem::kGenericLayout) ++stats_.generic_layouts;
   return Event::telegram;

@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "decoder_test_util.hpp"
 #include "meterlab/core/crc.hpp"
 #include "meterlab/decoder/decoder.hpp"
 #include "meterlab/decoder/json.hpp"
@@ -25,23 +28,7 @@ struct Decoded {
 Decoded decode(Bytes stream, std::size_t chunk) {
   Decoded out;
   Decoder dec;
-  auto drain = [&] {
-    for (auto ev = dec.next(); ev != Decoder::Event::need_more; ev = dec.next()) {
-      std::string line;
-      if (ev == Decoder::Event::telegram) {
-        append_json(dec.telegram(), line);
-      } else {
-        append_json(dec.rejection(), line);
-      }
-      out.events.push_back(line);
-    }
-  };
-  for (std::size_t at = 0; at < stream.size(); at += chunk) {
-    dec.push(stream.subspan(at, std::min(chunk, stream.size() - at)));
-    drain();
-  }
-  dec.finish();
-  drain();
+  out.events = testing::decode_lines(dec, stream, chunk);
   out.transport = dec.transport();
   return out;
 }
@@ -112,6 +99,39 @@ TEST(DecoderDetect, P1TelegramFirstIsP1WhateverThePushes) {
     const Decoded split = decode(stream, chunk);
     EXPECT_EQ(split.transport, InputTransport::p1) << "pushes of " << chunk;
     EXPECT_EQ(split.events, whole.events) << "pushes of " << chunk;
+  }
+}
+
+// Encrypted P1 (a bare general-glo-ciphering APDU on the P1 line, DB 08 ...): auto-detected
+// when the given keys open a frame into a P1 telegram; without a key nothing decides it.
+TEST(DecoderDetect, EncryptedP1WithItsKeyIsP1) {
+  const std::string path =
+      std::string(MLAB_SOURCE_DIR) + "/vectors/p1/smarty-lu-sagemcom-" + "encrypted-openhab.json";
+  std::ifstream in(path);
+  const nlohmann::json v = nlohmann::json::parse(in);
+  const Buf frame = samples::hex(v["input_hex"].get<std::string>());
+  const Buf stream = samples::concat({frame, frame});
+  const auto key = [&](const char* k) {
+    dlms::Key out{};
+    const Buf b = samples::hex(v["keys"][0][k].get<std::string>());
+    std::copy(b.begin(), b.end(), out.begin());
+    return out;
+  };
+  for (bool with_key : {true, false}) {
+    for (std::size_t chunk : {std::size_t{1}, std::size_t{50}, stream.size()}) {
+      dlms::KeyRing ring;
+      if (with_key) ring.add(std::nullopt, key("ek"), key("ak"));
+      Decoder dec(InputTransport::auto_detect, std::move(ring));
+      testing::decode_lines(dec, stream, chunk);
+      const std::uint64_t telegrams = dec.stats().telegrams;
+      if (with_key) {
+        EXPECT_EQ(dec.transport(), InputTransport::p1) << chunk;
+        EXPECT_EQ(telegrams, 2u) << chunk;
+      } else {
+        EXPECT_NE(dec.transport(), InputTransport::p1) << chunk;
+        EXPECT_EQ(telegrams, 0u) << chunk;
+      }
+    }
   }
 }
 

@@ -106,9 +106,9 @@ class LineWriter {
     at[n + 1] = '"';
     len_ += n + 2;
   }
-  void utc(const cosem::DateTime& dt) {
+  void utc(const cosem::Telegram& t) {
     char* at = room(cosem::DateTime::kTextMax + 2);
-    const std::size_t n = dt.write_utc(at + 1);
+    const std::size_t n = t.write_utc(at + 1);
     if (n == 0) return null();
     at[0] = '"';
     at[n + 1] = '"';
@@ -229,16 +229,24 @@ void write_reading(LineWriter& w, const cosem::Telegram& t, const cosem::Reading
   w.raw("}");
 }
 
+// "timestamp": the meter's clock as it sent it; "timestamp_utc": its UTC time, and
+// "timestamp_source" where that came from ("meter": its deviation, "zone": its time zone), both
+// null when no UTC time is known.
 void write_clock(LineWriter& w, const cosem::Telegram& t) {
   w.raw(",\"timestamp\":");
-  if (!t.timestamp) {
+  if (t.timestamp) {
+    w.iso8601(*t.timestamp);
+  } else {
     w.null();
-    w.raw(",\"timestamp_utc\":null");
-    return;
   }
-  w.iso8601(*t.timestamp);
+  w.raw(",\"timestamp_source\":");
+  if (t.timestamp_source == cosem::ClockSource::none) {
+    w.null();
+  } else {
+    w.string(cosem::clock_source_name(t.timestamp_source));
+  }
   w.raw(",\"timestamp_utc\":");
-  w.utc(*t.timestamp);
+  w.utc(t);
 }
 
 // "frame": where the telegram was in the stream; a P1 telegram also says how its integrity was
@@ -261,26 +269,47 @@ void write_frame(LineWriter& w, const cosem::Telegram& t) {
   w.raw("}");
 }
 
+// {"code", "layer", "message", "offset"}: a problem that did not reject the telegram.
+void write_problem(LineWriter& w, const Error& e) {
+  w.raw("{\"code\":");
+  w.string(name(e.code));
+  w.raw(",\"layer\":");
+  w.string(name(layer_of(e.code)));
+  w.raw(",\"message\":");
+  w.string(message(e.code));
+  w.raw(",\"offset\":");
+  w.integer(e.offset);
+  w.raw("}");
+}
+
+// Clocks with an impossible date or time (their readings null): "clock_warnings", first of the
+// sorted keys, only when there is one.
+void write_clock_warnings(LineWriter& w, const cosem::Telegram& t) {
+  if (t.clock_warnings.empty()) return;
+  w.raw("\"clock_warnings\":[");
+  for (std::size_t i = 0; i < t.clock_warnings.size(); ++i) {
+    if (i > 0) w.raw(",");
+    write_problem(w, t.clock_warnings[i]);
+  }
+  w.raw("],");
+}
+
 // A problem that did not reject the telegram (a P1 inner CRC that differs under a verified tag):
 // "warnings", only when there is one.
 void write_warnings(LineWriter& w, const cosem::Telegram& t) {
   if (t.warning.code == Errc::ok) return;
-  w.raw(",\"warnings\":[{\"code\":");
-  w.string(name(t.warning.code));
-  w.raw(",\"layer\":");
-  w.string(name(layer_of(t.warning.code)));
-  w.raw(",\"message\":");
-  w.string(message(t.warning.code));
-  w.raw(",\"offset\":");
-  w.integer(t.warning.offset);
-  w.raw("}]");
+  w.raw(",\"warnings\":[");
+  write_problem(w, t.warning);
+  w.raw("]");
 }
 
 }  // namespace
 
 void append_json(const cosem::Telegram& t, std::string& out) {
   LineWriter w(out);
-  w.raw("{\"dst\":");
+  w.raw("{");
+  write_clock_warnings(w, t);
+  w.raw("\"dst\":");
   if (t.timestamp && t.timestamp->status_known) {
     w.boolean(t.timestamp->dst());
   } else {
@@ -350,6 +379,7 @@ void append_json(const DecoderStats& s, std::string& out) {
          {"messages", s.messages},
          {"telegrams", s.telegrams},
          {"cosem_generic_layout", s.generic_layouts},
+         {"clock_warnings", s.clock_warnings},
          {"rejections", s.rejections},
          {"rejections_by_layer", std::move(layers)},
          {"errors", std::move(errors)}};

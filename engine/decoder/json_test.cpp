@@ -61,8 +61,11 @@ std::string reference_line(const cosem::Telegram& t) {
   j["list_id"] = text_or_null(t, t.list_id);
   j["layout"] = std::string(t.layout);
   j["timestamp"] = t.timestamp ? json(t.timestamp->to_iso8601()) : json(nullptr);
-  auto utc = t.timestamp ? t.timestamp->to_utc() : std::nullopt;
+  auto utc = t.utc();
   j["timestamp_utc"] = utc ? json(*utc) : json(nullptr);
+  j["timestamp_source"] = t.timestamp_source == cosem::ClockSource::none
+                              ? json(nullptr)
+                              : json(cosem::clock_source_name(t.timestamp_source));
   j["dst"] = t.timestamp && t.timestamp->status_known ? json(t.timestamp->dst()) : json(nullptr);
   j["security"] = dlms::state_name(static_cast<dlms::SecurityState>(t.security));
   j["system_title"] = t.system_title ? json(to_hex(*t.system_title)) : json(nullptr);
@@ -91,12 +94,14 @@ std::string reference_line(const cosem::Telegram& t) {
                     {"length", t.length},
                     {"segments", t.segments}};
   if (p1) j["frame"]["check"] = p1::check_name(static_cast<p1::Check>(t.check));
-  if (t.warning.code != Errc::ok) {
-    j["warnings"] = json::array({json{{"code", name(t.warning.code)},
-                                      {"layer", name(layer_of(t.warning.code))},
-                                      {"message", message(t.warning.code)},
-                                      {"offset", t.warning.offset}}});
-  }
+  auto problem = [](const Error& e) {
+    return json{{"code", name(e.code)},
+                {"layer", name(layer_of(e.code))},
+                {"message", message(e.code)},
+                {"offset", e.offset}};
+  };
+  if (t.warning.code != Errc::ok) j["warnings"] = json::array({problem(t.warning)});
+  for (const Error& e : t.clock_warnings) j["clock_warnings"].push_back(problem(e));
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "meterlab/dlms/apdu.hpp"
+#include "meterlab/p1/secure.hpp"
 
 namespace meterlab {
 
@@ -23,6 +24,23 @@ bool starts_like_apdu(Bytes b) noexcept {
   }
 }
 
+// Before the transport is known, bytes that start no frame (a framer's garbage, or a false flag
+// whose format byte is no HDLC frame's) belong to no transport: link_garbage. A frame that starts
+// right but fails its checks keeps its transport's code.
+Discard neutral(Discard d) noexcept {
+  switch (d.error.code) {
+    case Errc::hdlc_garbage:
+    case Errc::hdlc_bad_format:
+    case Errc::mbus_garbage:
+    case Errc::p1_garbage:
+      d.error.code = Errc::link_garbage;
+      break;
+    default:
+      break;
+  }
+  return d;
+}
+
 }  // namespace
 
 template <class L>
@@ -31,7 +49,7 @@ void LinkChannel<L>::pull_candidate(bool finished) {
   auto pull = [this, finished] { return finished ? framer.finish() : framer.next(); };
   Event ev = pull();
   while (ev.kind == Event::Kind::discard) {
-    discards.push_back(link_rejection(ev.discard, L::kTransport));
+    discards.push_back(link_rejection(neutral(ev.discard), L::kTransport));
     ev = pull();
   }
   if (ev.kind == Event::Kind::frame) {
@@ -60,11 +78,23 @@ LinkDetector::Winner LinkDetector::decide(bool finished) {
   constexpr std::size_t kNever = std::numeric_limits<std::size_t>::max();
   const std::size_t h_at = hdlc.next_start(finished);
   const std::size_t m_at = mbus.next_start(finished);
-  const std::size_t p_at = p1.next_start(finished);
+  std::size_t p_at = p1.next_start(finished);
+  if (p_at == kNever && opens_as_p1()) p_at = p1.frame->frame.stream_offset;
   if (hdlc.frame && h_at != kNever && h_at <= std::min(m_at, p_at)) return Winner::hdlc;
   if (mbus.frame && m_at != kNever && m_at < h_at && m_at <= p_at) return Winner::mbus;
   if (p1.frame && p_at != kNever && p_at < std::min(h_at, m_at)) return Winner::p1;
   return finished ? Winner::neither : Winner::undecided;
+}
+
+// Tried once per frame: decide() runs on every pull.
+bool LinkDetector::opens_as_p1() {
+  if (!keys || !p1.frame || p1.frame->frame.kind != p1::Frame::Kind::ciphered) return false;
+  const std::size_t at = p1.frame->frame.stream_offset;
+  if (p1_tried_at_ != at) {
+    p1_tried_at_ = at;
+    p1_opens_ = p1::open(p1.frame->frame.bytes, *keys, p1_plaintext_).has_value();
+  }
+  return p1_opens_;
 }
 
 bool LinkDetector::bare_apdu(std::size_t bytes_in) const noexcept {

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "meterlab/core/serial_line.hpp"
+#include "meterlab/cosem/time_zone.hpp"
 #include "meterlab/reader/config_reader.hpp"
 #include "meterlab/reader/source.hpp"
 
@@ -126,6 +127,17 @@ bool read_meter(ConfigReader& c, const MeterLookup& lookup, ReaderConfig& out,
   return true;
 }
 
+// "timezone": the meter's IANA zone (cosem/time_zone.hpp), for the UTC time of telegrams whose
+// meter sends no deviation or a wrong one; absent: the meter family's default zone.
+bool read_timezone(ConfigReader& c, ReaderConfig& out) {
+  std::string name;
+  if (!c.text("timezone", name)) return false;
+  if (name.empty()) return true;
+  out.time_zone = cosem::find_time_zone(name);
+  if (!out.time_zone) return c.fail("timezone", "one of " + cosem::time_zone_names());
+  return true;
+}
+
 }  // namespace
 
 std::string LineSettings::to_string() const {
@@ -162,8 +174,8 @@ ConfigOrError parse_config(const json& doc, const MeterLookup& lookup) {
   ConfigReader c(doc, "", out.error);
   ReaderConfig rc;
   std::optional<MeterDefaults> meter;
-  if (!c.only({"input", "meter", "keys", "errors", "outputs"}) || !c.flag("errors", rc.errors) ||
-      !read_meter(c, lookup, rc, meter) ||
+  if (!c.only({"input", "meter", "keys", "errors", "outputs", "timezone"}) ||
+      !c.flag("errors", rc.errors) || !read_meter(c, lookup, rc, meter) || !read_timezone(c, rc) ||
       !read_input(c.nested("input"), meter ? &*meter : nullptr, rc.input) ||
       !read_keys(c.nested("keys"), rc.keys) ||
       !read_outputs(c.nested("outputs"), c.find("outputs"), rc.outputs)) {

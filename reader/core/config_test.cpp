@@ -79,9 +79,22 @@ TEST(ConfigTest, LookupIsAskedBeforeTheFamilies) {
   EXPECT_EQ(parse_ok(json{{"meter", "aidon-no"}}, lookup).input.line.to_string(), "2400 8E1");
 }
 
+// "timezone": one of the zones the engine knows (cosem/time_zone.hpp); absent: none given.
+TEST(ConfigTest, TimeZone) {
+  EXPECT_EQ(parse_ok(json::object()).time_zone, nullptr);
+  const ReaderConfig c = parse_ok(json{{"timezone", "Europe/Oslo"}});
+  ASSERT_NE(c.time_zone, nullptr);
+  EXPECT_EQ(c.time_zone->name, "Europe/Oslo");
+  EXPECT_EQ(parse_error(json{{"timezone", "Europe/Atlantis"}}).substr(0, 42),
+            "timezone: expected one of Europe/Amsterdam");
+  EXPECT_TRUE(parse_error(json{{"timezone", "Mars"}}).ends_with(", got \"Mars\""));
+  EXPECT_EQ(parse_error(json{{"timezone", 1}}), "timezone: expected a string, got 1");
+}
+
 TEST(ConfigTest, RefusalsNameTheJsonPath) {
   EXPECT_EQ(parse_error(json{{"inputs", 1}}),
-            "inputs: expected one of input, meter, keys, errors, outputs, got an unknown key");
+            "inputs: expected one of input, meter, keys, errors, outputs, timezone, got an "
+            "unknown key");
   EXPECT_EQ(parse_error(json{{"input", {{"baudrate", 2400}}}}).substr(0, 35),
             "input.baudrate: expected one of dev");
   EXPECT_TRUE(parse_error(json{{"input", {{"baudrate", 2400}}}}).ends_with(", got an unknown key"));

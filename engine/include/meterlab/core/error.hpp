@@ -7,7 +7,7 @@
 
 namespace meterlab {
 
-enum class Layer : std::uint8_t { core, hdlc, mbus, dlms, security, axdr, cosem, io, p1 };
+enum class Layer : std::uint8_t { core, hdlc, mbus, dlms, security, axdr, cosem, io, p1, link };
 
 // The numeric ranges are part of the contract: code / 100 is the layer.
 enum class Errc : std::uint16_t {
@@ -51,6 +51,7 @@ enum class Errc : std::uint16_t {
   dlms_gbt_out_of_order,    // general-block-transfer block number not the next one
   dlms_gbt_orphan,          // a GBT block that does not start a transfer and has none to continue
   dlms_gbt_too_long,        // reassembled GBT over kMaxMessage
+  dlms_gbt_unfinished,      // a GBT without its last block at the end of input or a new message
   // security: 400..499
   security_no_key = 400,  // no key for this system title
   security_unsupported,   // security control byte this engine does not implement
@@ -79,12 +80,14 @@ enum class Errc : std::uint16_t {
   p1_bad_line,       // a line that is not OBIS(value)...: skipped, the rest still decodes
   p1_bad_timestamp,  // a YYMMDDhhmmssX timestamp with impossible fields: its value is null
   p1_bad_frame,      // an encrypted P1 frame (DB 08 ...) whose header is malformed
+  // link: 900..999 (before the transport is known: no transport's own)
+  link_garbage = 900,  // bytes that start no frame of any transport (auto-detection)
 };
 
-// One past the last code of the last layer's range (p1: 800..899): the size of a table indexed
+// One past the last code of the last layer's range (link: 900..999): the size of a table indexed
 // by Errc. A new layer's range moves it.
-inline constexpr std::size_t kErrcTableSize = 900;
-static_assert(static_cast<std::size_t>(Errc::p1_bad_frame) < kErrcTableSize);
+inline constexpr std::size_t kErrcTableSize = 1000;
+static_assert(static_cast<std::size_t>(Errc::link_garbage) < kErrcTableSize);
 
 struct Error {
   Errc code = Errc::ok;
@@ -109,6 +112,8 @@ constexpr Layer layer_of(Errc e) noexcept {
       return Layer::io;
     case 8:
       return Layer::p1;
+    case 9:
+      return Layer::link;
     default:
       return Layer::core;
   }

@@ -63,12 +63,31 @@ struct Reading {
 
 enum class Transport : std::uint8_t { hdlc, mbus, apdu, p1 };
 
+// Where a telegram's UTC time came from: the meter's own deviation field, the meter's time zone
+// (given, or its family's default: cosem/time_zone.hpp), or nowhere (no UTC time is given).
+enum class ClockSource : std::uint8_t { none, meter, zone };
+std::string_view clock_source_name(ClockSource s) noexcept;  // "meter", "zone"; "" for none
+
 struct Telegram {
   TextRef meter_id;
   TextRef meter_type;
   TextRef list_id;
   std::string_view layout;            // name of the layout that mapped the body
   std::optional<DateTime> timestamp;  // APDU date-time, else the list's clock reading
+  // The clock rule of the meter's family, from its layout (layouts/README.md "clock"): its
+  // default time zone, and whether its deviation field is known to be wrong.
+  std::string_view family_zone;
+  bool deviation_unreliable = false;
+  // The UTC time of `timestamp`: `utc_deviation` (minutes, DLMS sign: UTC = local + deviation)
+  // from `timestamp_source`; none: no UTC time (resolve_clock() in cosem/time_zone.hpp sets them).
+  ClockSource timestamp_source = ClockSource::none;
+  std::int16_t utc_deviation = 0;
+  // "2019-06-12T16:00:00Z" (write_utc: into room for DateTime::kTextMax chars, 0 when none).
+  std::size_t write_utc(char* out) const noexcept;
+  std::optional<std::string> utc() const;
+  // Clocks with an impossible date or time (cosem_bad_date_time at the byte): their readings
+  // are null (or the timestamp absent) and the telegram comes out with everything else.
+  std::vector<Error> clock_warnings;
 
   std::uint8_t security = 0;  // dlms::SecurityState
   std::optional<std::array<std::uint8_t, 8>> system_title;

@@ -15,6 +15,7 @@
 
 #include "meterlab/cosem/layout.hpp"
 #include "meterlab/cosem/telegram.hpp"
+#include "meterlab/cosem/time_zone.hpp"
 #include "meterlab/decoder/link.hpp"
 #include "meterlab/dlms/apdu.hpp"
 #include "meterlab/dlms/security.hpp"
@@ -52,6 +53,7 @@ struct DecoderStats {
   std::uint64_t messages = 0;  // reassembled APDUs
   std::uint64_t telegrams = 0;
   std::uint64_t generic_layouts = 0;  // telegrams no layout identified (cosem::kGenericLayout)
+  std::uint64_t clock_warnings = 0;   // impossible clocks in telegrams (Telegram::clock_warnings)
   std::uint64_t rejections = 0;
   std::array<std::uint64_t, kErrcTableSize> by_code{};  // rejections per Errc value
   std::uint64_t count(Errc e) const noexcept { return by_code[static_cast<std::size_t>(e)]; }
@@ -104,6 +106,9 @@ class Decoder {
   const cosem::ShapeCacheStats& shape_stats() const noexcept { return shapes_.stats(); }
   // On by default. Off: every body goes through the layout walk (tests compare the two; the
   // benchmarks measure both).
+  // The meter's time zone (cosem/time_zone.hpp; null: its family's default, if any): where a
+  // telegram's UTC time comes from when the meter sends no deviation or its family's is wrong.
+  void set_time_zone(const cosem::TimeZone* zone) noexcept { zone_ = zone; }
   void use_shape_cache(bool on) noexcept {
     shape_cache_ = on;
     if (!on) shapes_.clear();
@@ -128,6 +133,7 @@ class Decoder {
   void push_other(Bytes bytes);
   StreamBuffer* framer_input() noexcept;
   Event next_event();
+  void drop_gbt();
   Event pull(LinkDetector& detector);
   template <class L>
   Event pull(LinkChannel<L>& channel);
@@ -150,7 +156,8 @@ class Decoder {
   Event on_apdu(Bytes apdu, const Meta& meta, const Security& sec);
   Event on_gbt(Bytes apdu, const Meta& meta, const Security& sec);
   Event on_notification(Bytes apdu, const Meta& meta, const Security& sec);
-  Event mapped_telegram() noexcept;  // counts telegram_, mapped
+  Error apdu_timestamp(const dlms::DataNotification& dn, Bytes apdu);
+  Event mapped_telegram(Error apdu_clock);  // counts telegram_, mapped, and its clock warnings
   Event garbled_as_wrong_key(Event ev, const Security& inner);
   Event reject(Error e, const Meta& meta);
   Event emit(const Rejection& r);
@@ -173,10 +180,12 @@ class Decoder {
   cosem::ShapeCache shapes_;  // the meter's list shapes: bodies mapped without the walk
   cosem::MapTrace trace_;     // where the last walk read each value, for shapes_
   bool shape_cache_ = true;
+  const cosem::TimeZone* zone_ = nullptr;
   cosem::Telegram telegram_;
   Rejection rejection_;
   mutable DecoderStats stats_;  // bytes_in filled in by stats() once the transport is known
   Meta gbt_meta_{};             // where the first block of a block transfer came from
+  std::optional<Rejection> gbt_dropped_;  // an unfinished block transfer, not reported yet
   // The line problems of the last P1 telegram, reported after it (p1_problem()), and its frame.
   p1::Problems p1_problems_;
   std::size_t p1_reported_ = 0;

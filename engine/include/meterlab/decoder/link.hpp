@@ -77,8 +77,9 @@ struct P1Link {
   static constexpr cosem::Transport kTransport = cosem::Transport::p1;
   static constexpr bool kSegmented = false;
   static Bytes& payload(p1::Frame& f) noexcept { return f.bytes; }
-  // An encrypted P1 frame is a bare general-glo-ciphering APDU: auto-detection goes by text
-  // telegrams only (the DLMS rules keep a bare ciphered APDU; `--transport p1` reads it as P1).
+  // An encrypted P1 frame is a bare general-glo-ciphering APDU: by its bytes alone it decides
+  // nothing (a bare ciphered DLMS APDU looks the same); LinkDetector::opens_as_p1() decides it
+  // by its plaintext when the Decoder's keys open it.
   static bool decides(const p1::Frame& f) noexcept { return f.kind == p1::Frame::Kind::text; }
 };
 
@@ -139,6 +140,15 @@ struct LinkDetector {
   MbusChannel mbus;
   P1Channel p1;
   std::vector<std::uint8_t> first_bytes;  // up to dlms::kMaxMessage
+  // The Decoder's keys: an encrypted P1 frame that they open into a P1 telegram (where a DLMS
+  // APDU would decrypt to a data-notification) decides P1. Null: it never decides.
+  const dlms::KeyRing* keys = nullptr;
+
+ private:
+  bool opens_as_p1();
+  std::vector<std::uint8_t> p1_plaintext_;
+  std::optional<std::size_t> p1_tried_at_;  // the encrypted frame opens_as_p1() tried last
+  bool p1_opens_ = false;
 };
 
 // A bare APDU as input (given, or detected at the end): decoded whole at the end of input.

@@ -70,6 +70,8 @@ class GbtAssembler {
   Result<bool> push(Bytes gbt_apdu);
   Bytes apdu() const noexcept { return buf_; }
   std::uint32_t blocks() const noexcept { return blocks_; }
+  // A transfer has begun and its last block has not come.
+  bool pending() const noexcept { return pending_; }
   void reset() noexcept;
 
  private:

@@ -62,6 +62,7 @@ struct ReaderConfig {
   std::string meter;
   KeyConfig keys;
   bool errors = false;
+  const cosem::TimeZone* time_zone = nullptr;  // "timezone"; null: the meter family's default
   // The "outputs" object as given (each factory checks its own object); when none is given,
   // {"json": {"file": "-"}}: JSON lines on stdout.
   nlohmann::json outputs = nlohmann::json::object();
