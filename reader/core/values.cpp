@@ -88,23 +88,48 @@ std::string value_text(const cosem::Telegram& t, const cosem::Reading& r) {
   return "";
 }
 
+namespace {
+
+// The deviation (minutes, DLMS sign: UTC = local + deviation) that gives this meter time's UTC,
+// and where it came from. The telegram's own time: as the engine resolved it (timestamp_source:
+// the meter's deviation, or the meter's zone where its family's deviation is known to be wrong
+// or absent). A reading's own capture time (P1): its S/W flag.
+struct Deviation {
+  int minutes = 0;
+  TimeSource source = TimeSource::meter;
+};
+std::optional<Deviation> deviation_of(const cosem::Telegram& t,
+                                      const cosem::DateTime& dt) noexcept {
+  if (t.timestamp && &dt == &*t.timestamp) {
+    if (t.timestamp_source == cosem::ClockSource::none) return std::nullopt;
+    return Deviation{t.utc_deviation, t.timestamp_source == cosem::ClockSource::zone
+                                          ? TimeSource::zone
+                                          : TimeSource::meter};
+  }
+  if (!dt.has_date() || !dt.has_time() || !dt.deviation) return std::nullopt;
+  return Deviation{*dt.deviation, TimeSource::meter};
+}
+
+std::optional<StoredTime> meter_time(const cosem::Telegram& t, const cosem::DateTime& dt) noexcept {
+  const std::optional<Deviation> d = deviation_of(t, dt);
+  if (!d) return std::nullopt;
+  const std::int64_t seconds = days_from_civil(dt.year, dt.month, dt.day) * 86400 + dt.hour * 3600 +
+                               dt.minute * 60 + std::max(dt.second, 0) +
+                               static_cast<std::int64_t>(d->minutes) * 60;
+  const std::int64_t ms = seconds * 1000 + std::max(dt.hundredths, 0) * 10;
+  return StoredTime{WallClock::time_point(std::chrono::milliseconds(ms)), d->source};
+}
+
+}  // namespace
+
 bool utc_known(const cosem::Telegram& t, const cosem::DateTime& dt) noexcept {
-  // Today the engine says "UTC known" by the deviation alone (a P1 timestamp's S/W flag, a DLMS
-  // deviation other than 0x8000). When the telegram says whether and where its UTC is known,
-  // this is the one line to change.
-  (void)t;
-  return dt.has_date() && dt.has_time() && dt.deviation.has_value();
+  return deviation_of(t, dt).has_value();
 }
 
 std::optional<WallClock::time_point> meter_utc(const cosem::Telegram& t,
                                                const cosem::DateTime& dt) noexcept {
-  if (!utc_known(t, dt)) return std::nullopt;
-  // DLMS deviation: UTC = local + deviation (minutes).
-  const std::int64_t seconds = days_from_civil(dt.year, dt.month, dt.day) * 86400 + dt.hour * 3600 +
-                               dt.minute * 60 + std::max(dt.second, 0) +
-                               static_cast<std::int64_t>(*dt.deviation) * 60;
-  const std::int64_t ms = seconds * 1000 + std::max(dt.hundredths, 0) * 10;
-  return WallClock::time_point(std::chrono::milliseconds(ms));
+  const std::optional<StoredTime> m = meter_time(t, dt);
+  return m ? std::optional(m->time) : std::nullopt;
 }
 
 const cosem::DateTime* capture_time(const cosem::Telegram& t, const cosem::Reading& r) noexcept {
@@ -116,12 +141,12 @@ const cosem::DateTime* capture_time(const cosem::Telegram& t, const cosem::Readi
 }
 
 std::string_view time_source_name(TimeSource s) noexcept {
-  return s == TimeSource::meter ? "meter" : "received";
+  return s == TimeSource::meter ? "meter" : s == TimeSource::zone ? "zone" : "received";
 }
 
 StoredTime stored_time(const cosem::Telegram& t, const Received& r) {
   if (t.timestamp) {
-    if (auto utc = meter_utc(t, *t.timestamp)) return {*utc, TimeSource::meter};
+    if (auto m = meter_time(t, *t.timestamp)) return *m;
   }
   return {r.wall, TimeSource::received};
 }
@@ -130,7 +155,7 @@ StoredTime stored_time(const cosem::Telegram& t, const cosem::Reading& reading, 
   // A number with a capture time of its own (a P1 M-Bus channel's gas or water register, a peak
   // demand, a power failure's duration) is stored at that time, not at the telegram's.
   if (const cosem::DateTime* at = capture_time(t, reading)) {
-    if (auto utc = meter_utc(t, *at)) return {*utc, TimeSource::meter};
+    if (auto m = meter_time(t, *at)) return *m;
   }
   return stored_time(t, r);
 }

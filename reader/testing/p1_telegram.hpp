@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "meterlab/cosem/telegram.hpp"
+#include "meterlab/cosem/time_zone.hpp"
 #include "meterlab/p1/telegram.hpp"
 
 namespace meterlab::reader::test {
@@ -51,6 +52,7 @@ inline cosem::Telegram p1_telegram(const std::string& text) {
   p1::Problems problems;
   p1::parse_telegram(Bytes(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), 0, t,
                      problems);
+  cosem::resolve_clock(t, nullptr);  // as the Decoder does: the UTC time from the S/W flag
   return t;
 }
 

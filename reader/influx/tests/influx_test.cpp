@@ -101,10 +101,29 @@ TEST(InfluxLineProtocol, P1GasAtItsCaptureTime) {
             "meterlab,meter=m1,obis=0-0:96.13.0.255 text=\"Hello\",time_source=\"meter\" "
             "1483381202000");
   t.timestamp->deviation.reset();
+  t.timestamp_source = cosem::ClockSource::none;  // as resolve_clock() leaves it then
   for (cosem::Reading& r : t.readings) r.date_time.deviation.reset();
   EXPECT_EQ(point("0-1:24.2.1.255"),
             "meterlab,meter=m1,obis=0-1:24.2.1.255,unit=m3 value=0.107,time_source=\"received\" "
             "1767567600123");
+}
+
+// The telegram's time is the engine's resolved UTC (Telegram::timestamp_source): through the
+// meter's time zone it says "zone"; with none, the receive time, whatever the deviation field.
+TEST(InfluxLineProtocol, TelegramTimeFromTheZoneOrNone) {
+  cosem::Telegram t = test::p1_telegram(test::p1_text());
+  const Received rc{WallClock::time_point(std::chrono::milliseconds(1767567600123)), "x"};
+  const cosem::Reading* energy = test::find_reading(t, "1-0:1.8.1.255");
+  ASSERT_NE(energy, nullptr);
+  t.timestamp_source = cosem::ClockSource::zone;
+  t.utc_deviation = -120;  // as if its zone said two hours east: 19:20:02 -> 17:20:02Z
+  EXPECT_EQ(influx::point("meterlab", {}, "m1", t, *energy, rc),
+            "meterlab,meter=m1,name=active_energy_import_t1,obis=1-0:1.8.1.255,unit=Wh "
+            "value=4426,time_source=\"zone\" 1483377602000");
+  t.timestamp_source = cosem::ClockSource::none;  // its deviation field is still there
+  EXPECT_EQ(influx::point("meterlab", {}, "m1", t, *energy, rc),
+            "meterlab,meter=m1,name=active_energy_import_t1,obis=1-0:1.8.1.255,unit=Wh "
+            "value=4426,time_source=\"received\" 1767567600123");
 }
 
 TEST(InfluxConfig, RefusesWithThePath) {

@@ -81,6 +81,7 @@ TEST(PostgresRows, P1GasAtItsCaptureTimeAndTheTimeSource) {
   EXPECT_EQ(m.time_source, "meter");
   // Without a known UTC (no deviation) neither time is used.
   t.timestamp->deviation.reset();
+  t.timestamp_source = cosem::ClockSource::none;  // as resolve_clock() leaves it then
   for (cosem::Reading& r : t.readings) r.date_time.deviation.reset();
   g = postgres::row("m1", t, *gas, rc);
   EXPECT_EQ(g.time, "2026-01-04T23:00:00.123Z");

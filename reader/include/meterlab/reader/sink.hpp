@@ -103,8 +103,9 @@ std::optional<double> number(const cosem::Reading& r) noexcept;
 // The reading as text: strings as sent, octets in hex, dates in ISO 8601, numbers as in the
 // JSON output (exact decimal of raw x 10^scaler).
 std::string value_text(const cosem::Telegram& t, const cosem::Reading& r);
-// The one predicate "the UTC time of this meter time is known" (today: date, time and a UTC
-// deviation are given; a P1 timestamp's S/W flag gives one).
+// The one predicate "the UTC time of this meter time is known": for the telegram's time, the
+// engine resolved it (Telegram::timestamp_source: the meter's deviation, or its time zone); for
+// a reading's own capture time (P1), its S/W flag gives the deviation.
 bool utc_known(const cosem::Telegram& t, const cosem::DateTime& dt) noexcept;
 // A meter time in UTC when utc_known(), else none: a time is never computed from fields that
 // do not give it.
@@ -113,9 +114,11 @@ std::optional<WallClock::time_point> meter_utc(const cosem::Telegram& t,
 // A reading's own capture time beside its value (a P1 gas register 0-n:24.2.1, a peak demand, a
 // power failure's duration: the JSON output's "captured"); null when it has none.
 const cosem::DateTime* capture_time(const cosem::Telegram& t, const cosem::Reading& r) noexcept;
-// Which clock a stored time came from: the meter's (its UTC known) or the reader's receive time.
-enum class TimeSource : std::uint8_t { meter, received };
-std::string_view time_source_name(TimeSource s) noexcept;  // "meter", "received"
+// Which clock a stored time came from: the meter's (its UTC from its own deviation), the meter's
+// read in its time zone (`--tz`, config `timezone`, or its family's zone), or the reader's
+// receive time.
+enum class TimeSource : std::uint8_t { meter, zone, received };
+std::string_view time_source_name(TimeSource s) noexcept;  // "meter", "zone", "received"
 struct StoredTime {
   WallClock::time_point time;
   TimeSource source = TimeSource::received;
