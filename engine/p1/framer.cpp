@@ -141,7 +141,7 @@ struct Framer::Verdict {
   static Verdict bad(Error e, std::uint8_t rank) { return {Kind::bad, e, rank, 0}; }
 };
 
-Framer::Framer() : buf_(kInitialCapacity) {}
+Framer::Framer() : StreamFramer(kInitialCapacity) {}
 
 Event Framer::finish() {
   buf_.finish();  // which ends any wait
@@ -152,14 +152,10 @@ Event Framer::next() {
   if (waiting()) return Event{};
   for (;;) {
     if (run_.full()) return take_run();
-    if (buf_.empty()) {
-      if (buf_.finished()) return take_run();
-      buf_.wait_until(buf_.end_offset() + 1);
-      return Event{};
-    }
+    if (buf_.empty()) return at_empty();
     const std::uint8_t b = buf_.view().front();
     if (b != kStart && b != kCiphered) {
-      hunt();
+      discard(to_next_start(kStart, kCiphered));  // hunt mode: up to the next '/' or 0xDB
       continue;
     }
     Frame f;
@@ -227,15 +223,6 @@ Framer::Verdict Framer::examine_ciphered(Frame& f) const {
   return {};
 }
 
-// Hunt mode: the next buffered byte starts nothing; skip to the next '/' or 0xDB (bounded so
-// that a run is cut at the same byte whatever the push() sizes were).
-void Framer::hunt() {
-  const Bytes w = buf_.view().first(std::min(buf_.view().size(), run_.room()));
-  const auto found = std::find_if(w.begin() + 1, w.end(),
-                                  [](std::uint8_t c) { return c == kStart || c == kCiphered; });
-  discard(static_cast<std::size_t>(found - w.begin()));  // in [1, w.size()]
-}
-
 // A candidate failed: its first byte joins the discarded run and hunting resumes at the next
 // byte, so a false start never swallows a real telegram behind it.
 void Framer::reject(const Verdict& v) {
@@ -251,26 +238,11 @@ void Framer::reject(const Verdict& v) {
   run_.note(v.error, v.rank);
 }
 
-void Framer::discard(std::size_t n) {
-  run_.add(buf_.offset(), n);
-  stats_.bytes_discarded += n;
-  buf_.consume(n);
-}
-
-Event Framer::take_run() {
-  Event e;
-  e.discard = run_.take(Errc::p1_garbage);
-  if (e.discard.length > 0) e.kind = Event::Kind::discard;
-  return e;
-}
-
 Event Framer::accept(const Frame& f) {
   Event e;
   e.kind = Event::Kind::frame;
   e.frame = f;
-  ++stats_.frames_ok;
-  stats_.bytes_in_frames += f.length;
-  buf_.consume(f.length);
+  take_frame(f.length);
   return e;
 }
 
