@@ -149,7 +149,7 @@ Event Framer::finish() {
 }
 
 Event Framer::next() {
-  if (waiting()) return Event{};
+  if (waiting() || text_arriving()) return Event{};
   for (;;) {
     if (run_.full()) return take_run();
     if (buf_.empty()) return at_empty();
@@ -171,6 +171,25 @@ Event Framer::next() {
     if (!run_.empty()) return take_run();  // the frame is found again by the next call
     return accept(f);
   }
+}
+
+// The text telegram at the next buffered byte, searched before, goes on arriving: the bytes that
+// came since hold no '!' or '/', so examine_text() would only wait for one more byte. That wait
+// is set here with a short loop over the new bytes (one, from a serial line), not the memchr
+// calls of find_text_end(). Anything else (an end or a start found, the length bound reached,
+// the end of input, a full run) goes the whole way.
+bool Framer::text_arriving() {
+  const Bytes w = buf_.view();
+  if (scan_at_ != buf_.offset() || scanned_ == 0 || w.size() >= kMaxTelegram || run_.full() ||
+      buf_.finished()) {
+    return false;
+  }
+  const auto stop = std::find_if(w.begin() + static_cast<std::ptrdiff_t>(scanned_), w.end(),
+                                 [](std::uint8_t c) { return c == kEnd || c == kStart; });
+  if (stop != w.end()) return false;
+  scanned_ = w.size();
+  buf_.wait_until(buf_.end_offset() + 1);
+  return true;
 }
 
 // The text telegram at the next buffered byte (a '/').
