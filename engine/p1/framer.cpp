@@ -179,14 +179,12 @@ Event Framer::next() {
 // calls of find_text_end(). Anything else (an end or a start found, the length bound reached,
 // the end of input, a full run) goes the whole way.
 bool Framer::text_arriving() {
+  if (scan_at_ != buf_.offset() || scanned_ == 0 || run_.full() || buf_.finished()) return false;
   const Bytes w = buf_.view();
-  if (scan_at_ != buf_.offset() || scanned_ == 0 || w.size() >= kMaxTelegram || run_.full() ||
-      buf_.finished()) {
-    return false;
+  if (w.size() >= kMaxTelegram) return false;
+  for (std::size_t i = scanned_; i < w.size(); ++i) {
+    if (w[i] == kEnd || w[i] == kStart) return false;
   }
-  const auto stop = std::find_if(w.begin() + static_cast<std::ptrdiff_t>(scanned_), w.end(),
-                                 [](std::uint8_t c) { return c == kEnd || c == kStart; });
-  if (stop != w.end()) return false;
   scanned_ = w.size();
   buf_.wait_until(buf_.end_offset() + 1);
   return true;

@@ -71,6 +71,16 @@ class Lines {
   std::size_t next_ = 0;   // the start of the line after it
 };
 
+// The characters a value group may hold: printable, but not its brackets (IEC 62056-21 clause
+// 6.4), as a table so that the scan to the ')' is one load and test a character.
+constexpr std::array<bool, 256> kValueChar = [] {
+  std::array<bool, 256> t{};
+  for (int c = kPrintableFirst; c <= kPrintableLast; ++c) t[static_cast<std::size_t>(c)] = true;
+  t[static_cast<std::uint8_t>(kOpen)] = false;
+  t[static_cast<std::uint8_t>(kClose)] = false;
+  return t;
+}();
+
 // The groups (...)(...) of `line` from `at` on, appended to `o`; false when the line is not that.
 bool read_groups(std::string_view line, std::size_t at, std::size_t base, Object& o) noexcept {
   if (at >= line.size()) return false;
@@ -78,11 +88,8 @@ bool read_groups(std::string_view line, std::size_t at, std::size_t base, Object
     if (line[at] != kOpen || o.count == kMaxGroups) return false;
     // To the ')': printable characters other than '(' (IEC 62056-21 clause 6.4).
     std::size_t close = at + 1;
-    for (; close < line.size() && line[close] != kClose; ++close) {
-      const char c = line[close];
-      if (c == kOpen || c < kPrintableFirst || c > kPrintableLast) return false;
-    }
-    if (close == line.size()) return false;
+    while (close < line.size() && kValueChar[static_cast<std::uint8_t>(line[close])]) ++close;
+    if (close == line.size() || line[close] != kClose) return false;
     o.groups[o.count++] = Group{line.data() + at + 1, close - at - 1, base + at};
     at = close + 1;
   }

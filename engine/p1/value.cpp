@@ -112,7 +112,7 @@ Stamp parse_timestamp(std::string_view s, bool flag_optional, const Zone& zone,
 // two agree. A group is any number of decimal digits 0..255, as ObisCode::parse reads them.
 std::optional<cosem::ObisCode> parse_obis(std::string_view s) noexcept {
   static constexpr char kSeparators[] = {'-', ':', '.', '.'};
-  constexpr unsigned kOver = 256;
+  constexpr unsigned kMax = 255;
   cosem::ObisCode code;
   code.v[5] = kFieldF;
   const char* p = s.data();
@@ -120,9 +120,12 @@ std::optional<cosem::ObisCode> parse_obis(std::string_view s) noexcept {
   for (std::size_t i = 0; i < 5; ++i) {
     const char* const start = p;
     unsigned v = 0;
-    for (; p != end && is_digit(*p); ++p)
-      v = std::min(v * 10 + static_cast<unsigned>(*p - '0'), kOver);
-    if (p == start || v >= kOver) return std::nullopt;
+    // More digits never make a group smaller: past 255 it is out of range whatever follows.
+    for (unsigned d; p != end && (d = static_cast<unsigned>(*p) - '0') <= 9; ++p) {
+      v = v * 10 + d;
+      if (v > kMax) return std::nullopt;
+    }
+    if (p == start) return std::nullopt;
     code.v[i] = static_cast<std::uint8_t>(v);
     if (i == 4) break;
     if (p == end || *p != kSeparators[i]) return std::nullopt;
