@@ -136,24 +136,14 @@ TEST(P1Allocations, EncryptedSmartyAllocatesNothingPerTelegram) {
   EXPECT_EQ(steady_state_allocations(v, v.input.size(), kTelegrams), 0u);
 }
 
-TEST(P1Allocations, DecoderDsmr5AllocatesNothingPerTelegram) {
-  const Vector v = load("dsmr5-iskra-am550-nl");
-  EXPECT_EQ(steady_state_allocations<DecoderReader>(v, v.input.size(), kTelegrams), 0u);
-}
-
-TEST(P1Allocations, DecoderDsmr5ByteAtATimeAllocatesNothingPerTelegram) {
-  const Vector v = load("dsmr5-iskra-am550-nl");
-  EXPECT_EQ(steady_state_allocations<DecoderReader>(v, 1, kTelegrams / 10), 0u);
-}
-
-TEST(P1Allocations, DecoderEncryptedSmartyAllocatesNothingPerTelegram) {
-  const Vector v = load("smarty-lu-sagemcom-encrypted-openhab");
-  EXPECT_EQ(steady_state_allocations<DecoderReader>(v, v.input.size(), kTelegrams), 0u);
-}
-
-TEST(P1Allocations, DecoderEncryptedSmartyByteAtATimeAllocatesNothingPerTelegram) {
-  const Vector v = load("smarty-lu-sagemcom-encrypted-openhab");
-  EXPECT_EQ(steady_state_allocations<DecoderReader>(v, 1, kTelegrams / 10), 0u);
+// The Decoder: DSMR 5 with gas and encrypted Smarty, each whole and byte at a time.
+TEST(P1Allocations, DecoderAllocatesNothingPerTelegram) {
+  for (const char* name : {"dsmr5-iskra-am550-nl", "smarty-lu-sagemcom-encrypted-openhab"}) {
+    SCOPED_TRACE(name);
+    const Vector v = load(name);
+    EXPECT_EQ(steady_state_allocations<DecoderReader>(v, v.input.size(), kTelegrams), 0u);
+    EXPECT_EQ(steady_state_allocations<DecoderReader>(v, 1, kTelegrams / 10), 0u);
+  }
 }
 
 }  // namespace
