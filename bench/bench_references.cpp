@@ -11,6 +11,7 @@
 #include "meterlab/core/crc.hpp"
 #include "meterlab/dlms/apdu.hpp"
 #include "meterlab/testing/sample_frames.hpp"
+#include "p1_samples.hpp"
 
 namespace {
 
@@ -105,10 +106,13 @@ const Buf& aidon_stream() {
   return stream;
 }
 
+const Buf& dsmr5_stream() { return mlab_bench::p1::dsmr5_telegram(); }
+
 void loop_kfm(benchmark::State& s) { byte_loop(s, kfm_plain()); }
 void loop_kfm_sc30(benchmark::State& s) { byte_loop(s, kfm_sc30_stream()); }
 void loop_ma309(benchmark::State& s) { byte_loop(s, ma309_stream()); }
 void loop_aidon(benchmark::State& s) { byte_loop(s, aidon_stream()); }
+void loop_dsmr5(benchmark::State& s) { byte_loop(s, dsmr5_stream()); }
 void object_kfm(benchmark::State& s) { byte_loop_object(s, kfm_plain()); }
 void object_kfm_sc30(benchmark::State& s) { byte_loop_object(s, kfm_sc30_stream()); }
 void object_ma309(benchmark::State& s) { byte_loop_object(s, ma309_stream()); }
@@ -117,10 +121,13 @@ MLAB_BENCHMARK(reference, "Ref/ByteLoop/KfmList3_157B", loop_kfm);
 MLAB_BENCHMARK(reference, "Ref/ByteLoop/KfmList3Sc30_186B", loop_kfm_sc30);
 MLAB_BENCHMARK(reference, "Ref/ByteLoop/Ma309Sc21_376B", loop_ma309);
 MLAB_BENCHMARK(reference, "Ref/ByteLoop/AidonList3_377B", loop_aidon);
+void object_dsmr5(benchmark::State& s) { byte_loop_object(s, dsmr5_stream()); }
+MLAB_BENCHMARK(reference, "Ref/ByteLoop/P1Dsmr5_890B", loop_dsmr5);
 MLAB_BENCHMARK(reference, "Ref/ByteLoopObject/KfmList3_157B", object_kfm);
 MLAB_BENCHMARK(reference, "Ref/ByteLoopObject/KfmList3Sc30_186B", object_kfm_sc30);
 MLAB_BENCHMARK(reference, "Ref/ByteLoopObject/Ma309Sc21_376B", object_ma309);
 MLAB_BENCHMARK(reference, "Ref/ByteLoopObject/AidonList3_377B", object_aidon);
+MLAB_BENCHMARK(reference, "Ref/ByteLoopObject/P1Dsmr5_890B", object_dsmr5);
 
 // The ciphered APDU inside a sample frame (after the HDLC/M-Bus layers), parsed once.
 struct Ciphered {
@@ -138,9 +145,9 @@ std::array<std::uint8_t, 12> iv_of(const meterlab::dlms::CipheredApdu& c) {
   return iv;
 }
 
-void botan_gcm(benchmark::State& state) {
+// Botan's GCM decrypt+verify alone of the general-glo-ciphering APDU `apdu` (bench keys).
+void botan_gcm(benchmark::State& state, const Buf& apdu) {
   using namespace meterlab::samples;
-  const Buf apdu = kfm_list3_glo(0x30);
   const auto c = *meterlab::dlms::parsed(meterlab::dlms::parse_ciphered, apdu);
   auto gcm = Botan::AEAD_Mode::create_or_throw("AES-128/GCM(12)", Botan::DECRYPTION);
   gcm->set_key(kBenchEk.data(), kBenchEk.size());
@@ -160,7 +167,11 @@ void botan_gcm(benchmark::State& state) {
   }
   mlab_bench::set_counters(state, c.ciphertext.size());
 }
-MLAB_BENCHMARK(reference, "Ref/BotanGcmDecrypt/KfmList3Sc30_142B", botan_gcm);
+void botan_gcm_kfm(benchmark::State& s) { botan_gcm(s, meterlab::samples::kfm_list3_glo(0x30)); }
+// The Smarty P1 frame of Pipeline/P1SmartySc30 (variant 0): 681 bytes of ciphertext.
+void botan_gcm_smarty(benchmark::State& s) { botan_gcm(s, mlab_bench::p1::smarty_variants(1)[0]); }
+MLAB_BENCHMARK(reference, "Ref/BotanGcmDecrypt/KfmList3Sc30_142B", botan_gcm_kfm);
+MLAB_BENCHMARK(reference, "Ref/BotanGcmDecrypt/SmartySc30_681B", botan_gcm_smarty);
 
 // AES-CTR from counter block IV || 00000002: the GCM keystream of an SC 0x21 APDU, no tag.
 void botan_ctr(benchmark::State& state) {

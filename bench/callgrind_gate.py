@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 
-# The whole pipeline, each shape the issue names, and the JSON line.
+# The whole pipeline, each shape the issues name, and the JSON line.
 GATED = [
     "Pipeline/KfmList3Plain/Hdlc_157B",
     "Pipeline/KfmList3Sc30/Hdlc_186B",
@@ -33,6 +33,11 @@ GATED = [
     "Pipeline/Ma309Sc21/Mbus_376B_2seg/NoShapeCache",
     "Pipeline/AidonList3Plain/Hdlc_377B/NoShapeCache",
     "Layer/JsonLine/KfmList3_18readings",
+    # Issue 17: P1, DSMR 5 text and encrypted Smarty, whole and byte at a time.
+    "Pipeline/P1Dsmr5/P1_890B",
+    "Pipeline/P1Dsmr5/P1_890B/ByteAtATime",
+    "Pipeline/P1SmartySc30/P1_711B",
+    "Pipeline/P1SmartySc30/P1_711B/ByteAtATime",
 ]
 
 

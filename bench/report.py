@@ -41,6 +41,12 @@ TARGETS = [
      "Ref/BotanGcmDecrypt/KfmList3Sc30_142B", None, None),
     ("CRC-16/X.25 (engine) vs byte table", "Layer/Crc16X25/KfmList3_157B",
      "Ref/Crc16X25ByteTable/KfmList3_157B", None, None),
+    # Issue 17: P1. The CRC target is 2.5 GB/s: 884 bytes in 353 ns.
+    ("P1 DSMR 5 (890 B, with gas), full decode", "Pipeline/P1Dsmr5/P1_890B", None, None, 1000),
+    ("P1 Smarty SC 0x30 vs Botan's GCM call alone", "Pipeline/P1SmartySc30/P1_711B",
+     "Ref/BotanGcmDecrypt/SmartySc30_681B", 2.0, None),
+    ("CRC-16/ARC of the DSMR 5 telegram (>= 2.5 GB/s)", "Layer/Crc16Arc/Dsmr5_884B", None, None,
+     353),
 ]
 
 # Byte at a time against what it cannot go below (bench_references.cpp): whole buffer plus the
@@ -57,6 +63,9 @@ FLOORS = [
     ("Aidon list 3", "Pipeline/AidonList3Plain/Hdlc_377B",
      "Pipeline/AidonList3Plain/Hdlc_377B/ByteAtATime", "Ref/ByteLoop/AidonList3_377B",
      "Ref/ByteLoopObject/AidonList3_377B"),
+    # Issue 17's target: at most 1.5 ns a byte on top.
+    ("P1 DSMR 5", "Pipeline/P1Dsmr5/P1_890B", "Pipeline/P1Dsmr5/P1_890B/ByteAtATime",
+     "Ref/ByteLoop/P1Dsmr5_890B", "Ref/ByteLoopObject/P1Dsmr5_890B"),
 ]
 
 

@@ -96,7 +96,7 @@ Result<std::uint16_t> read_check_sequence(ByteReader& r) {
 
 }  // namespace
 
-Framer::Framer() : buf_(kInitialCapacity) {}
+Framer::Framer() : StreamFramer(kInitialCapacity) {}
 
 Event Framer::finish() {
   buf_.finish();  // which ends any wait
@@ -108,11 +108,7 @@ Event Framer::next() {
   if (waiting()) return Event{};
   for (;;) {
     if (run_.full()) return take_run();
-    if (buf_.empty()) {
-      if (buf_.finished()) return take_run();
-      buf_.wait_until(buf_.end_offset() + 1);
-      return Event{};
-    }
+    if (buf_.empty()) return at_empty();
     if (buf_.view().front() != kFlag) {
       hunt();
       continue;
@@ -296,13 +292,6 @@ void Framer::discard(std::size_t n) {
   run_.add(first, end - first);
   stats_.bytes_discarded += end - first;
   accounted_ = end;
-}
-
-Event Framer::take_run() {
-  Event e;
-  e.discard = run_.take(Errc::hdlc_garbage);
-  if (e.discard.length > 0) e.kind = Event::Kind::discard;
-  return e;
 }
 
 Event Framer::accept(const Header& h) {

@@ -48,7 +48,7 @@ struct Framer::Verdict {
   }
 };
 
-Framer::Framer() : buf_(kInitialCapacity) {}
+Framer::Framer() : StreamFramer(kInitialCapacity) {}
 
 Event Framer::finish() {
   buf_.finish();  // which ends any wait
@@ -60,11 +60,7 @@ Event Framer::next() {
   if (waiting()) return Event{};
   for (;;) {
     if (run_.full()) return take_run();
-    if (buf_.empty()) {
-      if (buf_.finished()) return take_run();
-      buf_.wait_until(buf_.end_offset() + 1);
-      return Event{};
-    }
+    if (buf_.empty()) return at_empty();
     const std::uint8_t b = buf_.view().front();
     // An E5 counts as an ack only where a frame may start, not inside a run of garbage.
     if (b == kShortStart || (b == kAck && run_.empty())) {
@@ -78,7 +74,7 @@ Event Framer::next() {
       continue;
     }
     if (b != kStart) {
-      hunt();
+      discard(to_next_start(kStart, kShortStart));  // hunt mode: up to the next 0x68 or 0x10
       continue;
     }
     Frame f;
@@ -163,15 +159,6 @@ Framer::Verdict Framer::check_at(std::size_t l, Frame& f) const {
   return {};
 }
 
-// Hunt mode: the next buffered byte starts nothing; skip to the next 0x68 or 0x10 (bounded so
-// that a run is cut at the same byte whatever the push() sizes were).
-void Framer::hunt() {
-  const Bytes w = buf_.view().first(std::min(buf_.view().size(), run_.room()));
-  const auto found = std::find_if(w.begin() + 1, w.end(),
-                                  [](std::uint8_t c) { return c == kStart || c == kShortStart; });
-  discard(static_cast<std::size_t>(found - w.begin()));  // in [1, w.size()]
-}
-
 // A candidate failed: its first 0x68 joins the discarded run and hunting resumes at the next
 // byte, so a false start never swallows a real frame behind it.
 void Framer::reject(const Verdict& v) {
@@ -185,20 +172,6 @@ void Framer::reject(const Verdict& v) {
   // The run reports its first error, unless a later candidate got past 68 L L 68 and its length
   // check: such a frame is real, a shallow failure before it may be a false start in garbage.
   run_.note(v.error, v.stage >= Stage::stop ? 2 : 1);
-}
-
-// Consumes the next n buffered bytes into the run of discarded bytes.
-void Framer::discard(std::size_t n) {
-  run_.add(buf_.offset(), n);
-  stats_.bytes_discarded += n;
-  buf_.consume(n);
-}
-
-Event Framer::take_run() {
-  Event e;
-  e.discard = run_.take(Errc::mbus_garbage);
-  if (e.discard.length > 0) e.kind = Event::Kind::discard;
-  return e;
 }
 
 Event Framer::take_short(std::size_t n) {
@@ -216,9 +189,7 @@ Event Framer::accept(Frame& f) {
   Event e;
   e.kind = Event::Kind::frame;
   e.frame = f;
-  ++stats_.frames_ok;
-  stats_.bytes_in_frames += f.length;
-  buf_.consume(f.length);
+  take_frame(f.length);
   return e;
 }
 

@@ -141,7 +141,7 @@ struct Framer::Verdict {
   static Verdict bad(Error e, std::uint8_t rank) { return {Kind::bad, e, rank, 0}; }
 };
 
-Framer::Framer() : buf_(kInitialCapacity) {}
+Framer::Framer() : StreamFramer(kInitialCapacity) {}
 
 Event Framer::finish() {
   buf_.finish();  // which ends any wait
@@ -149,17 +149,13 @@ Event Framer::finish() {
 }
 
 Event Framer::next() {
-  if (waiting()) return Event{};
+  if (waiting() || text_arriving()) return Event{};
   for (;;) {
     if (run_.full()) return take_run();
-    if (buf_.empty()) {
-      if (buf_.finished()) return take_run();
-      buf_.wait_until(buf_.end_offset() + 1);
-      return Event{};
-    }
+    if (buf_.empty()) return at_empty();
     const std::uint8_t b = buf_.view().front();
     if (b != kStart && b != kCiphered) {
-      hunt();
+      discard(to_next_start(kStart, kCiphered));  // hunt mode: up to the next '/' or 0xDB
       continue;
     }
     Frame f;
@@ -175,6 +171,23 @@ Event Framer::next() {
     if (!run_.empty()) return take_run();  // the frame is found again by the next call
     return accept(f);
   }
+}
+
+// The text telegram at the next buffered byte, searched before, goes on arriving: the bytes that
+// came since hold no '!' or '/', so examine_text() would only wait for one more byte. That wait
+// is set here with a short loop over the new bytes (one, from a serial line), not the memchr
+// calls of find_text_end(). Anything else (an end or a start found, the length bound reached,
+// the end of input, a full run) goes the whole way.
+bool Framer::text_arriving() {
+  if (scan_at_ != buf_.offset() || scanned_ == 0 || run_.full() || buf_.finished()) return false;
+  const Bytes w = buf_.view();
+  if (w.size() >= kMaxTelegram) return false;
+  for (std::size_t i = scanned_; i < w.size(); ++i) {
+    if (w[i] == kEnd || w[i] == kStart) return false;
+  }
+  scanned_ = w.size();
+  buf_.wait_until(buf_.end_offset() + 1);
+  return true;
 }
 
 // The text telegram at the next buffered byte (a '/').
@@ -227,15 +240,6 @@ Framer::Verdict Framer::examine_ciphered(Frame& f) const {
   return {};
 }
 
-// Hunt mode: the next buffered byte starts nothing; skip to the next '/' or 0xDB (bounded so
-// that a run is cut at the same byte whatever the push() sizes were).
-void Framer::hunt() {
-  const Bytes w = buf_.view().first(std::min(buf_.view().size(), run_.room()));
-  const auto found = std::find_if(w.begin() + 1, w.end(),
-                                  [](std::uint8_t c) { return c == kStart || c == kCiphered; });
-  discard(static_cast<std::size_t>(found - w.begin()));  // in [1, w.size()]
-}
-
 // A candidate failed: its first byte joins the discarded run and hunting resumes at the next
 // byte, so a false start never swallows a real telegram behind it.
 void Framer::reject(const Verdict& v) {
@@ -251,26 +255,11 @@ void Framer::reject(const Verdict& v) {
   run_.note(v.error, v.rank);
 }
 
-void Framer::discard(std::size_t n) {
-  run_.add(buf_.offset(), n);
-  stats_.bytes_discarded += n;
-  buf_.consume(n);
-}
-
-Event Framer::take_run() {
-  Event e;
-  e.discard = run_.take(Errc::p1_garbage);
-  if (e.discard.length > 0) e.kind = Event::Kind::discard;
-  return e;
-}
-
 Event Framer::accept(const Frame& f) {
   Event e;
   e.kind = Event::Kind::frame;
   e.frame = f;
-  ++stats_.frames_ok;
-  stats_.bytes_in_frames += f.length;
-  buf_.consume(f.length);
+  take_frame(f.length);
   return e;
 }
 

@@ -2,6 +2,7 @@
 // an object's value groups.
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <string_view>
 
 #include "meterlab/p1/framer.hpp"
@@ -22,9 +23,12 @@ constexpr char kUnitSeparator = '*';
 constexpr char kPrintableFirst = 0x20;
 constexpr char kPrintableLast = 0x7E;
 
+// Trivial, so that the groups of an Object are not zeroed for every telegram (3 KB).
 struct Group {
-  std::string_view text;   // between the brackets
-  std::size_t offset = 0;  // stream offset of the '('
+  const char* data;  // between the brackets
+  std::size_t size;
+  std::size_t offset;  // stream offset of the '('
+  std::string_view text() const noexcept { return {data, size}; }
 };
 
 // One data object: an OBIS line and any lines of bare groups that continue it (DSMR 2.2 gas).
@@ -35,41 +39,58 @@ struct Object {
   std::size_t count = 0;
 };
 
-// Lines of the telegram text, CR LF (or LF) separated; offsets are stream offsets.
+// Lines of the telegram text, CR LF (or LF) separated; offsets are stream offsets. Each line's
+// end is searched for once, when the cursor reaches it.
 class Lines {
  public:
-  Lines(std::string_view text, std::size_t base) : text_(text), base_(base) {}
+  Lines(std::string_view text, std::size_t base) : text_(text), base_(base) { find_line(); }
   bool done() const noexcept { return pos_ >= text_.size(); }
   std::size_t offset() const noexcept { return base_ + pos_; }
-  std::string_view peek() const noexcept {
-    const std::size_t end = std::min(text_.find('\n', pos_), text_.size());
-    std::string_view line = text_.substr(pos_, end - pos_);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    return line;
+  std::string_view peek() const noexcept { return line_; }
+  void skip() noexcept {
+    pos_ = next_;
+    find_line();
   }
-  void skip() noexcept { pos_ = std::min(text_.find('\n', pos_), text_.size() - 1) + 1; }
 
  private:
+  void find_line() noexcept {  // pos_ <= text_.size() always
+    const std::size_t rest = text_.size() - pos_;
+    const auto* lf =
+        rest > 0 ? static_cast<const char*>(std::memchr(&text_[pos_], '\n', rest)) : nullptr;
+    const std::size_t end =
+        lf != nullptr ? static_cast<std::size_t>(lf - text_.data()) : text_.size();
+    line_ = text_.substr(pos_, end - pos_);
+    if (!line_.empty() && line_.back() == '\r') line_.remove_suffix(1);
+    next_ = lf != nullptr ? end + 1 : text_.size();
+  }
+
   std::string_view text_;
   std::size_t base_;
   std::size_t pos_ = 0;
+  std::string_view line_;  // at pos_, without its CR LF
+  std::size_t next_ = 0;   // the start of the line after it
 };
 
-bool printable(std::string_view s) noexcept {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return c >= kPrintableFirst && c <= kPrintableLast; });
-}
+// The characters a value group may hold: printable, but not its brackets (IEC 62056-21 clause
+// 6.4), as a table so that the scan to the ')' is one load and test a character.
+constexpr std::array<bool, 256> kValueChar = [] {
+  std::array<bool, 256> t{};
+  for (int c = kPrintableFirst; c <= kPrintableLast; ++c) t[static_cast<std::size_t>(c)] = true;
+  t[static_cast<std::uint8_t>(kOpen)] = false;
+  t[static_cast<std::uint8_t>(kClose)] = false;
+  return t;
+}();
 
 // The groups (...)(...) of `line` from `at` on, appended to `o`; false when the line is not that.
 bool read_groups(std::string_view line, std::size_t at, std::size_t base, Object& o) noexcept {
   if (at >= line.size()) return false;
   while (at < line.size()) {
     if (line[at] != kOpen || o.count == kMaxGroups) return false;
-    const std::size_t close = line.find(kClose, at + 1);
-    if (close == std::string_view::npos) return false;
-    const std::string_view text = line.substr(at + 1, close - at - 1);
-    if (text.find(kOpen) != std::string_view::npos || !printable(text)) return false;
-    o.groups[o.count++] = Group{text, base + at};
+    // To the ')': printable characters other than '(' (IEC 62056-21 clause 6.4).
+    std::size_t close = at + 1;
+    while (close < line.size() && kValueChar[static_cast<std::uint8_t>(line[close])]) ++close;
+    if (close == line.size() || line[close] != kClose) return false;
+    o.groups[o.count++] = Group{line.data() + at + 1, close - at - 1, base + at};
     at = close + 1;
   }
   return true;
@@ -135,8 +156,11 @@ class Builder {
   cosem::Telegram& out_;
   Problems& problems_;
   const Zone& zone_;
-  detail::Units units_;
+  // The units seen, kept from telegram to telegram (keys, not views: see value.hpp).
+  static thread_local detail::Units units_;
 };
+
+thread_local detail::Units Builder::units_;
 
 Reading& Builder::add(const ObisCode& obis) {
   Reading& r = out_.readings.emplace_back();
@@ -147,7 +171,7 @@ Reading& Builder::add(const ObisCode& obis) {
 
 // A timestamp group: parsed into `out`; a bad one is reported (p1_bad_timestamp at its '(').
 Stamp Builder::stamp(const Group& g, bool flag_optional, DateTime& out) {
-  const Stamp s = detail::parse_timestamp(g.text, flag_optional, zone_, out);
+  const Stamp s = detail::parse_timestamp(g.text(), flag_optional, zone_, out);
   if (s == Stamp::bad) problems_.add(Error{Errc::p1_bad_timestamp, g.offset});
   return s;
 }
@@ -174,14 +198,16 @@ void Builder::value(Reading& r, const Group& g, TextKind kind) {
 }
 
 void Builder::number_or_text(Reading& r, const Group& g, TextKind kind) {
-  const std::size_t star = g.text.find(kUnitSeparator);
-  const bool with_unit = star != std::string_view::npos;
+  // A short search in place: a call of memchr costs more than the few characters of a value.
+  const std::size_t star =
+      static_cast<std::size_t>(std::find(g.data, g.data + g.size, kUnitSeparator) - g.data);
+  const bool with_unit = star != g.size;
   if (with_unit || kind == TextKind::number) {
     std::optional<detail::Number> n;
     if (!with_unit) {
-      n = detail::parse_number(g.text);
-    } else if (const auto unit = units_.find(g.text.substr(star + 1))) {
-      n = detail::parse_number(g.text.substr(0, star), *unit);
+      n = detail::parse_number(g.text());
+    } else if (const auto unit = units_.find(g.text().substr(star + 1))) {
+      n = detail::parse_number(g.text().substr(0, star), *unit);
     }
     if (n) {
       set_number(r, *n);
@@ -189,7 +215,7 @@ void Builder::number_or_text(Reading& r, const Group& g, TextKind kind) {
     }
   }
   r.kind = cosem::ValueKind::text;
-  r.text = kind == TextKind::hex ? detail::store_hex_text(out_, g.text) : out_.store(g.text);
+  r.text = kind == TextKind::hex ? detail::store_hex_text(out_, g.text()) : out_.store(g.text());
 }
 
 // (N)(ref 1)...(ref k) then N entries of (timestamp)(value of ref 1)...(value of ref k): the
@@ -197,11 +223,11 @@ void Builder::number_or_text(Reading& r, const Group& g, TextKind kind) {
 // (k = 2: the peak's time, the peak). A reading for N, then one per value that is not a
 // timestamp, with its ref's OBIS and the entry's latest timestamp as its capture time.
 bool Builder::buffer(const Object& o) {
-  if (o.count < 2 || !detail::parse_obis(o.groups[1].text)) return false;
-  const auto n = detail::parse_number(o.groups[0].text);
+  if (o.count < 2 || !detail::parse_obis(o.groups[1].text())) return false;
+  const auto n = detail::parse_number(o.groups[0].text());
   if (!n || n->scaler != 0 || n->raw < 0) return false;
   std::size_t k = 1;
-  while (1 + k < o.count && detail::parse_obis(o.groups[1 + k].text)) ++k;
+  while (1 + k < o.count && detail::parse_obis(o.groups[1 + k].text())) ++k;
   const auto entries = static_cast<std::size_t>(n->raw);
   if (entries > kMaxGroups || o.count != 1 + k + entries * (k + 1)) return false;
   value(add(o.obis), o.groups[0], TextKind::number);
@@ -211,7 +237,7 @@ bool Builder::buffer(const Object& o) {
     capture(entry[0], captured);
     for (std::size_t j = 1; j <= k; ++j) {
       if (capture(entry[j], captured) != Stamp::not_a_stamp) continue;
-      Reading& r = add(*detail::parse_obis(o.groups[j].text));
+      Reading& r = add(*detail::parse_obis(o.groups[j].text()));
       number_or_text(r, entry[j], TextKind::number);
       r.date_time = captured;
     }
@@ -224,9 +250,9 @@ bool Builder::buffer(const Object& o) {
 bool Builder::gas_dsmr22(const Object& o) {
   constexpr std::size_t kGroups = 7, kRef = 4, kUnit = 5, kValue = 6;
   if (o.obis.v[2] != 24 || o.obis.v[3] != 3 || o.count != kGroups) return false;
-  const auto ref = detail::parse_obis(o.groups[kRef].text);
-  const auto unit = units_.find(o.groups[kUnit].text);
-  const auto n = unit ? detail::parse_number(o.groups[kValue].text, *unit) : std::nullopt;
+  const auto ref = detail::parse_obis(o.groups[kRef].text());
+  const auto unit = units_.find(o.groups[kUnit].text());
+  const auto n = unit ? detail::parse_number(o.groups[kValue].text(), *unit) : std::nullopt;
   if (!ref || !n) return false;
   Reading& r = add(*ref);
   set_number(r, *n);
@@ -240,8 +266,8 @@ bool Builder::gas_dsmr22(const Object& o) {
 void Builder::plain(const Object& o) {
   std::size_t last_value = o.count;
   DateTime probe;
-  for (std::size_t i = 0; i < o.count; ++i) {
-    if (detail::parse_timestamp(o.groups[i].text, false, zone_, probe) == Stamp::not_a_stamp) {
+  for (std::size_t i = 0; o.count > 1 && i < o.count; ++i) {  // one group: nothing before it
+    if (detail::parse_timestamp(o.groups[i].text(), false, zone_, probe) == Stamp::not_a_stamp) {
       last_value = i;
     }
   }

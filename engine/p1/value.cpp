@@ -46,11 +46,14 @@ bool fields_valid(const cosem::DateTime& d) noexcept {
 }  // namespace
 
 std::optional<BaseUnit> Units::find(std::string_view unit) noexcept {
+  if (unit.size() >= sizeof(std::uint64_t)) return base_unit(unit);  // no unit is that long
+  std::uint64_t key = unit.size();  // the length, then the characters: one key per text
+  for (const char c : unit) key = (key << 8) | static_cast<std::uint8_t>(c);
   for (std::size_t i = 0; i < count_; ++i) {
-    if (seen_[i].text == unit) return seen_[i].base;
+    if (seen_[i].key == key) return seen_[i].base;
   }
   const std::optional<BaseUnit> base = base_unit(unit);
-  seen_[next_] = Seen{unit, base};
+  seen_[next_] = Seen{key, base};
   next_ = (next_ + 1) % kRemembered;
   count_ = std::min(count_ + 1, kRemembered);
   return base;
@@ -104,35 +107,31 @@ Stamp parse_timestamp(std::string_view s, bool flag_optional, const Zone& zone,
   return Stamp::ok;
 }
 
-// One decimal group 0..255 at s[pos] (any number of digits, as ObisCode::parse reads them).
-std::optional<std::uint8_t> obis_group(std::string_view s, std::size_t& pos) noexcept {
-  constexpr unsigned kOver = 256;
-  const std::size_t start = pos;
-  unsigned v = 0;
-  for (; pos < s.size() && is_digit(s[pos]); ++pos) {
-    v = std::min(v * 10 + static_cast<unsigned>(s[pos] - '0'), kOver);
-  }
-  if (pos == start || v >= kOver) return std::nullopt;
-  return static_cast<std::uint8_t>(v);
-}
-
 // ObisCode::parse's dash form without F, read in place: this runs once a line and once a buffer
 // reference, and the general parse wants a copy with ".255" appended. p1_test checks that the
-// two agree.
+// two agree. A group is any number of decimal digits 0..255, as ObisCode::parse reads them.
 std::optional<cosem::ObisCode> parse_obis(std::string_view s) noexcept {
   static constexpr char kSeparators[] = {'-', ':', '.', '.'};
+  constexpr unsigned kMax = 255;
   cosem::ObisCode code;
   code.v[5] = kFieldF;
-  std::size_t pos = 0;
+  const char* p = s.data();
+  const char* const end = p + s.size();
   for (std::size_t i = 0; i < 5; ++i) {
-    const auto g = obis_group(s, pos);
-    if (!g) return std::nullopt;
-    code.v[i] = *g;
+    const char* const start = p;
+    unsigned v = 0;
+    // More digits never make a group smaller: past 255 it is out of range whatever follows.
+    for (unsigned d; p != end && (d = static_cast<unsigned>(*p) - '0') <= 9; ++p) {
+      v = v * 10 + d;
+      if (v > kMax) return std::nullopt;
+    }
+    if (p == start) return std::nullopt;
+    code.v[i] = static_cast<std::uint8_t>(v);
     if (i == 4) break;
-    if (pos >= s.size() || s[pos] != kSeparators[i]) return std::nullopt;
-    ++pos;
+    if (p == end || *p != kSeparators[i]) return std::nullopt;
+    ++p;
   }
-  if (pos != s.size()) return std::nullopt;
+  if (p != end) return std::nullopt;
   return code;
 }
 
@@ -145,12 +144,13 @@ cosem::TextRef store_hex_text(cosem::Telegram& t, std::string_view s) {
     decodable = hi >= 0 && lo >= 0 && c >= 0x20 && c <= 0x7E;
   }
   if (!decodable) return t.store(s);
-  const cosem::TextRef ref{static_cast<std::uint32_t>(t.text_storage.size()),
-                           static_cast<std::uint32_t>(s.size() / 2)};
+  const std::size_t at = t.text_storage.size();
+  t.text_storage.resize(at + s.size() / 2);
+  char* out = t.text_storage.data() + at;
   for (std::size_t i = 0; i < s.size(); i += 2) {
-    t.text_storage.push_back(static_cast<char>(hex_nibble(s[i]) * 16 + hex_nibble(s[i + 1])));
+    *out++ = static_cast<char>(hex_nibble(s[i]) * 16 + hex_nibble(s[i + 1]));
   }
-  return ref;
+  return cosem::TextRef{static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(s.size() / 2)};
 }
 
 }  // namespace meterlab::p1::detail

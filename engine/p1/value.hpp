@@ -26,8 +26,9 @@ struct BaseUnit {
 };
 
 // The units of one telegram, each looked up in the DLMS unit table once (a linear scan of
-// strings; a telegram names a handful of units on dozens of lines). The unit texts are views
-// into the telegram: a Units lives as long as one parse.
+// strings; a telegram names a handful of units on dozens of lines), then found again by a key of
+// its length and characters packed in one integer. It keeps no view of a telegram: one Units may
+// serve every telegram a thread parses.
 class Units {
  public:
   // A unit the DLMS unit table knows, or that with a 'k' (x 1000) in front; "" is no unit.
@@ -36,7 +37,7 @@ class Units {
  private:
   static constexpr std::size_t kRemembered = 8;
   struct Seen {
-    std::string_view text;
+    std::uint64_t key = 0;  // the length, then each character, a byte each (find())
     std::optional<BaseUnit> base;
   };
   std::array<Seen, kRemembered> seen_{};

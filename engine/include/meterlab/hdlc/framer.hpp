@@ -11,6 +11,7 @@
 
 #include "meterlab/core/bytes.hpp"
 #include "meterlab/core/stream_buffer.hpp"
+#include "meterlab/core/stream_framer.hpp"
 
 namespace meterlab::hdlc {
 
@@ -35,13 +36,7 @@ struct Frame {
 };
 
 using Discard = meterlab::Discard;
-
-struct Event {
-  enum class Kind : std::uint8_t { need_more, frame, discard };
-  Kind kind = Kind::need_more;
-  Frame frame;      // when kind == frame
-  Discard discard;  // when kind == discard
-};
+using Event = FramerEvent<Frame>;
 
 struct FramerStats {
   std::uint64_t bytes_in = 0;
@@ -54,38 +49,15 @@ struct FramerStats {
   std::uint64_t resyncs = 0;        // times the framer went back to hunting after a bad frame
 };
 
-class Framer {
+class Framer : public StreamFramer<Event, FramerStats, Errc::hdlc_garbage> {
  public:
   Framer();
-  // Appends bytes to the internal buffer (no allocation once the buffer has grown to its size).
-  // Inline: a serial reader may push one byte at a time.
-  void push(Bytes bytes) { buf_.push(bytes); }
-  // True while next() would answer need_more without looking: it did, and the frame it found
-  // the header of has not been pushed to its last byte yet (or no byte came at all). The Decoder
-  // uses it to pass over the bytes of a frame that is still arriving.
-  bool waiting() const noexcept { return buf_.waiting(); }
-  // How many more bytes must be pushed before waiting() ends (0: it does not wait).
-  std::size_t awaited() const noexcept { return buf_.awaited(); }
-  // The buffer push() appends to (push() is input().push()): once the transport is known the
-  // Decoder pushes into it directly, whichever framer it belongs to (one branch less a byte).
-  StreamBuffer& input() noexcept { return buf_; }
-  const StreamBuffer& input() const noexcept { return buf_; }
   // The next event. Call until it answers need_more, then push more bytes.
   Event next();
   // End of input: whatever is buffered is discarded as hdlc_truncated (or hdlc_garbage). It may
   // still find frames behind a truncated one, so call finish() (or next()) until need_more.
   // Afterwards bytes_in == bytes_in_frames + bytes_discarded. push() starts a new input.
   Event finish();
-  // bytes_in is the buffer's stream end, read here rather than counted on every push.
-  const FramerStats& stats() const noexcept {
-    stats_.bytes_in = buf_.end_offset();
-    return stats_;
-  }
-
-  // Discarded bytes are reported as one run between two frames (or up to finish()), so that the
-  // events do not depend on how the input was split into push() calls. A run is reported at the
-  // latest when it reaches this length.
-  static constexpr std::size_t kMaxDiscardRun = 4096;
 
  private:
   enum class Stage : std::uint8_t;
@@ -108,14 +80,11 @@ class Framer {
   static Verdict check_body(Bytes w, std::size_t at, Header& h);
   void hunt();
   void reject(const Verdict& v);
+  // StreamFramer::discard() but for a flag shared with the frame before (accounted_).
   void discard(std::size_t n);
-  Event take_run();
   Event accept(const Header& h);
 
-  StreamBuffer buf_;
-  mutable FramerStats stats_;       // bytes_in filled in by stats()
-  std::size_t accounted_ = 0;       // stream offset before which every byte is in a frame or a run
-  DiscardRun run_{kMaxDiscardRun};  // discarded bytes not reported yet
+  std::size_t accounted_ = 0;  // stream offset before which every byte is in a frame or a run
   // The header checked while its frame was arriving (remember_header()), and the stream offset
   // of that frame's opening flag (none: no stream offset is that large).
   Header header_;

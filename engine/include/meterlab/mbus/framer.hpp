@@ -8,6 +8,7 @@
 
 #include "meterlab/core/bytes.hpp"
 #include "meterlab/core/stream_buffer.hpp"
+#include "meterlab/core/stream_framer.hpp"
 
 namespace meterlab::mbus {
 
@@ -25,13 +26,7 @@ struct Frame {
 };
 
 using Discard = meterlab::Discard;
-
-struct Event {
-  enum class Kind : std::uint8_t { need_more, frame, discard };
-  Kind kind = Kind::need_more;
-  Frame frame;
-  Discard discard;
-};
+using Event = FramerEvent<Frame>;
 
 struct FramerStats {
   std::uint64_t bytes_in = 0;
@@ -49,31 +44,14 @@ struct FramerStats {
 // E5 acks and short frames (10 C A CS 16) are skipped as Discard{mbus_short_frame}. Discarded
 // bytes between two frames are reported as one run, so the events do not depend on how the
 // input was split into push() calls.
-class Framer {
+class Framer : public StreamFramer<Event, FramerStats, Errc::mbus_garbage> {
  public:
   Framer();
-  // Inline: a serial reader may push one byte at a time.
-  void push(Bytes bytes) { buf_.push(bytes); }
-  // True while next() would answer need_more without looking: it did, and the frame whose length
-  // it read has not been pushed to its last byte yet (or no byte came at all).
-  bool waiting() const noexcept { return buf_.waiting(); }
-  // How many more bytes must be pushed before waiting() ends (0: it does not wait).
-  std::size_t awaited() const noexcept { return buf_.awaited(); }
-  // The buffer push() appends to (push() is input().push()): once the transport is known the
-  // Decoder pushes into it directly, whichever framer it belongs to (one branch less a byte).
-  StreamBuffer& input() noexcept { return buf_; }
-  const StreamBuffer& input() const noexcept { return buf_; }
   Event next();
   // End of input: a partial frame is discarded as mbus_truncated. Call finish() (or next())
   // until need_more; afterwards bytes_in == bytes_in_frames + bytes_discarded.
   Event finish();
-  // bytes_in is the buffer's stream end, read here rather than counted on every push.
-  const FramerStats& stats() const noexcept {
-    stats_.bytes_in = buf_.end_offset();
-    return stats_;
-  }
 
-  static constexpr std::size_t kMaxDiscardRun = 4096;  // a run is reported at this length
   // Sagemcom T210-D sends 257 L-counted bytes with L = 0x01 (L mod 256): a frame with a small L
   // whose stop byte and checksum only fit at L + 256 is accepted as that longer frame.
   static constexpr std::size_t kMaxOverflowL = 0x0F;
@@ -84,16 +62,9 @@ class Framer {
   Verdict examine(Frame& f) const;
   Verdict check_at(std::size_t l, Frame& f) const;
   std::size_t short_frame() const;
-  void hunt();
   void reject(const Verdict& v);
-  void discard(std::size_t n);
-  Event take_run();
   Event take_short(std::size_t n);
   Event accept(Frame& f);
-
-  StreamBuffer buf_;
-  mutable FramerStats stats_;       // bytes_in filled in by stats()
-  DiscardRun run_{kMaxDiscardRun};  // discarded bytes not reported yet
 };
 
 struct Message {

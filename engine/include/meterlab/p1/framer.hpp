@@ -15,6 +15,7 @@
 
 #include "meterlab/core/bytes.hpp"
 #include "meterlab/core/stream_buffer.hpp"
+#include "meterlab/core/stream_framer.hpp"
 
 namespace meterlab::p1 {
 
@@ -61,13 +62,7 @@ struct TextEnd {
 TextEnd find_text_end(Bytes w, std::size_t at, std::size_t scanned, bool at_end) noexcept;
 
 using Discard = meterlab::Discard;
-
-struct Event {
-  enum class Kind : std::uint8_t { need_more, frame, discard };
-  Kind kind = Kind::need_more;
-  Frame frame;      // when kind == frame
-  Discard discard;  // when kind == discard
-};
+using Event = FramerEvent<Frame>;
 
 struct FramerStats {
   std::uint64_t bytes_in = 0;
@@ -79,42 +74,23 @@ struct FramerStats {
   std::uint64_t resyncs = 0;        // times the framer went back to hunting after a bad candidate
 };
 
-class Framer {
+class Framer : public StreamFramer<Event, FramerStats, Errc::p1_garbage> {
  public:
   Framer();
-  // Inline: a serial reader may push one byte at a time.
-  void push(Bytes bytes) { buf_.push(bytes); }
-  // True while next() would answer need_more without looking (see hdlc::Framer::waiting()).
-  bool waiting() const noexcept { return buf_.waiting(); }
-  std::size_t awaited() const noexcept { return buf_.awaited(); }
-  // The buffer push() appends to (push() is input().push()).
-  StreamBuffer& input() noexcept { return buf_; }
-  const StreamBuffer& input() const noexcept { return buf_; }
   // The next event. Call until it answers need_more, then push more bytes.
   Event next();
   // End of input: a partial telegram is discarded as p1_truncated. Call finish() (or next())
   // until need_more; afterwards bytes_in == bytes_in_frames + bytes_discarded.
   Event finish();
-  const FramerStats& stats() const noexcept {
-    stats_.bytes_in = buf_.end_offset();
-    return stats_;
-  }
-
-  static constexpr std::size_t kMaxDiscardRun = 4096;  // a run is reported at this length
 
  private:
   struct Verdict;
+  bool text_arriving();
   Verdict examine_text(Frame& f);
   Verdict examine_ciphered(Frame& f) const;
-  void hunt();
   void reject(const Verdict& v);
-  void discard(std::size_t n);
-  Event take_run();
   Event accept(const Frame& f);
 
-  StreamBuffer buf_;
-  mutable FramerStats stats_;
-  DiscardRun run_{kMaxDiscardRun};
   // The text candidate searched so far: its stream offset and how many of its bytes were
   // looked at, so that a telegram arriving byte by byte is scanned once, not once a byte.
   std::size_t scan_at_ = ~std::size_t{0};

@@ -1,0 +1,68 @@
+// P1 (DSMR / IEC 62056-21 text, and encrypted Smarty): bytes to a Telegram through one
+// long-lived Decoder as on a serial line, the CRC-16/ARC of a telegram, and the P1 framer
+// alone. Inputs: p1_samples.hpp. Botan's GCM call alone on the Smarty bytes is a reference
+// point in bench_references.cpp.
+#include "bench_registry.hpp"
+#include "meterlab/p1/framer.hpp"
+#include "p1_samples.hpp"
+#include "pipeline_run.hpp"
+
+namespace {
+
+using meterlab::Bytes;
+using meterlab::InputTransport;
+using mlab_bench::Case;
+using mlab_bench::run;
+using mlab_bench::p1::Buf;
+namespace p1s = mlab_bench::p1;
+
+// Each benchmark cycles through this many telegrams (p1_samples.hpp variants).
+constexpr std::size_t kVariants = 10;
+
+const Case& dsmr5() {
+  static const Case c{p1s::dsmr5_variants(kVariants), InputTransport::p1, 1, p1s::kDsmr5Readings};
+  return c;
+}
+const Case& smarty() {
+  static const Case c{p1s::smarty_variants(kVariants), InputTransport::p1, 1, p1s::kSmartyReadings};
+  return c;
+}
+
+void dsmr5_whole(benchmark::State& s) { run(s, dsmr5(), {}); }
+void dsmr5_bytes(benchmark::State& s) { run(s, dsmr5(), {}, 1); }
+void smarty_whole(benchmark::State& s) { run(s, smarty(), meterlab::samples::sample_keys()); }
+void smarty_bytes(benchmark::State& s) { run(s, smarty(), meterlab::samples::sample_keys(), 1); }
+MLAB_BENCHMARK(pipeline, "Pipeline/P1Dsmr5/P1_890B", dsmr5_whole);
+MLAB_BENCHMARK(pipeline, "Pipeline/P1Dsmr5/P1_890B/ByteAtATime", dsmr5_bytes);
+MLAB_BENCHMARK(pipeline, "Pipeline/P1SmartySc30/P1_711B", smarty_whole);
+MLAB_BENCHMARK(pipeline, "Pipeline/P1SmartySc30/P1_711B/ByteAtATime", smarty_bytes);
+
+// CRC-16/ARC over a DSMR 5 telegram's '/' through '!' (what the framer checks).
+void crc16_arc(benchmark::State& state) {
+  const Buf& t = p1s::dsmr5_telegram();
+  const Bytes covered = Bytes(t).first(t.size() - 6);  // without the CRC digits and CR LF
+  for (auto _ : state) benchmark::DoNotOptimize(meterlab::crc16_arc(covered));
+  mlab_bench::set_counters(state, covered.size());
+}
+MLAB_BENCHMARK(layer, "Layer/Crc16Arc/Dsmr5_884B", crc16_arc);
+
+// The P1 framer alone: the '!' search, the CRC, the telegram handed out in place.
+void p1_framer(benchmark::State& state) {
+  const Buf& t = p1s::dsmr5_telegram();
+  meterlab::p1::Framer framer;
+  std::size_t frames = 0;
+  for (auto _ : state) {
+    framer.push(t);
+    for (auto ev = framer.next(); ev.kind != meterlab::p1::Event::Kind::need_more;
+         ev = framer.next()) {
+      frames += ev.kind == meterlab::p1::Event::Kind::frame ? 1 : 0;
+    }
+  }
+  if (frames != static_cast<std::size_t>(state.iterations())) {
+    state.SkipWithError("a telegram was rejected");
+  }
+  mlab_bench::set_counters(state, t.size());
+}
+MLAB_BENCHMARK(layer, "Layer/P1Framer/Dsmr5_890B", p1_framer);
+
+}  // namespace
