@@ -46,7 +46,7 @@ std::optional<reader::MeterDefaults> lookup_meter(std::string_view name) {
   if (!p) return std::nullopt;
   reader::MeterDefaults d;
   d.line = {p->serial.baud, p->serial.data_bits, p->serial.parity, p->serial.stop_bits};
-  d.transport = p->framing == sim::Framing::mbus ? InputTransport::mbus : InputTransport::hdlc;
+  d.transport = parse_input_transport(sim::framing_name(p->framing)).value();
   return d;
 }
 

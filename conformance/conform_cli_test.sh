@@ -221,6 +221,19 @@ s = json.load(open('$tmp/flat-r.json'))['scenarios']['results'][0]
 assert s['sent'] > 40 and s['equal'] == s['sent'], s
 "
 
+# A P1 reader printing JSON lines: `meterlab decode` on the DSMR 5 meter (plain, a telegram a
+# second at 115200 8N1) and on Smarty (encrypted P1, keys in the environment), graded from its
+# output alone.
+for sc in pty-dsmr5-nl pty-smarty-lu; do
+  check "external P1 reader passes: $sc" test "$(status "$ml" conform --settle-ms 300 --adapter meterlab-decode --filter "$sc" --json "$tmp/p1.json")" -eq 0
+  check "external P1: every telegram of $sc equal over the tty" py "
+import json
+r = json.load(open('$tmp/p1.json'))['scenarios']['results']
+assert [s['name'] for s in r] == ['$sc'], r
+assert all(s['mode'] == 'pty' and s['equal'] == s['sent'] >= 5 for s in r), r
+"
+done
+
 fi
 
 echo "conform_cli_test ($part): $passes passed, $fails failed"

@@ -435,7 +435,7 @@ inline std::vector<std::string> finish(Program& program, const DecoderCommand& d
 inline Placeholders scenario_placeholders(const DecoderCommand& d, const sim::Profile& p,
                                           const std::string& tty) {
   Placeholders ph =
-      placeholders(d, tty, p.framing == sim::Framing::hdlc ? "hdlc" : "mbus", p.name, p.serial);
+      placeholders(d, tty, std::string(sim::framing_name(p.framing)), p.name, p.serial);
   if (p.security) {
     const auto& s = *p.security;
     add_keys(ph, to_hex(Bytes(s.ek.data(), s.ek.size())),

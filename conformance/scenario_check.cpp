@@ -373,6 +373,10 @@ sim::SimOptions sim_options(const sim::Scenario& s, const sim::Profile& p) {
   return o;
 }
 
+InputTransport profile_transport(const sim::Profile& p) {
+  return sim::auto_detectable(p) ? InputTransport::auto_detect : InputTransport::p1;
+}
+
 dlms::KeyRing profile_keys(const sim::Profile& p) {
   dlms::KeyRing ring;
   if (p.security) ring.add(p.security->system_title, p.security->ek, p.security->ak);
@@ -464,7 +468,7 @@ ScenarioResult run_scenario(const ScenarioFile& s, const Progress& progress,
   } catch (const std::invalid_argument& e) {  // a fault that does not fit the profile
     throw std::runtime_error(s.name + ": " + e.what());
   }
-  Decoder dec(InputTransport::auto_detect, profile_keys(*p));
+  Decoder dec(profile_transport(*p), profile_keys(*p));
   TruthMatcher m(s.pass);
   m.keep_timeline();
   std::optional<InProcessRecord> rec;

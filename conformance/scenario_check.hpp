@@ -161,6 +161,8 @@ void check_stats(const DecoderStats& st, std::uint64_t sent, ScenarioResult& r);
 // The simulation options of a scenario for one profile (the defaults of `meterlab simulate`).
 sim::SimOptions sim_options(const sim::Scenario& s, const sim::Profile& p);
 dlms::KeyRing profile_keys(const sim::Profile& p);
+// The transport a reader of the profile is given: auto-detection, or P1 for encrypted P1.
+InputTransport profile_transport(const sim::Profile& p);
 
 // Called now and then with the virtual time done, in [0, 1].
 using Progress = std::function<void(double done)>;

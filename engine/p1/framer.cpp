@@ -121,6 +121,11 @@ TextEnd find_text_end(Bytes w, std::size_t at, std::size_t scanned, bool at_end)
   if (stop < limit) {
     ByteReader r(w.subspan(stop), at + stop);
     if (*r.peek_u8() == kStart) return text_bad(Errc::p1_truncated, r.offset());
+    // The '!' line starts a line (DSMR 5.0.2 clause 6.2): a '!' inside one is a corrupted
+    // character (one bit turns ')' into '!'), never the end of a shorter, CRC-less telegram:
+    // the telegram's '!' line has not come.
+    const std::uint8_t before = *ByteReader(w.subspan(stop - 1, 1), 0).peek_u8();
+    if (before != kCr && before != kLf) return text_bad(Errc::p1_truncated, r.offset());
     return read_end_line(w, at, stop, at_end);
   }
   if (limit == kMaxTelegram) return text_bad(Errc::p1_too_long, at + limit);

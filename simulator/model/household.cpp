@@ -16,6 +16,9 @@
 namespace meterlab::sim {
 namespace {
 
+// Oslo's climate and daylight stand for the Nordic zones, Vienna's for the rest of CET.
+bool nordic(Zone z) { return z == Zone::europe_oslo || z == Zone::europe_stockholm; }
+
 // Fork ids: fixed forever, one per purpose.
 enum Stream : std::uint64_t {
   kBaseStream = 1,
@@ -336,8 +339,7 @@ class Weather {
   double temperature(const Clock& c) {
     static constexpr std::array<double, 12> kOslo = {-4, -4, 0, 5, 11, 15, 17, 16, 11, 6, 1, -3};
     static constexpr std::array<double, 12> kVienna = {0, 2, 6, 11, 16, 19, 21, 21, 16, 11, 5, 1};
-    const double mean =
-        monthly(zone_ == Zone::europe_oslo ? kOslo : kVienna, c.local.month, c.local.day);
+    const double mean = monthly(nordic(zone_) ? kOslo : kVienna, c.local.month, c.local.day);
     const double h = c.hour;
     double swing = 0;  // -1 at 05:00, +1 at 15:00, linear in between
     if (h >= 5 && h < 15)
@@ -498,7 +500,7 @@ class Solar {
       {0.32, 0.44, 0.58, 0.68, 0.74, 0.78, 0.77, 0.72, 0.62, 0.48, 0.34, 0.28},
       12.0 - 16.4 / 15.0};
 
-  const Site& site() const { return zone_ == Zone::europe_oslo ? kOslo : kVienna; }
+  const Site& site() const { return nordic(zone_) ? kOslo : kVienna; }
   double clear_noon(const Clock& c) const {
     return monthly(site().clear_noon, c.local.month, c.local.day);
   }

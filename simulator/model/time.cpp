@@ -3,6 +3,7 @@
 // the simulator's output depend on the machine it runs on.
 #include "meterlab/sim/time.hpp"
 
+#include <array>
 #include <cstdio>
 
 namespace meterlab::sim {
@@ -112,22 +113,25 @@ SimTime civil_ms(std::int64_t days, const ParsedClock& c) {
 
 }  // namespace
 
+constexpr std::array<std::pair<std::string_view, Zone>, 7> kZones{{
+    {"UTC", Zone::utc},
+    {"Europe/Oslo", Zone::europe_oslo},
+    {"Europe/Vienna", Zone::europe_vienna},
+    {"Europe/Amsterdam", Zone::europe_amsterdam},
+    {"Europe/Brussels", Zone::europe_brussels},
+    {"Europe/Luxembourg", Zone::europe_luxembourg},
+    {"Europe/Stockholm", Zone::europe_stockholm},
+}};
+
 std::optional<Zone> parse_zone(std::string_view name) {
-  if (name == "UTC") return Zone::utc;
-  if (name == "Europe/Oslo") return Zone::europe_oslo;
-  if (name == "Europe/Vienna") return Zone::europe_vienna;
+  for (const auto& [n, z] : kZones)
+    if (n == name) return z;
   return std::nullopt;
 }
 
 std::string_view zone_name(Zone z) {
-  switch (z) {
-    case Zone::utc:
-      return "UTC";
-    case Zone::europe_oslo:
-      return "Europe/Oslo";
-    case Zone::europe_vienna:
-      return "Europe/Vienna";
-  }
+  for (const auto& [n, v] : kZones)
+    if (v == z) return n;
   return "UTC";
 }
 

@@ -10,7 +10,7 @@
 namespace meterlab::sim {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, FaultKind>, 14> kNames{{
+constexpr std::array<std::pair<std::string_view, FaultKind>, 15> kNames{{
     {"ber", FaultKind::ber},
     {"drop", FaultKind::drop_bytes},
     {"insert", FaultKind::insert_bytes},
@@ -25,6 +25,7 @@ constexpr std::array<std::pair<std::string_view, FaultKind>, 14> kNames{{
     {"counter-back", FaultKind::counter_back},
     {"clock-jump", FaultKind::clock_jump},
     {"restart", FaultKind::restart},
+    {"drop-end", FaultKind::drop_end},
 }};
 
 [[noreturn]] void bad(std::string_view spec, const std::string& why) {

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "meterlab/core/hex.hpp"
+#include "meterlab/sim/p1.hpp"
 
 namespace meterlab::sim {
 namespace {
@@ -72,7 +73,8 @@ double measured(const MeterState& s, Source src) {
   }
 }
 
-// The raw (wire) integer of a numeric leaf.
+}  // namespace
+
 std::int64_t raw_value(const Node& n, const MeterState& s) {
   switch (n.source) {
     case Source::constant:
@@ -104,6 +106,8 @@ std::int64_t raw_value(const Node& n, const MeterState& s) {
       return std::llround(unscale(measured(s, n.source), n.scale));
   }
 }
+
+namespace {
 
 template <class T>
 T clamp_to(std::int64_t v) {
@@ -349,7 +353,8 @@ Meter::Meter(const Profile& profile, std::uint64_t seed, SimTime start)
       household_(profile.household, profile.zone, start, profile.step,
                  household_seed(seed, profile.name)),
       next_ic_(profile.security ? profile.security->invocation_counter : 0),
-      invoke_id_(profile.invoke_id) {}
+      invoke_id_(profile.invoke_id),
+      p1_(profile.p1 ? std::make_shared<P1Meter>(profile, seed, start) : nullptr) {}
 
 std::pair<SimTime, const ListDef*> Meter::next_slot(SimTime after) const {
   SimTime best = std::numeric_limits<SimTime>::max();
@@ -368,6 +373,7 @@ std::pair<SimTime, const ListDef*> Meter::next_slot(SimTime after) const {
 
 MeterTelegram Meter::build(SimTime t, const ListDef& list, const BuildTweaks& tweaks) {
   const MeterState& state = household_.advance_to(t);
+  if (p1_) return p1_->build(state, t, tweaks, seq_++, next_ic_);
   MeterTelegram out;
   out.seq = seq_++;
   out.t = t;

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "meterlab/core/hex.hpp"
+#include "meterlab/sim/p1.hpp"
 
 namespace meterlab::sim {
 namespace {
@@ -320,8 +321,10 @@ void parse_framing(const Parser& p, const json& v, Profile& out) {
     if (v.contains("dtsap")) out.mbus.dtsap = p.hex(v.at("dtsap"), "framing.dtsap", 1)[0];
     if (v.contains("max_data"))
       out.mbus.max_data = static_cast<std::size_t>(p.integer(v.at("max_data"), "framing.max_data"));
+  } else if (kind == "p1") {
+    out.framing = Framing::p1;
   } else {
-    p.fail("framing.kind", "expected \"hdlc\" or \"mbus\"");
+    p.fail("framing.kind", "expected \"hdlc\", \"mbus\" or \"p1\"");
   }
   if (v.contains("segment_gap"))
     out.segment_gap = p.duration(v.at("segment_gap"), "framing.segment_gap");
@@ -411,7 +414,9 @@ Profile parse_profile(std::string_view json_text) {
   if (!serial) p.fail("serial", "expected e.g. \"2400 8E1\"");
   out.serial = *serial;
   parse_framing(p, p.need(doc, "framing", "$"), out);
-  const json& apdu = p.need(doc, "apdu", "$");
+  // A P1 meter sends text, no APDU: the DLMS fields keep their defaults.
+  static const json kNoApdu = {{"invoke_id", "00000000"}, {"date_time", "absent"}};
+  const json& apdu = out.framing == Framing::p1 ? kNoApdu : p.need(doc, "apdu", "$");
   Buffer invoke = p.hex(p.need(apdu, "invoke_id", "apdu"), "apdu.invoke_id", 4);  // "40000000"
   out.invoke_id = (std::uint32_t{invoke[0]} << 24) | (std::uint32_t{invoke[1]} << 16) |
                   (std::uint32_t{invoke[2]} << 8) | invoke[3];
@@ -424,7 +429,12 @@ Profile parse_profile(std::string_view json_text) {
     out.security = parse_security(p, doc.at("security"));
   if (doc.contains("household")) parse_household(p, doc.at("household"), out.household);
   out.step = p.duration(p.need(doc, "step", "$"), "step");
-  const json& lists = p.need(doc, "lists", "$");
+  if (out.framing == Framing::p1) {  // one telegram of text lines (run/p1_profile.cpp)
+    out.p1 = parse_p1_spec(p.need(doc, "p1", "$"), out.name);
+    out.lists["telegram"] = ListDef{"telegram", Node{}};
+  }
+  static const json kNoLists = json::object();
+  const json& lists = out.p1 ? kNoLists : p.need(doc, "lists", "$");
   for (const auto& [name, body] : lists.items()) {
     auto n = p.nodes(body, "lists." + name);
     if (n.size() != 1) p.fail("lists." + name, "a list is one element (a struct or array)");

@@ -5,11 +5,14 @@
 #include <botan/hex.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "meterlab/core/crc.hpp"
 #include "meterlab/core/hex.hpp"
+#include "meterlab/sim/p1.hpp"
 
 namespace meterlab::sim {
 namespace {
@@ -31,6 +34,7 @@ json reading_json(const TruthReading& r) {
   } else {
     j["value"] = static_cast<double>(r.raw) / kPow10[static_cast<std::size_t>(-r.scale)];
   }
+  if (!r.captured.empty()) j["captured"] = r.captured;  // P1: the value's own capture time
   return j;
 }
 
@@ -72,6 +76,9 @@ Simulation::Simulation(const Profile& profile, SimOptions options)
         !segmented)
       throw std::invalid_argument(std::string(fault_name(f.kind)) + " needs a segmented profile; " +
                                   profile_.name + " sends single frames");
+    if (f.kind == FaultKind::drop_end && (profile_.framing != Framing::p1 || profile_.security))
+      throw std::invalid_argument("drop-end needs a plain P1 profile; " + profile_.name +
+                                  " is not one");
     fault_rng_.push_back(root.fork(0x4641554C54000000ULL + i));  // "FAULT" + index
   }
   fired_.assign(options_.faults.size(), false);
@@ -251,10 +258,26 @@ json edit_bytes(FaultKind kind, Buffer& frame, std::int64_t count, Rng& rng) {
   }
 }
 
+// A P1 telegram whose text still starts with '/' and ends with "!" + its CRC-16/ARC CRLF; one
+// without a CRC (DSMR 2.2) has no check that a changed digit could fail.
+bool p1_intact(const Buffer& f, const Profile& p) {
+  if (!p.p1->crc) return true;
+  auto bang = std::find(f.rbegin(), f.rend(), std::uint8_t{'!'});
+  if (f.empty() || f.front() != '/' || bang == f.rend()) return false;
+  auto end = static_cast<std::size_t>(f.rend() - bang);  // just past the '!'
+  if (f.size() != end + 6 || f[end + 4] != '\r' || f[end + 5] != '\n') return false;
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "%04X", unsigned{crc16_arc(Bytes(f.data(), end))});
+  // Hex digits in either case: a flip of bit 5 turns 'E' into 'e', which still reads the same.
+  return std::equal(hex, hex + 4, f.begin() + static_cast<std::ptrdiff_t>(end),
+                    [](char h, std::uint8_t b) { return h == std::toupper(b); });
+}
+
 // Whether a (faulted) link frame still passes every check a reader can make: HDLC flags, length,
 // HCS and FCS; M-Bus start bytes, L fields, checksum and stop byte. Bit flips that keep all of
 // that (two flips of one bit cancel in the 8-bit M-Bus sum) cannot be caught at the link layer.
 bool link_intact(const Buffer& f, const Profile& p) {
+  if (p.framing == Framing::p1) return p1_intact(f, p);
   if (f.size() < 8) return false;
   if (p.framing == Framing::mbus) {
     std::size_t len = f[1];
@@ -284,16 +307,25 @@ void Simulation::byte_faults(MeterTelegram& m, json& faults) {
         json flips = flip_bits(m.frames[k], f.rate, rng);
         if (flips.empty()) continue;
         // Flips only in an HDLC frame's flags may leave it valid: the neighbours' flags can
-        // stand in. Such a telegram may be decoded (equal) or rejected.
+        // stand in. So may flips only in a P1 telegram's final CRLF, which no CRC covers. Such a
+        // telegram may be decoded (equal) or rejected.
         std::size_t last = m.frames[k].size() - 1;
-        bool flags_only = profile_.framing == Framing::hdlc &&
+        bool p1 = profile_.framing == Framing::p1 && !profile_.security;
+        bool flags_only = (profile_.framing == Framing::hdlc || p1) &&
                           std::all_of(flips.begin(), flips.end(), [&](const json& fl) {
                             auto b = fl.at(0).get<std::size_t>();
-                            return b == 0 || b == last;
+                            return p1 ? b + 1 >= last : b == 0 || b == last;
                           });
         faults.push_back(
             {{"kind", "ber"}, {"frame", k}, {"flips", flips}, {"flags_only", flags_only}});
       }
+      continue;
+    }
+    if (f.kind == FaultKind::drop_end && !m.frames.empty() && triggers(i, m.t, m.list)) {
+      Buffer& text = m.frames.front();  // one P1 telegram: cut at its '!'
+      auto bang = std::find(text.rbegin(), text.rend(), std::uint8_t{'!'});
+      text.resize(static_cast<std::size_t>(text.rend() - bang) - 1);
+      faults.push_back({{"kind", "drop_end"}, {"frame", 0}, {"kept", text.size()}});
       continue;
     }
     bool edit = f.kind == FaultKind::drop_bytes || f.kind == FaultKind::insert_bytes ||
@@ -303,6 +335,10 @@ void Simulation::byte_faults(MeterTelegram& m, json& faults) {
         rng.uniform_int(0, static_cast<std::int64_t>(m.frames.size()) - 1));
     json rec = edit_bytes(f.kind, m.frames[k], f.count, rng);
     rec["frame"] = k;
+    // A plain P1 telegram that lost only its final CRLF still has its '!' and CRC: it may decode.
+    if (f.kind == FaultKind::truncate && profile_.framing == Framing::p1 && !profile_.security &&
+        rec.at("kept").get<std::int64_t>() + 2 >= rec.at("length").get<std::int64_t>())
+      rec["flags_only"] = true;
     faults.push_back(rec);
   }
 }

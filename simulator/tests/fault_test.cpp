@@ -182,7 +182,7 @@ TEST(FaultSpecs, ParsedAndRefused) {
   EXPECT_EQ(refused("zap:p=1"),
             "fault \"zap:p=1\": unknown kind \"zap\" (known: ber, drop, insert, duplicate, "
             "truncate, noise, segment-lost, segment-dup, segment-reorder, wrong-key, "
-            "tag-fail, counter-back, clock-jump, restart)");
+            "tag-fail, counter-back, clock-jump, restart, drop-end)");
   EXPECT_EQ(refused("ber"), "fault \"ber\": needs p=<probability> (or at=...)");
   EXPECT_EQ(refused("ber:rate=0.5"), "fault \"ber:rate=0.5\": rate out of range");
   EXPECT_EQ(refused("restart:at=1h"), "fault \"restart:at=1h\": needs for=<duration>");

@@ -185,7 +185,7 @@ TEST(Profiles, RefusedWithTheJsonPathAndTheReason) {
             "t: vectors[0].match: expected \"full\", \"header\" or \"framing\"");
   EXPECT_EQ(refusal("2400 8E1", "2400 9Q1"), "t: serial: expected e.g. \"2400 8E1\"");
   EXPECT_EQ(refusal("\"kind\": \"hdlc\"", "\"kind\": \"wmbus\""),
-            "t: framing.kind: expected \"hdlc\" or \"mbus\"");
+            "t: framing.kind: expected \"hdlc\", \"mbus\" or \"p1\"");
   EXPECT_EQ(
       refusal(
           "\"apdu\":",
@@ -198,6 +198,7 @@ class ProfileStructure : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ProfileStructure, TelegramsHaveTheStructureOfTheRealCaptures) {
   const Profile& p = *find_profile(GetParam());
+  if (p.framing == Framing::p1) GTEST_SKIP() << "a P1 profile: p1_test.cpp compares its lines";
   dlms::KeyRing keys;
   if (p.security) keys.add(p.security->system_title, p.security->ek, p.security->ak);
   SimTime t = *parse_iso("2026-01-15T12:00:00", p.zone);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -118,5 +119,15 @@ struct MbusParams {
 };
 // Empty when the APDU needs more than the 16 segments the 4-bit segment number can count.
 std::vector<Buffer> mbus_frames(ByteSpan apdu, const MbusParams& params);
+
+// P1 text (DSMR 5.0.2 clause 6.12; IEC 62056-21 data sets), written by encode/p1_writer.cpp.
+// A value as the meters write it: zero-padded to int_digits, then '.' and frac_digits digits when
+// frac_digits > 0 ("012345.678", "00.123", "0230.0", "003"). `raw` is the digits as an integer.
+std::string p1_number(std::int64_t raw, int int_digits, int frac_digits);
+// YYMMDDhhmmss followed by `flag` (S summer time, W winter time; 0: none, DSMR 2.2's gas capture).
+std::string p1_timestamp(int year, int month, int day, int hour, int minute, int second, char flag);
+// Ends a telegram that runs from '/': "!" + CRC-16/ARC over '/'..'!' inclusive as 4 upper-case
+// hex digits + CRLF (DSMR 4 and 5), or "!" CRLF without a CRC (DSMR 2.2/3).
+void p1_close(std::string& telegram, bool crc);
 
 }  // namespace meterlab::sim

@@ -28,6 +28,7 @@ enum class FaultKind : std::uint8_t {
   counter_back,       // invocation counter set back by `by` (at)
   clock_jump,         // the meter's clock jumps by `by` (at; may be negative: "-1h")
   restart,            // the meter restarts: silent for `for` (at)
+  drop_end,           // P1: a telegram's "!" line (and CRC) never sent (p)
 };
 
 std::string_view fault_name(FaultKind k);  // "ber", "segment-lost", ... (the CLI spelling)

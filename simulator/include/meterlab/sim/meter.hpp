@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,7 +22,8 @@ struct TruthReading {
   std::string text;
   std::int64_t raw = 0;
   int scale = 0;
-  std::string position;  // a reading no layout names: obis empty, its place in the body
+  std::string position;       // a reading no layout names: obis empty, its place in the body
+  std::string captured = {};  // P1: the value's own capture time, as the decoder prints it
 };
 
 // What a fault may change while a telegram is built (the byte faults come after).
@@ -45,6 +47,12 @@ struct MeterTelegram {
   std::vector<TruthReading> readings;
 };
 
+// The wire integer of a numeric leaf: the source read at 10^scale of its unit (energy registers
+// floored, instantaneous values rounded). P1 lines write their digits through it too.
+std::int64_t raw_value(const Node& n, const MeterState& s);
+
+class P1Meter;
+
 class Meter {
  public:
   Meter(const Profile& profile, std::uint64_t seed, SimTime start);
@@ -65,6 +73,7 @@ class Meter {
   std::uint64_t seq_ = 0;
   std::uint32_t next_ic_ = 0;
   std::uint32_t invoke_id_ = 0;
+  std::shared_ptr<P1Meter> p1_;  // a P1 profile's meter state (sim/p1.hpp)
 };
 
 // COSEM date-time of local time `t` in `zone` written as `form` says.

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -128,7 +129,9 @@ struct Security {
   std::optional<Key> ak;
 };
 
-enum class Framing : std::uint8_t { hdlc, mbus };
+enum class Framing : std::uint8_t { hdlc, mbus, p1 };  // p1: DSMR text telegrams (sim/p1.hpp)
+
+struct P1Spec;
 
 // A real capture (vectors/<vector>.json) that telegrams of `list` must match in structure: link
 // header, LLC, APDU form, SC and system-title form; unless `framing` only ("match": "framing", a
@@ -163,7 +166,18 @@ struct Profile {
   Duration step = 2000;  // the model's power step (the fastest cadence)
   std::vector<ScheduleEntry> schedule;
   std::map<std::string, ListDef> lists;
+  std::shared_ptr<const P1Spec> p1;  // framing p1: the telegram's lines (one list, "telegram")
 };
+
+// The transport's name as readers spell it ("hdlc", "mbus", "p1": `meterlab decode --transport`).
+inline std::string_view framing_name(Framing f) {
+  return f == Framing::hdlc ? "hdlc" : f == Framing::mbus ? "mbus" : "p1";
+}
+
+// Whether a reader finds this meter's transport by auto-detection: an encrypted P1 frame (DB 08
+// <title> ..., no '/') decides none of the engine's link channels, so a reader of smarty-lu or
+// sagemcom-t210dr-at is told P1, as `--meter smarty` does.
+inline bool auto_detectable(const Profile& p) { return p.framing != Framing::p1 || !p.security; }
 
 // Parses one profile. Errors throw std::invalid_argument naming the profile and the JSON path
 // ("kaifa-kfm001-3ph: lists.list2[3]: unknown source 'p_imprt'").

@@ -13,9 +13,18 @@ namespace meterlab::sim {
 using SimTime = std::int64_t;   // ms since 1970-01-01T00:00:00Z
 using Duration = std::int64_t;  // ms
 
-enum class Zone : std::uint8_t { utc, europe_oslo, europe_vienna };  // both CET/CEST
+// All but UTC are CET/CEST; the P1 countries' zones are named as their meters' clocks are.
+enum class Zone : std::uint8_t {
+  utc,
+  europe_oslo,
+  europe_vienna,
+  europe_amsterdam,
+  europe_brussels,
+  europe_luxembourg,
+  europe_stockholm,
+};
 
-std::optional<Zone> parse_zone(std::string_view name);  // "UTC", "Europe/Oslo", "Europe/Vienna"
+std::optional<Zone> parse_zone(std::string_view name);  // "UTC", "Europe/Oslo", ...
 std::string_view zone_name(Zone z);
 
 struct LocalTime {

@@ -52,7 +52,7 @@ struct Decoded {
 
 inline Decoded decode(const Profile& p, const Buffer& bytes) {
   Decoded d;
-  Decoder dec(InputTransport::auto_detect, keys_of(p));
+  Decoder dec(auto_detectable(p) ? InputTransport::auto_detect : InputTransport::p1, keys_of(p));
   auto drain = [&] {
     for (;;) {
       auto ev = dec.next();
