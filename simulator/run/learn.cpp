@@ -84,6 +84,12 @@ std::vector<Captured> decode_capture(ByteSpan capture, dlms::KeyRing keys,
         continue;
       }
       const cosem::Telegram& t = dec.telegram();
+      // A clock with an impossible date or time decodes to null: there is no instant to advance.
+      if (!t.clock_warnings.empty())
+        throw LearnError("the telegram at " + at_byte(t.stream_offset) +
+                         " has a clock with an impossible date or time (at stream byte " +
+                         std::to_string(t.clock_warnings.front().offset) +
+                         "): there is no time to advance from");
       out.push_back(Captured{t.stream_offset, t.length, t.transport, t.invoke_id,
                              std::string(t.text(t.meter_id)), time_ms(t.timestamp)});
     }

@@ -308,8 +308,8 @@ std::string refusal(const Buffer& capture, const LearnOptions& o = {}) {
 TEST(Learn, BadCapturesAreRefusedWithWhatAndWhere) {
   const std::string text = "no meter here";
   EXPECT_EQ(refusal(Buffer(text.begin(), text.end())),
-            "no telegram found in 13 bytes; the first problem: hdlc hdlc_garbage at stream byte 0: "
-            "bytes outside any HDLC frame discarded");
+            "no telegram found in 13 bytes; the first problem: link link_garbage at stream byte 0: "
+            "bytes that start no frame of any transport discarded");
   Vector evn = load(fs::path(MLAB_SOURCE_DIR) /
                     "vectors/mbus-encrypted/evn-netznoe-kaifa-ma309-doc-example.json");
   EXPECT_EQ(refusal(evn.input),

@@ -74,7 +74,9 @@ TEST(InfluxLineProtocol, PointOfARealReading) {
                        ",obis=" + truth.at("obis").get<std::string>() +
                        ",site=home\\ 1,unit=" + truth.at("unit").get<std::string>() +
                        " value=" + std::to_string(truth.at("value").get<std::int64_t>()) +
-                       ",time_source=\"received\" " +  // list 1 has no clock
+                       // The APDU's date-time says deviation "not specified": the UTC time
+                       // comes from the family's zone (Europe/Oslo).
+                       ",time_source=\"zone\" " +
                        std::to_string(f.truth[0].at("t_ms").get<std::int64_t>());
   EXPECT_EQ(
       influx::point("meterlab", {{"site", "home 1"}}, "meter", t, t.readings[k], f.received[0]),
