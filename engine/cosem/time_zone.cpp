@@ -1,6 +1,7 @@
 // Time zones by the EU summer-time rule (time_zone.hpp says why a rule and not a tz database).
 #include "meterlab/cosem/time_zone.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "calendar.hpp"
@@ -30,6 +31,10 @@ constexpr std::array<TimeZone, 29> kZones{{
     {"Europe/Zurich", 60, 1996},
 }};
 
+static_assert(std::is_sorted(kZones.begin(), kZones.end(),
+                             [](const TimeZone& a, const TimeZone& b) { return a.name < b.name; }),
+              "find_time_zone searches kZones by name");
+
 constexpr long kMinutesPerDay = 1440;
 constexpr long kSummerShift = 60;   // summer time is one hour ahead
 constexpr long kChangeMinute = 60;  // both changes at 01:00 UTC
@@ -42,19 +47,14 @@ long last_sunday_change(long y, long m) noexcept {
   return (last - (last + 4) % 7) * kMinutesPerDay + kChangeMinute;
 }
 
-bool summer_at(long utc_minutes) noexcept {
-  long y = 0, m = 0, d = 0;
-  detail::civil_from_days(detail::floor_days(utc_minutes), y, m, d);
-  return utc_minutes >= last_sunday_change(y, 3) && utc_minutes < last_sunday_change(y, 10);
-}
-
 }  // namespace
 
 const TimeZone* find_time_zone(std::string_view name) noexcept {
-  for (const TimeZone& z : kZones) {
-    if (z.name == name) return &z;
-  }
-  return nullptr;
+  // kZones is sorted by name: a family's zone is found on every telegram, so a binary search.
+  const auto* z =
+      std::lower_bound(kZones.begin(), kZones.end(), name,
+                       [](const TimeZone& a, std::string_view b) { return a.name < b; });
+  return z != kZones.end() && z->name == name ? z : nullptr;
 }
 
 std::string time_zone_names() {
@@ -73,11 +73,15 @@ std::optional<int> utc_offset(const TimeZone& zone, const DateTime& local) noexc
   const long minutes =
       detail::days_from_civil(local.year, local.month, local.day) * kMinutesPerDay +
       local.hour * 60L + local.minute;
+  // The year of the local date stands for the UTC instant's: no change is near New Year.
+  const long spring = last_sunday_change(local.year, 3),
+             autumn = last_sunday_change(local.year, 10);
   std::optional<int> found;
   int fits = 0;
   for (const bool summer : {false, true}) {
     const long offset = zone.standard_offset + (summer ? kSummerShift : 0);
-    if (summer_at(minutes - offset) != summer) continue;
+    const long utc = minutes - offset;
+    if ((utc >= spring && utc < autumn) != summer) continue;
     found = static_cast<int>(offset);
     ++fits;
   }
@@ -86,6 +90,10 @@ std::optional<int> utc_offset(const TimeZone& zone, const DateTime& local) noexc
 }
 
 void resolve_clock(Telegram& t, const TimeZone* given) noexcept {
+  resolve_clock(t, given ? given : find_time_zone(t.family_zone), nullptr);
+}
+
+void resolve_clock(Telegram& t, const TimeZone* given, FamilyZoneCache* cache) noexcept {
   t.timestamp_source = ClockSource::none;
   t.utc_deviation = 0;
   if (!t.timestamp || !t.timestamp->has_date() || !t.timestamp->has_time()) return;
@@ -94,7 +102,13 @@ void resolve_clock(Telegram& t, const TimeZone* given) noexcept {
     t.utc_deviation = static_cast<std::int16_t>(*t.timestamp->deviation);
     return;
   }
-  const TimeZone* zone = given ? given : find_time_zone(t.family_zone);
+  const TimeZone* zone = given;
+  if (!zone && cache) {
+    // The family's zone name is the layout's static text: the same pointer, the same zone.
+    if (cache->name.data() != t.family_zone.data() || cache->name.size() != t.family_zone.size())
+      *cache = {t.family_zone, find_time_zone(t.family_zone)};
+    zone = cache->zone;
+  }
   if (!zone) return;
   const std::optional<int> offset = utc_offset(*zone, *t.timestamp);
   if (!offset) return;

@@ -301,7 +301,7 @@ Decoder::Event Decoder::on_p1(const p1::Frame& f) {
   telegram_.segments = 1;
   telegram_.check = static_cast<std::uint8_t>(d->check);
   telegram_.warning = d->warning;
-  cosem::resolve_clock(telegram_, zone_);
+  cosem::resolve_clock(telegram_, zone_, &family_zone_);
   ++stats_.telegrams;
   return Event::telegram;
 }
@@ -436,7 +436,7 @@ Decoder::Event Decoder::mapped_telegram(Error apdu_clock) {
   std::vector<Error>& warnings = telegram_.clock_warnings;
   if (apdu_clock.code != Errc::ok) warnings.insert(warnings.begin(), apdu_clock);
   stats_.clock_warnings += warnings.size();
-  cosem::resolve_clock(telegram_, zone_);
+  cosem::resolve_clock(telegram_, zone_, &family_zone_);
   ++stats_.telegrams;
   if (telegram_.layout == cosem::kGenericLayout) ++stats_.generic_layouts;
   return Event::telegram;

@@ -42,5 +42,12 @@ std::optional<int> utc_offset(const TimeZone& zone, const DateTime& local) noexc
 // one and its family's is not known to be wrong, else from `given` (the user's zone) or, without
 // one, the family's default zone; else none.
 void resolve_clock(Telegram& t, const TimeZone* given) noexcept;
+// The same for a stream of telegrams: the family zone found by name once per layout (`cache`
+// holds the last name and its zone; the Decoder keeps one).
+struct FamilyZoneCache {
+  std::string_view name;
+  const TimeZone* zone = nullptr;
+};
+void resolve_clock(Telegram& t, const TimeZone* given, FamilyZoneCache* cache) noexcept;
 
 }  // namespace meterlab::cosem

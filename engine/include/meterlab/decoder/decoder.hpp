@@ -181,6 +181,7 @@ class Decoder {
   cosem::MapTrace trace_;     // where the last walk read each value, for shapes_
   bool shape_cache_ = true;
   const cosem::TimeZone* zone_ = nullptr;
+  cosem::FamilyZoneCache family_zone_;
   cosem::Telegram telegram_;
   Rejection rejection_;
   mutable DecoderStats stats_;  // bytes_in filled in by stats() once the transport is known
