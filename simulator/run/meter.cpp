@@ -41,8 +41,16 @@ std::int64_t phase_value(const MeterState& s, Source src) {
     case Source::p_import_l2:
     case Source::p_import_l3:
       return s.phase[idx(Source::p_import_l1, src)].p_import_w;
-    default:
+    case Source::p_export_l1:
+    case Source::p_export_l2:
+    case Source::p_export_l3:
       return s.phase[idx(Source::p_export_l1, src)].p_export_w;
+    case Source::q_import_l1:
+    case Source::q_import_l2:
+    case Source::q_import_l3:
+      return s.phase[idx(Source::q_import_l1, src)].q_import_var;
+    default:
+      return s.phase[idx(Source::q_export_l1, src)].q_export_var;
   }
 }
 
@@ -93,6 +101,12 @@ std::int64_t raw_value(const Node& n, const MeterState& s) {
     case Source::p_export_l1:
     case Source::p_export_l2:
     case Source::p_export_l3:
+    case Source::q_import_l1:
+    case Source::q_import_l2:
+    case Source::q_import_l3:
+    case Source::q_export_l1:
+    case Source::q_export_l2:
+    case Source::q_export_l3:
       return std::llround(unscale(static_cast<double>(phase_value(s, n.source)), n.scale));
     case Source::energy_import:
       return register_value(s.import_wms, n.scale);

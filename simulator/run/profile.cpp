@@ -16,7 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::pair<std::string_view, Source>, 31> kSources{{
+constexpr std::array<std::pair<std::string_view, Source>, 37> kSources{{
     {"meter_id", Source::meter_id},
     {"meter_type", Source::meter_type},
     {"clock", Source::clock},
@@ -32,6 +32,12 @@ constexpr std::array<std::pair<std::string_view, Source>, 31> kSources{{
     {"p_export_l1", Source::p_export_l1},
     {"p_export_l2", Source::p_export_l2},
     {"p_export_l3", Source::p_export_l3},
+    {"q_import_l1", Source::q_import_l1},
+    {"q_import_l2", Source::q_import_l2},
+    {"q_import_l3", Source::q_import_l3},
+    {"q_export_l1", Source::q_export_l1},
+    {"q_export_l2", Source::q_export_l2},
+    {"q_export_l3", Source::q_export_l3},
     {"voltage_l1", Source::voltage_l1},
     {"voltage_l2", Source::voltage_l2},
     {"voltage_l3", Source::voltage_l3},

@@ -60,6 +60,12 @@ enum class Source : std::uint8_t {
   p_export_l1,
   p_export_l2,
   p_export_l3,
+  q_import_l1,  // per-phase reactive powers (the Swedish HAN list)
+  q_import_l2,
+  q_import_l3,
+  q_export_l1,
+  q_export_l2,
+  q_export_l3,
   voltage_l1,
   voltage_l2,
   voltage_l3,
