@@ -55,6 +55,13 @@ Result<void> Mapper::generic_children(std::uint32_t container, Position path, st
   std::uint32_t idx = axdr::Document::first_child(container);
   for (std::uint32_t k = 0; k < c.count;) {
     path[depth] = static_cast<std::uint8_t>(k + 1);
+    const Node& n = node(idx);
+    if (is_plain_integer(n)) {  // most of a list, and never the head of an OBIS-coded object
+      positional_integer(n, path);
+      idx = doc_.next_sibling(idx);
+      ++k;
+      continue;
+    }
     MLAB_ASSIGN(std::uint32_t used, generic_item(idx, k, c.count, path, depth));
     for (std::uint32_t i = 0; i < used; ++i) idx = doc_.next_sibling(idx);
     k += used;
@@ -103,6 +110,10 @@ Result<void> Mapper::unnamed(std::uint32_t idx, std::uint32_t k) {
 // clock or list id from such a value; a layout says where they are.
 Result<void> Mapper::generic_value(std::uint32_t idx, const Position& path) {
   const Node& n = node(idx);
+  if (is_plain_integer(n)) {
+    positional_integer(n, path);
+    return {};
+  }
   bool clock_like = n.tag == Tag::date_time;
   if (n.tag == Tag::octet_string && n.count == 12) {
     DateTime probe;
@@ -110,10 +121,6 @@ Result<void> Mapper::generic_value(std::uint32_t idx, const Position& path) {
   }
   Reading& r = out_.readings.emplace_back();
   r.position = path;
-  if (is_plain_integer(n)) {
-    read_integer(r, n);
-    return {};
-  }
   MLAB_TRY(set_value(r, n, clock_like));
   if (layout_.mode != Mode::generic) return {};
   if (clock_like && r.kind == ValueKind::date_time && !clock) clock = out_.readings.size() - 1;

@@ -112,6 +112,13 @@ class Mapper {
   Result<std::uint32_t> generic_item(std::uint32_t idx, std::uint32_t k, std::uint32_t end,
                                      const Position& path, std::size_t depth);
   Result<void> generic_value(std::uint32_t idx, const Position& path);
+  // A plain integer at `path`: the positional reading generic_value() gives it, also written by
+  // generic_children() at once (the one rule for both).
+  void positional_integer(const Node& n, const Position& path) {
+    Reading& r = out_.readings.emplace_back();
+    r.position = path;
+    read_integer(r, n);
+  }
   bool obis_object(std::uint32_t idx, std::uint32_t k, std::uint32_t end) const;
   bool capture_shape() const;
   Result<void> map_element(const ElementSpec& e, std::uint32_t idx, std::uint32_t k);

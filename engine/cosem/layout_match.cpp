@@ -1,6 +1,7 @@
-// Matching: which layouts may map a body. The body's keys (root, count, first OBIS code, list id)
-// are read once and compared with every layout's; a positional layout without a key of its own
-// is passed over when the types of its elements certainly do not fit.
+// Matching: which layouts may map a body. The body's keys (root, count, first OBIS code, list id,
+// first child) are read once and compared with every layout's; a layout without a key of its own
+// is passed over when its first child, or (positional) the types of its elements, certainly do
+// not fit.
 #include "layout_model.hpp"
 
 namespace meterlab::cosem::detail {
@@ -57,16 +58,32 @@ bool types_fit(const Layout& l, const axdr::Document& doc) {
 }
 
 BodyKeys body_keys(const axdr::Document& doc) {
-  return BodyKeys{doc.root().tag, doc.root().count, first_obis(doc), list_id_text(doc)};
+  const Node& root = doc.root();
+  const Node* first = root.is_container() && root.count > 0 ? &doc.nodes()[1] : nullptr;
+  return BodyKeys{root.tag, root.count, first_obis(doc), list_id_text(doc), first};
 }
 
-bool keys_match(const LayoutSet::Impl::Keys& l, const BodyKeys& body) noexcept {
-  if (l.root == detail::RootKind::structure && body.root != Tag::structure) return false;
-  if (l.root == detail::RootKind::array && body.root != Tag::array) return false;
-  if (body.count < l.min_count || body.count > l.max_count) return false;
-  if (l.first_obis && body.first_obis != l.first_obis) return false;
-  if (l.list_id && body.list_id != l.list_id) return false;
-  return true;
+// The first check each walk makes (layout_walk.cpp): a positional layout's first element and an
+// OBIS layout's first prefix element are type-checked first (map_element); an OBIS layout's run
+// starts with a structure, an OBIS code or a null-data placeholder (map_obis_item); a capture
+// list with its array (map_capture). A layout with an identifying key is not passed over: its
+// mismatch is reported.
+FirstChild first_child_check(const Layout& l) {
+  constexpr TypeCheck kObisItem{
+      axdr::detail::tag_bit(Tag::structure) | axdr::detail::tag_bit(Tag::null_data), 6};
+  if (l.identified()) return {};
+  switch (l.mode) {
+    case Mode::positional:
+      return l.elements.empty() ? FirstChild{} : FirstChild{l.elements[0].check, 1};
+    case Mode::obis:
+      if (!l.prefix.empty()) return {l.prefix[0].check, 1};
+      return {kObisItem, static_cast<std::uint32_t>(l.suffix.size()) + 1};
+    case Mode::capture:
+      return {{axdr::detail::tag_bit(Tag::array), 0}, 1};
+    case Mode::generic:
+      break;
+  }
+  return {};
 }
 
 }  // namespace meterlab::cosem::detail

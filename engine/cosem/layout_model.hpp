@@ -165,8 +165,18 @@ struct BodyKeys {
   std::uint32_t count = 0;
   std::optional<ObisCode> first_obis;
   std::optional<std::string_view> list_id;
+  const axdr::Node* first = nullptr;  // the root's first child; null when it has none
 };
 BodyKeys body_keys(const axdr::Document& doc);
+
+// What the first child of a body must be for the walk of a layout not to end in
+// cosem_layout_mismatch at once, when the body has at least `min_count` children: read off the
+// layout when it is loaded, so that a layout that cannot fit is passed over before its walk.
+struct FirstChild {
+  TypeCheck check;  // default: anything
+  std::uint32_t min_count = 1;
+};
+FirstChild first_child_check(const Layout& l);
 // false when the walk of positional layout `l` would certainly end in cosem_layout_mismatch.
 bool types_fit(const Layout& l, const axdr::Document& doc);
 
@@ -192,6 +202,7 @@ struct LayoutSet::Impl {
     std::uint32_t min_count = 0, max_count = UINT32_MAX;
     std::optional<ObisCode> first_obis;
     std::optional<std::string_view> list_id;  // into layouts[i].list_id
+    detail::FirstChild first;                 // for a layout without an identifying key
   };
   std::vector<Keys> keys;
   detail::Layout generic = detail::generic_layout();  // when no layout identifies a body
@@ -199,5 +210,14 @@ struct LayoutSet::Impl {
 }  // namespace meterlab::cosem
 
 namespace meterlab::cosem::detail {
-bool keys_match(const LayoutSet::Impl::Keys& l, const BodyKeys& body) noexcept;
+// Whether layout l's keys let it map the body: root, count, first OBIS code, list id, and for a
+// layout without an identifying key, its first child (FirstChild).
+inline bool keys_match(const LayoutSet::Impl::Keys& l, const BodyKeys& body) noexcept {
+  if (l.root == detail::RootKind::structure && body.root != axdr::Tag::structure) return false;
+  if (l.root == detail::RootKind::array && body.root != axdr::Tag::array) return false;
+  if (body.count < l.min_count || body.count > l.max_count) return false;
+  if (l.first_obis && body.first_obis != l.first_obis) return false;
+  if (l.list_id && body.list_id != l.list_id) return false;
+  return !body.first || body.count < l.first.min_count || l.first.check.accepts(*body.first);
+}
 }  // namespace meterlab::cosem::detail

@@ -23,6 +23,7 @@ void rebuild_keys(LayoutSet::Impl& impl) {
     k.max_count = l.max_count;
     k.first_obis = l.first_obis;
     if (l.list_id) k.list_id = std::string_view(*l.list_id);
+    k.first = detail::first_child_check(l);
   }
 }
 

@@ -4,13 +4,19 @@
 // warning, not a lost telegram.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "decoder_test_util.hpp"
+#include "meterlab/core/crc.hpp"
 #include "meterlab/cosem/time_zone.hpp"
 #include "meterlab/decoder/decoder.hpp"
 #include "meterlab/decoder/json.hpp"
+#include "meterlab/dlms/security.hpp"
 #include "meterlab/testing/sample_frames.hpp"
 
 namespace meterlab {
@@ -108,6 +114,153 @@ TEST(TelegramUtc, EveryFamilyInSummerAndWinter) {
       ASSERT_FALSE(t.contains("error")) << f.name << ": " << t.dump();
       EXPECT_EQ(t["timestamp_utc"], s.utc) << f.name << " month " << int{s.month};
       EXPECT_EQ(t["timestamp_source"], f.source) << f.name;
+    }
+  }
+}
+
+// ---- the encrypted Austrian lists -------------------------------------------------------------
+// Their vectors are HDLC frames ciphered under keys the sources publish. A summer and a winter
+// frame of each are made from the capture: opened with its key (dlms::decrypt), its clocks set
+// (with_clock, and the list's separate time and date octet-strings where it sends them), sealed
+// again under the same key, system title and invocation counter (dlms::encrypt, Botan), and the
+// frame's FCS computed again.
+
+json vector_json(const std::string& relative) {
+  std::ifstream in(std::string(MLAB_SOURCE_DIR) + "/vectors/" + relative);
+  if (!in) throw std::runtime_error("cannot open " + relative);
+  return json::parse(in);
+}
+
+dlms::Key key_of(const json& text) {
+  const Buf b = samples::hex(text.get<std::string>());
+  dlms::Key k{};
+  if (b.size() != k.size()) throw std::runtime_error("a key is not 16 bytes");
+  std::copy(b.begin(), b.end(), k.begin());
+  return k;
+}
+
+struct SealedCapture {
+  Buf frame;  // the HDLC frame (and what the capture has after it)
+  dlms::Key ek{};
+  std::optional<dlms::Key> ak;
+};
+
+SealedCapture sealed_capture(const std::string& relative) {
+  const json v = vector_json(relative);
+  const json& k = v.at("keys").at(0);
+  SealedCapture c{samples::hex(v.at("input_hex").get<std::string>()), key_of(k.at("ek")), {}};
+  if (!k.at("ak").is_null()) c.ak = key_of(k.at("ak"));
+  return c;
+}
+
+// The time (09 04 hh mm ss hs) and date (09 05 yy yy mm dd wd) octet-strings that the Iskra and
+// Siemens AT push lists send one after the other: 12:00:00 on the 1st of the season's month
+// 2024, a Monday. False when the list has none.
+bool set_time_and_date(Buf& apdu, const Season& s) {
+  for (std::size_t i = 6; i + 7 <= apdu.size(); ++i) {
+    if (apdu[i] != 0x09 || apdu[i + 1] != 0x05 || apdu[i + 2] != 0x07) continue;
+    if (apdu[i - 6] != 0x09 || apdu[i - 5] != 0x04) continue;
+    const std::uint8_t time[] = {12, 0, 0, 0};
+    const std::uint8_t date[] = {0x07, 0xE8, s.month, 1, 1};
+    std::copy(std::begin(time), std::end(time), apdu.begin() + static_cast<std::ptrdiff_t>(i - 4));
+    std::copy(std::begin(date), std::end(date), apdu.begin() + static_cast<std::ptrdiff_t>(i + 2));
+    return true;
+  }
+  return false;
+}
+
+// The capture with its clocks set to season `s`, sealed again.
+Buf resealed(const SealedCapture& capture, const Season& s, bool time_and_date) {
+  Buf frame = capture.frame;
+  const Buf apdu = samples::hdlc_apdu(frame);
+  const auto apdu_at = std::search(frame.begin(), frame.end(), apdu.begin(), apdu.end());
+  if (apdu_at == frame.end()) throw std::runtime_error("the APDU is not in the frame");
+  dlms::CipheredApdu c;
+  if (!dlms::parse_ciphered(apdu, c)) throw std::runtime_error("not a ciphered APDU");
+  dlms::KeyRing ring;
+  ring.add(c.system_title, capture.ek, capture.ak);
+  std::vector<std::uint8_t> opened;
+  const auto plain = dlms::decrypt(c, ring, opened);
+  if (!plain) throw std::runtime_error("the capture does not decrypt");
+  Buf p = with_clock(Buf(plain->plaintext.begin(), plain->plaintext.end()), s);
+  EXPECT_EQ(set_time_and_date(p, s), time_and_date);
+  Buf sealed;
+  if (!dlms::encrypt(capture.ek, capture.ak, c.security_control, c.system_title,
+                     c.invocation_counter, p, sealed) ||
+      sealed.size() != c.ciphertext.size() + c.tag_bytes.size()) {
+    throw std::runtime_error("cannot seal the frame again");
+  }
+  std::copy(sealed.begin(), sealed.end(),
+            apdu_at + static_cast<std::ptrdiff_t>(c.ciphertext_offset));
+  // IEC 62056-46 frame format type 3: the FCS covers format to information field; the frame
+  // is the format field's length long between its flags.
+  const std::size_t length = ((frame[1] & 0x07u) << 8) | frame[2];
+  const auto fcs = samples::le16(crc16_x25(Bytes(frame).subspan(1, length - 2)));
+  std::copy(fcs.begin(), fcs.end(), frame.begin() + static_cast<std::ptrdiff_t>(length - 1));
+  return frame;
+}
+
+std::vector<json> decoded_telegrams(const Buf& frame, const SealedCapture& capture) {
+  const Buf apdu = samples::hdlc_apdu(frame);
+  dlms::CipheredApdu c;
+  if (!dlms::parse_ciphered(apdu, c)) throw std::runtime_error("not a ciphered APDU");
+  dlms::KeyRing ring;
+  ring.add(c.system_title, capture.ek, capture.ak);
+  Decoder dec(InputTransport::hdlc, std::move(ring));
+  std::vector<json> out;
+  for (const std::string& line : testing::decode_lines(dec, frame, frame.size())) {
+    json t = json::parse(line);
+    if (t.contains("readings")) out.push_back(std::move(t));
+  }
+  return out;
+}
+
+// The value of the telegram's clock reading (0-0:1.0.0.255).
+json list_clock(const json& telegram) {
+  for (const json& r : telegram.at("readings")) {
+    if (r.at("obis") == "0-0:1.0.0.255") return r.at("value");
+  }
+  return nullptr;
+}
+
+struct EncryptedFamily {
+  const char* name;
+  const char* vector;
+  const Season* seasons;
+  const char* source;
+  bool time_and_date;  // the list sends its clock as separate time and date octet-strings
+  const char* layout;
+};
+
+// The layouts' clock rules (layouts/README.md): the AM550 / IM350 push lists send a right
+// deviation; the Burgenland E450 sends none (0x8000), and its family zone is Europe/Vienna.
+constexpr EncryptedFamily kEncryptedFamilies[] = {
+    {"Iskra AM550 Kaernten Netz", "hdlc-encrypted/iskra-am550-kaerntennetz-gh787-1.json", kRight,
+     "meter", true, "at_iskra_siemens_push"},
+    {"Iskra AM550 Wiener Netze", "hdlc-encrypted/wienernetze-iskra-am550-shrdzm.json", kRight,
+     "meter", true, "at_iskra_siemens_push"},
+    {"Siemens IM350 Wiener Netze", "hdlc-encrypted/wienernetze-siemens-im350-shrdzm-1.json", kRight,
+     "meter", true, "at_iskra_siemens_push"},
+    {"L&G E450 Burgenland", "hdlc-encrypted/lg-e450-burgenland-gh501-1.json", kNotSpecified, "zone",
+     false, "lg_e450_burgenland"},
+};
+
+TEST(TelegramUtc, EncryptedAustrianFamiliesInSummerAndWinter) {
+  for (const EncryptedFamily& f : kEncryptedFamilies) {
+    const SealedCapture capture = sealed_capture(f.vector);
+    for (int i = 0; i < 2; ++i) {
+      const Season& s = f.seasons[i];
+      const Buf frame = resealed(capture, s, f.time_and_date);
+      ASSERT_NE(frame, capture.frame) << f.name;
+      const std::vector<json> telegrams = decoded_telegrams(frame, capture);
+      ASSERT_EQ(telegrams.size(), 1u) << f.name;
+      const json& t = telegrams[0];
+      EXPECT_EQ(t["layout"], f.layout) << f.name;
+      EXPECT_EQ(t["timestamp_utc"], s.utc) << f.name << " month " << int{s.month};
+      EXPECT_EQ(t["timestamp_source"], f.source) << f.name;
+      if (f.time_and_date) {  // the list's own clock, from the time and date set above
+        EXPECT_EQ(list_clock(t), std::string(s.utc).substr(0, 11) + "12:00:00") << f.name;
+      }
     }
   }
 }
