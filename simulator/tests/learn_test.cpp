@@ -16,6 +16,8 @@
 #include "meterlab/dlms/apdu.hpp"
 #include "meterlab/hdlc/framer.hpp"
 #include "meterlab/mbus/framer.hpp"
+#include "meterlab/p1/secure.hpp"
+#include "meterlab/sim/p1.hpp"
 #include "meterlab/testing/sim_test_util.hpp"
 
 namespace meterlab::sim {
@@ -176,6 +178,78 @@ std::string skeleton_difference(const Profile& p, const ListDef& list, const Buf
   return why;
 }
 
+// P1: a telegram's text, the plaintext of an encrypted frame (empty when it does not open).
+std::string p1_text(const Buffer& frame, const dlms::KeyRing& keys) {
+  if (frame.empty() || frame[0] != p1::kCiphered) return std::string(frame.begin(), frame.end());
+  std::vector<std::uint8_t> plain;
+  auto o = p1::open(Bytes(frame.data(), frame.size()), keys, plain);
+  return o ? std::string(o->text.begin(), o->text.end()) : std::string();
+}
+
+std::vector<std::string> p1_lines(const std::string& text) {
+  std::vector<std::string> out;
+  for (std::size_t b = 0, e; b < text.size(); b = e + 2) {
+    e = std::min(text.find("\r\n", b), text.size());
+    out.push_back(text.substr(b, e - b));
+  }
+  return out;
+}
+
+// Digits (hex digits: the CRC) as '#': what a filled value may change, with a timestamp's DST
+// flag (YYMMDDhhmmssS or W), which follows the date.
+std::string masked(std::string s, bool hex) {
+  for (char& c : s)
+    if (hex ? std::isxdigit(static_cast<unsigned char>(c)) : std::isdigit(c)) c = '#';
+  const std::string stamp(12, '#');
+  for (std::size_t at = s.find(stamp); !hex && at != std::string::npos; at = s.find(stamp, at + 1))
+    if (at + 12 < s.size() && (s[at + 12] == 'S' || s[at + 12] == 'W')) s[at + 12] = '#';
+  return s;
+}
+
+// "" when `ours` has the skeleton of the P1 capture `real`: the same lines, each equal byte for
+// byte, except the digits of the lines the profile fills (values, the clock, capture times) and
+// the CRC; an encrypted frame's ciphering header equal but its counter (and the tag).
+std::string p1_skeleton_difference(const Profile& p, const Buffer& real, const Buffer& ours,
+                                   const dlms::KeyRing& real_keys) {
+  if (real.empty() || ours.empty() || real[0] != ours[0]) return "frame kind differs";
+  if (real[0] == p1::kCiphered) {  // DB 08 system-title length SC | IC | ciphertext | tag
+    std::size_t sc = 10 + (real[10] & 0x80 ? (real[10] & 0x7F) + 1 : 1);
+    if (real.size() != ours.size() ||
+        !std::equal(real.begin(), real.begin() + static_cast<std::ptrdiff_t>(sc + 1), ours.begin()))
+      return "ciphering header or frame length differs";
+  }
+  std::vector<std::string> a = p1_lines(p1_text(real, real_keys)),
+                           b = p1_lines(p1_text(ours, test::keys_of(p)));
+  if (a.size() != b.size() || a.size() < 3) return "line count differs";
+  std::vector<bool> filled(a.size(), false);
+  std::size_t at = 2;  // after the identification line and the empty line
+  for (const P1Line& l : p.p1->lines) {
+    bool fills = l.kind == P1Kind::time || (l.kind != P1Kind::literal && l.kind != P1Kind::text &&
+                                            l.kind != P1Kind::hex && l.from != P1Source::constant);
+    for (int k = l.kind == P1Kind::gas22 ? 2 : 1; k > 0 && at < a.size(); --k) filled[at++] = fills;
+  }
+  if (at + 1 != a.size()) return "the profile's lines do not cover the telegram";
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const bool crc = i + 1 == a.size();
+    bool same = filled[i] || crc ? masked(a[i], crc) == masked(b[i], crc) : a[i] == b[i];
+    if (!same) return "line " + std::to_string(i) + " differs: \"" + a[i] + "\" / \"" + b[i] + "\"";
+  }
+  return {};
+}
+
+// The capture and a simulated telegram decode to the same readings (OBIS codes and units).
+std::string p1_same_decoding(const Profile& p, const Buffer& capture, const json& ours) {
+  test::Decoded d = test::decode(p, capture);
+  if (d.telegrams.empty()) return "the capture does not decode with the learned keys";
+  auto keys = [](const json& t) {
+    std::vector<std::string> out;
+    for (const json& r : t.at("readings"))
+      out.push_back(r.at("obis").get<std::string>() + " " + r.at("unit").get<std::string>());
+    return out;
+  };
+  return keys(d.telegrams.front()) == keys(ours) ? "" : "decodes to other readings";
+}
+
 // Learns one vector and simulates an hour; "" when every check holds, else what failed.
 std::string fidelity(const Vector& v, const Learned& l) {
   const Profile p = parse_profile(l.profile_json);
@@ -201,7 +275,10 @@ std::string fidelity(const Vector& v, const Learned& l) {
     std::size_t at = t.at("offset").get<std::size_t>(), len = t.at("length").get<std::size_t>();
     Buffer ours(run.bytes.begin() + static_cast<std::ptrdiff_t>(at),
                 run.bytes.begin() + static_cast<std::ptrdiff_t>(at + len));
-    std::string diff = skeleton_difference(p, p.lists.at(name), sample->capture, ours, keys);
+    std::string diff = p.framing == Framing::p1
+                           ? p1_skeleton_difference(p, sample->capture, ours, keys) +
+                                 p1_same_decoding(p, sample->capture, d.telegrams[i])
+                           : skeleton_difference(p, p.lists.at(name), sample->capture, ours, keys);
     if (!diff.empty()) return "telegram " + std::to_string(i) + " skeleton: " + diff;
   }
   return {};
