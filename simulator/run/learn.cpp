@@ -356,7 +356,8 @@ struct Lists {
   std::vector<std::pair<std::string, std::int64_t>> cadence;  // in order of first appearance
 };
 
-std::int64_t cadence_of(const std::vector<Telegram>& ts, const Lists& l, const std::string& name) {
+std::int64_t cadence_of(const std::vector<Telegram>& ts, const Lists& l, const std::string& name,
+                        const LearnOptions& o) {
   std::optional<std::int64_t> last, best;
   for (std::size_t i = 0; i < ts.size(); ++i) {
     if (l.of[i] != name || !ts[i].at.time_ms) continue;
@@ -367,11 +368,12 @@ std::int64_t cadence_of(const std::vector<Telegram>& ts, const Lists& l, const s
     last = ts[i].at.time_ms;
   }
   if (best) return *best;
+  if (o.cadence_ms) return *o.cadence_ms;
   return ts.front().at.transport == cosem::Transport::hdlc ? kHdlcCadenceMs : kMbusCadenceMs;
 }
 
-Lists group_lists(const std::vector<Telegram>& ts, std::vector<LearnedList>& out,
-                  ByteSpan capture) {
+Lists group_lists(const std::vector<Telegram>& ts, const LearnOptions& o,
+                  std::vector<LearnedList>& out, ByteSpan capture) {
   Lists l;
   std::map<std::string, std::string> by_signature;
   for (const Telegram& t : ts) {
@@ -384,7 +386,7 @@ Lists group_lists(const std::vector<Telegram>& ts, std::vector<LearnedList>& out
     out.push_back(LearnedList{it->second, Buffer(b.begin(), b.end()), t.at.offset});
   }
   for (const LearnedList& list : out)
-    l.cadence.emplace_back(list.name, cadence_of(ts, l, list.name));
+    l.cadence.emplace_back(list.name, cadence_of(ts, l, list.name, o));
   return l;
 }
 
@@ -421,7 +423,7 @@ json meter_json(const std::vector<Telegram>& ts) {
 
 json profile_json(const std::vector<Telegram>& ts, const LearnOptions& o, Learned& out,
                   ByteSpan capture) {
-  Lists lists = group_lists(ts, out.lists, capture);
+  Lists lists = group_lists(ts, o, out.lists, capture);
   std::map<std::string, double> quantities;
   bool three_phase = false;
   for (const Telegram& t : ts) {
@@ -518,7 +520,7 @@ Learned learn_p1_capture(ByteSpan capture, const std::vector<Captured>& found,
       {"name", o.name},
       {"description", "Learned from a capture of " + std::to_string(ts.size()) + " P1 telegrams"},
       {"vectors", json::array()}};
-  p.update(learn_detail::learn_p1(texts, o.serial));
+  p.update(learn_detail::learn_p1(texts, o));
   if (json sec = security_json(ts, o); !sec.is_null()) p["security"] = sec;
   Learned out;
   out.telegrams = ts.size();

@@ -208,7 +208,7 @@ std::optional<json> capture_line(const Line& l, const json& readings, const Cont
   const std::string unit = readings[0].at("unit");
   std::string source;
   if (l.obis == "1-0:1.6.0" && unit == "W") source = "$demand_max";
-  if (l.obis.size() == 10 && l.obis.starts_with("0-") && l.obis.substr(3, 6) == "24.2." &&
+  if (l.obis.size() == 10 && l.obis.starts_with("0-") && l.obis.compare(4, 5, "24.2.") == 0 &&
       unit == "m3") {
     auto d = c.devices.find(l.obis[2]);
     source = d != c.devices.end() && d->second == kWaterDevice ? "$water" : "$gas";
@@ -291,7 +291,7 @@ int dsmr_major(const Text& t) {
   return t.crc ? 4 : 2;
 }
 
-std::int64_t cadence_ms(const Text& t, const std::vector<P1Capture>& cs) {
+std::int64_t cadence_ms(const Text& t, const std::vector<P1Capture>& cs, const LearnOptions& o) {
   std::optional<std::int64_t> best;
   for (std::size_t i = 1; i < cs.size(); ++i)
     if (cs[i].time_ms && cs[i - 1].time_ms && *cs[i].time_ms > *cs[i - 1].time_ms) {
@@ -299,6 +299,7 @@ std::int64_t cadence_ms(const Text& t, const std::vector<P1Capture>& cs) {
       best = best ? std::min(*best, d) : d;
     }
   if (best) return *best;
+  if (o.cadence_ms) return *o.cadence_ms;
   for (const FamilyCadence& f : kFamilyCadences)
     if (t.header.starts_with(f.header_prefix)) return f.ms;
   return dsmr_major(t) >= 5 ? kDsmr5CadenceMs : kDsmr4CadenceMs;
@@ -377,17 +378,17 @@ json p1_section(const std::vector<Text>& ts, const Learnt& l) {
 
 }  // namespace
 
-json learn_p1(const std::vector<P1Capture>& cs, const std::string& serial) {
+json learn_p1(const std::vector<P1Capture>& cs, const LearnOptions& o) {
   std::vector<Text> ts;
   for (const P1Capture& c : cs) ts.push_back(split(c.text, c.offset));
   check_same_form(ts, cs);
   Learnt l = learn_lines(ts.front(), cs.front());
   for (const auto& [source, wh] : l.totals) l.by_tariff[source] = wh;
   const Text& t = ts.front();
-  const std::int64_t every = cadence_ms(t, cs);
+  const std::int64_t every = cadence_ms(t, cs, o);
   const std::string id = cs.front().meter_id;
   return {{"meter", {{"id", id.empty() ? "learned" : id}, {"type", t.header}, {"zone", kZone}}},
-          {"serial", serial.empty() ? (t.crc ? kSerialDsmr45 : kSerialDsmr22) : serial},
+          {"serial", o.serial.empty() ? (t.crc ? kSerialDsmr45 : kSerialDsmr22) : o.serial},
           {"framing", {{"kind", "p1"}}},
           {"household", household_json(l.by_tariff, l.three_phase)},
           {"step", std::to_string(every) + "ms"},

@@ -406,6 +406,125 @@ TEST(Learn, BadCapturesAreRefusedWithWhatAndWhere) {
             "general block transfer at stream byte 0: the profile format sends a list in one APDU");
 }
 
+Vector vector_named(const std::string& name) {
+  return load(fs::path(MLAB_SOURCE_DIR) / "vectors" / (name + ".json"));
+}
+
+const P1Line& p1_line(const Profile& p, const std::string& obis) {
+  auto it = std::find_if(p.p1->lines.begin(), p.p1->lines.end(), [&](const P1Line& l) {
+    return l.obis == obis || (l.kind == P1Kind::literal && l.text.starts_with(obis + "("));
+  });
+  EXPECT_NE(it, p.p1->lines.end()) << obis;
+  return *it;
+}
+
+TEST(Learn, P1CaptureGivesItsLinesWidthsAndTheVersionsDefaults) {
+  Vector v = vector_named("p1/dsmr5-iskra-am550-nl");
+  Learned l = learn_profile(v.input, v.options);
+  const Profile p = parse_profile(l.profile_json);
+  ASSERT_EQ(p.framing, Framing::p1);
+  EXPECT_EQ(p.p1->header, "ISk5\\2MT382-1000");
+  EXPECT_TRUE(p.p1->crc);
+  EXPECT_EQ(p.step, 1000) << "one telegram of DSMR 5: every second";
+  EXPECT_EQ(p.serial.to_string(), "115200 8N1");
+  EXPECT_EQ(p.meter_id, "K8EG004046395507");
+  EXPECT_EQ(p.p1->lines.size(), 37u);
+  EXPECT_EQ(p1_line(p, "0-0:1.0.0").kind, P1Kind::time);
+  EXPECT_TRUE(p1_line(p, "0-0:96.1.1").meter_id);
+  EXPECT_EQ(p1_line(p, "1-0:1.8.2").from, P1Source::by_tariff);
+  EXPECT_EQ(p1_line(p, "1-0:1.8.2").tariff, 2);
+  const P1Line& power = p1_line(p, "1-0:1.7.0");
+  EXPECT_EQ(power.source, Source::p_import);
+  EXPECT_EQ(power.int_digits * 10 + power.frac_digits, 23);
+  EXPECT_EQ(power.unit, "kW");
+  EXPECT_EQ(p1_line(p, "1-0:31.7.0").frac_digits, 2);  // 0.48*A
+  EXPECT_EQ(p1_line(p, "0-0:96.14.0").from, P1Source::tariff);
+  EXPECT_EQ(p1_line(p, "0-0:96.7.21").kind, P1Kind::literal) << "unknown meaning: held";
+  EXPECT_EQ(p1_line(p, "0-1:24.2.1").from, P1Source::gas);
+  EXPECT_EQ(p.p1->gas_capture, 5 * kMinuteMs);
+
+  Vector old = vector_named("p1/p1-dsmr22-gas");
+  const Profile q = parse_profile(learn_profile(old.input, old.options).profile_json);
+  EXPECT_FALSE(q.p1->crc);
+  EXPECT_EQ(q.step, 10'000) << "DSMR 2.2: every ten seconds";
+  EXPECT_EQ(q.serial.to_string(), "9600 7E1");
+  EXPECT_EQ(p1_line(q, "0-1:24.3.0").kind, P1Kind::gas22);
+  EXPECT_EQ(q.p1->gas_capture, 60 * kMinuteMs);
+
+  LearnOptions given = old.options;
+  given.cadence_ms = 7000;
+  EXPECT_EQ(parse_profile(learn_profile(old.input, given).profile_json).step, 7000) << "--cadence";
+}
+
+// Each built-in P1 profile, learned from one telegram of it: the family's defaults are its own
+// (cadence, line settings, CRC, channel capture period), and from a minute of it the same.
+TEST(Learn, P1DefaultsOfEveryBuiltInFamily) {
+  for (const Profile& b : builtin_profiles()) {
+    if (b.framing != Framing::p1) continue;
+    LearnOptions o;
+    o.transport = "p1";
+    if (b.security) o.ek = b.security->ek, o.ak = b.security->ak;
+    for (Duration d : {b.step, Duration{60'000}}) {
+      Learned l = learn_profile(simulated_capture(b, d), o);
+      const Profile p = parse_profile(l.profile_json);
+      EXPECT_EQ(l.telegrams == 1, d == b.step) << b.name << ": " << l.telegrams << " telegrams";
+      EXPECT_EQ(p.step, b.step) << b.name << " from " << l.telegrams << " telegrams";
+      EXPECT_EQ(p.serial.to_string(), b.serial.to_string()) << b.name;
+      EXPECT_EQ(p.p1->crc, b.p1->crc) << b.name;
+      EXPECT_EQ(p.p1->header, b.p1->header) << b.name;
+      if (b.p1->gas_m3_per_day > 0) {
+        EXPECT_EQ(p.p1->gas_capture, b.p1->gas_capture) << b.name;
+      }
+      ASSERT_EQ(p.security.has_value(), b.security.has_value()) << b.name;
+      if (!b.security) continue;
+      EXPECT_EQ(p.security->system_title, b.security->system_title) << b.name;
+      EXPECT_EQ(p.security->security_control, b.security->security_control) << b.name;
+      EXPECT_EQ(p.security->invocation_counter, b.security->invocation_counter) << b.name;
+    }
+  }
+}
+
+TEST(Learn, P1EncryptedWithItsKeysRefusedWithoutAndOneMeterOnly) {
+  Vector smarty = vector_named("p1/smarty-lu-sagemcom-encrypted-openhab");
+  Learned l = learn_profile(smarty.input, smarty.options);
+  const Profile p = parse_profile(l.profile_json);
+  ASSERT_TRUE(p.security);
+  EXPECT_EQ(to_hex(p.security->system_title), "534147677001bd54");
+  EXPECT_EQ(p.security->security_control, 0x30);
+  EXPECT_EQ(p.step, 10'000) << "Smarty (DSMR 4.2 based): every ten seconds";
+  const std::string ek = to_hex(*smarty.options.ek);
+  EXPECT_EQ(l.saved_json.find(ek), std::string::npos) << "a key in the saved profile";
+
+  LearnOptions no_key;
+  no_key.transport = "p1";
+  EXPECT_EQ(refusal(smarty.input, no_key),
+            "the telegram at stream byte 0 is encrypted and no key was given for its system "
+            "title (--key)");
+
+  Vector a = vector_named("p1/dsmr5-iskra-am550-nl"), b = vector_named("p1/dsmr42-kaifa-nl");
+  Buffer two = a.input;
+  two.insert(two.end(), b.input.begin(), b.input.end());
+  EXPECT_EQ(refusal(two, a.options),
+            "two meters in one capture: meter id K8EG004046395507 at stream byte 0, "
+            "3960221976967177082151037881335713 at stream byte 890");
+}
+
+TEST(Learn, P1LearnedProfileSameSeedSameBytes) {
+  Vector v = vector_named("p1/p1-belgian-peak");
+  const Profile p = parse_profile(learn_profile(v.input, v.options).profile_json);
+  const Profile q = parse_profile(learn_profile(v.input, v.options).profile_json);
+  auto bytes = [](const Profile& pr, std::uint64_t seed) {
+    SimOptions o;
+    o.seed = seed;
+    o.start = *parse_iso("2026-01-15T12:00:00", pr.zone);
+    o.duration = 60 * 1000;
+    return test::run(pr, o).bytes;
+  };
+  EXPECT_EQ(bytes(p, 5), bytes(q, 5));
+  EXPECT_EQ(bytes(p, 5), bytes(p, 5));
+  EXPECT_NE(bytes(p, 5), bytes(p, 6)) << "the seed drives the household";
+}
+
 TEST(Learn, HexCapturesWithWhiteSpaceAndBinaryCaptures) {
   EXPECT_EQ(capture_bytes("7e a0\n 0a\t7E\n"), (Buffer{0x7E, 0xA0, 0x0A, 0x7E}));
   const std::string binary("\x7e\xa0\x0a\x7e", 4);

@@ -13,6 +13,7 @@
 
 #include "meterlab/core/bytes.hpp"
 #include "meterlab/sim/encode.hpp"
+#include "meterlab/sim/learn.hpp"
 
 namespace meterlab::sim::learn_detail {
 
@@ -55,8 +56,8 @@ struct P1Capture {
 };
 
 // A P1 meter's profile from its telegrams (learn_p1.cpp): meter, serial, household, step,
-// schedule and the "p1" section; the caller adds name and security. `serial`: given line
-// settings, or empty for the DSMR version's. Throws LearnError.
-nlohmann::ordered_json learn_p1(const std::vector<P1Capture>& telegrams, const std::string& serial);
+// schedule and the "p1" section; the caller adds name and security. From the options: the line
+// settings and the cadence when the capture does not tell. Throws LearnError.
+nlohmann::ordered_json learn_p1(const std::vector<P1Capture>& telegrams, const LearnOptions& o);
 
 }  // namespace meterlab::sim::learn_detail
