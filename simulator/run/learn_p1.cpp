@@ -15,16 +15,16 @@
 #include "meterlab/p1/telegram.hpp"
 #include "meterlab/sim/learn.hpp"
 #include "meterlab/sim/learn_detail.hpp"
-#include "meterlab/sim/time.hpp"
 
 namespace meterlab::sim::learn_detail {
 namespace {
 
 using json = nlohmann::ordered_json;
 
-// Cadences when consecutive clocks do not tell: DSMR 5.0.2 (clause 4.2) sends every second,
-// DSMR 4 and 2.2 every ten seconds; families that differ from their version (the built-in
-// profiles' meters): the Sagemcom T210-D-r of Energienetze Steiermark sends every 5 s.
+// Cadences when consecutive clocks do not tell: a DSMR 5 meter sends every second, DSMR 4 and
+// 2.2 meters every ten seconds (the P1 companion standards); families that differ from their
+// version (the built-in profiles' meters): the Sagemcom T210-D-r of Energienetze Steiermark sends
+// every 5 s.
 constexpr std::int64_t kDsmr5CadenceMs = 1000;
 constexpr std::int64_t kDsmr4CadenceMs = 10'000;
 struct FamilyCadence {
@@ -79,8 +79,8 @@ Text split(const Buffer& bytes, std::size_t where) {
   for (std::size_t lf = s.find('\n'); lf != std::string::npos; lf = s.find('\n', lf + 1))
     if (lf == 0 || s[lf - 1] != '\r')
       throw LearnError(at(where) + ": a line ends in LF alone at byte " + std::to_string(lf) +
-                       " of the telegram; the P1 writer ends every line in CR LF (DSMR 5.0.2 " +
-                       "clause 6.2, IEC 62056-21)");
+                       " of the telegram; the P1 writer ends every line in CR LF, as DSMR and " +
+                       "IEC 62056-21 telegrams do");
   std::vector<std::string> raw;
   std::vector<std::size_t> starts;
   for (std::size_t b = 0, e; b < s.size(); b = e + 2) {
@@ -152,8 +152,9 @@ bool is_stamp(const std::string& g, bool flag) {
   return !flag || g.back() == 'S' || g.back() == 'W';
 }
 
-// Minutes since 1970 of a stamp (local).
-std::int64_t stamp_minutes(const std::string& g) {
+// Minutes since 1970 of a stamp (local); none when the group is no stamp.
+std::optional<std::int64_t> stamp_minutes(const std::string& g) {
+  if (!is_stamp(g, false) && !is_stamp(g, true)) return std::nullopt;
   auto two = [&](std::size_t i) { return std::stoi(g.substr(i, 2)); };
   return days_from_civil(2000 + two(0), two(2), two(4)) * 1440 + two(6) * 60 + two(8);
 }
@@ -310,9 +311,11 @@ std::int64_t cadence_ms(const Text& t, const std::vector<P1Capture>& cs, const L
 std::int64_t capture_minutes(const std::vector<Text>& ts, std::size_t line, int major) {
   std::optional<std::int64_t> best;
   for (std::size_t i = 1; i < ts.size(); ++i) {
-    std::int64_t d =
-        stamp_minutes(ts[i].lines[line].groups[0]) - stamp_minutes(ts[i - 1].lines[line].groups[0]);
-    if (d > 0) best = best ? std::min(*best, d) : d;
+    const auto& now = ts[i].lines[line].groups;
+    const auto& before = ts[i - 1].lines[line].groups;
+    if (now.empty() || before.empty()) continue;
+    auto a = stamp_minutes(before[0]), b = stamp_minutes(now[0]);
+    if (a && b && *b > *a) best = best ? std::min(*best, *b - *a) : *b - *a;
   }
   return best.value_or(major >= 5 ? kDsmr5CaptureMin : kDsmr4CaptureMin);
 }
