@@ -50,6 +50,7 @@ struct SimulateOptions {
   std::string serial;              // line settings of a learned profile
   std::string transport = "auto";  // the capture's transport
   std::string keys_file;           // with --learn: a key file as `meterlab decode --keys` reads
+  std::string cadence;             // with --learn: a list's cadence when the capture does not tell
 };
 
 struct Failure {
@@ -206,6 +207,10 @@ Profile learned_profile(const SimulateOptions& o) {
   }
   lo.serial = o.serial;
   lo.transport = o.transport;
+  if (!o.cadence.empty()) {
+    lo.cadence_ms = duration_flag("--cadence", o.cadence);
+    if (*lo.cadence_ms <= 0) throw Failure{"--cadence: must be more than 0: " + o.cadence};
+  }
   Learned l;
   try {
     l = learn_profile(capture_bytes(read_file(o.learn)), lo);
@@ -310,10 +315,15 @@ void add_simulate_command(CLI::App& app, int& status) {
   cmd->add_option("--keys", o->keys_file,
                   "With --learn: a key file (JSON), as meterlab decode --keys reads it");
   cmd->add_option("--transport", o->transport,
-                  "With --learn: the capture's transport (auto, hdlc, mbus)")
+                  "With --learn: the capture's transport (auto, hdlc, mbus, p1; an encrypted P1 "
+                  "capture needs p1)")
       ->capture_default_str();
   cmd->add_option("--serial", o->serial,
-                  "With --learn: line settings, e.g. \"2400 8E1\" (default: HDLC 8E1, M-Bus 8N1)");
+                  "With --learn: line settings, e.g. \"2400 8E1\" (default: HDLC 2400 8E1, M-Bus "
+                  "2400 8N1, P1 115200 8N1, DSMR 2.2 9600 7E1)");
+  cmd->add_option("--cadence", o->cadence,
+                  "With --learn: the cadence of a list the capture does not time (seen once or "
+                  "without a clock), e.g. 10s (default: the family's)");
   cmd->add_option("--seed", o->seed, "Seed: the same seed gives the same bytes (default 1)");
   cmd->add_option("--start", o->start,
                   "Virtual start, ISO 8601; local time of the profile's zone "

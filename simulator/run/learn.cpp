@@ -16,6 +16,7 @@
 #include "meterlab/dlms/security.hpp"
 #include "meterlab/hdlc/framer.hpp"
 #include "meterlab/mbus/framer.hpp"
+#include "meterlab/p1/secure.hpp"
 #include "meterlab/sim/learn_detail.hpp"
 
 namespace meterlab::sim {
@@ -31,6 +32,8 @@ constexpr std::int64_t kMbusCadenceMs = 5'000;
 // Line settings when no flag gives them: the HDLC HAN ports 2400 8E1, the Kaifa MA309 M-Bus 8N1.
 constexpr std::string_view kHdlcSerial = "2400 8E1";
 constexpr std::string_view kMbusSerial = "2400 8N1";
+// Security control: the bit that asks for a GCM tag made with the AK (IEC 62056-5-3 5.3.4.1).
+constexpr std::uint8_t kScAuthentication = 0x10;
 
 struct Captured {
   std::size_t offset = 0, length = 0;
@@ -42,19 +45,10 @@ struct Captured {
 
 std::string at_byte(std::size_t offset) { return "stream byte " + std::to_string(offset); }
 
-std::int64_t days_from_civil(int y, int m, int d) {
-  y -= m <= 2;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const int yoe = y - era * 400;
-  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return std::int64_t{era} * 146097 + doe - 719468;
-}
-
 std::optional<std::int64_t> time_ms(const std::optional<cosem::DateTime>& t) {
   if (!t || !t->has_date() || !t->has_time()) return std::nullopt;
-  std::int64_t s = days_from_civil(t->year, t->month, t->day) * 86400 + t->hour * 3600 +
-                   t->minute * 60 + std::max(t->second, 0);
+  std::int64_t s = learn_detail::days_from_civil(t->year, t->month, t->day) * 86400 +
+                   t->hour * 3600 + t->minute * 60 + std::max(t->second, 0);
   return s * 1000 + std::max(t->hundredths, 0) * 10;
 }
 
@@ -99,11 +93,10 @@ std::vector<Captured> decode_capture(ByteSpan capture, dlms::KeyRing keys,
   dec.finish();
   drain();
   if (out.empty()) no_telegram(capture.size(), first);
-  if (out.front().transport == cosem::Transport::p1)
-    throw LearnError("a P1 telegram at " + at_byte(out.front().offset) +
-                     ": learning P1 captures is not supported yet");
   if (out.front().transport == cosem::Transport::apdu)
-    throw LearnError("a bare APDU with no link layer: capture the meter's port itself");
+    throw LearnError("a bare APDU with no link layer at " + at_byte(out.front().offset) +
+                     ": the simulator sends a meter's link frames (HDLC, M-Bus or P1), never bare "
+                     "APDUs, so there is no profile to learn; capture the meter's port itself");
   return out;
 }
 
@@ -348,22 +341,13 @@ json security_json(const std::vector<Telegram>& ts, const LearnOptions& o) {
   else if (!o.ek && any != o.keys.end())
     key = *any;
   if (o.ek || titled != o.keys.end() || any != o.keys.end()) j["ek"] = to_hex(key.ek);
+  if ((c->security_control & kScAuthentication) != 0 && !key.ak)
+    throw LearnError("the telegram at " + at_byte(ts.front().at.offset) + " has security control " +
+                     to_hex(Bytes(&c->security_control, 1)) +
+                     " (authenticated) and no AK was given (--auth-key): the meter's GCM tag "
+                     "cannot be made without it");
   j["ak"] = key.ak ? json(to_hex(*key.ak)) : json(nullptr);
   return j;
-}
-
-// The household behind the meter: its phases, and registers that start where the capture's did.
-json household_json(const std::map<std::string, double>& q, bool three_phase) {
-  json h{{"phases", three_phase ? 3 : 1}};
-  auto wh = [&](const char* source, const char* key) {
-    if (auto it = q.find(source); it != q.end() && it->second >= 0)
-      h[key] = static_cast<std::int64_t>(it->second);
-  };
-  wh("energy_import", "start_import_wh");
-  wh("energy_export", "start_export_wh");
-  auto exp = q.find("energy_export");
-  h["solar"] = exp != q.end() && exp->second > 0;
-  return h;
 }
 
 struct Lists {
@@ -372,7 +356,8 @@ struct Lists {
   std::vector<std::pair<std::string, std::int64_t>> cadence;  // in order of first appearance
 };
 
-std::int64_t cadence_of(const std::vector<Telegram>& ts, const Lists& l, const std::string& name) {
+std::int64_t cadence_of(const std::vector<Telegram>& ts, const Lists& l, const std::string& name,
+                        const LearnOptions& o) {
   std::optional<std::int64_t> last, best;
   for (std::size_t i = 0; i < ts.size(); ++i) {
     if (l.of[i] != name || !ts[i].at.time_ms) continue;
@@ -383,11 +368,12 @@ std::int64_t cadence_of(const std::vector<Telegram>& ts, const Lists& l, const s
     last = ts[i].at.time_ms;
   }
   if (best) return *best;
+  if (o.cadence_ms) return *o.cadence_ms;
   return ts.front().at.transport == cosem::Transport::hdlc ? kHdlcCadenceMs : kMbusCadenceMs;
 }
 
-Lists group_lists(const std::vector<Telegram>& ts, std::vector<LearnedList>& out,
-                  ByteSpan capture) {
+Lists group_lists(const std::vector<Telegram>& ts, const LearnOptions& o,
+                  std::vector<LearnedList>& out, ByteSpan capture) {
   Lists l;
   std::map<std::string, std::string> by_signature;
   for (const Telegram& t : ts) {
@@ -400,7 +386,7 @@ Lists group_lists(const std::vector<Telegram>& ts, std::vector<LearnedList>& out
     out.push_back(LearnedList{it->second, Buffer(b.begin(), b.end()), t.at.offset});
   }
   for (const LearnedList& list : out)
-    l.cadence.emplace_back(list.name, cadence_of(ts, l, list.name));
+    l.cadence.emplace_back(list.name, cadence_of(ts, l, list.name, o));
   return l;
 }
 
@@ -432,12 +418,12 @@ json meter_json(const std::vector<Telegram>& ts) {
   }
   return {{"id", id.empty() ? "learned" : id},
           {"type", type.empty() ? "learned" : type},
-          {"zone", "Europe/Vienna"}};
+          {"zone", learn_detail::kZone}};
 }
 
 json profile_json(const std::vector<Telegram>& ts, const LearnOptions& o, Learned& out,
                   ByteSpan capture) {
-  Lists lists = group_lists(ts, out.lists, capture);
+  Lists lists = group_lists(ts, o, out.lists, capture);
   std::map<std::string, double> quantities;
   bool three_phase = false;
   for (const Telegram& t : ts) {
@@ -456,7 +442,7 @@ json profile_json(const std::vector<Telegram>& ts, const LearnOptions& o, Learne
          {"serial", o.serial.empty() ? (hdlc ? kHdlcSerial : kMbusSerial) : o.serial},
          {"framing", ts.front().link.framing},
          {"apdu", apdu_json(ts, form)},
-         {"household", household_json(quantities, three_phase)},
+         {"household", learn_detail::household_json(quantities, three_phase)},
          {"step", std::to_string(step) + "ms"},
          {"schedule", schedule},
          {"lists", lists.lists}};
@@ -467,15 +453,23 @@ json profile_json(const std::vector<Telegram>& ts, const LearnOptions& o, Learne
 
 }  // namespace
 
-Learned learn_profile(ByteSpan capture, const LearnOptions& options) {
-  dlms::KeyRing keys = keyring(options);
-  std::vector<Captured> found = decode_capture(capture, keyring(options), options.transport);
-  std::vector<Telegram> ts;
-  for (const Captured& c : found) ts.push_back(take_apart(capture, c, keys));
-  check_one_meter(ts);
-  Learned out;
-  out.telegrams = ts.size();
-  json p = profile_json(ts, options, out, capture);
+json learn_detail::household_json(const std::map<std::string, double>& q, bool three_phase) {
+  json h{{"phases", three_phase ? 3 : 1}};
+  auto wh = [&](const char* source, const char* key) {
+    if (auto it = q.find(source); it != q.end() && it->second >= 0)
+      h[key] = static_cast<std::int64_t>(it->second);
+  };
+  wh("energy_import", "start_import_wh");
+  wh("energy_export", "start_export_wh");
+  auto exp = q.find("energy_export");
+  h["solar"] = exp != q.end() && exp->second > 0;
+  return h;
+}
+
+namespace {
+
+// The profile as used now (with the keys given) and as saved (without them).
+void finish(json p, Learned& out) {
   const auto text = [](const json& j) {
     return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
   };
@@ -485,6 +479,78 @@ Learned learn_profile(ByteSpan capture, const LearnOptions& options) {
     p["security"].erase("ak");
   }
   out.saved_json = text(p);
+}
+
+// A P1 frame: its text as sent, or an encrypted frame opened by the engine's P1 security layer
+// (its plaintext is a telegram, not an APDU).
+Opened open_p1(const Buffer& wire, const dlms::KeyRing& keys, std::size_t where) {
+  Opened o;
+  if (wire.empty() || wire[0] != p1::kCiphered) {
+    o.plain = wire;
+    return o;
+  }
+  auto c = dlms::parsed(dlms::parse_ciphered, Bytes(wire.data(), wire.size()));
+  std::vector<std::uint8_t> plain;
+  auto opened = p1::open(Bytes(wire.data(), wire.size()), keys, plain);
+  if (!c || !opened)
+    throw LearnError("the encrypted P1 frame at " + at_byte(where) + " does not open: " +
+                     std::string(message(opened ? c.error().code : opened.error().code)));
+  o.plain.assign(opened->text.begin(), opened->text.end());
+  o.ciphered = *c;
+  return o;
+}
+
+// P1 telegrams (plain text, or encrypted frames whose plaintext is the text): one meter, one
+// telegram form; learn_p1.cpp reads the lines.
+Learned learn_p1_capture(ByteSpan capture, const std::vector<Captured>& found,
+                         const dlms::KeyRing& keys, const LearnOptions& o) {
+  std::vector<Telegram> ts;
+  std::vector<learn_detail::P1Capture> texts;
+  for (const Captured& c : found) {
+    Telegram t{c, {}, {}, {}};
+    ByteSpan bytes = capture.subspan(c.offset, c.length);
+    t.link.framing = {{"kind", "p1"}};
+    t.link.wire.assign(bytes.begin(), bytes.end());
+    t.opened = open_p1(t.link.wire, keys, c.offset);
+    texts.push_back({c.offset, t.opened.plain, c.time_ms, c.meter_id});
+    ts.push_back(std::move(t));
+  }
+  check_one_meter(ts);
+  json p{
+      {"name", o.name},
+      {"description", "Learned from a capture of " + std::to_string(ts.size()) + " P1 telegrams"},
+      {"vectors", json::array()}};
+  p.update(learn_detail::learn_p1(texts, o));
+  if (json sec = security_json(ts, o); !sec.is_null()) p["security"] = sec;
+  Learned out;
+  out.telegrams = ts.size();
+  out.lists.push_back(LearnedList{"telegram", ts.front().link.wire, ts.front().at.offset});
+  finish(std::move(p), out);
+  return out;
+}
+
+}  // namespace
+
+std::int64_t learn_detail::days_from_civil(int y, int m, int d) {
+  y -= m <= 2;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const int yoe = y - era * 400;
+  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return std::int64_t{era} * 146097 + doe - 719468;
+}
+
+Learned learn_profile(ByteSpan capture, const LearnOptions& options) {
+  dlms::KeyRing keys = keyring(options);
+  std::vector<Captured> found = decode_capture(capture, keyring(options), options.transport);
+  if (found.front().transport == cosem::Transport::p1)
+    return learn_p1_capture(capture, found, keys, options);
+  std::vector<Telegram> ts;
+  for (const Captured& c : found) ts.push_back(take_apart(capture, c, keys));
+  check_one_meter(ts);
+  Learned out;
+  out.telegrams = ts.size();
+  finish(profile_json(ts, options, out, capture), out);
   return out;
 }
 

@@ -381,6 +381,13 @@ void check_covered(const Probe& base, const json& body, std::size_t where) {
 
 }  // namespace
 
+// The household source of a reading: its OBIS code and the unit the decoder reports it in.
+std::optional<std::string_view> household_source(const std::string& obis, const std::string& unit) {
+  const Quantity* q = quantity_of(obis, unit);
+  if (!q) return std::nullopt;
+  return q->source;
+}
+
 ListTemplate learn_list(Bytes apdu, std::size_t where) {
   auto n = dlms::parsed(dlms::parse_data_notification, apdu);
   if (!n)

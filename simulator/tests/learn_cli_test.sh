@@ -62,5 +62,38 @@ check "  no telegram found" grep -q 'cannot learn .*garbage: no telegram found i
 check "no key: exit 2" not "$ml" simulate --learn "$tmp/cap.bin" --save-profile "$tmp/n.json" 2>"$tmp/n.err"
 check "  encrypted, no key" grep -q 'stream byte 0 is encrypted and no key was given' "$tmp/n.err"
 
+# 5. P1: a capture of the port as `cat` gives it (text telegrams) learned, simulated, decoded;
+# an encrypted one with --transport p1 and its keys; --cadence for a telegram seen once.
+"$ml" simulate --profile dsmr4-nl --duration 30s --out "$tmp/p1.bin" 2>/dev/null
+"$ml" simulate --learn "$tmp/p1.bin" --save-profile "$tmp/p1.json" 2>"$tmp/p1.err"
+check "P1: learned from 3 telegrams" grep -q 'learned learned-p1 from 3 telegrams, 1 list' "$tmp/p1.err"
+check "P1: its header and cadence" py "
+import json
+p = json.load(open('$tmp/p1.json'))
+assert p['p1']['header'] == 'KFM5KAIFA-METER' and p['step'] == '10000ms', p['step']"
+"$ml" simulate --profile "$tmp/p1.json" --duration 10m --out "$tmp/p1sim.bin" --truth "$tmp/p1.truth" 2>/dev/null
+"$ml" decode --transport p1 "$tmp/p1sim.bin" >"$tmp/p1.dec" 2>/dev/null
+check "P1: 10 minutes decode to 60 telegrams" test "$(grep -c readings "$tmp/p1.dec")" = 60
+py "
+import json
+v = json.load(open('$(dirname "$0")/../../vectors/p1/smarty-lu-sagemcom-encrypted-openhab.json'))
+open('$tmp/smarty.hex', 'w').write(v['input_hex'] + '\\n')
+k = v['keys'][0]
+open('$tmp/smarty.keys', 'w').write(k['ek'] + ' ' + k['ak'] + '\\n')"
+read -r sek sak <"$tmp/smarty.keys"
+"$ml" simulate --learn "$tmp/smarty.hex" --transport p1 --key "$sek" --auth-key "$sak" \
+  --save-profile "$tmp/smarty.json" 2>"$tmp/smarty.err"
+check "P1 encrypted: learned" grep -q 'from 1 telegrams' "$tmp/smarty.err"
+check "  its system title, no key saved" py "
+import json
+p = json.load(open('$tmp/smarty.json'))
+assert p['security']['system_title'] == '534147677001bd54' and 'ek' not in p['security']"
+check "  no key: exit 2" not "$ml" simulate --learn "$tmp/smarty.hex" --transport p1 \
+  --save-profile "$tmp/n.json" 2>"$tmp/sn.err"
+check "  and says so" grep -q 'is encrypted and no key was given' "$tmp/sn.err"
+"$ml" simulate --profile dsmr4-nl --duration 10s --out "$tmp/one.bin" 2>/dev/null
+"$ml" simulate --learn "$tmp/one.bin" --cadence 7s --save-profile "$tmp/one.json" 2>/dev/null
+check "--cadence: a telegram seen once" grep -q '"every": "7000ms"' "$tmp/one.json"
+
 echo "learn_cli_test: $passes passed, $fails failed"
 test "$fails" -eq 0

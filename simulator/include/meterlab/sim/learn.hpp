@@ -34,8 +34,14 @@ struct LearnOptions {
   std::optional<Key> ek;         // keys of an encrypted capture (--key / --auth-key)
   std::optional<Key> ak;
   std::vector<TitledKey> keys;  // more keys (--keys FILE), before ek/ak
-  std::string serial;  // line settings, "2400 8E1"; empty: the family's (HDLC 8E1, M-Bus 8N1)
+  // line settings, "2400 8E1"; empty: the family's (HDLC 2400 8E1, M-Bus 2400 8N1, P1 with a CRC
+  // 115200 8N1, P1 without (DSMR 2.2) 9600 7E1)
+  std::string serial;
   std::string transport = "auto";  // the capture's transport, as `meterlab decode` names it
+  // The cadence of a list the capture does not time (seen once, or no clock): --cadence; without
+  // it the family's default (HDLC 10 s, M-Bus 5 s; P1 by DSMR version: 5 every 1 s, 4 and 2.2
+  // every 10 s).
+  std::optional<std::int64_t> cadence_ms;
 };
 
 // One list of the meter and the captured telegram its skeleton was taken from.
