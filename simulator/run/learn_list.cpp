@@ -52,7 +52,7 @@ struct Quantity {
   std::string_view source;
   std::string_view unit;
 };
-constexpr std::array<Quantity, 25> kQuantities{{
+constexpr std::array<Quantity, 31> kQuantities{{
     {"1.7.0", "p_import", "W"},
     {"2.7.0", "p_export", "W"},
     {"3.7.0", "q_import", "var"},
@@ -63,6 +63,12 @@ constexpr std::array<Quantity, 25> kQuantities{{
     {"22.7.0", "p_export_l1", "W"},
     {"42.7.0", "p_export_l2", "W"},
     {"62.7.0", "p_export_l3", "W"},
+    {"23.7.0", "q_import_l1", "var"},
+    {"43.7.0", "q_import_l2", "var"},
+    {"63.7.0", "q_import_l3", "var"},
+    {"24.7.0", "q_export_l1", "var"},
+    {"44.7.0", "q_export_l2", "var"},
+    {"64.7.0", "q_export_l3", "var"},
     {"32.7.0", "voltage_l1", "V"},
     {"52.7.0", "voltage_l2", "V"},
     {"72.7.0", "voltage_l3", "V"},
