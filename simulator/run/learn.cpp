@@ -18,6 +18,8 @@
 #include "meterlab/mbus/framer.hpp"
 #include "meterlab/p1/secure.hpp"
 #include "meterlab/sim/learn_detail.hpp"
+#include "meterlab/sim/meter.hpp"
+#include "meterlab/sim/profile.hpp"
 
 namespace meterlab::sim {
 namespace {
@@ -25,8 +27,9 @@ namespace {
 using json = nlohmann::ordered_json;
 using learn_detail::ListTemplate;
 
-// Cadences when a list's clock does not tell (one telegram of it, or no clock): the HAN ports'
-// usual list-2 period (HDLC, NO/SE/AT) and the Austrian M-Bus meters' period.
+// Cadences when a list's clock does not tell (one telegram of it, or no clock) and no built-in
+// profile has a list of its skeleton: the HAN ports' usual list-2 period (HDLC, NO/SE/AT) and the
+// Austrian M-Bus meters' period.
 constexpr std::int64_t kHdlcCadenceMs = 10'000;
 constexpr std::int64_t kMbusCadenceMs = 5'000;
 // Line settings when no flag gives them: the HDLC HAN ports 2400 8E1, the Kaifa MA309 M-Bus 8N1.
@@ -354,7 +357,30 @@ struct Lists {
   json lists = json::object();
   std::vector<std::string> of;                                // each telegram's list
   std::vector<std::pair<std::string, std::int64_t>> cadence;  // in order of first appearance
+  std::map<std::string, std::string> signature;               // each list's skeleton
 };
+
+// The family's period of a list: each built-in DLMS profile's lists, built once and taken apart
+// like a capture's, by skeleton (the profiles' schedules are where each family's periods are
+// written: Aidon list 1 every 2.5 s, Kaifa list 1 every 2 s, list 3 hourly, ...).
+std::optional<std::int64_t> family_cadence(const std::string& signature) {
+  static const std::map<std::string, std::int64_t> by_skeleton = [] {
+    std::map<std::string, std::int64_t> out;
+    constexpr SimTime kWinterNoon = 1'704'110'400'000;  // 2024-01-01T12:00:00Z
+    for (const Profile& p : builtin_profiles()) {
+      if (p.framing == Framing::p1) continue;
+      Meter meter(p, 1, kWinterNoon);
+      for (const ScheduleEntry& e : p.schedule) {
+        const MeterTelegram mt = meter.build(kWinterNoon, p.lists.at(e.list));
+        out.try_emplace(learn_detail::learn_list(mt.apdu, 0).signature, e.every);
+      }
+    }
+    return out;
+  }();
+  auto it = by_skeleton.find(signature);
+  if (it == by_skeleton.end()) return std::nullopt;
+  return it->second;
+}
 
 std::int64_t cadence_of(const std::vector<Telegram>& ts, const Lists& l, const std::string& name,
                         const LearnOptions& o) {
@@ -369,6 +395,7 @@ std::int64_t cadence_of(const std::vector<Telegram>& ts, const Lists& l, const s
   }
   if (best) return *best;
   if (o.cadence_ms) return *o.cadence_ms;
+  if (auto family = family_cadence(l.signature.at(name))) return *family;
   return ts.front().at.transport == cosem::Transport::hdlc ? kHdlcCadenceMs : kMbusCadenceMs;
 }
 
@@ -381,6 +408,7 @@ Lists group_lists(const std::vector<Telegram>& ts, const LearnOptions& o,
                                                 "list" + std::to_string(by_signature.size() + 1));
     l.of.push_back(it->second);
     if (!fresh) continue;
+    l.signature[it->second] = t.list.signature;
     l.lists[it->second] = t.list.body;
     ByteSpan b = capture.subspan(t.at.offset, t.at.length);
     out.push_back(LearnedList{it->second, Buffer(b.begin(), b.end()), t.at.offset});

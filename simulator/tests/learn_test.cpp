@@ -463,6 +463,23 @@ TEST(Learn, P1CaptureGivesItsLinesWidthsAndTheVersionsDefaults) {
   EXPECT_EQ(parse_profile(learn_profile(old.input, given).profile_json).step, 7000) << "--cadence";
 }
 
+// A list seen once: its period is its family's (the built-in profile that has a list of its
+// skeleton), not the transport's; a list no family has gets the transport's default.
+TEST(Learn, AListSeenOnceGetsItsFamilysPeriod) {
+  auto every = [](const std::string& name) {
+    Vector v = vector_named(name);
+    const Profile p = parse_profile(learn_profile(v.input, v.options).profile_json);
+    EXPECT_EQ(p.schedule.size(), 1u) << name;
+    return p.schedule.empty() ? Duration{0} : p.schedule.front().every;
+  };
+  EXPECT_EQ(every("hdlc-plain/aidon-6525-list1"), 2500);
+  EXPECT_EQ(every("hdlc-plain/kaifa-kfm001-ma304h3e-list1"), 2000);
+  EXPECT_EQ(every("hdlc-plain/kaifa-kfm001-ma304h3e-list3-a09b"), 3'600'000);
+  EXPECT_EQ(every("hdlc-plain/kamstrup-6841121-list2"), 3'600'000);
+  EXPECT_EQ(every("hdlc-encrypted/lg-e450-burgenland-gh501-1"), 5000);
+  EXPECT_EQ(every("generic/generic-proprietary-body"), 10'000) << "no family: the HDLC default";
+}
+
 // Each built-in P1 profile, learned from one telegram of it: the family's defaults are its own
 // (cadence, line settings, CRC, channel capture period), and from a minute of it the same.
 TEST(Learn, P1DefaultsOfEveryBuiltInFamily) {
