@@ -111,6 +111,14 @@ Decoder::Event Decoder::emit(const Rejection& r) {
   return Event::rejection;
 }
 
+// The wait ended. A P1 telegram is waited for until a '!' comes: its bytes are looked at here
+// (StreamBuffer::rearm()), not by the framer. Small, apart from next_event(): that is all a byte
+// of a P1 telegram costs, and the other links pay one test a wait.
+Decoder::Event Decoder::next_awake() {
+  if (input_->rearm()) return Event::need_more;
+  return next_event();
+}
+
 // A block transfer left unfinished is reported after the event that showed it (a new message,
 // which may be a telegram) or, at the end of input, once nothing else is left.
 Decoder::Event Decoder::next_event() {

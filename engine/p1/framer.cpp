@@ -2,7 +2,8 @@
 //
 // One StreamBuffer, never reallocated once grown: a telegram already buffered is checked and
 // handed out in place. A telegram arriving byte by byte is searched for its '!' once, not once a
-// byte (scan_at_, scanned_).
+// byte (scan_at_, scanned_), and its bytes are watched by the buffer itself (watch_for()) until a
+// '!' or '/' comes: the framer is not asked again for every byte.
 #include "meterlab/p1/framer.hpp"
 
 #include <algorithm>
@@ -154,7 +155,7 @@ Event Framer::finish() {
 }
 
 Event Framer::next() {
-  if (waiting() || text_arriving()) return Event{};
+  if (waiting() || buf_.rearm()) return Event{};
   for (;;) {
     if (run_.full()) return take_run();
     if (buf_.empty()) return at_empty();
@@ -178,23 +179,6 @@ Event Framer::next() {
   }
 }
 
-// The text telegram at the next buffered byte, searched before, goes on arriving: the bytes that
-// came since hold no '!' or '/', so examine_text() would only wait for one more byte. That wait
-// is set here with a short loop over the new bytes (one, from a serial line), not the memchr
-// calls of find_text_end(). Anything else (an end or a start found, the length bound reached,
-// the end of input, a full run) goes the whole way.
-bool Framer::text_arriving() {
-  if (scan_at_ != buf_.offset() || scanned_ == 0 || run_.full() || buf_.finished()) return false;
-  const Bytes w = buf_.view();
-  if (w.size() >= kMaxTelegram) return false;
-  for (std::size_t i = scanned_; i < w.size(); ++i) {
-    if (w[i] == kEnd || w[i] == kStart) return false;
-  }
-  scanned_ = w.size();
-  buf_.wait_until(buf_.end_offset() + 1);
-  return true;
-}
-
 // The text telegram at the next buffered byte (a '/').
 Framer::Verdict Framer::examine_text(Frame& f) {
   const std::size_t at = buf_.offset();
@@ -205,7 +189,10 @@ Framer::Verdict Framer::examine_text(Frame& f) {
   const Bytes w = buf_.view();
   const TextEnd t = find_text_end(w, at, scanned_, buf_.finished());
   if (t.kind == TextEnd::Kind::need_more) {
+    // No '!' or '/' in the bytes looked at (or a '!' whose CRC is still coming: the watch then
+    // ends at once). The wait is set by next(); the watch keeps it until one comes.
     scanned_ = t.scanned;
+    buf_.watch_for(kEnd, kStart, at + scanned_, at + kMaxTelegram);
     return Verdict::need(w.size() + 1);
   }
   if (t.kind == TextEnd::Kind::bad) {

@@ -59,28 +59,41 @@ std::optional<BaseUnit> Units::find(std::string_view unit) noexcept {
   return base;
 }
 
-std::optional<Number> parse_number(std::string_view digits, BaseUnit unit) noexcept {
-  const bool negative = !digits.empty() && digits.front() == '-';
-  if (negative) digits.remove_prefix(1);
-  std::int64_t raw = 0;
-  std::size_t count = 0;
-  std::size_t point = std::string_view::npos;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    const char c = digits[i];
-    if (c == '.' && point == std::string_view::npos && i > 0) {
-      point = i;
-      continue;
-    }
-    if (!is_digit(c) || ++count > kMaxDigits) return std::nullopt;
-    raw = raw * 10 + (c - '0');
+// Each digit is one multiply-add; a digit count past kMaxDigits only makes the number invalid
+// (the magnitude wraps then, unsigned, and is not used).
+const char* read_number(const char* p, const char* end, NumberText& out) noexcept {
+  out = NumberText{};
+  out.negative = p != end && *p == '-';
+  p += out.negative ? 1 : 0;
+  std::uint64_t v = 0;
+  const char* const first = p;
+  for (unsigned d; p != end && (d = static_cast<unsigned char>(*p) - unsigned{'0'}) <= 9; ++p) {
+    v = v * 10 + d;
   }
-  if (count == 0 || point + 1 == digits.size()) return std::nullopt;
-  const std::size_t decimals = point == std::string_view::npos ? 0 : digits.size() - point - 1;
-  Number n;
-  n.raw = negative ? -raw : raw;
-  n.scaler = static_cast<std::int8_t>(unit.scale - static_cast<std::int8_t>(decimals));
-  n.unit = unit.symbol;
-  return n;
+  std::size_t digits = static_cast<std::size_t>(p - first);
+  bool point_ok = true;
+  if (digits > 0 && p != end && *p == '.') {
+    const char* const fraction = ++p;
+    for (unsigned d; p != end && (d = static_cast<unsigned char>(*p) - unsigned{'0'}) <= 9; ++p) {
+      v = v * 10 + d;
+    }
+    const auto decimals = static_cast<std::size_t>(p - fraction);
+    point_ok = decimals > 0;
+    digits += decimals;
+    out.decimals = static_cast<std::uint8_t>(std::min(decimals, kMaxDigits + 1));
+  }
+  out.magnitude = v;
+  out.valid = point_ok && digits >= 1 && digits <= kMaxDigits;
+  return p;
+}
+
+Number to_number(const NumberText& n, BaseUnit unit) noexcept {
+  const auto raw = static_cast<std::int64_t>(n.magnitude);  // below 10^18: no wrap
+  Number out;
+  out.raw = n.negative ? -raw : raw;
+  out.scaler = static_cast<std::int8_t>(unit.scale - static_cast<std::int8_t>(n.decimals));
+  out.unit = unit.symbol;
+  return out;
 }
 
 Stamp parse_timestamp(std::string_view s, bool flag_optional, const Zone& zone,
@@ -110,45 +123,51 @@ Stamp parse_timestamp(std::string_view s, bool flag_optional, const Zone& zone,
 // ObisCode::parse's dash form without F, read in place: this runs once a line and once a buffer
 // reference, and the general parse wants a copy with ".255" appended. p1_test checks that the
 // two agree. A group is any number of decimal digits 0..255, as ObisCode::parse reads them.
-std::optional<cosem::ObisCode> parse_obis(std::string_view s) noexcept {
+const char* read_obis(const char* p, const char* end, cosem::ObisCode& code) noexcept {
   static constexpr char kSeparators[] = {'-', ':', '.', '.'};
   constexpr unsigned kMax = 255;
-  cosem::ObisCode code;
   code.v[5] = kFieldF;
-  const char* p = s.data();
-  const char* const end = p + s.size();
   for (std::size_t i = 0; i < 5; ++i) {
     const char* const start = p;
     unsigned v = 0;
     // More digits never make a group smaller: past 255 it is out of range whatever follows.
-    for (unsigned d; p != end && (d = static_cast<unsigned>(*p) - '0') <= 9; ++p) {
+    for (unsigned d; p != end && (d = static_cast<unsigned char>(*p) - unsigned{'0'}) <= 9; ++p) {
       v = v * 10 + d;
-      if (v > kMax) return std::nullopt;
+      if (v > kMax) return nullptr;
     }
-    if (p == start) return std::nullopt;
+    if (p == start) return nullptr;
     code.v[i] = static_cast<std::uint8_t>(v);
     if (i == 4) break;
-    if (p == end || *p != kSeparators[i]) return std::nullopt;
+    if (p == end || *p != kSeparators[i]) return nullptr;
     ++p;
   }
-  if (p != end) return std::nullopt;
+  return p;
+}
+
+std::optional<cosem::ObisCode> parse_obis(std::string_view s) noexcept {
+  cosem::ObisCode code;
+  const char* const end = s.data() + s.size();
+  const char* const stop = read_obis(s.data(), end, code);
+  if (stop == nullptr || stop != end) return std::nullopt;
   return code;
 }
 
+// Decoded as it is checked, in one pass: a text that turns out not to be hex is stored again as
+// sent (the storage keeps its capacity either way).
 cosem::TextRef store_hex_text(cosem::Telegram& t, std::string_view s) {
-  bool decodable = !s.empty() && s.size() % 2 == 0;
-  for (std::size_t i = 0; decodable && i < s.size(); i += 2) {
-    const int hi = hex_nibble(s[i]);
-    const int lo = hex_nibble(s[i + 1]);
-    const int c = hi * 16 + lo;
-    decodable = hi >= 0 && lo >= 0 && c >= 0x20 && c <= 0x7E;
-  }
-  if (!decodable) return t.store(s);
+  if (s.empty() || s.size() % 2 != 0) return t.store(s);
   const std::size_t at = t.text_storage.size();
   t.text_storage.resize(at + s.size() / 2);
   char* out = t.text_storage.data() + at;
   for (std::size_t i = 0; i < s.size(); i += 2) {
-    *out++ = static_cast<char>(hex_nibble(s[i]) * 16 + hex_nibble(s[i + 1]));
+    const int hi = hex_nibble(s[i]);
+    const int lo = hex_nibble(s[i + 1]);
+    const int c = hi * 16 + lo;
+    if (hi < 0 || lo < 0 || c < 0x20 || c > 0x7E) {
+      t.text_storage.resize(at);
+      return t.store(s);
+    }
+    *out++ = static_cast<char>(c);
   }
   return cosem::TextRef{static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(s.size() / 2)};
 }

@@ -45,9 +45,18 @@ class Units {
   std::size_t next_ = 0;   // the one replaced next once all are in use
 };
 
-// "012345.678" in unit {"Wh", 3} -> 12345678, scaler 0, "Wh": digits with at most one '.', at
-// most 18 digits, an optional leading '-'. Nothing when the digits are not so.
-std::optional<Number> parse_number(std::string_view digits, BaseUnit unit = {}) noexcept;
+// The P1 number rule, [-]digits[.digits] (the decimal point only between two digits, 1 to 18
+// digits), read where a value starts: read_number() stops at the first character that is not
+// part of it and says what it read. "012345.678" in unit {"Wh", 3} is 12345678, scaler 0, "Wh".
+struct NumberText {
+  std::uint64_t magnitude = 0;  // the digits without the point
+  std::uint8_t decimals = 0;    // digits after the point
+  bool negative = false;
+  bool valid = false;  // the rule holds for the characters read
+};
+const char* read_number(const char* p, const char* end, NumberText& out) noexcept;
+// A valid NumberText in `unit`: the digits as the integer, the scaler from the point and the unit.
+Number to_number(const NumberText& n, BaseUnit unit) noexcept;
 
 // YYMMDDhhmmssX (DSMR 5.0.2 clause 6.12, X = S summer / W winter), or, when `flag_optional`, the
 // 12 digits alone (DSMR 2.2, no DST flag: no offset then).
@@ -56,7 +65,9 @@ Stamp parse_timestamp(std::string_view s, bool flag_optional, const Zone& zone,
                       cosem::DateTime& out) noexcept;
 
 // The reduced OBIS form of a P1 line or reference, A-B:C.D.E (F = 255): what ObisCode::parse
-// reads from the same text with ".255" appended.
+// reads from the same text with ".255" appended. read_obis() reads it at `p` and returns where it
+// stopped (nullptr when the text there is not that); parse_obis() wants the whole of `s`.
+const char* read_obis(const char* p, const char* end, cosem::ObisCode& code) noexcept;
 std::optional<cosem::ObisCode> parse_obis(std::string_view s) noexcept;
 
 // Stores `s` in the telegram's text storage, decoded when it is hex-coded ASCII (DSMR 5.0.2

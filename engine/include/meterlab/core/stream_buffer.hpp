@@ -90,6 +90,7 @@ class StreamBuffer {
   void finish() noexcept {
     finished_at_ = end_offset();
     wake_ = 0;
+    watch_ = kNever;
   }
   bool finished() const noexcept { return finished_at_ == end_offset(); }
 
@@ -100,10 +101,40 @@ class StreamBuffer {
   // How many more bytes waiting() waits for (0 when it does not).
   std::size_t awaited() const noexcept { return waiting() ? wake_ - end() : 0; }
 
+  // A wait for a byte value rather than a length (a P1 telegram ends at its '!'): waiting() ends
+  // at the next byte as for any wait, then rearm() (called once waiting() is false) looks at the
+  // bytes that came since stream offset `from`: none of them `a` or `b`, and the stream end short
+  // of `limit`, it sets the wait again for one more byte and answers true, so that the framer is
+  // not asked again for every byte of a telegram. Else the watch is over and the framer looks
+  // itself. Only a framer that sets a watch pays for it: rearm() of a buffer without one is one
+  // test (once a wait ends). finish() ends a watch.
+  void watch_for(std::uint8_t a, std::uint8_t b, std::size_t from, std::size_t limit) noexcept {
+    watch_a_ = a;
+    watch_b_ = b;
+    watch_ = from - base_offset_;
+    watch_limit_ = limit - base_offset_;
+  }
+  bool rearm() noexcept {
+    if (watch_ == kNever) return false;
+    for (const Octet* p = data_ + watch_; p != end_; ++p) {
+      const auto c = static_cast<std::uint8_t>(*p);
+      if (c == watch_a_ || c == watch_b_) return unwatch();
+    }
+    const std::size_t at = end();
+    if (at >= watch_limit_) return unwatch();
+    watch_ = at;
+    wake_ = at + 1;
+    return true;
+  }
+
  private:
   static constexpr std::size_t kNever = ~std::size_t{0};  // finished_at_ before any finish()
 
   std::size_t end() const noexcept { return static_cast<std::size_t>(end_ - data_); }
+  bool unwatch() noexcept {
+    watch_ = kNever;
+    return false;
+  }
 
   // The bytes do not fit behind the buffered ones (or there are none): compact, grow if still
   // needed. Out of line: it runs once per buffer's worth of bytes, not once per byte.
@@ -132,6 +163,10 @@ class StreamBuffer {
     start_ = other.start_;
     base_offset_ = other.base_offset_;
     finished_at_ = other.finished_at_;
+    watch_ = other.watch_;
+    watch_limit_ = other.watch_limit_;
+    watch_a_ = other.watch_a_;
+    watch_b_ = other.watch_b_;
   }
   // The consumed prefix goes: the unconsumed bytes move to the front (the wait mark with them).
   void compact() noexcept {
@@ -140,6 +175,8 @@ class StreamBuffer {
     base_offset_ += start_;
     end_ = data_ + kept;
     wake_ -= std::min(wake_, start_);
+    if (watch_ != kNever) watch_ -= start_;  // the watched bytes are not consumed
+    watch_limit_ -= std::min(watch_limit_, start_);
     start_ = 0;
   }
 
@@ -158,6 +195,11 @@ class StreamBuffer {
   std::size_t start_ = 0;             // first unconsumed byte in buf_
   std::size_t base_offset_ = 0;       // stream offset of buf_[0]
   std::size_t finished_at_ = kNever;  // end_offset() at finish(): finished() until it moves
+  // The byte watch (watch_for()): indexes in buf_ as wake_; watch_ kNever when there is none.
+  std::size_t watch_ = kNever;
+  std::size_t watch_limit_ = 0;
+  std::uint8_t watch_a_ = 0;
+  std::uint8_t watch_b_ = 0;
 };
 
 // Discarded bytes reported as one run (between two frames, or up to the end of input), so that a

@@ -84,7 +84,7 @@ class Decoder {
     // byte comes there is nothing new (the byte-at-a-time path stays this short). The test
     // reads the end push() has just moved, no counter of its own (no second store a byte).
     if (input_->waiting()) return Event::need_more;
-    return next_event();
+    return next_awake();
   }
 
   const cosem::Telegram& telegram() const noexcept { return telegram_; }
@@ -132,6 +132,7 @@ class Decoder {
   static Link make_link(InputTransport transport);
   void push_other(Bytes bytes);
   StreamBuffer* framer_input() noexcept;
+  Event next_awake();
   Event next_event();
   void drop_gbt();
   Event pull(LinkDetector& detector);

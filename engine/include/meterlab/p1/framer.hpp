@@ -85,7 +85,6 @@ class Framer : public StreamFramer<Event, FramerStats, Errc::p1_garbage> {
 
  private:
   struct Verdict;
-  bool text_arriving();
   Verdict examine_text(Frame& f);
   Verdict examine_ciphered(Frame& f) const;
   void reject(const Verdict& v);
