@@ -20,7 +20,8 @@ CRC_POLY_REFLECTED = 0xA001  # CRC-16/ARC, DSMR 5.0.2 clause 6.2
 BASE_UNITS = ('W', 'VA', 'var', 'Wh', 'VAh', 'varh', 'A', 'V', 'Hz', 'm3', 's')
 MAX_DIGITS = 18
 MAX_GROUPS = 128
-OBIS_RE = re.compile(r'^(\d+)-(\d+):(\d+)\.(\d+)\.(\d+)$')
+# DSMR's reduced form A-B:C.D.E (F = 255), or IEC 62056-61's full form A-B:C.D.E*F.
+OBIS_RE = re.compile(r'^(\d+)-(\d+):(\d+)\.(\d+)\.(\d+)(?:\*(\d+))?$')
 NUMBER_RE = re.compile(r'^-?\d+(\.\d+)?$')
 GROUP_RE = re.compile(r'\(([^()]*)\)')
 OFFSETS = {'S': '+02:00', 'W': '+01:00'}
@@ -49,9 +50,9 @@ def close(body, with_crc=True):
 
 def obis_of(s):
     m = OBIS_RE.match(s)
-    if not m or any(int(g) > 255 for g in m.groups()):
+    if not m or any(int(g) > 255 for g in m.groups() if g is not None):
         return None
-    return '%s-%s:%s.%s.%s.255' % m.groups()
+    return '%s-%s:%s.%s.%s.%s' % (m.groups()[:5] + (m.group(6) or '255',))
 
 
 def number(digits, unit):
@@ -313,6 +314,8 @@ def text_stream(parts):
                 t, problems = expected(text[:e[1]], at, e[2])
                 telegrams.append(t)
                 errors += problems
+            if e[0] == 'complete' and e[1] < len(text):  # what follows the end is no telegram
+                errors.append({'layer': 'p1', 'code': 'p1_garbage', 'frame_offset': at + e[1]})
         at += len(text)
     return telegrams, errors
 

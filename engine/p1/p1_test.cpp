@@ -293,5 +293,27 @@ TEST(P1Values, ObisFastPathAgreesWithObisCodeParse) {
   EXPECT_GT(valid, 100);  // the generator reaches valid codes too
 }
 
+// The full form A-B:C.D.E*F of IEC 62056-21 meters (EasyMeter Q3D: "1-0:1.8.0*255(...)") reads
+// as the same code with that F; a '*' without digits, or an F over 255, is no code.
+TEST(P1Values, ObisFullFormWithStarF) {
+  EXPECT_EQ(detail::parse_obis("1-0:1.8.0*255"), cosem::ObisCode::parse("1-0:1.8.0.255"));
+  EXPECT_EQ(detail::parse_obis("1-0:1.8.0*101"), cosem::ObisCode::parse("1-0:1.8.0.101"));
+  EXPECT_EQ(detail::parse_obis("0-0:96.1.255*255"), cosem::ObisCode::parse("0-0:96.1.255.255"));
+  EXPECT_FALSE(detail::parse_obis("1-0:1.8.0*"));
+  EXPECT_FALSE(detail::parse_obis("1-0:1.8.0*256"));
+  EXPECT_FALSE(detail::parse_obis("1-0:1.8.0*1*2"));
+
+  cosem::Telegram t;
+  Problems problems;
+  const std::string text =
+      "/ESY5Q3DB1024 V3.04\r\n\r\n1-0:1.8.0*255(00052185.7825309*kWh)\r\n!\r\n";
+  parse_telegram(test::as_bytes(text), 0, t, problems);
+  EXPECT_EQ(problems.count, 0u);
+  ASSERT_EQ(t.readings.size(), 1u);
+  EXPECT_EQ(t.readings[0].obis, cosem::ObisCode::parse("1-0:1.8.0.255"));
+  EXPECT_EQ(t.readings[0].raw, 521857825309);
+  EXPECT_EQ(t.readings[0].scaler, -4);
+}
+
 }  // namespace
 }  // namespace meterlab::p1

@@ -43,6 +43,23 @@ bool fields_valid(const cosem::DateTime& d) noexcept {
          d.minute <= 59 && d.second <= 59;
 }
 
+constexpr char kFieldSeparatorF = '*';
+
+// One value group's digits at `p`: past them, nullptr when there are none or they pass 255 (more
+// digits never make a group smaller, so it stops there).
+const char* read_group(const char* p, const char* end, std::uint8_t& out) noexcept {
+  constexpr unsigned kMax = 255;
+  const char* const start = p;
+  unsigned v = 0;
+  for (unsigned d; p != end && (d = static_cast<unsigned char>(*p) - unsigned{'0'}) <= 9; ++p) {
+    v = v * 10 + d;
+    if (v > kMax) return nullptr;
+  }
+  if (p == start) return nullptr;
+  out = static_cast<std::uint8_t>(v);
+  return p;
+}
+
 }  // namespace
 
 std::optional<BaseUnit> Units::find(std::string_view unit) noexcept {
@@ -125,23 +142,17 @@ Stamp parse_timestamp(std::string_view s, bool flag_optional, const Zone& zone,
 // two agree. A group is any number of decimal digits 0..255, as ObisCode::parse reads them.
 const char* read_obis(const char* p, const char* end, cosem::ObisCode& code) noexcept {
   static constexpr char kSeparators[] = {'-', ':', '.', '.'};
-  constexpr unsigned kMax = 255;
   code.v[5] = kFieldF;
   for (std::size_t i = 0; i < 5; ++i) {
-    const char* const start = p;
-    unsigned v = 0;
-    // More digits never make a group smaller: past 255 it is out of range whatever follows.
-    for (unsigned d; p != end && (d = static_cast<unsigned char>(*p) - unsigned{'0'}) <= 9; ++p) {
-      v = v * 10 + d;
-      if (v > kMax) return nullptr;
-    }
-    if (p == start) return nullptr;
-    code.v[i] = static_cast<std::uint8_t>(v);
+    p = read_group(p, end, code.v[i]);
+    if (p == nullptr) return nullptr;
     if (i == 4) break;
     if (p == end || *p != kSeparators[i]) return nullptr;
     ++p;
   }
-  return p;
+  // The full form A-B:C.D.E*F (IEC 62056-61), as German IEC 62056-21 meters (EasyMeter) send it.
+  if (p == end || *p != kFieldSeparatorF) return p;
+  return read_group(p + 1, end, code.v[5]);
 }
 
 std::optional<cosem::ObisCode> parse_obis(std::string_view s) noexcept {

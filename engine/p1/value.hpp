@@ -64,8 +64,8 @@ enum class Stamp : std::uint8_t { not_a_stamp, ok, bad };
 Stamp parse_timestamp(std::string_view s, bool flag_optional, const Zone& zone,
                       cosem::DateTime& out) noexcept;
 
-// The reduced OBIS form of a P1 line or reference, A-B:C.D.E (F = 255): what ObisCode::parse
-// reads from the same text with ".255" appended. read_obis() reads it at `p` and returns where it
+// The OBIS code of a P1 line or reference: the reduced form A-B:C.D.E (F = 255) of DSMR, or the
+// full form A-B:C.D.E*F of IEC 62056-21 meters. read_obis() reads it at `p` and returns where it
 // stopped (nullptr when the text there is not that); parse_obis() wants the whole of `s`.
 const char* read_obis(const char* p, const char* end, cosem::ObisCode& code) noexcept;
 std::optional<cosem::ObisCode> parse_obis(std::string_view s) noexcept;
