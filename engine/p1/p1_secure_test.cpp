@@ -179,5 +179,26 @@ TEST(P1Secure, ACutFirstFrameIsTruncatedWhereTheNextBegins) {
   EXPECT_EQ(frame.frame.length, after.size());
 }
 
+// One flipped bit clears the authentication bit of SC 0x30: the frame would decrypt without its
+// tag (the tag's 12 bytes as padding after the '!' line) and look trusted. With the AK known it
+// is rejected at the SC byte; without one it decrypts as `decrypted`, never `authenticated`.
+TEST(P1Secure, AnScThatLostItsAuthenticationBitIsRejected) {
+  const std::string text = telegram(kBody);
+  auto frame = smarty_frame(text);
+  const std::size_t sc_at = frame.size() - (text.size() + 12) - 5;  // SC, IC (4)
+  ASSERT_EQ(frame[sc_at], kSc);
+  frame[sc_at] ^= 0x10;
+  const test::Run keyed = run_stream(frame, 0, keys(true));
+  EXPECT_TRUE(keyed.telegrams.empty());
+  ASSERT_EQ(keyed.errors.size(), 1u);
+  EXPECT_EQ(keyed.errors[0].code, Errc::security_downgraded);
+  EXPECT_EQ(keyed.errors[0].offset, sc_at);
+  EXPECT_EQ(layer_of(keyed.errors[0].code), Layer::security);
+  const test::Run ek_only = run_stream(frame, 0, keys(false));
+  ASSERT_EQ(ek_only.telegrams.size(), 1u);
+  EXPECT_EQ(ek_only.telegrams[0].telegram.security,
+            static_cast<std::uint8_t>(dlms::SecurityState::decrypted));
+}
+
 }  // namespace
 }  // namespace meterlab::p1
