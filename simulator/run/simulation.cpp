@@ -5,6 +5,7 @@
 #include <botan/hex.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -266,10 +267,9 @@ bool p1_intact(const Buffer& f, const Profile& p) {
   if (f.empty() || f.front() != '/' || bang == f.rend()) return false;
   auto end = static_cast<std::size_t>(f.rend() - bang);  // just past the '!'
   if (f.size() != end + 6 || f[end + 4] != '\r' || f[end + 5] != '\n') return false;
-  char hex[8];
-  std::snprintf(hex, sizeof hex, "%04X", unsigned{crc16_arc(Bytes(f.data(), end))});
+  const std::array<char, 4> hex = crc16_arc_text(crc16_arc(Bytes(f.data(), end)));
   // Hex digits in either case: a flip of bit 5 turns 'E' into 'e', which still reads the same.
-  return std::equal(hex, hex + 4, f.begin() + static_cast<std::ptrdiff_t>(end),
+  return std::equal(hex.begin(), hex.end(), f.begin() + static_cast<std::ptrdiff_t>(end),
                     [](char h, std::uint8_t b) { return h == std::toupper(b); });
 }
 
