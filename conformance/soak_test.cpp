@@ -55,6 +55,28 @@ TEST(Soak, AMeterThatDoesNotPassFailsTheSoakByName) {
   EXPECT_EQ(r.failures.front().rfind("aidon-6525: ", 0), 0u) << r.failures.front();
 }
 
+// Encrypted P1 meters (bare DB frames, delimited by their length alone) take bit errors and cut
+// frames too: no faulted telegram accepted, no clean one lost (a cut frame must not swallow the
+// next, an SC that lost its authentication bit must not pass untagged).
+TEST(Soak, EncryptedP1MetersTakeBitErrorsAndCutFrames) {
+  ScenarioFile s;
+  s.name = "p1-secure-soak";
+  s.scenario = sim::parse_scenario(
+      R"({"name": "p1-secure-soak", "profiles": ["smarty-lu", "sagemcom-t210dr-at"], "seed": 9,
+          "duration": "3h", "faults": ["ber:rate=1e-4", "truncate:p=0.02"]})");
+  s.pass = parse_pass(R"({"min_faulted": 1})", true);
+  ScenarioResult r = run_soak(s);
+  ASSERT_TRUE(r.passed()) << (r.failures.empty() ? "" : r.failures.front());
+  for (const auto& m : r.details.at("meters")) {
+    EXPECT_EQ(m.at("faults"), (nlohmann::json{"ber", "truncate"}));
+    EXPECT_GT(m.at("faulted").get<std::uint64_t>(), 0u);
+    EXPECT_EQ(m.at("accepted"), 0);
+    EXPECT_EQ(m.at("missed"), 0);
+    EXPECT_EQ(m.at("wrong"), 0);
+  }
+  EXPECT_GT(r.rejected_by_code.at("p1_truncated"), 0u);
+}
+
 TEST(Soak, ResidentSizeIsReadFromProc) { EXPECT_GT(resident_kib(), 100u); }
 
 }  // namespace

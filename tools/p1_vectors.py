@@ -469,7 +469,8 @@ def constructed_text(up, hdlc_frame):
 
 
 def constructed_ciphered(smarty, serial_of):
-    """Encrypted vectors from the Smarty frame: without its AK, a forged tag, a wrong key."""
+    """Encrypted vectors from the Smarty frame: without its AK, a forged tag, a wrong key, an SC
+    that lost its authentication bit, a cut frame before a whole one."""
     forged = dict(smarty, hex=smarty['hex'][:-2] + '%02x' % (int(smarty['hex'][-2:], 16) ^ 1))
     wrong = dict(smarty, key_hex='%02x' % (int(smarty['key_hex'][:2], 16) ^ 0xFF) +
                  smarty['key_hex'][2:], auth_key_hex=None)
@@ -478,11 +479,39 @@ def constructed_ciphered(smarty, serial_of):
                                   'is an error')]
     for name, d, change, code in (
             ('p1-smarty-forged-tag', forged, 'last tag byte flipped', 'security_auth_failed'),
-            ('p1-smarty-wrong-key', wrong, 'first EK byte flipped, no AK', 'security_wrong_key')):
+            ('p1-smarty-wrong-key', wrong, 'first EK byte flipped, no AK', 'security_wrong_key'),
+            ('p1-smarty-sc-downgraded', downgraded(smarty),
+             'SC 0x30 -> 0x20 (one bit): no tag asked although the AK is known',
+             'security_downgraded')):
         v = import_ciphered(d, serial_of, name, ak=True, change=change)
         v['expect'] = {'telegrams': [], 'errors': [{'layer': 'security', 'code': code}]}
         out.append(v)
-    return out
+    return out + [cut_then_whole(smarty, serial_of)]
+
+
+def sc_offset(frame):
+    """Where the SC byte of a bare DB 08 <title> <BER length> frame is."""
+    first = frame[10]
+    return 11 + (first & 0x7F if first & 0x80 else 0)
+
+
+def downgraded(smarty):
+    """The Smarty frame with the SC's authentication bit flipped off (0x30 -> 0x20)."""
+    frame = bytearray.fromhex(smarty['hex'])
+    frame[sc_offset(frame)] ^= 0x10
+    return dict(smarty, hex=frame.hex())
+
+
+def cut_then_whole(smarty, serial_of):
+    """The Smarty frame cut 20 bytes short, then whole: the cut one must not swallow the next."""
+    frame = bytes.fromhex(smarty['hex'])
+    v = import_ciphered(dict(smarty, hex=(frame[:-20] + frame).hex()), serial_of,
+                        'p1-smarty-cut-then-whole', ak=True,
+                        change='the frame cut 20 bytes short, then the whole frame')
+    v['expect']['errors'].insert(0, {'layer': 'p1', 'code': 'p1_truncated', 'frame_offset': 0})
+    v['notes'].append('the cut frame is p1_truncated at offset %d, where the whole one starts'
+                      % (len(frame) - 20))
+    return v
 
 
 def readings_by_obis(v):

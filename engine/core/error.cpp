@@ -93,6 +93,8 @@ constexpr ErrcInfo kErrcTable[] = {
     {Errc::security_wrong_key, "security_wrong_key",
      "decryption produced no valid APDU: wrong key"},
     {Errc::security_bad_header, "security_bad_header", "ciphered APDU header malformed"},
+    {Errc::security_downgraded, "security_downgraded",
+     "no authentication asked although the AK is known: downgraded or corrupted"},
     {Errc::axdr_unknown_type, "axdr_unknown_type", "unknown A-XDR type tag"},
     {Errc::axdr_too_deep, "axdr_too_deep", "A-XDR nesting deeper than the limit"},
     {Errc::axdr_too_many, "axdr_too_many", "A-XDR element count beyond the limit or the input"},

@@ -274,6 +274,18 @@ Result<Decrypted> decrypt(const CipheredApdu& c, const KeyRing& keys,
   return Decrypted{state, Bytes(out)};
 }
 
+// Encrypted P1 meters keyed with an AK (Smarty by its Luxembourg P1 specification, Sagemcom
+// T210-D-r of Energienetze Steiermark) send SC 0x30 on every frame. One without the
+// authentication bit from such a meter is a downgrade or one flipped bit (0x30 -> 0x20), and P1
+// has no link check behind the tag: decrypted without it, the frame would look trusted. Not a
+// rule for every DLMS meter: the Siemens IM350 of Wiener Netze sends SC 0x20, and readers
+// configure an AK for it all the same (vectors/hdlc-encrypted/wienernetze-siemens-im350-*).
+Result<void> require_tag(const CipheredApdu& c, const KeyRing& keys) {
+  const KeyRing::Entry* e = keys.find(c.system_title);
+  if (e == nullptr || !e->gcm || (c.security_control & kScAuthentication) != 0) return {};
+  return fail(Errc::security_downgraded, c.ciphertext_offset - kScAndIcLength);
+}
+
 namespace {
 
 // Seals with a cipher object made for this one call (the simulator and tests, not a decode path).

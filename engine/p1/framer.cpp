@@ -97,6 +97,42 @@ TextEnd read_end_line(Bytes w, std::size_t at, std::size_t bang, bool at_end) no
   return t;
 }
 
+// The header that starts an encrypted frame: DB 08 <system title>.
+constexpr std::size_t kTitledHeader = 2 + kSystemTitleLength;
+
+// An encrypted frame's start inside the claimed extent of another.
+struct HeaderAt {
+  std::size_t pos = 0;  // the extent's end when there is none
+  bool whole = false;   // false: only its first bytes have come yet, and they match
+};
+
+// Whether the bytes buffered from w[pos] on begin DB 08 `title` (false for an empty title: none
+// known yet).
+bool header_prefix_of(Bytes w, std::size_t pos, Bytes title) noexcept {
+  if (title.size() != kSystemTitleLength) return false;
+  std::array<std::uint8_t, kTitledHeader> header{kCiphered, kSystemTitleLength};
+  std::copy(title.begin(), title.end(), header.begin() + 2);
+  const Bytes have = w.subspan(pos, std::min(kTitledHeader, w.size() - pos));
+  return std::equal(have.begin(), have.end(), header.begin());
+}
+
+// The first position after w's first byte and before `end` where an encrypted frame of system
+// title `a` or `b` begins. A P1 line carries one meter, so its frames share a title; the chance
+// that 10 bytes of ciphertext read DB 08 and that title is 2^-80.
+HeaderAt find_titled_header(Bytes w, std::size_t end, Bytes a, Bytes b) noexcept {
+  const std::size_t stop = std::min(end, w.size());
+  for (std::size_t pos = 1; pos < stop; ++pos) {
+    const auto* db =
+        static_cast<const std::uint8_t*>(std::memchr(w.data() + pos, kCiphered, stop - pos));
+    if (db == nullptr) break;
+    pos = static_cast<std::size_t>(db - w.data());
+    if (header_prefix_of(w, pos, a) || header_prefix_of(w, pos, b)) {
+      return {pos, kTitledHeader <= w.size() - pos};
+    }
+  }
+  return {end, false};
+}
+
 }  // namespace
 
 const char* check_name(Check c) noexcept {
@@ -142,9 +178,12 @@ struct Framer::Verdict {
   // 2 a telegram whose '!' line was read (CRC wrong or malformed).
   std::uint8_t rank = 0;
   std::size_t wants = 0;  // need_more: bytes from the candidate's start before it can change
+  std::size_t skip = 1;   // bad: bytes that start no other candidate (at least the first)
 
-  static Verdict need(std::size_t bytes) { return {Kind::need_more, {}, 0, bytes}; }
-  static Verdict bad(Error e, std::uint8_t rank) { return {Kind::bad, e, rank, 0}; }
+  static Verdict need(std::size_t bytes) { return {Kind::need_more, {}, 0, bytes, 1}; }
+  static Verdict bad(Error e, std::uint8_t rank, std::size_t skip = 1) {
+    return {Kind::bad, e, rank, 0, skip};
+  }
 };
 
 Framer::Framer() : StreamFramer(kInitialCapacity) {}
@@ -204,8 +243,11 @@ Framer::Verdict Framer::examine_text(Frame& f) {
   return {};
 }
 
-// The encrypted frame at the next buffered byte (0xDB): delimited by its BER length.
-Framer::Verdict Framer::examine_ciphered(Frame& f) const {
+// The encrypted frame at the next buffered byte (0xDB): delimited by its BER length. A frame
+// cut short takes the next frame's start into its claimed extent, so the extent is searched for
+// the header of another frame of this meter (its own title, or the last good frame's, should
+// the cut fall inside this header): the frame was truncated there and hunting resumes there.
+Framer::Verdict Framer::examine_ciphered(Frame& f) {
   const std::size_t at = buf_.offset();
   const Bytes w = buf_.view();
   ByteReader r(w, at);
@@ -218,24 +260,40 @@ Framer::Verdict Framer::examine_ciphered(Frame& f) const {
     if (!buf_.finished()) return Verdict::need(kCipheredHeader);
     return Verdict::bad(Error{Errc::p1_truncated, buf_.end_offset()}, st_length ? 1 : 0);
   }
-  (void)r.skip(kSystemTitleLength);
+  const Result<Bytes> title = r.read_bytes(kSystemTitleLength);
   const Result<std::size_t> length = dlms::read_ber_length(r);
-  if (!length || *length < kScAndIc || *length > kMaxTelegram) {
+  if (!title || !length || *length < kScAndIc || *length > kMaxTelegram) {
     return Verdict::bad(Error{Errc::p1_bad_frame, at + 2 + kSystemTitleLength}, 1);
   }
-  const std::size_t total = r.offset() - at + *length;
-  if (w.size() < total) {
-    if (!buf_.finished()) return Verdict::need(total);
-    return Verdict::bad(Error{Errc::p1_truncated, buf_.end_offset()}, 1);
+  return ciphered_extent(f, *title, r.offset() - at + *length);
+}
+
+// The encrypted frame at the next buffered byte claims `total` bytes. A header of this meter
+// inside them (found whole, or still arriving: a frame whose last bytes read DB 08 and the
+// start of the title waits for the bytes after it) means it was cut there.
+Framer::Verdict Framer::ciphered_extent(Frame& f, Bytes title, std::size_t total) {
+  const std::size_t at = buf_.offset();
+  const Bytes w = buf_.view();
+  const HeaderAt next =
+      find_titled_header(w, total, title, Bytes(last_title_.data(), last_title_size_));
+  if (next.pos < total && next.whole) {
+    return Verdict::bad(Error{Errc::p1_truncated, at + next.pos}, 1, next.pos);
   }
+  if ((w.size() < total || next.pos < total) && !buf_.finished()) {
+    return Verdict::need(w.size() < total ? total : next.pos + kTitledHeader);
+  }
+  if (w.size() < total) return Verdict::bad(Error{Errc::p1_truncated, buf_.end_offset()}, 1);
+  std::copy(title.begin(), title.end(), last_title_.begin());
+  last_title_size_ = last_title_.size();
   f = Frame{Frame::Kind::ciphered, at, total, w.first(total), Check::none};
   return {};
 }
 
 // A candidate failed: its first byte joins the discarded run and hunting resumes at the next
-// byte, so a false start never swallows a real telegram behind it.
+// byte, so a false start never swallows a real telegram behind it (an encrypted frame cut short
+// joins it whole, up to the frame found inside it).
 void Framer::reject(const Verdict& v) {
-  discard(1);
+  discard(std::min(v.skip, run_.room()));
   if (v.rank == 0) return;
   ++stats_.resyncs;
   const Errc code = v.error.code;

@@ -29,9 +29,9 @@ const std::string kBody =
     "1-0:1.8.0(000006.695*kWh)\r\n";
 
 // A Smarty frame around `text`: general-glo-ciphering, SC 0x30, the 12-byte tag.
-std::vector<std::uint8_t> smarty_frame(const std::string& text) {
+std::vector<std::uint8_t> smarty_frame(const std::string& text, std::uint32_t ic = kIc) {
   std::vector<std::uint8_t> sealed;
-  EXPECT_TRUE(dlms::encrypt(kEk, kAk, kSc, kTitle, kIc, as_bytes(text), sealed));
+  EXPECT_TRUE(dlms::encrypt(kEk, kAk, kSc, kTitle, ic, as_bytes(text), sealed));
   std::vector<std::uint8_t> out;
   ByteWriter w(out);
   w.put_u8(kCiphered);
@@ -39,7 +39,7 @@ std::vector<std::uint8_t> smarty_frame(const std::string& text) {
   w.put_bytes(kTitle);
   w.put_ber_length_prefixed([&](ByteWriter& body) {
     body.put_u8(kSc);
-    body.put_u32be(kIc);
+    body.put_u32be(ic);
     body.put_bytes(sealed);
   });
   return out;
@@ -130,6 +130,74 @@ TEST(P1Secure, AnEncryptedFrameCutShortIsTruncated) {
   ASSERT_EQ(run.errors.size(), 1u);
   EXPECT_EQ(run.errors[0].code, Errc::p1_truncated);
   EXPECT_EQ(run.errors[0].offset, 0u);
+}
+
+// A frame cut short claims more bytes than it has: its claimed extent takes in the next frame's
+// header. It is truncated where that header starts, hunting resumes there, and the next frame
+// is decoded, whatever the chunks. A cut inside the header itself (4 bytes kept: the title read
+// runs into the next frame) is found by the title of the frame before.
+TEST(P1Secure, AFrameCutShortDoesNotSwallowTheNextOne) {
+  const auto before = smarty_frame(telegram(kBody), kIc);
+  const auto cut = smarty_frame(telegram(kBody), kIc + 1);
+  const auto after = smarty_frame(telegram(kBody), kIc + 2);
+  for (std::size_t kept : {std::size_t{4}, std::size_t{13}, std::size_t{40}, cut.size() - 2}) {
+    std::vector<std::uint8_t> s = before;
+    s.insert(s.end(), cut.begin(), cut.begin() + static_cast<std::ptrdiff_t>(kept));
+    s.insert(s.end(), after.begin(), after.end());
+    for (std::size_t chunk : {0u, 1u, 7u}) {
+      const test::Run run = run_stream(s, chunk, keys(true));
+      ASSERT_EQ(run.telegrams.size(), 2u) << kept << " " << chunk;
+      EXPECT_EQ(run.telegrams[1].telegram.invocation_counter, kIc + 2);
+      EXPECT_EQ(run.telegrams[1].telegram.stream_offset, before.size() + kept);
+      ASSERT_EQ(run.errors.size(), 1u) << kept << " " << chunk;
+      EXPECT_EQ(run.errors[0].code, Errc::p1_truncated);
+      EXPECT_EQ(run.errors[0].offset, before.size());  // the cut frame's first byte
+      EXPECT_EQ(run.stats.bytes_discarded, kept);
+      EXPECT_EQ(run.stats.format_errors, 1u);
+    }
+  }
+}
+
+// The same at the start of the stream, where no frame came before: the cut frame's own title
+// finds the next header; the discarded run says where the cut frame ended.
+TEST(P1Secure, ACutFirstFrameIsTruncatedWhereTheNextBegins) {
+  const auto cut = smarty_frame(telegram(kBody), kIc);
+  const auto after = smarty_frame(telegram(kBody), kIc + 1);
+  std::vector<std::uint8_t> s(cut.begin(), cut.begin() + 40);
+  s.insert(s.end(), after.begin(), after.end());
+  Framer fr;
+  fr.push(s);
+  const Event discard = fr.next();
+  ASSERT_EQ(discard.kind, Event::Kind::discard);
+  EXPECT_EQ(discard.discard.stream_offset, 0u);
+  EXPECT_EQ(discard.discard.length, 40u);
+  EXPECT_EQ(discard.discard.error.code, Errc::p1_truncated);
+  EXPECT_EQ(discard.discard.error.offset, 40u);
+  const Event frame = fr.next();
+  ASSERT_EQ(frame.kind, Event::Kind::frame);
+  EXPECT_EQ(frame.frame.stream_offset, 40u);
+  EXPECT_EQ(frame.frame.length, after.size());
+}
+
+// One flipped bit clears the authentication bit of SC 0x30: the frame would decrypt without its
+// tag (the tag's 12 bytes as padding after the '!' line) and look trusted. With the AK known it
+// is rejected at the SC byte; without one it decrypts as `decrypted`, never `authenticated`.
+TEST(P1Secure, AnScThatLostItsAuthenticationBitIsRejected) {
+  const std::string text = telegram(kBody);
+  auto frame = smarty_frame(text);
+  const std::size_t sc_at = frame.size() - (text.size() + 12) - 5;  // SC, IC (4)
+  ASSERT_EQ(frame[sc_at], kSc);
+  frame[sc_at] ^= 0x10;
+  const test::Run keyed = run_stream(frame, 0, keys(true));
+  EXPECT_TRUE(keyed.telegrams.empty());
+  ASSERT_EQ(keyed.errors.size(), 1u);
+  EXPECT_EQ(keyed.errors[0].code, Errc::security_downgraded);
+  EXPECT_EQ(keyed.errors[0].offset, sc_at);
+  EXPECT_EQ(layer_of(keyed.errors[0].code), Layer::security);
+  const test::Run ek_only = run_stream(frame, 0, keys(false));
+  ASSERT_EQ(ek_only.telegrams.size(), 1u);
+  EXPECT_EQ(ek_only.telegrams[0].telegram.security,
+            static_cast<std::uint8_t>(dlms::SecurityState::decrypted));
 }
 
 }  // namespace

@@ -23,6 +23,7 @@ bool looks_like_telegram(Bytes p) {
 Result<Opened> open(Bytes frame, const dlms::KeyRing& keys, std::vector<std::uint8_t>& plaintext) {
   dlms::CipheredApdu c;
   MLAB_TRY(dlms::parse_ciphered(frame, c));
+  MLAB_TRY(dlms::require_tag(c, keys));
   MLAB_ASSIGN(const dlms::Decrypted d, dlms::decrypt(c, keys, plaintext, looks_like_telegram));
   Opened o;
   o.state = d.state;

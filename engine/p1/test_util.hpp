@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,9 +25,8 @@ inline Bytes as_bytes(std::string_view s) {
 inline std::string telegram(std::string body, bool with_crc = true) {
   body += '!';
   if (with_crc) {
-    char crc[8];
-    std::snprintf(crc, sizeof crc, "%04X", crc16_arc(as_bytes(body)));
-    body += crc;
+    const std::array<char, 4> crc = crc16_arc_text(crc16_arc(as_bytes(body)));
+    body.append(crc.data(), crc.size());
   }
   return body + "\r\n";
 }

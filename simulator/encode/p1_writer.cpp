@@ -1,5 +1,6 @@
 // P1 text: numbers, timestamps and the closing CRC line, as the DSMR meters write them. The CRC
 // is the engine core's CRC-16/ARC (the same one the decoder checks with): never a second one.
+#include <array>
 #include <cstdio>
 
 #include "meterlab/core/crc.hpp"
@@ -38,11 +39,9 @@ std::string p1_timestamp(int year, int month, int day, int hour, int minute, int
 void p1_close(std::string& telegram, bool crc) {
   telegram += '!';
   if (crc) {
-    std::uint16_t c =
-        crc16_arc(Bytes(reinterpret_cast<const std::uint8_t*>(telegram.data()), telegram.size()));
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "%04X", unsigned{c});
-    telegram += buf;
+    const std::array<char, 4> digits = crc16_arc_text(
+        crc16_arc(Bytes(reinterpret_cast<const std::uint8_t*>(telegram.data()), telegram.size())));
+    telegram.append(digits.data(), digits.size());
   }
   telegram += "\r\n";
 }

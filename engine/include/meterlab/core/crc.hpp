@@ -2,6 +2,7 @@
 // the M-Bus arithmetic sum.
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 #include "meterlab/core/bytes.hpp"
@@ -23,6 +24,13 @@ std::uint16_t crc16_x25_bytewise(Bytes data) noexcept;
 std::uint16_t crc16_arc(Bytes data) noexcept;
 // The same one byte a step: the reference the fast one is tested against.
 std::uint16_t crc16_arc_bytewise(Bytes data) noexcept;
+// A CRC-16/ARC as a P1 telegram writes it after the '!' (DSMR 5.0.2 clause 6.2): 4 hex digits,
+// most significant first, upper case. The one spelling of it for every writer and checker.
+constexpr std::array<char, 4> crc16_arc_text(std::uint16_t crc) noexcept {
+  constexpr const char* kDigits = "0123456789ABCDEF";
+  return {kDigits[(crc >> 12) & 0xF], kDigits[(crc >> 8) & 0xF], kDigits[(crc >> 4) & 0xF],
+          kDigits[crc & 0xF]};
+}
 
 // EN 13757-2 long frame checksum: arithmetic sum modulo 256 of C, A, CI and user data.
 std::uint8_t mbus_checksum(Bytes data) noexcept;

@@ -58,6 +58,7 @@ enum class Errc : std::uint16_t {
   security_auth_failed,   // GCM tag did not verify: corrupted or forged
   security_wrong_key,     // decrypted to something that is not an APDU: wrong key
   security_bad_header,    // ciphered APDU header malformed (system title length, lengths)
+  security_downgraded,    // SC without authentication from a meter whose AK is known
   // axdr: 500..599
   axdr_unknown_type = 500,  // a type tag outside the A-XDR data set
   axdr_too_deep,            // nesting deeper than kMaxDepth

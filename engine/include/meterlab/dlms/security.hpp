@@ -64,6 +64,13 @@ using PlaintextCheck = bool (*)(Bytes plaintext);
 Result<Decrypted> decrypt(const CipheredApdu& c, const KeyRing& keys,
                           std::vector<std::uint8_t>& out, PlaintextCheck looks_right);
 
+// For a transport with no check of its own behind the tag (encrypted P1): security_downgraded
+// (offset = the SC byte) when the key ring holds an AK for the frame's system title but its SC
+// asks for no authentication, which that meter never sends: the frame was downgraded or
+// corrupted. DLMS over HDLC and M-Bus does not apply it: meters sending SC 0x20 are keyed with
+// an AK by their readers too.
+Result<void> require_tag(const CipheredApdu& c, const KeyRing& keys);
+
 // Encryption, for the simulator and tests (the engine never encrypts on a decode path).
 // Writes ciphertext || tag (tag only when SC has bit 0x10) into out. Never throws: false (out
 // empty) when SC asks for a tag and there is no AK, or Botan lacks the cipher.

@@ -11,6 +11,7 @@
 // by itself, never needs a timeout, and bounds a telegram's length (kMaxTelegram).
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 #include "meterlab/core/bytes.hpp"
@@ -86,7 +87,8 @@ class Framer : public StreamFramer<Event, FramerStats, Errc::p1_garbage> {
  private:
   struct Verdict;
   Verdict examine_text(Frame& f);
-  Verdict examine_ciphered(Frame& f) const;
+  Verdict examine_ciphered(Frame& f);
+  Verdict ciphered_extent(Frame& f, Bytes title, std::size_t total);
   void reject(const Verdict& v);
   Event accept(const Frame& f);
 
@@ -94,6 +96,9 @@ class Framer : public StreamFramer<Event, FramerStats, Errc::p1_garbage> {
   // looked at, so that a telegram arriving byte by byte is scanned once, not once a byte.
   std::size_t scan_at_ = ~std::size_t{0};
   std::size_t scanned_ = 0;
+  // The system title of the last encrypted frame found (none yet: size 0).
+  std::array<std::uint8_t, kSystemTitleLength> last_title_{};
+  std::size_t last_title_size_ = 0;
 };
 
 }  // namespace meterlab::p1

@@ -32,7 +32,8 @@ struct Opened {
 
 // Opens one encrypted frame (Frame::Kind::ciphered bytes) into `plaintext` (capacity reused).
 // Errors: security_bad_header, security_no_key, security_unsupported, security_auth_failed,
-// security_wrong_key (the plaintext is not a P1 telegram: offsets in the APDU); p1_crc_mismatch,
+// security_wrong_key (the plaintext is not a P1 telegram: offsets in the APDU),
+// security_downgraded (no tag asked although the AK is known: dlms::require_tag); p1_crc_mismatch,
 // p1_bad_crc, p1_truncated (the inner telegram; offsets in the plaintext).
 Result<Opened> open(Bytes frame, const dlms::KeyRing& keys, std::vector<std::uint8_t>& plaintext);
 
