@@ -319,8 +319,8 @@ void add_simulate_command(CLI::App& app, int& status) {
                   "capture needs p1)")
       ->capture_default_str();
   cmd->add_option("--serial", o->serial,
-                  "With --learn: line settings, e.g. \"2400 8E1\" (default: HDLC 2400 8E1, M-Bus "
-                  "2400 8N1, P1 115200 8N1, DSMR 2.2 9600 7E1)");
+                  "With --learn: line settings, e.g. \"2400 8E1\" (default: the built-in family's, "
+                  "else HDLC 2400 8E1, M-Bus 2400 8N1, P1 115200 8N1, DSMR 2.2 9600 7E1)");
   cmd->add_option("--cadence", o->cadence,
                   "With --learn: the cadence of a list the capture does not time (seen once or "
                   "without a clock), e.g. 10s (default: the family's)");

@@ -32,7 +32,8 @@ using learn_detail::ListTemplate;
 // Austrian M-Bus meters' period.
 constexpr std::int64_t kHdlcCadenceMs = 10'000;
 constexpr std::int64_t kMbusCadenceMs = 5'000;
-// Line settings when no flag gives them: the HDLC HAN ports 2400 8E1, the Kaifa MA309 M-Bus 8N1.
+// Line settings when neither a flag nor a known family gives them: the HDLC HAN ports 2400 8E1,
+// the Kaifa MA309 M-Bus 8N1.
 constexpr std::string_view kHdlcSerial = "2400 8E1";
 constexpr std::string_view kMbusSerial = "2400 8N1";
 // Security control: the bit that asks for a GCM tag made with the AK (IEC 62056-5-3 5.3.4.1).
@@ -360,26 +361,32 @@ struct Lists {
   std::map<std::string, std::string> signature;               // each list's skeleton
 };
 
-// The family's period of a list: each built-in DLMS profile's lists, built once and taken apart
-// like a capture's, by skeleton (the profiles' schedules are where each family's periods are
-// written: Aidon list 1 every 2.5 s, Kaifa list 1 every 2 s, list 3 hourly, ...).
-std::optional<std::int64_t> family_cadence(const std::string& signature) {
-  static const std::map<std::string, std::int64_t> by_skeleton = [] {
-    std::map<std::string, std::int64_t> out;
+// The family of a list: each built-in DLMS profile's lists, built once and taken apart like a
+// capture's, by skeleton. The built-in profiles are where each family's periods and line
+// settings are written (Aidon list 1 every 2.5 s, Kaifa list 1 every 2 s, list 3 hourly; Kamstrup
+// 2400 8N1, Wiener Netze 115200 8N1, ...).
+struct Family {
+  std::int64_t every_ms = 0;
+  std::string serial;
+};
+
+const Family* family_of(const std::string& signature) {
+  static const std::map<std::string, Family> by_skeleton = [] {
+    std::map<std::string, Family> out;
     constexpr SimTime kWinterNoon = 1'704'110'400'000;  // 2024-01-01T12:00:00Z
     for (const Profile& p : builtin_profiles()) {
       if (p.framing == Framing::p1) continue;
       Meter meter(p, 1, kWinterNoon);
       for (const ScheduleEntry& e : p.schedule) {
         const MeterTelegram mt = meter.build(kWinterNoon, p.lists.at(e.list));
-        out.try_emplace(learn_detail::learn_list(mt.apdu, 0).signature, e.every);
+        out.try_emplace(learn_detail::learn_list(mt.apdu, 0).signature,
+                        Family{e.every, p.serial.to_string()});
       }
     }
     return out;
   }();
   auto it = by_skeleton.find(signature);
-  if (it == by_skeleton.end()) return std::nullopt;
-  return it->second;
+  return it == by_skeleton.end() ? nullptr : &it->second;
 }
 
 std::int64_t cadence_of(const std::vector<Telegram>& ts, const Lists& l, const std::string& name,
@@ -395,7 +402,7 @@ std::int64_t cadence_of(const std::vector<Telegram>& ts, const Lists& l, const s
   }
   if (best) return *best;
   if (o.cadence_ms) return *o.cadence_ms;
-  if (auto family = family_cadence(l.signature.at(name))) return *family;
+  if (const Family* f = family_of(l.signature.at(name))) return f->every_ms;
   return ts.front().at.transport == cosem::Transport::hdlc ? kHdlcCadenceMs : kMbusCadenceMs;
 }
 
@@ -449,6 +456,15 @@ json meter_json(const std::vector<Telegram>& ts) {
           {"zone", learn_detail::kZone}};
 }
 
+// Line settings: the flag's, else the family's (the first list of a known family), else the
+// transport's usual ones.
+std::string serial_of(const std::vector<Telegram>& ts, const LearnOptions& o, bool hdlc) {
+  if (!o.serial.empty()) return o.serial;
+  for (const Telegram& t : ts)
+    if (const Family* f = family_of(t.list.signature)) return f->serial;
+  return std::string(hdlc ? kHdlcSerial : kMbusSerial);
+}
+
 json profile_json(const std::vector<Telegram>& ts, const LearnOptions& o, Learned& out,
                   ByteSpan capture) {
   Lists lists = group_lists(ts, o, out.lists, capture);
@@ -467,7 +483,7 @@ json profile_json(const std::vector<Telegram>& ts, const LearnOptions& o, Learne
          {"description", "Learned from a capture of " + std::to_string(ts.size()) + " telegrams"},
          {"vectors", json::array()},
          {"meter", meter_json(ts)},
-         {"serial", o.serial.empty() ? (hdlc ? kHdlcSerial : kMbusSerial) : o.serial},
+         {"serial", serial_of(ts, o, hdlc)},
          {"framing", ts.front().link.framing},
          {"apdu", apdu_json(ts, form)},
          {"household", learn_detail::household_json(quantities, three_phase)},

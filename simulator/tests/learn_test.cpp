@@ -463,15 +463,25 @@ TEST(Learn, P1CaptureGivesItsLinesWidthsAndTheVersionsDefaults) {
   EXPECT_EQ(parse_profile(learn_profile(old.input, given).profile_json).step, 7000) << "--cadence";
 }
 
-// A list seen once: its period is its family's (the built-in profile that has a list of its
-// skeleton), not the transport's; a list no family has gets the transport's default.
-TEST(Learn, AListSeenOnceGetsItsFamilysPeriod) {
-  auto every = [](const std::string& name) {
+// A list seen once: its period and line settings are its family's (the built-in profile that
+// has a list of its skeleton), not the transport's; a list no family has gets the transport's.
+TEST(Learn, AListSeenOnceGetsItsFamilysPeriodAndLine) {
+  auto learned = [](const std::string& name) {
     Vector v = vector_named(name);
-    const Profile p = parse_profile(learn_profile(v.input, v.options).profile_json);
+    return parse_profile(learn_profile(v.input, v.options).profile_json);
+  };
+  auto every = [&](const std::string& name) {
+    const Profile p = learned(name);
     EXPECT_EQ(p.schedule.size(), 1u) << name;
     return p.schedule.empty() ? Duration{0} : p.schedule.front().every;
   };
+  for (const char* profile : {"kamstrup-omnipower", "lg-e450-burgenland", "aidon-6525"}) {
+    const Profile* b = find_profile(profile);
+    ASSERT_NE(b, nullptr);
+    const std::string capture = b->vectors.back().vector;
+    EXPECT_EQ(learned(capture).serial.to_string(), b->serial.to_string()) << capture;
+  }
+  EXPECT_EQ(learned("generic/generic-proprietary-body").serial.to_string(), "2400 8E1");
   EXPECT_EQ(every("hdlc-plain/aidon-6525-list1"), 2500);
   EXPECT_EQ(every("hdlc-plain/kaifa-kfm001-ma304h3e-list1"), 2000);
   EXPECT_EQ(every("hdlc-plain/kaifa-kfm001-ma304h3e-list3-a09b"), 3'600'000);
