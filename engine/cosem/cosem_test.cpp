@@ -85,6 +85,33 @@ TEST(Names, WellKnownObjects) {
   EXPECT_EQ("", unit("0-0:96.1.0.255"));
 }
 
+// DSMR 5.0.2 / e-MUCS P1 objects are named; an M-Bus device's objects carry their channel (gas
+// on 1 and water on 2 send the same C.D.E), while other A = 0 objects of a channel keep theirs.
+TEST(Names, P1ObjectsAndMbusChannels) {
+  auto name = [](const char* s) { return obis_name(*ObisCode::parse(s)); };
+  auto unit = [](const char* s) { return default_unit(*ObisCode::parse(s)); };
+  EXPECT_EQ("tariff", name("0-0:96.14.0.255"));
+  EXPECT_EQ("equipment_id", name("0-0:96.1.1.255"));
+  EXPECT_EQ("power_failures", name("0-0:96.7.21.255"));
+  EXPECT_EQ("long_power_failures", name("0-0:96.7.9.255"));
+  EXPECT_EQ("power_failure_log", name("1-0:99.97.0.255"));
+  EXPECT_EQ("voltage_sags_l2", name("1-0:52.32.0.255"));
+  EXPECT_EQ("voltage_swells_l3", name("1-0:72.36.0.255"));
+  EXPECT_EQ("active_demand_import_max", name("1-0:1.6.0.255"));
+  EXPECT_EQ("W", unit("1-0:1.4.0.255"));
+  EXPECT_EQ("active_energy_import_t3", name("1-0:1.8.3.255"));
+  EXPECT_EQ("p1_version", name("1-3:0.2.8.255"));
+  EXPECT_EQ("device_id", name("1-0:0.0.0.255"));
+  EXPECT_EQ("mbus1_volume", name("0-1:24.2.1.255"));
+  EXPECT_EQ("mbus2_volume_uncorrected", name("0-2:24.2.3.255"));
+  EXPECT_EQ("m3", unit("0-4:24.2.1.255"));
+  EXPECT_EQ("mbus3_equipment_id", name("0-3:96.1.0.255"));
+  EXPECT_EQ("mbus1_device_type", name("0-1:24.1.0.255"));
+  EXPECT_EQ("", name("0-5:24.2.1.255"));  // DSMR has channels 1..4
+  EXPECT_EQ("", name("0-0:24.2.1.255"));
+  EXPECT_EQ("clock", name("0-1:1.0.0.255"));  // Kamstrup's clock is on channel 1
+}
+
 Result<DateTime> dt(std::string_view h, std::size_t offset = 0) {
   static std::vector<std::uint8_t> keep;
   keep = hex(h);

@@ -159,10 +159,40 @@ constexpr QuantityRow kElectricity[] = {
     {1, 8, 2, "active_energy_import_t2", "Wh"},
     {2, 8, 1, "active_energy_export_t1", "Wh"},
     {2, 8, 2, "active_energy_export_t2", "Wh"},
+    {1, 8, 3, "active_energy_import_t3", "Wh"},
+    {1, 8, 4, "active_energy_import_t4", "Wh"},
+    {2, 8, 3, "active_energy_export_t3", "Wh"},
+    {2, 8, 4, "active_energy_export_t4", "Wh"},
     {3, 8, 1, "reactive_energy_import_t1", "varh"},
     {3, 8, 2, "reactive_energy_import_t2", "varh"},
     {4, 8, 1, "reactive_energy_export_t1", "varh"},
     {4, 8, 2, "reactive_energy_export_t2", "varh"},
+    {5, 7, 0, "reactive_power_q1", "var"},
+    {6, 7, 0, "reactive_power_q2", "var"},
+    {7, 7, 0, "reactive_power_q3", "var"},
+    {8, 7, 0, "reactive_power_q4", "var"},
+    {15, 8, 0, "active_energy_absolute", "Wh"},
+    // Demand (e-MUCS P1, Belgium): the running quarter-hour average, the month's largest
+    // finished one (with its time), and the fuse supervision thresholds.
+    {1, 4, 0, "active_demand_import", "W"},
+    {2, 4, 0, "active_demand_export", "W"},
+    {1, 6, 0, "active_demand_import_max", "W"},
+    {2, 6, 0, "active_demand_export_max", "W"},
+    {31, 4, 0, "current_limit_l1", "A"},
+    {51, 4, 0, "current_limit_l2", "A"},
+    {71, 4, 0, "current_limit_l3", "A"},
+    // Power quality counters (DSMR 5.0.2): voltage sags and swells per phase, the long power
+    // failure event log (1-0:99.97.0, its number of entries).
+    {32, 32, 0, "voltage_sags_l1", ""},
+    {52, 32, 0, "voltage_sags_l2", ""},
+    {72, 32, 0, "voltage_sags_l3", ""},
+    {32, 36, 0, "voltage_swells_l1", ""},
+    {52, 36, 0, "voltage_swells_l2", ""},
+    {72, 36, 0, "voltage_swells_l3", ""},
+    {99, 97, 0, "power_failure_log", ""},
+    // IEC 62056-21 device address (the meter's id on German and Irish meters), P1 version (1-3).
+    {0, 0, 0, "device_id", ""},
+    {0, 2, 8, "p1_version", ""},
     // List identifier of the Nordic HAN lists ("AIDON_V0001", "KFM_001"): 1-1/1-0:0.2.129.
     {0, 2, 129, "list_id", ""},
     // Kamstrup sends its GS1 meter number as 1-1:0.0.5 and the type as 1-1:96.1.1.
@@ -172,14 +202,66 @@ constexpr QuantityRow kElectricity[] = {
 
 // Abstract objects (A = 0) by C.D.E; B is the channel.
 constexpr QuantityRow kAbstract[] = {
-    {1, 0, 0, "clock", ""},       {96, 1, 0, "meter_id", ""},
-    {96, 1, 7, "meter_type", ""}, {42, 0, 0, "logical_device_name", ""},
+    {1, 0, 0, "clock", ""},
+    {96, 1, 0, "meter_id", ""},
+    {96, 1, 7, "meter_type", ""},
+    {42, 0, 0, "logical_device_name", ""},
     {25, 9, 0, "push_setup", ""},
+    // DSMR 5.0.2 / e-MUCS P1 objects.
+    {96, 1, 1, "equipment_id", ""},
+    {96, 1, 4, "p1_version", ""},
+    {96, 14, 0, "tariff", ""},
+    {96, 7, 21, "power_failures", ""},
+    {96, 7, 9, "long_power_failures", ""},
+    {96, 7, 19, "power_failure_duration", "s"},
+    {96, 3, 10, "breaker_state", ""},
+    {17, 0, 0, "limiter_threshold", ""},
+    {96, 13, 0, "message_text", ""},
+    {96, 13, 1, "message_code", ""},
+    {98, 1, 0, "monthly_maxima", ""},
 };
+
+// The objects of an M-Bus device on channel B = 1..4 of a P1 meter (DSMR 5.0.2 and e-MUCS: gas,
+// water, heat): the channel is part of their name, as two devices send the same C.D.E.
+struct ChannelRow {
+  std::uint8_t c, d, e;
+  std::array<std::string_view, 4> names;  // channel 1..4
+  std::string_view unit;
+};
+constexpr ChannelRow kMbusChannel[] = {
+    {24,
+     1,
+     0,
+     {"mbus1_device_type", "mbus2_device_type", "mbus3_device_type", "mbus4_device_type"},
+     ""},
+    {96,
+     1,
+     0,
+     {"mbus1_equipment_id", "mbus2_equipment_id", "mbus3_equipment_id", "mbus4_equipment_id"},
+     ""},
+    {96,
+     1,
+     1,
+     {"mbus1_equipment_id", "mbus2_equipment_id", "mbus3_equipment_id", "mbus4_equipment_id"},
+     ""},
+    {24, 2, 1, {"mbus1_volume", "mbus2_volume", "mbus3_volume", "mbus4_volume"}, "m3"},
+    {24,
+     2,
+     3,
+     {"mbus1_volume_uncorrected", "mbus2_volume_uncorrected", "mbus3_volume_uncorrected",
+      "mbus4_volume_uncorrected"},
+     "m3"},
+    {24,
+     4,
+     0,
+     {"mbus1_valve_state", "mbus2_valve_state", "mbus3_valve_state", "mbus4_valve_state"},
+     ""},
+};
+constexpr std::uint8_t kMbusChannels = 4;
 
 // The rows of a table by their group C, built at compile time: a reading's name and default unit
 // are found with a look at the (at most kPerC) rows of its C instead of a walk of the table.
-constexpr std::size_t kPerC = 4;
+constexpr std::size_t kPerC = 12;
 struct QuantityIndex {
   std::array<std::array<std::uint8_t, kPerC>, 256> rows{};  // row index + 1; 0 = none
 };
@@ -214,22 +296,33 @@ const QuantityRow* find_in(std::span<const QuantityRow> table, const QuantityInd
   return nullptr;
 }
 
-const QuantityRow* find_quantity(const ObisCode& obis) noexcept {
-  if (obis.v[0] == 1) return find_in(kElectricity, kElectricityIndex, obis);
-  if (obis.v[0] == 0) return find_in(kAbstract, kAbstractIndex, obis);
-  return nullptr;
+struct Quantity {
+  std::string_view name, unit;
+};
+
+std::optional<Quantity> find_channel(const ObisCode& obis) noexcept {
+  const std::uint8_t b = obis.v[1];
+  if (obis.v[0] != 0 || b == 0 || b > kMbusChannels) return std::nullopt;
+  for (const ChannelRow& row : kMbusChannel) {
+    if (row.c == obis.v[2] && row.d == obis.v[3] && row.e == obis.v[4]) {
+      return Quantity{row.names[b - 1u], row.unit};
+    }
+  }
+  return std::nullopt;
+}
+
+Quantity find_quantity(const ObisCode& obis) noexcept {
+  if (auto channel = find_channel(obis)) return *channel;
+  const QuantityRow* row = nullptr;
+  if (obis.v[0] == 1) row = find_in(kElectricity, kElectricityIndex, obis);
+  if (obis.v[0] == 0) row = find_in(kAbstract, kAbstractIndex, obis);
+  return row ? Quantity{row->name, row->unit} : Quantity{};
 }
 
 }  // namespace
 
-std::string_view obis_name(const ObisCode& obis) noexcept {
-  const QuantityRow* row = find_quantity(obis);
-  return row ? row->name : std::string_view{};
-}
+std::string_view obis_name(const ObisCode& obis) noexcept { return find_quantity(obis).name; }
 
-std::string_view default_unit(const ObisCode& obis) noexcept {
-  const QuantityRow* row = find_quantity(obis);
-  return row ? row->unit : std::string_view{};
-}
+std::string_view default_unit(const ObisCode& obis) noexcept { return find_quantity(obis).unit; }
 
 }  // namespace meterlab::cosem

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <iterator>
+#include <limits>
 
 namespace meterlab::cosem {
 
@@ -21,6 +22,23 @@ double power_of_ten(int n) noexcept {
 }
 
 }  // namespace
+
+std::optional<Reading::Whole> Reading::whole() const noexcept {
+  if (kind != ValueKind::integer || scaler < 0) return std::nullopt;
+  std::uint64_t magnitude = raw_unsigned || raw >= 0 ? static_cast<std::uint64_t>(raw)
+                                                     : 0 - static_cast<std::uint64_t>(raw);
+  const bool negative = !raw_unsigned && raw < 0;
+  for (int i = 0; i < scaler; ++i) {
+    if (magnitude > std::numeric_limits<std::uint64_t>::max() / 10) return std::nullopt;
+    magnitude *= 10;
+  }
+  constexpr auto kMaxSigned = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (!negative && magnitude > kMaxSigned) return Whole{static_cast<std::int64_t>(magnitude), true};
+  if (negative && magnitude > kMaxSigned + 1) return std::nullopt;
+  return Whole{
+      negative ? static_cast<std::int64_t>(0 - magnitude) : static_cast<std::int64_t>(magnitude),
+      false};
+}
 
 double Reading::number() const noexcept {
   switch (kind) {

@@ -183,10 +183,12 @@ void write_value(LineWriter& w, const cosem::Telegram& t, const cosem::Reading& 
     case cosem::ValueKind::boolean:
       return w.boolean(r.raw != 0);
     case cosem::ValueKind::integer:
-      // A scaled value is a decimal fraction; unscaled integers stay integers.
-      if (r.scaler != 0) return w.real(r.number());
-      if (r.raw_unsigned) return w.integer(static_cast<std::uint64_t>(r.raw));
-      return w.integer(r.raw);
+      // A whole number stays an integer (0000.98 kW is 980 W); a decimal fraction is a real.
+      if (auto whole = r.whole()) {
+        if (whole->is_unsigned) return w.integer(static_cast<std::uint64_t>(whole->value));
+        return w.integer(whole->value);
+      }
+      return w.real(r.number());
     case cosem::ValueKind::real:
       return w.real(r.real);
     case cosem::ValueKind::text:

@@ -33,13 +33,20 @@ json reading_value(const cosem::Telegram& t, const cosem::Reading& r) {
       return nullptr;
     case cosem::ValueKind::boolean:
       return r.raw != 0;
-    case cosem::ValueKind::integer:
+    case cosem::ValueKind::integer: {
+      // A whole number (scaler >= 0, raw x 10^scaler within 64 bits) is an integer.
       if (r.scaler < 0) return r.number();
-      if (r.scaler == 0) {
-        if (r.raw_unsigned) return static_cast<std::uint64_t>(r.raw);
-        return r.raw;
+      __int128 v = r.raw_unsigned ? static_cast<__int128>(static_cast<std::uint64_t>(r.raw))
+                                  : static_cast<__int128>(r.raw);
+      const __int128 limit = static_cast<__int128>(std::numeric_limits<std::uint64_t>::max());
+      for (int i = 0; i < r.scaler && v >= -limit && v <= limit; ++i) v *= 10;
+      if (v >= std::numeric_limits<std::int64_t>::min() &&
+          v <= std::numeric_limits<std::int64_t>::max()) {
+        return static_cast<std::int64_t>(v);
       }
+      if (v > 0 && v <= limit) return static_cast<std::uint64_t>(v);
       return r.number();
+    }
     case cosem::ValueKind::real:
       return r.real;
     case cosem::ValueKind::text:

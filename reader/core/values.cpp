@@ -66,9 +66,9 @@ std::string value_text(const cosem::Telegram& t, const cosem::Reading& r) {
     case cosem::ValueKind::boolean:
       return r.raw != 0 ? "true" : "false";
     case cosem::ValueKind::integer:
-      if (r.scaler == 0) {
-        return r.raw_unsigned ? std::to_string(static_cast<std::uint64_t>(r.raw))
-                              : std::to_string(r.raw);
+      if (auto whole = r.whole()) {
+        return whole->is_unsigned ? std::to_string(static_cast<std::uint64_t>(whole->value))
+                                  : std::to_string(whole->value);
       }
       [[fallthrough]];
     case cosem::ValueKind::real: {

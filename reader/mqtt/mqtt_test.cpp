@@ -431,11 +431,12 @@ TEST(MqttP1, RepeatedCodesPublishTheCurrentValue) {
   sink->close(seconds(5));
   Payloads got;
   for (const Msg& m : live.messages()) got[m.topic].push_back(m.payload);
-  EXPECT_EQ(got["test/K8EG004046395507/1-0_1_6_0_255"], (std::vector<std::string>{"2589", "2589"}));
+  EXPECT_EQ(got["test/K8EG004046395507/active_demand_import_max"],
+            (std::vector<std::string>{"2589", "2589"}));
   const json doc = json::parse(got.at(state).back());
-  EXPECT_EQ(doc.at("readings").at("1-0_1_6_0_255").at("value"), 2589);
-  EXPECT_EQ(doc.at("readings").at("0-1_24_2_1_255").at("value"), 0.107);
-  EXPECT_EQ(doc.at("readings").at("0-1_24_2_1_255").at("captured"), "2017-01-02T16:10:05+01:00");
+  EXPECT_EQ(doc.at("readings").at("active_demand_import_max").at("value"), 2589);
+  EXPECT_EQ(doc.at("readings").at("mbus1_volume").at("value"), 0.107);
+  EXPECT_EQ(doc.at("readings").at("mbus1_volume").at("captured"), "2017-01-02T16:10:05+01:00");
   EXPECT_EQ(doc.at("time"), "2017-01-02T18:20:02.000Z");  // the telegram's 19:20:02 W
 }
 

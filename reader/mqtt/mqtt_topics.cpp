@@ -33,9 +33,9 @@ std::string display_name(std::string_view key) {
 // text otherwise, null for null-data.
 json state_value(const cosem::Telegram& t, const cosem::Reading& r) {
   if (r.kind == cosem::ValueKind::none) return nullptr;
-  if (r.kind == cosem::ValueKind::integer && r.scaler == 0) {
-    if (r.raw_unsigned) return static_cast<std::uint64_t>(r.raw);
-    return r.raw;
+  if (auto whole = r.whole()) {
+    if (whole->is_unsigned) return static_cast<std::uint64_t>(whole->value);
+    return whole->value;
   }
   if (r.kind == cosem::ValueKind::boolean) return r.raw != 0;
   if (auto n = number(r)) return *n;

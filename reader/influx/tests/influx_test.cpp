@@ -94,19 +94,22 @@ TEST(InfluxLineProtocol, P1GasAtItsCaptureTime) {
     return r ? influx::point("meterlab", {}, "m1", t, *r, rc) : std::string("missing");
   };
   EXPECT_EQ(point("0-1:24.2.1.255"),
-            "meterlab,meter=m1,obis=0-1:24.2.1.255,unit=m3 value=0.107,time_source=\"meter\" "
+            "meterlab,meter=m1,name=mbus1_volume,obis=0-1:24.2.1.255,unit=m3 "
+            "value=0.107,time_source=\"meter\" "
             "1483369805000");  // 2017-01-02 16:10:05 W = 15:10:05Z
   EXPECT_EQ(point("1-0:1.8.1.255"),
             "meterlab,meter=m1,name=active_energy_import_t1,obis=1-0:1.8.1.255,unit=Wh "
             "value=4426,time_source=\"meter\" 1483381202000");  // 19:20:02 W
   EXPECT_EQ(point("0-0:96.13.0.255"),
-            "meterlab,meter=m1,obis=0-0:96.13.0.255 text=\"Hello\",time_source=\"meter\" "
+            "meterlab,meter=m1,name=message_text,obis=0-0:96.13.0.255 "
+            "text=\"Hello\",time_source=\"meter\" "
             "1483381202000");
   t.timestamp->deviation.reset();
   t.timestamp_source = cosem::ClockSource::none;  // as resolve_clock() leaves it then
   for (cosem::Reading& r : t.readings) r.date_time.deviation.reset();
   EXPECT_EQ(point("0-1:24.2.1.255"),
-            "meterlab,meter=m1,obis=0-1:24.2.1.255,unit=m3 value=0.107,time_source=\"received\" "
+            "meterlab,meter=m1,name=mbus1_volume,obis=0-1:24.2.1.255,unit=m3 "
+            "value=0.107,time_source=\"received\" "
             "1767567600123");
 }
 

@@ -59,6 +59,14 @@ struct Reading {
   DateTime date_time;
 
   double number() const noexcept;  // integer scaled, or real; 0 for other kinds
+  // An integer reading whose value is a whole number: scaler >= 0 and raw x 10^scaler within 64
+  // bits (`is_unsigned`: the value is a uint64 beyond INT64_MAX, its bit pattern in `value`).
+  // The outputs print it as an integer; anything else is a decimal fraction (number()).
+  struct Whole {
+    std::int64_t value = 0;
+    bool is_unsigned = false;
+  };
+  std::optional<Whole> whole() const noexcept;
 };
 
 enum class Transport : std::uint8_t { hdlc, mbus, apdu, p1 };
