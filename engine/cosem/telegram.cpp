@@ -25,6 +25,7 @@ double power_of_ten(int n) noexcept {
 
 std::optional<Reading::Whole> Reading::whole() const noexcept {
   if (kind != ValueKind::integer || scaler < 0) return std::nullopt;
+  if (scaler == 0) return Whole{raw, raw_unsigned};  // the common case, no arithmetic
   std::uint64_t magnitude = raw_unsigned || raw >= 0 ? static_cast<std::uint64_t>(raw)
                                                      : 0 - static_cast<std::uint64_t>(raw);
   const bool negative = !raw_unsigned && raw < 0;
