@@ -263,6 +263,23 @@ TEST(P1Parser, UnknownLinesAndTextMessagesAreKept) {
   EXPECT_EQ(t.text(t.readings[2].text), "whatever 1");
 }
 
+// The IEC 62056-21 device address 1-0:0.0.0 (Iskra MIE5T, EasyMeter Q3D) is an identifier:
+// text as sent, its leading zeros kept, also in the full form with F.
+TEST(P1Parser, TheDeviceAddressIsTextWithItsLeadingZeros) {
+  const std::string body =
+      "/ISk5\\2MIE5T-200\r\n\r\n1-0:0.0.0(00000000)\r\n1-0:0.0.0*255(0272031312565)\r\n"
+      "1-0:1.8.1(000010.181*kWh)\r\n";
+  const test::Run run = run_text(telegram(body));
+  ASSERT_EQ(run.telegrams.size(), 1u);
+  const cosem::Telegram& t = run.telegrams[0].telegram;
+  ASSERT_EQ(t.readings.size(), 3u);
+  EXPECT_EQ(t.readings[0].kind, cosem::ValueKind::text);
+  EXPECT_EQ(t.text(t.readings[0].text), "00000000");
+  EXPECT_EQ(t.readings[1].kind, cosem::ValueKind::text);
+  EXPECT_EQ(t.text(t.readings[1].text), "0272031312565");
+  EXPECT_EQ(t.readings[2].kind, cosem::ValueKind::integer);
+}
+
 // Text near the A-B:C.D.E form: groups of 0..4 digits, separators sometimes swapped.
 std::string obis_like(std::mt19937& rng) {
   static constexpr char kSeparators[] = {'-', ':', '.', '.', '.'};

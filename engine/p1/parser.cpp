@@ -206,11 +206,13 @@ const char* Scanner::read_object(const char* line, std::size_t index, Object& o,
 }
 
 // DSMR 5.0.2 objects whose value is text: equipment identifiers and text messages are
-// hex-coded (0-n:96.1.0, 0-0:96.1.1, 0-0:96.13.0, Smarty 0-0:42.0.0); versions are not.
+// hex-coded (0-n:96.1.0, 0-0:96.1.1, 0-0:96.13.0, Smarty 0-0:42.0.0); versions are not, nor is
+// the IEC 62056-21 device address (an identifier: its leading zeros are part of it).
 enum class TextKind : std::uint8_t { number, hex, plain };
 
 TextKind text_kind(const ObisCode& o) noexcept {
   const std::uint8_t c = o.v[2], d = o.v[3], e = o.v[4];
+  if (c == 0 && d == 0 && e == 0) return TextKind::plain;   // 1-0:0.0.0 device address
   if (c == 0 && d == 2 && e == 8) return TextKind::plain;   // 1-3:0.2.8 P1 version
   if (c == 96 && d == 1 && e == 4) return TextKind::plain;  // 0-0:96.1.4 (Belgian) version
   if ((c == 96 && (d == 1 || d == 13)) || (c == 42 && d == 0)) return TextKind::hex;
