@@ -310,6 +310,52 @@ TEST(P1Values, ObisFastPathAgreesWithObisCodeParse) {
   EXPECT_GT(valid, 100);  // the generator reaches valid codes too
 }
 
+// read_number() (eight digits a step where eight characters are left, one at a time near the
+// end) against the rule spelled out on the characters: every length 0..21 of digits before and
+// after a point, at every distance from the end of the buffer, with each stop character.
+TEST(P1Values, NumbersAreReadTheSameAtAnyPlaceInTheBuffer) {
+  std::mt19937 rng(17);
+  int checked = 0;
+  for (std::size_t whole = 0; whole <= 21; ++whole) {
+    for (std::size_t part = 0; part <= 21; part += 1 + part / 4) {
+      for (const char* stop : {"", ")", "*kWh)", "/", ":", "\x80"}) {
+        std::string s = rng() % 2 == 0 ? "-" : "";
+        for (std::size_t i = 0; i < whole; ++i) s += static_cast<char>('0' + rng() % 10);
+        if (part > 0) s += '.';
+        for (std::size_t i = 1; i < part; ++i) s += static_cast<char>('0' + rng() % 10);
+        s += stop;
+        // The reference: the digits as one unsigned number (mod 2^64), the rule's validity.
+        const std::size_t sign = s[0] == '-' ? 1 : 0;
+        const std::size_t int_end = s.find_first_not_of("0123456789", sign);
+        const bool point = int_end > sign && int_end < s.size() && s[int_end] == '.';
+        const std::size_t frac_end =
+            point ? std::min(s.find_first_not_of("0123456789", int_end + 1), s.size()) : int_end;
+        std::uint64_t magnitude = 0;
+        for (std::size_t i = sign; i < std::min(frac_end, s.size()); ++i) {
+          if (s[i] != '.') magnitude = magnitude * 10 + static_cast<std::uint64_t>(s[i] - '0');
+        }
+        const std::size_t decimals = point ? frac_end - int_end - 1 : 0;
+        const std::size_t digits = std::min(int_end, s.size()) - sign + decimals;
+        const bool valid = (!point || decimals > 0) && digits >= 1 && digits <= 18;
+        for (std::size_t tail = 0; tail <= 9; ++tail) {
+          const std::string buf = s + std::string(tail, 'x');
+          const char* const begin = buf.data();
+          detail::NumberText n;
+          const char* stopped = detail::read_number(begin, begin + s.size() + tail, n);
+          ASSERT_EQ(stopped - begin, static_cast<std::ptrdiff_t>(std::min(frac_end, s.size())))
+              << buf;
+          ASSERT_EQ(n.valid, valid) << buf;
+          ASSERT_EQ(n.negative, sign == 1) << buf;
+          ASSERT_EQ(n.magnitude, magnitude) << buf;
+          ASSERT_EQ(n.decimals, std::min<std::size_t>(decimals, 19)) << buf;
+          ++checked;
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 10000);
+}
+
 // The full form A-B:C.D.E*F of IEC 62056-21 meters (EasyMeter Q3D: "1-0:1.8.0*255(...)") reads
 // as the same code with that F; a '*' without digits, or an F over 255, is no code.
 TEST(P1Values, ObisFullFormWithStarF) {

@@ -269,6 +269,7 @@ Reading& Builder::add(const ObisCode& obis, std::string_view name) {
 
 // A timestamp group: parsed into `out`; a bad one is reported (p1_bad_timestamp at its '(').
 Stamp Builder::stamp(const Group& g, bool flag_optional, DateTime& out) {
+  if (!detail::stamp_length(g.size, flag_optional)) return Stamp::not_a_stamp;
   const Stamp s = detail::parse_timestamp(g.text(), flag_optional, zone_, out);
   if (s == Stamp::bad) problems_.add(Error{Errc::p1_bad_timestamp, g.offset});
   return s;
@@ -362,7 +363,9 @@ void Builder::plain(const Object& o) {
   std::size_t last_value = o.count;
   DateTime probe;
   for (std::size_t i = 0; o.count > 1 && i < o.count; ++i) {  // one group: nothing before it
-    if (detail::parse_timestamp(o.groups[i].text(), false, zone_, probe) == Stamp::not_a_stamp) {
+    const Group& g = o.groups[i];
+    if (!detail::stamp_length(g.size, false) ||
+        detail::parse_timestamp(g.text(), false, zone_, probe) == Stamp::not_a_stamp) {
       last_value = i;
     }
   }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 
 #include "meterlab/core/hex.hpp"
@@ -12,8 +13,7 @@ namespace {
 
 constexpr std::size_t kMaxDigits = 18;  // below 2^63: an int64 holds every such number
 constexpr std::int8_t kKilo = 3;        // the 'k' prefix of kWh, kW, kvarh, kvar
-constexpr std::size_t kStampDigits = 12;
-constexpr char kSummer = 'S';  // DSMR 5.0.2 clause 6.12: DST active
+constexpr char kSummer = 'S';           // DSMR 5.0.2 clause 6.12: DST active
 constexpr char kWinter = 'W';
 constexpr std::uint8_t kDstBit = 0x80;  // COSEM clock status: daylight saving active
 constexpr std::uint8_t kFieldF = 255;   // IEC 62056-61: F not used
@@ -60,6 +60,63 @@ const char* read_group(const char* p, const char* end, std::uint8_t& out) noexce
   return p;
 }
 
+// The decimal digits at `p`, one multiply-add each, appended to `v` (v x 10 + digit, modulo
+// 2^64): past them.
+const char* read_digits(const char* p, const char* end, std::uint64_t& v) noexcept {
+  for (unsigned d; p != end && (d = static_cast<unsigned char>(*p) - unsigned{'0'}) <= 9; ++p) {
+    v = v * 10 + d;
+  }
+  return p;
+}
+
+constexpr std::uint64_t kEachByte = 0x0101010101010101;
+constexpr std::size_t kWord = sizeof(std::uint64_t);
+
+// Eight digit values (0..9) a byte, the first digit in the lowest byte (a little-endian load
+// of the text), as one number: pairs, then fours, then the eight, each step one multiply
+// (x (10 x 2^8 + 1) puts 10 a + b in the upper byte of each pair, and so on).
+std::uint64_t eight_digits(std::uint64_t x) noexcept {
+  x = (x * (10 * 256 + 1)) >> 8;
+  x = ((x & 0x00FF00FF00FF00FF) * (100 * 65536 + 1)) >> 16;
+  return ((x & 0x0000FFFF0000FFFF) * (10000 * (std::uint64_t{1} << 32) + 1)) >> 32;
+}
+
+// The index of the first byte whose top bit `stops` has (stops != 0).
+std::size_t first_byte(std::uint64_t stops) noexcept {
+  return static_cast<std::size_t>(std::countr_zero(stops)) / 8;
+}
+
+// The number at `p` when the eight characters there hold all of it, [digits][.digits] and the
+// character after it, read with one load: past it, nullptr when they do not (the loop of
+// read_number() reads it then). x = c ^ '0' is the digit of a digit c and over 9 for any other
+// character (no borrow from byte to byte, as c - '0' would have); a byte is a stop when x or
+// x + 0x76 has its top bit. Bytes after a stop other than the point may be wrong (a carry), and
+// are not used. read_number() must give the same with or without it (p1_test checks).
+const char* read_short_number(const char* p, NumberText& out) noexcept {
+  static_assert(std::endian::native == std::endian::little, "the first character is the low byte");
+  std::uint64_t w;
+  std::memcpy(&w, p, kWord);
+  const std::uint64_t x = w ^ ('0' * kEachByte);
+  std::uint64_t stops = (x | (x + 0x76 * kEachByte)) & (0x80 * kEachByte);
+  if (stops == 0) return nullptr;  // eight digits or more
+  const std::size_t whole = first_byte(stops);
+  if (whole == 0 || p[whole] != '.') {  // digits alone, or none (not a number)
+    out.magnitude = whole == 0 ? 0 : eight_digits(x << (8 * (kWord - whole)));
+    out.valid = whole > 0;
+    return p + whole;
+  }
+  stops &= stops - 1;              // the point's
+  if (stops == 0) return nullptr;  // the fraction goes on past the word
+  const std::size_t stop = first_byte(stops);
+  if (stop == whole + 1) return nullptr;                              // no digit after the point
+  const std::uint64_t front = (std::uint64_t{1} << (8 * whole)) - 1;  // whole < 7
+  const std::uint64_t digits = (x & front) | ((x >> 8) & ~front);     // the point taken out
+  out.magnitude = eight_digits(digits << (8 * (kWord + 1 - stop)));   // stop - 1 digits
+  out.decimals = static_cast<std::uint8_t>(stop - whole - 1);
+  out.valid = true;
+  return p + stop;
+}
+
 }  // namespace
 
 std::optional<BaseUnit> Units::find(std::string_view unit) noexcept {
@@ -76,24 +133,23 @@ std::optional<BaseUnit> Units::find(std::string_view unit) noexcept {
   return base;
 }
 
-// Each digit is one multiply-add; a digit count past kMaxDigits only makes the number invalid
-// (the magnitude wraps then, unsigned, and is not used).
+// A digit count past kMaxDigits only makes the number invalid (the magnitude wraps then,
+// unsigned, and is not used).
 const char* read_number(const char* p, const char* end, NumberText& out) noexcept {
   out = NumberText{};
   out.negative = p != end && *p == '-';
   p += out.negative ? 1 : 0;
+  if (static_cast<std::size_t>(end - p) >= kWord) {
+    if (const char* const stop = read_short_number(p, out)) return stop;
+  }
   std::uint64_t v = 0;
   const char* const first = p;
-  for (unsigned d; p != end && (d = static_cast<unsigned char>(*p) - unsigned{'0'}) <= 9; ++p) {
-    v = v * 10 + d;
-  }
+  p = read_digits(p, end, v);
   std::size_t digits = static_cast<std::size_t>(p - first);
   bool point_ok = true;
   if (digits > 0 && p != end && *p == '.') {
     const char* const fraction = ++p;
-    for (unsigned d; p != end && (d = static_cast<unsigned char>(*p) - unsigned{'0'}) <= 9; ++p) {
-      v = v * 10 + d;
-    }
+    p = read_digits(p, end, v);
     const auto decimals = static_cast<std::size_t>(p - fraction);
     point_ok = decimals > 0;
     digits += decimals;
@@ -115,8 +171,8 @@ Number to_number(const NumberText& n, BaseUnit unit) noexcept {
 
 Stamp parse_timestamp(std::string_view s, bool flag_optional, const Zone& zone,
                       cosem::DateTime& out) noexcept {
+  if (!stamp_length(s.size(), flag_optional)) return Stamp::not_a_stamp;
   const bool flagged = s.size() == kStampDigits + 1;
-  if (!flagged && !(flag_optional && s.size() == kStampDigits)) return Stamp::not_a_stamp;
   if (!std::all_of(s.begin(), s.begin() + kStampDigits, is_digit)) return Stamp::not_a_stamp;
   if (flagged && s.back() != kSummer && s.back() != kWinter) return Stamp::not_a_stamp;
   out = cosem::DateTime{};
