@@ -38,10 +38,25 @@ struct Group {
   }
 };
 
+// DSMR 5.0.2 objects whose value is text: equipment identifiers and text messages are
+// hex-coded (0-n:96.1.0, 0-0:96.1.1, 0-0:96.13.0, Smarty 0-0:42.0.0); versions are not, nor is
+// the IEC 62056-21 device address (an identifier: its leading zeros are part of it).
+enum class TextKind : std::uint8_t { number, hex, plain };
+
+TextKind text_kind(const ObisCode& o) noexcept {
+  const std::uint8_t c = o.v[2], d = o.v[3], e = o.v[4];
+  if (c == 0 && d == 0 && e == 0) return TextKind::plain;   // 1-0:0.0.0 device address
+  if (c == 0 && d == 2 && e == 8) return TextKind::plain;   // 1-3:0.2.8 P1 version
+  if (c == 96 && d == 1 && e == 4) return TextKind::plain;  // 0-0:96.1.4 (Belgian) version
+  if ((c == 96 && (d == 1 || d == 13)) || (c == 42 && d == 0)) return TextKind::hex;
+  return TextKind::number;
+}
+
 // One data object: an OBIS line and any lines of bare groups that continue it (DSMR 2.2 gas).
 struct Object {
   ObisCode obis;
   std::string_view name;  // cosem::obis_name(obis)
+  TextKind kind;          // text_kind(obis)
   std::array<Group, kMaxGroups> groups;
   std::size_t count = 0;
 };
@@ -58,8 +73,8 @@ constexpr std::array<bool, 256> kValueChar = [] {
 
 // The OBIS codes of the lines of the telegrams before, by the line's place: a meter sends the
 // same lines in the same order every time, so a line that begins with the text of the code at its
-// place last time (up to the '(') has that code and name, found by comparing two 8-byte words
-// instead of reading the code (10 instructions a character) and looking its name up again.
+// place last time (up to the '(') has that code, name and text kind, found by comparing two 8-byte
+// words instead of reading the code (10 instructions a character) and looking its name up again.
 // Kept per thread across telegrams, like the units (Builder::units_).
 class LineCodes {
  public:
@@ -76,6 +91,7 @@ class LineCodes {
     }
     o.obis = s.obis;
     o.name = s.name;
+    o.kind = s.kind;
     return line + s.length;
   }
   // The code read_obis() read at `line` (`length` characters, then the '(').
@@ -93,6 +109,7 @@ class LineCodes {
     s.length = static_cast<std::uint8_t>(length);
     s.obis = o.obis;
     s.name = o.name;
+    s.kind = o.kind;
   }
 
  private:
@@ -103,6 +120,7 @@ class LineCodes {
     std::uint8_t length = 0;                                 // 0: nothing learnt
     ObisCode obis;
     std::string_view name;
+    TextKind kind = TextKind::number;
   };
   std::array<Slot, kSlots> slots_{};
 };
@@ -181,6 +199,7 @@ const char* Scanner::read_code(const char* line, std::size_t index, Object& o) c
   const char* p = detail::read_obis(line, end_, o.obis);
   if (p == nullptr || p == end_ || *p != kOpen) return nullptr;
   o.name = cosem::obis_name(o.obis);
+  o.kind = text_kind(o.obis);
   codes_.learn(index, line, p, o);
   return p;
 }
@@ -203,20 +222,6 @@ const char* Scanner::read_object(const char* line, std::size_t index, Object& o,
   }
   ok = true;
   return p;
-}
-
-// DSMR 5.0.2 objects whose value is text: equipment identifiers and text messages are
-// hex-coded (0-n:96.1.0, 0-0:96.1.1, 0-0:96.13.0, Smarty 0-0:42.0.0); versions are not, nor is
-// the IEC 62056-21 device address (an identifier: its leading zeros are part of it).
-enum class TextKind : std::uint8_t { number, hex, plain };
-
-TextKind text_kind(const ObisCode& o) noexcept {
-  const std::uint8_t c = o.v[2], d = o.v[3], e = o.v[4];
-  if (c == 0 && d == 0 && e == 0) return TextKind::plain;   // 1-0:0.0.0 device address
-  if (c == 0 && d == 2 && e == 8) return TextKind::plain;   // 1-3:0.2.8 P1 version
-  if (c == 96 && d == 1 && e == 4) return TextKind::plain;  // 0-0:96.1.4 (Belgian) version
-  if ((c == 96 && (d == 1 || d == 13)) || (c == 42 && d == 0)) return TextKind::hex;
-  return TextKind::number;
 }
 
 // The number the scan read at the front of `g`, in `unit`: when it is the whole group (no unit)
@@ -286,6 +291,7 @@ Stamp Builder::capture(const Group& g, DateTime& captured) {
 
 // One group as a reading's value: a timestamp, a number (with its unit), or text.
 void Builder::value(Reading& r, const Group& g, TextKind kind) {
+  if (!detail::stamp_length(g.size, false)) return number_or_text(r, g, kind);
   DateTime when;
   const Stamp s = stamp(g, false, when);
   if (s == Stamp::ok) {
@@ -360,9 +366,13 @@ bool Builder::gas_dsmr22(const Object& o) {
 // Any other object: a reading per group; a timestamp before a value is that value's capture
 // time (0-n:24.2.1, 1-0:1.6.0), a timestamp with no value after it a reading of its own.
 void Builder::plain(const Object& o) {
+  if (o.count == 1) {  // nothing before it: no capture time (the new reading's is null)
+    value(add(o.obis, o.name), o.groups[0], o.kind);
+    return;
+  }
   std::size_t last_value = o.count;
   DateTime probe;
-  for (std::size_t i = 0; o.count > 1 && i < o.count; ++i) {  // one group: nothing before it
+  for (std::size_t i = 0; i < o.count; ++i) {
     const Group& g = o.groups[i];
     if (!detail::stamp_length(g.size, false) ||
         detail::parse_timestamp(g.text(), false, zone_, probe) == Stamp::not_a_stamp) {
@@ -370,14 +380,13 @@ void Builder::plain(const Object& o) {
     }
   }
   DateTime captured;
-  const TextKind kind = text_kind(o.obis);
   for (std::size_t i = 0; i < o.count; ++i) {
     if (last_value != o.count && i < last_value &&
         capture(o.groups[i], captured) != Stamp::not_a_stamp) {
       continue;
     }
     Reading& r = add(o.obis, o.name);
-    value(r, o.groups[i], kind);
+    value(r, o.groups[i], o.kind);
     if (r.kind != cosem::ValueKind::date_time) r.date_time = captured;
   }
 }

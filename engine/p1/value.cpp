@@ -81,40 +81,51 @@ std::uint64_t eight_digits(std::uint64_t x) noexcept {
   return ((x & 0x0000FFFF0000FFFF) * (10000 * (std::uint64_t{1} << 32) + 1)) >> 32;
 }
 
-// The index of the first byte whose top bit `stops` has (stops != 0).
-std::size_t first_byte(std::uint64_t stops) noexcept {
-  return static_cast<std::size_t>(std::countr_zero(stops)) / 8;
-}
+constexpr std::uint64_t kPow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
 
-// The number at `p` when the eight characters there hold all of it, [digits][.digits] and the
-// character after it, read with one load: past it, nullptr when they do not (the loop of
-// read_number() reads it then). x = c ^ '0' is the digit of a digit c and over 9 for any other
-// character (no borrow from byte to byte, as c - '0' would have); a byte is a stop when x or
-// x + 0x76 has its top bit. Bytes after a stop other than the point may be wrong (a carry), and
-// are not used. read_number() must give the same with or without it (p1_test checks).
-const char* read_short_number(const char* p, NumberText& out) noexcept {
+// The digits at the front of the eight characters at `p`, read with one load: how many (8 when
+// all are), and their value. x = c ^ '0' is the digit of a digit c and over 9 for any other
+// character (no borrow from byte to byte, as c - '0' would have); a byte stops the run when x
+// or x + 0x76 has its top bit. Bytes after the first stop may be wrong (a carry): not used.
+struct DigitRun {
+  std::size_t count;
+  std::uint64_t value;
+};
+DigitRun digit_run(const char* p) noexcept {
   static_assert(std::endian::native == std::endian::little, "the first character is the low byte");
   std::uint64_t w;
   std::memcpy(&w, p, kWord);
   const std::uint64_t x = w ^ ('0' * kEachByte);
-  std::uint64_t stops = (x | (x + 0x76 * kEachByte)) & (0x80 * kEachByte);
-  if (stops == 0) return nullptr;  // eight digits or more
-  const std::size_t whole = first_byte(stops);
-  if (whole == 0 || p[whole] != '.') {  // digits alone, or none (not a number)
-    out.magnitude = whole == 0 ? 0 : eight_digits(x << (8 * (kWord - whole)));
-    out.valid = whole > 0;
-    return p + whole;
+  const std::uint64_t stops = (x | (x + 0x76 * kEachByte)) & (0x80 * kEachByte);
+  const std::size_t n = stops == 0 ? kWord : static_cast<std::size_t>(std::countr_zero(stops)) / 8;
+  return {n, n == 0 ? 0 : eight_digits(x << (8 * (kWord - n)))};  // leading zeros in front
+}
+
+// read_number() by digit runs where the text there is long enough to load them: 1 to 15
+// digits, then a point and 1 to 7 digits, or not. Past the number, nullptr when the text is not
+// that (the loop of read_number() reads it then): read_number() gives the same with or without
+// this (p1_test checks).
+const char* read_number_by_words(const char* p, const char* end, NumberText& out) noexcept {
+  if (static_cast<std::size_t>(end - p) < 2 * kWord) return nullptr;
+  DigitRun whole = digit_run(p);
+  if (whole.count == kWord) {
+    const DigitRun more = digit_run(p + kWord);
+    if (more.count == kWord) return nullptr;
+    whole = {kWord + more.count, whole.value * kPow10[more.count] + more.value};
   }
-  stops &= stops - 1;              // the point's
-  if (stops == 0) return nullptr;  // the fraction goes on past the word
-  const std::size_t stop = first_byte(stops);
-  if (stop == whole + 1) return nullptr;                              // no digit after the point
-  const std::uint64_t front = (std::uint64_t{1} << (8 * whole)) - 1;  // whole < 7
-  const std::uint64_t digits = (x & front) | ((x >> 8) & ~front);     // the point taken out
-  out.magnitude = eight_digits(digits << (8 * (kWord + 1 - stop)));   // stop - 1 digits
-  out.decimals = static_cast<std::uint8_t>(stop - whole - 1);
-  out.valid = true;
-  return p + stop;
+  p += whole.count;
+  if (whole.count == 0 || *p != '.') {
+    out.magnitude = whole.value;
+    out.valid = whole.count > 0;
+    return p;
+  }
+  if (static_cast<std::size_t>(end - ++p) < kWord) return nullptr;
+  const DigitRun fraction = digit_run(p);
+  if (fraction.count == 0 || fraction.count == kWord) return nullptr;
+  out.magnitude = whole.value * kPow10[fraction.count] + fraction.value;
+  out.decimals = static_cast<std::uint8_t>(fraction.count);
+  out.valid = whole.count + fraction.count <= kMaxDigits;
+  return p + fraction.count;
 }
 
 }  // namespace
@@ -139,9 +150,7 @@ const char* read_number(const char* p, const char* end, NumberText& out) noexcep
   out = NumberText{};
   out.negative = p != end && *p == '-';
   p += out.negative ? 1 : 0;
-  if (static_cast<std::size_t>(end - p) >= kWord) {
-    if (const char* const stop = read_short_number(p, out)) return stop;
-  }
+  if (const char* const stop = read_number_by_words(p, end, out)) return stop;
   std::uint64_t v = 0;
   const char* const first = p;
   p = read_digits(p, end, v);
