@@ -5,6 +5,8 @@
 
 #include <random>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "test_util.hpp"
 #include "value.hpp"
@@ -278,6 +280,47 @@ TEST(P1Parser, TheDeviceAddressIsTextWithItsLeadingZeros) {
   EXPECT_EQ(t.readings[1].kind, cosem::ValueKind::text);
   EXPECT_EQ(t.text(t.readings[1].text), "0272031312565");
   EXPECT_EQ(t.readings[2].kind, cosem::ValueKind::integer);
+}
+
+// What a telegram decodes to on a thread that has seen no telegram before (no line memory).
+std::vector<cosem::Reading> fresh_readings(const std::string& text, std::string& texts) {
+  std::vector<cosem::Reading> readings;
+  std::thread([&] {
+    cosem::Telegram t;
+    Problems problems;
+    parse_telegram(test::as_bytes(text), 0, t, problems);
+    readings = t.readings;
+    texts = t.text_storage;
+  }).join();
+  return readings;
+}
+
+// A line whose code the line memory knows is read by the short path when it is one number (with
+// a unit): the same readings as a first read, also when the line's shape changed since (another
+// unit, an unknown one, text, a second group, a continuation line, 13 digits).
+TEST(P1Parser, KnownLinesReadAsNewOnes) {
+  const std::string before =
+      "/XXX5\r\n\r\n1-0:1.8.1(000001.000*kWh)\r\n1-0:1.7.0(00.244*kW)\r\n0-0:96.14.0(0002)\r\n"
+      "1-0:32.7.0(0230.0*V)\r\n1-0:31.7.0(001*A)\r\n";
+  const std::string after =
+      "/XXX5\r\n\r\n1-0:1.8.1(000001.000*Wh)\r\n1-0:1.7.0(00.244*kX)\r\n0-0:96.14.0(00A2)\r\n"
+      "1-0:32.7.0(0230.0*V)(1)\r\n1-0:31.7.0(001*A)\r\n(7)\r\n";
+  for (const std::string& text : {before, after, before + "0-0:96.14.0(1234567890123)\r\n"}) {
+    cosem::Telegram t;
+    Problems problems;
+    for (int round = 0; round < 2; ++round) parse_telegram(test::as_bytes(before), 0, t, problems);
+    parse_telegram(test::as_bytes(text), 0, t, problems);
+    std::string texts;
+    const std::vector<cosem::Reading> fresh = fresh_readings(text, texts);
+    ASSERT_EQ(t.readings.size(), fresh.size()) << text;
+    for (std::size_t i = 0; i < fresh.size(); ++i) {
+      const cosem::Reading &a = t.readings[i], &b = fresh[i];
+      EXPECT_TRUE(a.obis == b.obis && a.kind == b.kind && a.raw == b.raw && a.scaler == b.scaler &&
+                  a.unit == b.unit &&
+                  t.text(a.text) == std::string_view(texts).substr(b.text.offset, b.text.length))
+          << text << " reading " << i;
+    }
+  }
 }
 
 // Text near the A-B:C.D.E form: groups of 0..4 digits, separators sometimes swapped.
