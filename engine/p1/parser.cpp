@@ -62,7 +62,8 @@ constexpr std::array<bool, 256> kValueChar = [] {
 }();
 
 // A line of the commonest shape, OBIS(number) or OBIS(number*unit) alone, whose code the line
-// memory knew: its slot (code, name, unit) and its number in base units.
+// memory knew: its slot (code, name, unit) and its number in base units. The slot is set for
+// any line the memory knew, of that shape or not.
 struct Known {
   const LineCodes::Slot* slot;
   detail::Number number;
@@ -93,14 +94,16 @@ class Scanner {
     if (p + 1 == end_) return end_;
     return p[1] == '\n' ? p + 2 : nullptr;
   }
-  const char* read_object(const char* line, std::size_t index, Object& o, bool& ok) const noexcept;
+  const char* read_object(const char* line, std::size_t index, const LineCodes::Slot* slot,
+                          Object& o, bool& ok) const noexcept;
   const char* read_known(const char* line, std::size_t index, detail::Units& units,
                          Known& k) const noexcept;
 
  private:
   const char* read_group(const char* p, Group& g) const noexcept;
   const char* read_groups(const char* p, Object& o) const noexcept;
-  const char* read_code(const char* line, std::size_t index, Object& o) const noexcept;
+  const char* read_code(const char* line, std::size_t index, const LineCodes::Slot* slot,
+                        Object& o) const noexcept;
   const char* read_unit(const char* u, std::size_t index, const LineCodes::Slot& s,
                         detail::Units& units, detail::BaseUnit& unit) const noexcept;
 
@@ -140,13 +143,15 @@ const char* Scanner::read_groups(const char* p, Object& o) const noexcept {
 }
 
 // The OBIS code at the front of the `index`th object line, and its name: the '(' after it, nullptr
-// when the line does not begin with a code and a '('.
-const char* Scanner::read_code(const char* line, std::size_t index, Object& o) const noexcept {
-  if (const LineCodes::Slot* const s = codes_.match(index, line, end_)) {
-    o.obis = s->obis;
-    o.name = s->name;
-    o.kind = s->kind;
-    return line + s->length;
+// when the line does not begin with a code and a '('. `slot`: the line memory's match of the
+// line (read_known() asked it), nullptr when it has none.
+const char* Scanner::read_code(const char* line, std::size_t index, const LineCodes::Slot* slot,
+                               Object& o) const noexcept {
+  if (slot != nullptr) {
+    o.obis = slot->obis;
+    o.name = slot->name;
+    o.kind = slot->kind;
+    return line + slot->length;
   }
   const char* p = detail::read_obis(line, end_, o.obis);
   if (p == nullptr || p == end_ || *p != kOpen) return nullptr;
@@ -159,11 +164,11 @@ const char* Scanner::read_code(const char* line, std::size_t index, Object& o) c
 // An object at `line`, the `index`th of its telegram: its OBIS line and the bare-group lines
 // after it. Returns where the next line starts; `ok` false when a line of it is not OBIS(...) or
 // (...): that line is skipped.
-const char* Scanner::read_object(const char* line, std::size_t index, Object& o,
-                                 bool& ok) const noexcept {
+const char* Scanner::read_object(const char* line, std::size_t index, const LineCodes::Slot* slot,
+                                 Object& o, bool& ok) const noexcept {
   o.count = 0;
   ok = false;
-  const char* p = read_code(line, index, o);
+  const char* p = read_code(line, index, slot, o);
   if (p == nullptr) return next_line(line);
   p = read_groups(p, o);
   if (p == nullptr) return next_line(line);
@@ -206,10 +211,11 @@ const char* Scanner::read_unit(const char* u, std::size_t index, const LineCodes
 // OBIS(number) or OBIS(number*unit) and nothing more: what read_object() and Builder::object()
 // make of it (one group, no timestamp, a number in its unit), by the same rules without the
 // groups' bookkeeping. The next line's start, nullptr when the line is not that (read_object()
-// reads it then). The differential check of bench/README.md holds the two paths equal.
+// reads it then, with k.slot). The differential check of bench/README.md holds the two paths
+// equal.
 const char* Scanner::read_known(const char* line, std::size_t index, detail::Units& units,
                                 Known& k) const noexcept {
-  const LineCodes::Slot* const s = codes_.match(index, line, end_);
+  const LineCodes::Slot* const s = k.slot = codes_.match(index, line, end_);
   if (s == nullptr) return nullptr;
   const char* const value = line + s->length + 1;
   detail::NumberText num;
@@ -227,7 +233,6 @@ const char* Scanner::read_known(const char* line, std::size_t index, detail::Uni
   }
   const char* const next = line_end(p);
   if (next == nullptr || (next != end_ && *next == kOpen)) return nullptr;  // more groups
-  k.slot = s;
   k.number = detail::to_number(num, unit);
   return next;
 }
@@ -463,7 +468,7 @@ void parse_telegram(Bytes text, std::size_t stream_offset, cosem::Telegram& out,
       continue;
     }
     bool ok = false;
-    p = scan.read_object(line, index++, o, ok);
+    p = scan.read_object(line, index++, k.slot, o, ok);
     if (ok) {
       builder.object(o);
     } else {

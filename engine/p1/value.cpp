@@ -101,22 +101,22 @@ DigitRun digit_run(const char* p) noexcept {
   return {n, n == 0 ? 0 : eight_digits(x << (8 * (kWord - n)))};  // leading zeros in front
 }
 
-// read_number() by digit runs where the text there is long enough to load them: 1 to 15
-// digits, then a point and 1 to 7 digits, or not. Past the number, nullptr when the text is not
+// read_number() by digit runs where the text there is long enough to load them: digits (8 a
+// run), then a point and 1 to 7 digits, or not. Past the number, nullptr when the text is not
 // that (the loop of read_number() reads it then): read_number() gives the same with or without
 // this (p1_test checks).
 const char* read_number_by_words(const char* p, const char* end, NumberText& out) noexcept {
   if (static_cast<std::size_t>(end - p) < 2 * kWord) return nullptr;
   DigitRun whole = digit_run(p);
-  if (whole.count == kWord) {
-    const DigitRun more = digit_run(p + kWord);
-    if (more.count == kWord) return nullptr;
-    whole = {kWord + more.count, whole.value * kPow10[more.count] + more.value};
+  for (DigitRun more = whole; more.count == kWord; whole.count += more.count) {
+    if (static_cast<std::size_t>(end - (p + whole.count)) < kWord) return nullptr;
+    more = digit_run(p + whole.count);
+    whole.value = whole.value * kPow10[more.count] + more.value;  // modulo 2^64, as the loop
   }
   p += whole.count;
   if (whole.count == 0 || *p != '.') {
     out.magnitude = whole.value;
-    out.valid = whole.count > 0;
+    out.valid = whole.count > 0 && whole.count <= kMaxDigits;
     return p;
   }
   if (static_cast<std::size_t>(end - ++p) < kWord) return nullptr;
