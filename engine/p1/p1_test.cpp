@@ -268,12 +268,13 @@ TEST(P1Parser, UnknownLinesAndTextMessagesAreKept) {
 // The IEC 62056-21 device address 1-0:0.0.0 (Iskra MIE5T, EasyMeter Q3D) is an identifier:
 // text as sent, its leading zeros kept, also in the full form with F.
 TEST(P1Parser, TheDeviceAddressIsTextWithItsLeadingZeros) {
-  const std::string body =
-      "/ISk5\\2MIE5T-200\r\n\r\n1-0:0.0.0(00000000)\r\n1-0:0.0.0*255(0272031312565)\r\n"
-      "1-0:1.8.1(000010.181*kWh)\r\n";
-  const test::Run run = run_text(telegram(body));
-  ASSERT_EQ(run.telegrams.size(), 1u);
-  const cosem::Telegram& t = run.telegrams[0].telegram;
+  cosem::Telegram t;
+  Problems problems;
+  parse_telegram(
+      test::as_bytes("/ISk5\\2MIE5T-200\r\n\r\n1-0:0.0.0(00000000)\r\n"
+                     "1-0:0.0.0*255(0272031312565)\r\n1-0:1.8.1(000010.181*kWh)\r\n!\r\n"),
+      0, t, problems);
+  EXPECT_EQ(problems.count, 0u);
   ASSERT_EQ(t.readings.size(), 3u);
   EXPECT_EQ(t.readings[0].kind, cosem::ValueKind::text);
   EXPECT_EQ(t.text(t.readings[0].text), "00000000");
