@@ -95,7 +95,8 @@ def hex_text(s):
 
 def text_kind(obis):
     c, d, e = (int(x) for x in obis.split(':')[1].split('.')[:3])
-    if (c, d, e) in ((0, 2, 8), (96, 1, 4)):
+    # Versions, and the IEC 62056-21 device address 1-0:0.0.0 (an identifier: zeros kept).
+    if (c, d, e) in ((0, 0, 0), (0, 2, 8), (96, 1, 4)):
         return 'plain'
     if (c == 96 and d in (1, 13)) or (c == 42 and d == 0):
         return 'hex'

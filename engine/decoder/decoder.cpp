@@ -115,7 +115,7 @@ Decoder::Event Decoder::emit(const Rejection& r) {
 // (StreamBuffer::rearm()), not by the framer. Small, apart from next_event(): that is all a byte
 // of a P1 telegram costs, and the other links pay one test a wait.
 Decoder::Event Decoder::next_awake() {
-  if (input_->rearm()) return Event::need_more;
+  if (input_->rearm_one() || input_->rearm()) return Event::need_more;
   return next_event();
 }
 

@@ -5,6 +5,8 @@
 
 #include <random>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "test_util.hpp"
 #include "value.hpp"
@@ -263,6 +265,65 @@ TEST(P1Parser, UnknownLinesAndTextMessagesAreKept) {
   EXPECT_EQ(t.text(t.readings[2].text), "whatever 1");
 }
 
+// The IEC 62056-21 device address 1-0:0.0.0 (Iskra MIE5T, EasyMeter Q3D) is an identifier:
+// text as sent, its leading zeros kept, also in the full form with F.
+TEST(P1Parser, TheDeviceAddressIsTextWithItsLeadingZeros) {
+  cosem::Telegram t;
+  Problems problems;
+  parse_telegram(
+      test::as_bytes("/ISk5\\2MIE5T-200\r\n\r\n1-0:0.0.0(00000000)\r\n"
+                     "1-0:0.0.0*255(0272031312565)\r\n1-0:1.8.1(000010.181*kWh)\r\n!\r\n"),
+      0, t, problems);
+  EXPECT_EQ(problems.count, 0u);
+  ASSERT_EQ(t.readings.size(), 3u);
+  EXPECT_EQ(t.readings[0].kind, cosem::ValueKind::text);
+  EXPECT_EQ(t.text(t.readings[0].text), "00000000");
+  EXPECT_EQ(t.readings[1].kind, cosem::ValueKind::text);
+  EXPECT_EQ(t.text(t.readings[1].text), "0272031312565");
+  EXPECT_EQ(t.readings[2].kind, cosem::ValueKind::integer);
+}
+
+// What a telegram decodes to on a thread that has seen no telegram before (no line memory).
+std::vector<cosem::Reading> fresh_readings(const std::string& text, std::string& texts) {
+  std::vector<cosem::Reading> readings;
+  std::thread([&] {
+    cosem::Telegram t;
+    Problems problems;
+    parse_telegram(test::as_bytes(text), 0, t, problems);
+    readings = t.readings;
+    texts = t.text_storage;
+  }).join();
+  return readings;
+}
+
+// A line whose code the line memory knows is read by the short path when it is one number (with
+// a unit): the same readings as a first read, also when the line's shape changed since (another
+// unit, an unknown one, text, a second group, a continuation line, 13 digits).
+TEST(P1Parser, KnownLinesReadAsNewOnes) {
+  const std::string before =
+      "/XXX5\r\n\r\n1-0:1.8.1(000001.000*kWh)\r\n1-0:1.7.0(00.244*kW)\r\n0-0:96.14.0(0002)\r\n"
+      "1-0:32.7.0(0230.0*V)\r\n1-0:31.7.0(001*A)\r\n";
+  const std::string after =
+      "/XXX5\r\n\r\n1-0:1.8.1(000001.000*Wh)\r\n1-0:1.7.0(00.244*kX)\r\n0-0:96.14.0(00A2)\r\n"
+      "1-0:32.7.0(0230.0*V)(1)\r\n1-0:31.7.0(001*A)\r\n(7)\r\n";
+  for (const std::string& text : {before, after, before + "0-0:96.14.0(1234567890123)\r\n"}) {
+    cosem::Telegram t;
+    Problems problems;
+    for (int round = 0; round < 2; ++round) parse_telegram(test::as_bytes(before), 0, t, problems);
+    parse_telegram(test::as_bytes(text), 0, t, problems);
+    std::string texts;
+    const std::vector<cosem::Reading> fresh = fresh_readings(text, texts);
+    ASSERT_EQ(t.readings.size(), fresh.size()) << text;
+    for (std::size_t i = 0; i < fresh.size(); ++i) {
+      const cosem::Reading &a = t.readings[i], &b = fresh[i];
+      EXPECT_TRUE(a.obis == b.obis && a.kind == b.kind && a.raw == b.raw && a.scaler == b.scaler &&
+                  a.unit == b.unit &&
+                  t.text(a.text) == std::string_view(texts).substr(b.text.offset, b.text.length))
+          << text << " reading " << i;
+    }
+  }
+}
+
 // Text near the A-B:C.D.E form: groups of 0..4 digits, separators sometimes swapped.
 std::string obis_like(std::mt19937& rng) {
   static constexpr char kSeparators[] = {'-', ':', '.', '.', '.'};
@@ -291,6 +352,52 @@ TEST(P1Values, ObisFastPathAgreesWithObisCodeParse) {
     valid += fast ? 1 : 0;
   }
   EXPECT_GT(valid, 100);  // the generator reaches valid codes too
+}
+
+// read_number() (eight digits a step where eight characters are left, one at a time near the
+// end) against the rule spelled out on the characters: lengths 0..40 of digits before and 0..21
+// after a point, at every distance from the end of the buffer, with each stop character.
+TEST(P1Values, NumbersAreReadTheSameAtAnyPlaceInTheBuffer) {
+  std::mt19937 rng(17);
+  int checked = 0;
+  for (std::size_t whole = 0; whole <= 40; whole += 1 + whole / 24) {
+    for (std::size_t part = 0; part <= 21; part += 1 + part / 4) {
+      for (const char* stop : {"", ")", "*kWh)", "/", ":", "\x80"}) {
+        std::string s = rng() % 2 == 0 ? "-" : "";
+        for (std::size_t i = 0; i < whole; ++i) s += static_cast<char>('0' + rng() % 10);
+        if (part > 0) s += '.';
+        for (std::size_t i = 1; i < part; ++i) s += static_cast<char>('0' + rng() % 10);
+        s += stop;
+        // The reference: the digits as one unsigned number (mod 2^64), the rule's validity.
+        const std::size_t sign = s[0] == '-' ? 1 : 0;
+        const std::size_t int_end = s.find_first_not_of("0123456789", sign);
+        const bool point = int_end > sign && int_end < s.size() && s[int_end] == '.';
+        const std::size_t frac_end =
+            point ? std::min(s.find_first_not_of("0123456789", int_end + 1), s.size()) : int_end;
+        std::uint64_t magnitude = 0;
+        for (std::size_t i = sign; i < std::min(frac_end, s.size()); ++i) {
+          if (s[i] != '.') magnitude = magnitude * 10 + static_cast<std::uint64_t>(s[i] - '0');
+        }
+        const std::size_t decimals = point ? frac_end - int_end - 1 : 0;
+        const std::size_t digits = std::min(int_end, s.size()) - sign + decimals;
+        const bool valid = (!point || decimals > 0) && digits >= 1 && digits <= 18;
+        for (std::size_t tail = 0; tail <= 9; ++tail) {
+          const std::string buf = s + std::string(tail, 'x');
+          const char* const begin = buf.data();
+          detail::NumberText n;
+          const char* stopped = detail::read_number(begin, begin + s.size() + tail, n);
+          ASSERT_EQ(stopped - begin, static_cast<std::ptrdiff_t>(std::min(frac_end, s.size())))
+              << buf;
+          ASSERT_EQ(n.valid, valid) << buf;
+          ASSERT_EQ(n.negative, sign == 1) << buf;
+          ASSERT_EQ(n.magnitude, magnitude) << buf;
+          ASSERT_EQ(n.decimals, std::min<std::size_t>(decimals, 19)) << buf;
+          ++checked;
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 10000);
 }
 
 // The full form A-B:C.D.E*F of IEC 62056-21 meters (EasyMeter Q3D: "1-0:1.8.0*255(...)") reads

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "line_memory.hpp"
 #include "meterlab/p1/framer.hpp"
 #include "meterlab/p1/telegram.hpp"
 #include "value.hpp"
@@ -17,8 +18,11 @@ using cosem::ObisCode;
 using cosem::Reading;
 using detail::Stamp;
 
-constexpr char kOpen = '(';   // IEC 62056-21 clause 6.4: front boundary of a data set's value
-constexpr char kClose = ')';  // rear boundary
+using detail::kClose;
+using detail::kOpen;
+using detail::LineCodes;
+using detail::text_kind;
+using detail::TextKind;
 constexpr char kUnitSeparator = '*';
 constexpr char kPrintableFirst = 0x20;
 constexpr char kPrintableLast = 0x7E;
@@ -42,6 +46,7 @@ struct Group {
 struct Object {
   ObisCode obis;
   std::string_view name;  // cosem::obis_name(obis)
+  TextKind kind;          // text_kind(obis)
   std::array<Group, kMaxGroups> groups;
   std::size_t count = 0;
 };
@@ -56,55 +61,12 @@ constexpr std::array<bool, 256> kValueChar = [] {
   return t;
 }();
 
-// The OBIS codes of the lines of the telegrams before, by the line's place: a meter sends the
-// same lines in the same order every time, so a line that begins with the text of the code at its
-// place last time (up to the '(') has that code and name, found by comparing two 8-byte words
-// instead of reading the code (10 instructions a character) and looking its name up again.
-// Kept per thread across telegrams, like the units (Builder::units_).
-class LineCodes {
- public:
-  // The code of the object line at `line`, the `index`th of its telegram, if it is the one at
-  // that place last time: the '(' after it, else nullptr.
-  const char* find(std::size_t index, const char* line, const char* end, Object& o) const noexcept {
-    const Slot& s = slots_[index % kSlots];
-    if (s.length == 0 || end - line <= static_cast<std::ptrdiff_t>(kText)) return nullptr;
-    std::uint64_t lo, hi;
-    std::memcpy(&lo, line, sizeof lo);
-    std::memcpy(&hi, line + sizeof lo, sizeof hi);
-    if ((lo & s.mask_lo) != s.lo || (hi & s.mask_hi) != s.hi || line[s.length] != kOpen) {
-      return nullptr;
-    }
-    o.obis = s.obis;
-    o.name = s.name;
-    return line + s.length;
-  }
-  // The code read_obis() read at `line` (`length` characters, then the '(').
-  void learn(std::size_t index, const char* line, const char* end, const Object& o) noexcept {
-    const auto length = static_cast<std::size_t>(end - line);
-    if (length >= kText) return;
-    std::array<unsigned char, kText> text{}, mask{};
-    std::memcpy(text.data(), line, length);
-    std::memset(mask.data(), 0xFF, length);
-    Slot& s = slots_[index % kSlots];
-    std::memcpy(&s.lo, text.data(), sizeof s.lo);
-    std::memcpy(&s.hi, text.data() + sizeof s.lo, sizeof s.hi);
-    std::memcpy(&s.mask_lo, mask.data(), sizeof s.mask_lo);
-    std::memcpy(&s.mask_hi, mask.data() + sizeof s.mask_lo, sizeof s.mask_hi);
-    s.length = static_cast<std::uint8_t>(length);
-    s.obis = o.obis;
-    s.name = o.name;
-  }
-
- private:
-  static constexpr std::size_t kSlots = 64;
-  static constexpr std::size_t kText = 16;  // the two words; a code's text is shorter
-  struct Slot {
-    std::uint64_t lo = 0, hi = 0, mask_lo = 0, mask_hi = 0;  // the text, and which bytes it has
-    std::uint8_t length = 0;                                 // 0: nothing learnt
-    ObisCode obis;
-    std::string_view name;
-  };
-  std::array<Slot, kSlots> slots_{};
+// A line of the commonest shape, OBIS(number) or OBIS(number*unit) alone, whose code the line
+// memory knew: its slot (code, name, unit) and its number in base units. The slot is set for
+// any line the memory knew, of that shape or not.
+struct Known {
+  const LineCodes::Slot* slot;
+  detail::Number number;
 };
 
 // The telegram text, read once from the front: each line's OBIS code, then its groups, each
@@ -132,12 +94,18 @@ class Scanner {
     if (p + 1 == end_) return end_;
     return p[1] == '\n' ? p + 2 : nullptr;
   }
-  const char* read_object(const char* line, std::size_t index, Object& o, bool& ok) const noexcept;
+  const char* read_object(const char* line, std::size_t index, const LineCodes::Slot* slot,
+                          Object& o, bool& ok) const noexcept;
+  const char* read_known(const char* line, std::size_t index, detail::Units& units,
+                         Known& k) const noexcept;
 
  private:
   const char* read_group(const char* p, Group& g) const noexcept;
   const char* read_groups(const char* p, Object& o) const noexcept;
-  const char* read_code(const char* line, std::size_t index, Object& o) const noexcept;
+  const char* read_code(const char* line, std::size_t index, const LineCodes::Slot* slot,
+                        Object& o) const noexcept;
+  const char* read_unit(const char* u, std::size_t index, const LineCodes::Slot& s,
+                        detail::Units& units, detail::BaseUnit& unit) const noexcept;
 
   const char* begin_;
   const char* end_;
@@ -175,24 +143,32 @@ const char* Scanner::read_groups(const char* p, Object& o) const noexcept {
 }
 
 // The OBIS code at the front of the `index`th object line, and its name: the '(' after it, nullptr
-// when the line does not begin with a code and a '('.
-const char* Scanner::read_code(const char* line, std::size_t index, Object& o) const noexcept {
-  if (const char* known = codes_.find(index, line, end_, o)) return known;
+// when the line does not begin with a code and a '('. `slot`: the line memory's match of the
+// line (read_known() asked it), nullptr when it has none.
+const char* Scanner::read_code(const char* line, std::size_t index, const LineCodes::Slot* slot,
+                               Object& o) const noexcept {
+  if (slot != nullptr) {
+    o.obis = slot->obis;
+    o.name = slot->name;
+    o.kind = slot->kind;
+    return line + slot->length;
+  }
   const char* p = detail::read_obis(line, end_, o.obis);
   if (p == nullptr || p == end_ || *p != kOpen) return nullptr;
   o.name = cosem::obis_name(o.obis);
-  codes_.learn(index, line, p, o);
+  o.kind = text_kind(o.obis);
+  codes_.learn(index, line, p, o.obis, o.name, o.kind);
   return p;
 }
 
 // An object at `line`, the `index`th of its telegram: its OBIS line and the bare-group lines
 // after it. Returns where the next line starts; `ok` false when a line of it is not OBIS(...) or
 // (...): that line is skipped.
-const char* Scanner::read_object(const char* line, std::size_t index, Object& o,
-                                 bool& ok) const noexcept {
+const char* Scanner::read_object(const char* line, std::size_t index, const LineCodes::Slot* slot,
+                                 Object& o, bool& ok) const noexcept {
   o.count = 0;
   ok = false;
-  const char* p = read_code(line, index, o);
+  const char* p = read_code(line, index, slot, o);
   if (p == nullptr) return next_line(line);
   p = read_groups(p, o);
   if (p == nullptr) return next_line(line);
@@ -205,16 +181,60 @@ const char* Scanner::read_object(const char* line, std::size_t index, Object& o,
   return p;
 }
 
-// DSMR 5.0.2 objects whose value is text: equipment identifiers and text messages are
-// hex-coded (0-n:96.1.0, 0-0:96.1.1, 0-0:96.13.0, Smarty 0-0:42.0.0); versions are not.
-enum class TextKind : std::uint8_t { number, hex, plain };
+// The unit at `u` (after the number's '*') of the line at `index`, to its ')': the one the slot
+// learnt, compared as one word, or else scanned and found as read_group() and number_or_text()
+// do (and learnt). Past the ')', nullptr when there is none or the unit is unknown.
+const char* Scanner::read_unit(const char* u, std::size_t index, const LineCodes::Slot& s,
+                               detail::Units& units, detail::BaseUnit& unit) const noexcept {
+  constexpr std::size_t kWord = sizeof(std::uint64_t);
+  const bool readable = static_cast<std::size_t>(end_ - u) >= kWord;
+  if (readable && s.unit_mask != 0) {
+    std::uint64_t w;
+    std::memcpy(&w, u, kWord);
+    if ((w & s.unit_mask) == s.unit) {
+      unit = s.base;
+      return u + s.unit_length + 1;
+    }
+  }
+  const char* p = u;
+  while (p != end_ && kValueChar[static_cast<std::uint8_t>(*p)]) ++p;
+  if (p == end_ || *p != kClose) return nullptr;
+  const auto n = static_cast<std::size_t>(p - u);
+  const auto base = units.find({u, n});
+  if (!base) return nullptr;
+  unit = *base;
+  if (readable && n < kWord) codes_.learn_unit(index, u, n, *base);
+  return p + 1;
+}
 
-TextKind text_kind(const ObisCode& o) noexcept {
-  const std::uint8_t c = o.v[2], d = o.v[3], e = o.v[4];
-  if (c == 0 && d == 2 && e == 8) return TextKind::plain;   // 1-3:0.2.8 P1 version
-  if (c == 96 && d == 1 && e == 4) return TextKind::plain;  // 0-0:96.1.4 (Belgian) version
-  if ((c == 96 && (d == 1 || d == 13)) || (c == 42 && d == 0)) return TextKind::hex;
-  return TextKind::number;
+// The line at `line`, the `index`th object line, when the line memory knows its code and it is
+// OBIS(number) or OBIS(number*unit) and nothing more: what read_object() and Builder::object()
+// make of it (one group, no timestamp, a number in its unit), by the same rules without the
+// groups' bookkeeping. The next line's start, nullptr when the line is not that (read_object()
+// reads it then, with k.slot). The differential check of bench/README.md holds the two paths
+// equal.
+const char* Scanner::read_known(const char* line, std::size_t index, detail::Units& units,
+                                Known& k) const noexcept {
+  const LineCodes::Slot* const s = k.slot = codes_.match(index, line, end_);
+  if (s == nullptr) return nullptr;
+  const char* const value = line + s->length + 1;
+  detail::NumberText num;
+  const char* p = detail::read_number(value, end_, num);
+  if (!num.valid || p == end_) return nullptr;
+  detail::BaseUnit unit;
+  if (*p == kUnitSeparator) {
+    p = read_unit(p + 1, index, *s, units, unit);
+    if (p == nullptr) return nullptr;
+  } else if (*p == kClose && s->kind == TextKind::number &&
+             !detail::stamp_length(static_cast<std::size_t>(p - value), false)) {
+    ++p;
+  } else {
+    return nullptr;
+  }
+  const char* const next = line_end(p);
+  if (next == nullptr || (next != end_ && *next == kOpen)) return nullptr;  // more groups
+  k.number = detail::to_number(num, unit);
+  return next;
 }
 
 // The number the scan read at the front of `g`, in `unit`: when it is the whole group (no unit)
@@ -237,6 +257,8 @@ class Builder {
       : out_(out), problems_(problems), zone_(zone) {}
 
   void object(const Object& o);
+  void known(const Known& k) { set_number(add(k.slot->obis, k.slot->name), k.number); }
+  static detail::Units& units() noexcept { return units_; }
 
  private:
   bool buffer(const Object& o);
@@ -267,6 +289,7 @@ Reading& Builder::add(const ObisCode& obis, std::string_view name) {
 
 // A timestamp group: parsed into `out`; a bad one is reported (p1_bad_timestamp at its '(').
 Stamp Builder::stamp(const Group& g, bool flag_optional, DateTime& out) {
+  if (!detail::stamp_length(g.size, flag_optional)) return Stamp::not_a_stamp;
   const Stamp s = detail::parse_timestamp(g.text(), flag_optional, zone_, out);
   if (s == Stamp::bad) problems_.add(Error{Errc::p1_bad_timestamp, g.offset});
   return s;
@@ -283,6 +306,7 @@ Stamp Builder::capture(const Group& g, DateTime& captured) {
 
 // One group as a reading's value: a timestamp, a number (with its unit), or text.
 void Builder::value(Reading& r, const Group& g, TextKind kind) {
+  if (!detail::stamp_length(g.size, false)) return number_or_text(r, g, kind);
   DateTime when;
   const Stamp s = stamp(g, false, when);
   if (s == Stamp::ok) {
@@ -357,22 +381,27 @@ bool Builder::gas_dsmr22(const Object& o) {
 // Any other object: a reading per group; a timestamp before a value is that value's capture
 // time (0-n:24.2.1, 1-0:1.6.0), a timestamp with no value after it a reading of its own.
 void Builder::plain(const Object& o) {
+  if (o.count == 1) {  // nothing before it: no capture time (the new reading's is null)
+    value(add(o.obis, o.name), o.groups[0], o.kind);
+    return;
+  }
   std::size_t last_value = o.count;
   DateTime probe;
-  for (std::size_t i = 0; o.count > 1 && i < o.count; ++i) {  // one group: nothing before it
-    if (detail::parse_timestamp(o.groups[i].text(), false, zone_, probe) == Stamp::not_a_stamp) {
+  for (std::size_t i = 0; i < o.count; ++i) {
+    const Group& g = o.groups[i];
+    if (!detail::stamp_length(g.size, false) ||
+        detail::parse_timestamp(g.text(), false, zone_, probe) == Stamp::not_a_stamp) {
       last_value = i;
     }
   }
   DateTime captured;
-  const TextKind kind = text_kind(o.obis);
   for (std::size_t i = 0; i < o.count; ++i) {
     if (last_value != o.count && i < last_value &&
         capture(o.groups[i], captured) != Stamp::not_a_stamp) {
       continue;
     }
     Reading& r = add(o.obis, o.name);
-    value(r, o.groups[i], kind);
+    value(r, o.groups[i], o.kind);
     if (r.kind != cosem::ValueKind::date_time) r.date_time = captured;
   }
 }
@@ -431,8 +460,15 @@ void parse_telegram(Bytes text, std::size_t stream_offset, cosem::Telegram& out,
       continue;
     }
     const char* const line = p;
+    Known k;
+    if (const char* const next = scan.read_known(line, index, Builder::units(), k)) {
+      builder.known(k);
+      p = next;
+      ++index;
+      continue;
+    }
     bool ok = false;
-    p = scan.read_object(line, index++, o, ok);
+    p = scan.read_object(line, index++, k.slot, o, ok);
     if (ok) {
       builder.object(o);
     } else {

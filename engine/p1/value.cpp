@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 
 #include "meterlab/core/hex.hpp"
@@ -12,8 +13,7 @@ namespace {
 
 constexpr std::size_t kMaxDigits = 18;  // below 2^63: an int64 holds every such number
 constexpr std::int8_t kKilo = 3;        // the 'k' prefix of kWh, kW, kvarh, kvar
-constexpr std::size_t kStampDigits = 12;
-constexpr char kSummer = 'S';  // DSMR 5.0.2 clause 6.12: DST active
+constexpr char kSummer = 'S';           // DSMR 5.0.2 clause 6.12: DST active
 constexpr char kWinter = 'W';
 constexpr std::uint8_t kDstBit = 0x80;  // COSEM clock status: daylight saving active
 constexpr std::uint8_t kFieldF = 255;   // IEC 62056-61: F not used
@@ -60,6 +60,74 @@ const char* read_group(const char* p, const char* end, std::uint8_t& out) noexce
   return p;
 }
 
+// The decimal digits at `p`, one multiply-add each, appended to `v` (v x 10 + digit, modulo
+// 2^64): past them.
+const char* read_digits(const char* p, const char* end, std::uint64_t& v) noexcept {
+  for (unsigned d; p != end && (d = static_cast<unsigned char>(*p) - unsigned{'0'}) <= 9; ++p) {
+    v = v * 10 + d;
+  }
+  return p;
+}
+
+constexpr std::uint64_t kEachByte = 0x0101010101010101;
+constexpr std::size_t kWord = sizeof(std::uint64_t);
+
+// Eight digit values (0..9) a byte, the first digit in the lowest byte (a little-endian load
+// of the text), as one number: pairs, then fours, then the eight, each step one multiply
+// (x (10 x 2^8 + 1) puts 10 a + b in the upper byte of each pair, and so on).
+std::uint64_t eight_digits(std::uint64_t x) noexcept {
+  x = (x * (10 * 256 + 1)) >> 8;
+  x = ((x & 0x00FF00FF00FF00FF) * (100 * 65536 + 1)) >> 16;
+  return ((x & 0x0000FFFF0000FFFF) * (10000 * (std::uint64_t{1} << 32) + 1)) >> 32;
+}
+
+constexpr std::uint64_t kPow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+// The digits at the front of the eight characters at `p`, read with one load: how many (8 when
+// all are), and their value. x = c ^ '0' is the digit of a digit c and over 9 for any other
+// character (no borrow from byte to byte, as c - '0' would have); a byte stops the run when x
+// or x + 0x76 has its top bit. Bytes after the first stop may be wrong (a carry): not used.
+struct DigitRun {
+  std::size_t count;
+  std::uint64_t value;
+};
+DigitRun digit_run(const char* p) noexcept {
+  static_assert(std::endian::native == std::endian::little, "the first character is the low byte");
+  std::uint64_t w;
+  std::memcpy(&w, p, kWord);
+  const std::uint64_t x = w ^ ('0' * kEachByte);
+  const std::uint64_t stops = (x | (x + 0x76 * kEachByte)) & (0x80 * kEachByte);
+  const std::size_t n = stops == 0 ? kWord : static_cast<std::size_t>(std::countr_zero(stops)) / 8;
+  return {n, n == 0 ? 0 : eight_digits(x << (8 * (kWord - n)))};  // leading zeros in front
+}
+
+// read_number() by digit runs where the text there is long enough to load them: digits (8 a
+// run), then a point and 1 to 7 digits, or not. Past the number, nullptr when the text is not
+// that (the loop of read_number() reads it then): read_number() gives the same with or without
+// this (p1_test checks).
+const char* read_number_by_words(const char* p, const char* end, NumberText& out) noexcept {
+  if (static_cast<std::size_t>(end - p) < 2 * kWord) return nullptr;
+  DigitRun whole = digit_run(p);
+  for (DigitRun more = whole; more.count == kWord; whole.count += more.count) {
+    if (static_cast<std::size_t>(end - (p + whole.count)) < kWord) return nullptr;
+    more = digit_run(p + whole.count);
+    whole.value = whole.value * kPow10[more.count] + more.value;  // modulo 2^64, as the loop
+  }
+  p += whole.count;
+  if (whole.count == 0 || *p != '.') {
+    out.magnitude = whole.value;
+    out.valid = whole.count > 0 && whole.count <= kMaxDigits;
+    return p;
+  }
+  if (static_cast<std::size_t>(end - ++p) < kWord) return nullptr;
+  const DigitRun fraction = digit_run(p);
+  if (fraction.count == 0 || fraction.count == kWord) return nullptr;
+  out.magnitude = whole.value * kPow10[fraction.count] + fraction.value;
+  out.decimals = static_cast<std::uint8_t>(fraction.count);
+  out.valid = whole.count + fraction.count <= kMaxDigits;
+  return p + fraction.count;
+}
+
 }  // namespace
 
 std::optional<BaseUnit> Units::find(std::string_view unit) noexcept {
@@ -76,24 +144,21 @@ std::optional<BaseUnit> Units::find(std::string_view unit) noexcept {
   return base;
 }
 
-// Each digit is one multiply-add; a digit count past kMaxDigits only makes the number invalid
-// (the magnitude wraps then, unsigned, and is not used).
+// A digit count past kMaxDigits only makes the number invalid (the magnitude wraps then,
+// unsigned, and is not used).
 const char* read_number(const char* p, const char* end, NumberText& out) noexcept {
   out = NumberText{};
   out.negative = p != end && *p == '-';
   p += out.negative ? 1 : 0;
+  if (const char* const stop = read_number_by_words(p, end, out)) return stop;
   std::uint64_t v = 0;
   const char* const first = p;
-  for (unsigned d; p != end && (d = static_cast<unsigned char>(*p) - unsigned{'0'}) <= 9; ++p) {
-    v = v * 10 + d;
-  }
+  p = read_digits(p, end, v);
   std::size_t digits = static_cast<std::size_t>(p - first);
   bool point_ok = true;
   if (digits > 0 && p != end && *p == '.') {
     const char* const fraction = ++p;
-    for (unsigned d; p != end && (d = static_cast<unsigned char>(*p) - unsigned{'0'}) <= 9; ++p) {
-      v = v * 10 + d;
-    }
+    p = read_digits(p, end, v);
     const auto decimals = static_cast<std::size_t>(p - fraction);
     point_ok = decimals > 0;
     digits += decimals;
@@ -115,8 +180,8 @@ Number to_number(const NumberText& n, BaseUnit unit) noexcept {
 
 Stamp parse_timestamp(std::string_view s, bool flag_optional, const Zone& zone,
                       cosem::DateTime& out) noexcept {
+  if (!stamp_length(s.size(), flag_optional)) return Stamp::not_a_stamp;
   const bool flagged = s.size() == kStampDigits + 1;
-  if (!flagged && !(flag_optional && s.size() == kStampDigits)) return Stamp::not_a_stamp;
   if (!std::all_of(s.begin(), s.begin() + kStampDigits, is_digit)) return Stamp::not_a_stamp;
   if (flagged && s.back() != kSummer && s.back() != kWinter) return Stamp::not_a_stamp;
   out = cosem::DateTime{};

@@ -61,6 +61,12 @@ Number to_number(const NumberText& n, BaseUnit unit) noexcept;
 // YYMMDDhhmmssX (DSMR 5.0.2 clause 6.12, X = S summer / W winter), or, when `flag_optional`, the
 // 12 digits alone (DSMR 2.2, no DST flag: no offset then).
 enum class Stamp : std::uint8_t { not_a_stamp, ok, bad };
+constexpr std::size_t kStampDigits = 12;
+// The length rule of parse_timestamp(), inline: a text of another length is not a stamp (most
+// groups are not: the parser asks this before the call).
+constexpr bool stamp_length(std::size_t n, bool flag_optional) noexcept {
+  return n == kStampDigits + 1 || (flag_optional && n == kStampDigits);
+}
 Stamp parse_timestamp(std::string_view s, bool flag_optional, const Zone& zone,
                       cosem::DateTime& out) noexcept;
 

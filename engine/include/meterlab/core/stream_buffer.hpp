@@ -114,6 +114,18 @@ class StreamBuffer {
     watch_ = from - base_offset_;
     watch_limit_ = limit - base_offset_;
   }
+  // rearm() for the case of a serial line, one byte since the last look, inline in the caller's
+  // byte loop: true when it set the wait again; false when it did not look (no watch, more
+  // than one byte came) or the byte ends the watch: then rearm() decides.
+  bool rearm_one() noexcept {
+    const std::size_t at = end();
+    if (watch_ == kNever || watch_ + 1 != at) return false;
+    const auto c = static_cast<std::uint8_t>(end_[-1]);
+    if (c == watch_a_ || c == watch_b_ || at >= watch_limit_) return false;
+    watch_ = at;
+    wake_ = at + 1;
+    return true;
+  }
   bool rearm() noexcept {
     if (watch_ == kNever) return false;
     for (const Octet* p = data_ + watch_; p != end_; ++p) {
