@@ -112,6 +112,7 @@ struct ReadingInfo {
 struct Probe {
   std::string layout, meter_id, meter_type;
   std::vector<ReadingInfo> readings;
+  std::string timestamp = {};  // the telegram's clock (ISO), "" when none
 };
 
 ReadingInfo info_of(const cosem::Telegram& t, const cosem::Reading& r) {
@@ -143,6 +144,7 @@ std::optional<Probe> probe(Bytes apdu) {
             std::string(t.text(t.meter_type)),
             {}};
     for (const cosem::Reading& r : t.readings) p.readings.push_back(info_of(t, r));
+    if (t.timestamp) p.timestamp = t.timestamp->to_iso8601();
     return p;
   }
   return std::nullopt;
@@ -182,6 +184,7 @@ class ListLearner {
   json value_of(const axdr::Node& n, const Role& role, std::string_view key, ListTemplate& out);
   json clock_leaf(const axdr::Node& n, ListTemplate& out);
   json constant(const axdr::Node& n) const;
+  void check_positional_clock(const axdr::Node& n, const ReadingInfo& r) const;
   [[noreturn]] void fail(const axdr::Node& n, const std::string& what) const {
     throw LearnError("A-XDR " + std::string(axdr::tag_name(n.tag)) + " at APDU byte " +
                      std::to_string(body_offset_ + n.offset) + " of the telegram at stream byte " +
@@ -272,6 +275,16 @@ json ListLearner::constant(const axdr::Node& n) const {
   return n.i;
 }
 
+// A clock only its position names advances with the simulation; the simulator's truth makes it
+// the telegram's clock when no OBIS code names one (the generic mapping's rule, meter.cpp), so it
+// is kept only where the decoder makes it so too, or where the APDU's own date-time is the clock.
+void ListLearner::check_positional_clock(const axdr::Node& n, const ReadingInfo& r) const {
+  constexpr std::size_t kUnstampedBody = 6;  // 0F, invoke id (4), 00: no date-time
+  if (r.value == base_.timestamp || body_offset_ != kUnstampedBody) return;
+  fail(n, "a clock only its position names that is not the telegram's clock (the telegram's is " +
+              (base_.timestamp.empty() ? std::string("none") : base_.timestamp) + ")");
+}
+
 json ListLearner::clock_leaf(const axdr::Node& n, ListTemplate& out) {
   std::size_t len = n.tag == Tag::date_time ? 12 : n.count;
   Bytes b = n.tag == Tag::date_time ? Bytes(doc_.source().subspan(n.data, 12)) : doc_.bytes(n);
@@ -332,7 +345,7 @@ json ListLearner::leaf(std::uint32_t index, ListTemplate& out, const std::string
   if (!role.reading && !role.meter_id && !role.meter_type) role = role_by_position(path);
   if (role.reading && role.reading->kind == cosem::ValueKind::date_time &&
       role.reading->key[0] == '@')
-    fail(n, "a clock that only its position names (the simulator's truth names its clock)");
+    check_positional_clock(n, *role.reading);
   json leaf = value_of(n, role, it->second, out);
   if (const ReadingInfo* r = role.reading) {
     if (r->key[0] == '@')

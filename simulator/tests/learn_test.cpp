@@ -572,3 +572,52 @@ TEST(Learn, HexCapturesWithWhiteSpaceAndBinaryCaptures) {
 
 }  // namespace
 }  // namespace meterlab::sim
+
+namespace meterlab::sim {
+namespace {
+
+// The leaves of a list in order (containers walked).
+void leaves(const Node& n, std::vector<const Node*>& out) {
+  if (n.type == NodeType::structure || n.type == NodeType::array) {
+    for (const Node& i : n.items) leaves(i, out);
+    return;
+  }
+  out.push_back(&n);
+}
+
+// A date-time at a position with no OBIS code (issue 18): kept as a clock that advances with the
+// simulation, and the truth describes it as the decoder reports it, a reading named by its
+// position that is also the telegram's clock.
+TEST(Learn, AClockOnlyItsPositionNamesAdvancesAndIsTheTelegramsClock) {
+  Vector v = vector_named("generic/generic-unknown-positional-list");
+  const Profile p = parse_profile(learn_profile(v.input, v.options).profile_json);
+  std::vector<const Node*> all;
+  leaves(p.lists.begin()->second.body, all);
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[4]->source, Source::clock);
+  EXPECT_EQ(all[4]->position, "5");
+  EXPECT_EQ(all[4]->obis, "");
+  SimOptions o;
+  o.start = *parse_iso("2026-01-15T12:00:00", p.zone);
+  o.duration = 25 * 1000;
+  test::Run run = test::run(p, o);
+  ASSERT_GE(run.telegrams.size(), 2u);
+  std::vector<std::string> clocks;
+  for (const json& t : run.telegrams) {
+    auto r = std::find_if(t.at("readings").begin(), t.at("readings").end(),
+                          [](const json& x) { return x.value("position", "") == "5"; });
+    ASSERT_NE(r, t.at("readings").end()) << t.dump();
+    EXPECT_TRUE(r->at("obis").is_null());
+    EXPECT_EQ(r->at("value"), t.at("timestamp"));
+    clocks.push_back(t.at("timestamp").get<std::string>());
+  }
+  EXPECT_EQ(clocks[0], "2026-01-15T12:00:00");
+  EXPECT_EQ(clocks[1], "2026-01-15T12:00:10") << "the clock advances (HDLC's 10 s, no family)";
+  test::Decoded d = test::decode(p, run.bytes);
+  ASSERT_EQ(d.telegrams.size(), run.telegrams.size());
+  for (std::size_t i = 0; i < d.telegrams.size(); ++i)
+    EXPECT_EQ(test::compare(run.telegrams[i], d.telegrams[i]), "") << i;
+}
+
+}  // namespace
+}  // namespace meterlab::sim
