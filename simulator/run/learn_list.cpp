@@ -269,7 +269,10 @@ json ListLearner::constant(const axdr::Node& n) const {
       fail(n, "a float of unknown meaning that is not a whole number");
     return static_cast<std::int64_t>(n.f);
   }
-  if (n.tag == Tag::boolean) return n.i != 0;
+  if (n.tag == Tag::boolean) {  // true as FF (most meters) or as the byte this one sent
+    const std::uint8_t b = doc_.source()[n.offset + 1];
+    return b == 0x00 || b == 0xFF ? json(b != 0) : json(b);
+  }
   if (n.tag == Tag::long64_unsigned && n.u > static_cast<std::uint64_t>(INT64_MAX))
     fail(n, "a constant above the profile format's range");
   return n.i;

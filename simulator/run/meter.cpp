@@ -158,8 +158,8 @@ std::int64_t write_integer(AxdrWriter& w, NodeType type, std::int64_t v) {
     case NodeType::enumeration:
       w.enumeration(clamp_to<std::uint8_t>(v));
       return clamp_to<std::uint8_t>(v);
-    case NodeType::boolean:
-      w.boolean(v != 0);
+    case NodeType::boolean:  // the profile's byte for it: FF for true, or what a meter sent
+      w.boolean_byte(clamp_to<std::uint8_t>(v));
       return v != 0;
     default:
       return v;
@@ -286,7 +286,9 @@ class BodyWriter {
 
   void write_number(const Node& n) {
     std::int64_t raw = write_integer(w_, n.type, raw_value(n, state_));
-    record(n, TruthReading{{}, {}, false, {}, raw, n.scale, {}});
+    TruthReading r{{}, {}, false, {}, raw, n.scale, {}};
+    r.boolean = n.type == NodeType::boolean;
+    record(n, std::move(r));
   }
 
   // What the truth says about a leaf's reading: named by its OBIS code, with its unit and scale;

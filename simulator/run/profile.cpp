@@ -191,6 +191,8 @@ Node Parser::leaf(const json& v, const std::string& path) const {
     n.text.assign(b.begin(), b.end());
   } else if (found->text) {
     n.text = str(value, path);
+  } else if (n.type == NodeType::boolean && value.is_boolean()) {
+    n.number = value.get<bool>() ? 0xFF : 0x00;  // the byte most meters send for it
   } else if (n.type != NodeType::null_data) {
     n.number = value.is_boolean() ? value.get<bool>() : integer(value, path);
   }

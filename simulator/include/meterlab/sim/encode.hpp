@@ -35,7 +35,8 @@ class AxdrWriter {
   void null_data();
   void array(std::size_t count);      // 0x01 + length, then `count` elements follow
   void structure(std::size_t count);  // 0x02 + length
-  void boolean(bool v);               // 0x03
+  void boolean(bool v);               // 0x03, true as FF
+  void boolean_byte(std::uint8_t v);  // 0x03 and the byte a meter sends (FF or 01 for true)
   void bit_string(ByteSpan bits, std::size_t bit_count);  // 0x04
   void int32(std::int32_t v);                             // 0x05 double-long
   void uint32(std::uint32_t v);                           // 0x06 double-long-unsigned
