@@ -131,9 +131,10 @@ Buffer address_bytes(const hdlc::Address& a) {
 }
 
 struct Link {
-  json framing;      // null for a bare APDU until its link is chosen (bare_link)
-  Buffer wire;       // the APDU as sent: ciphered or plain
-  bool llc = false;  // a bare APDU with the LLC E6 E7 00 in front: it was inside HDLC
+  json framing;                // null for a bare APDU until its link is chosen (link_of)
+  Buffer wire;                 // the APDU as sent: ciphered or plain
+  std::vector<Buffer> frames;  // each link frame's information or data field
+  bool llc = false;            // a bare APDU with the LLC E6 E7 00 in front: it was inside HDLC
 };
 
 // A bare APDU (a reader's log after the link layer): the APDU as captured, without its LLC.
@@ -161,7 +162,10 @@ Link split_hdlc(ByteSpan telegram) {
                       {"control", to_hex(Bytes(&ev.frame.control, 1))},
                       {"llc", llc_in_front(info)}};
       if (ev.frame.segmented) link.framing["max_info"] = info.size();
+      link.frames.emplace_back(info.begin(), info.end());
       if (llc_in_front(info)) info = info.subspan(kLlcResponse.size());
+    } else {
+      link.frames.emplace_back(info.begin(), info.end());
     }
     link.wire.insert(link.wire.end(), info.begin(), info.end());
   }
@@ -188,6 +192,7 @@ Link split_mbus(ByteSpan telegram) {
     }
     ++frames;
     link.wire.insert(link.wire.end(), data.begin() + 2, data.end());
+    link.frames.emplace_back(data.begin() + 2, data.end());
   }
   if (frames > 1) link.framing["max_data"] = first_data;
   return link;
@@ -201,9 +206,6 @@ struct Opened {
 Opened open_apdu(const Buffer& wire, const dlms::KeyRing& keys, std::size_t where) {
   Opened o;
   if (wire.empty()) throw LearnError("an empty APDU at " + at_byte(where));
-  if (wire[0] == dlms::kGeneralBlockTransfer)
-    throw LearnError("general block transfer at " + at_byte(where) +
-                     ": the profile format sends a list in one APDU");
   if (wire[0] != dlms::kGeneralGloCiphering) {
     o.plain = wire;
     return o;
@@ -217,7 +219,62 @@ Opened open_apdu(const Buffer& wire, const dlms::KeyRing& keys, std::size_t wher
                      " does not decrypt: " + std::string(message(d.error().code)));
   o.plain.assign(d->plaintext.begin(), d->plaintext.end());
   o.ciphered = *c;
+  if (!o.plain.empty() && o.plain[0] == dlms::kGeneralBlockTransfer)
+    throw LearnError("general block transfer inside ciphering at " + at_byte(where) +
+                     ": the profile format cuts the ciphered APDU into blocks, not its plaintext");
   return o;
+}
+
+std::string hex_byte(std::uint8_t b) { return to_hex(Bytes(&b, 1)); }
+
+// One general-block-transfer block, a link frame's whole field (behind the LLC in HDLC):
+// E0, block-control, block-number, block-number-ack, BER length, data (Green Book 9.3.10).
+struct Block {
+  std::uint8_t control = 0;
+  std::uint16_t number = 0, ack = 0;
+  std::size_t size = 0;
+};
+
+std::optional<Block> read_block(Bytes field) {
+  ByteReader r(field);
+  auto head = r.read_bytes(6);
+  if (!head || (*head)[0] != dlms::kGeneralBlockTransfer) return std::nullopt;
+  auto len = dlms::read_ber_length(r);
+  if (!len || *len != r.remaining()) return std::nullopt;
+  const Bytes h = *head;
+  return Block{h[1], static_cast<std::uint16_t>((h[2] << 8) | h[3]),
+               static_cast<std::uint16_t>((h[4] << 8) | h[5]), *len};
+}
+
+// General block transfer: each link frame holds one block; the blocks, reassembled by the
+// engine's GbtAssembler, are the APDU. The profile keeps the blocks' sizes, control, first number
+// and ack as the meter sent them ("apdu": {"gbt": ...}).
+json learn_gbt(Link& link, std::size_t where) {
+  dlms::GbtAssembler gbt;
+  json sizes = json::array(), out;
+  bool llc_every = link.framing.value("llc", false);
+  for (std::size_t i = 0; i < link.frames.size(); ++i) {
+    Bytes field(link.frames[i].data(), link.frames[i].size());
+    llc_every = llc_every && llc_in_front(field);
+    if (llc_in_front(field)) field = field.subspan(kLlcResponse.size());
+    auto block = read_block(field);
+    const std::string which = "general block transfer at " + at_byte(where) + ": link frame " +
+                              std::to_string(i + 1) + " of " + std::to_string(link.frames.size());
+    if (!block) throw LearnError(which + " does not hold one whole block");
+    auto done = gbt.push(field);
+    if (!done) throw LearnError(which + ": " + std::string(message(done.error().code)));
+    if (*done != (i + 1 == link.frames.size()))
+      throw LearnError(which + ": the last block is not in the last frame");
+    if (i == 0)
+      out = {{"control", hex_byte(static_cast<std::uint8_t>(block->control & ~kGbtLastBlock))},
+             {"first_block", block->number},
+             {"ack", block->ack}};
+    if (!*done) sizes.push_back(block->size);
+  }
+  out["blocks"] = sizes;
+  if (llc_every && link.frames.size() > 1) out["llc_every_block"] = true;
+  link.wire.assign(gbt.apdu().begin(), gbt.apdu().end());
+  return out;
 }
 
 }  // namespace
@@ -242,14 +299,21 @@ struct Telegram {
   Link link;
   Opened opened;
   ListTemplate list;
+  json gbt = nullptr;  // the APDU's general-block-transfer blocks, when it came so
 };
 
 Telegram take_apart(ByteSpan capture, const Captured& c, const dlms::KeyRing& keys) {
-  Telegram t{c, {}, {}, {}};
+  Telegram t{c, {}, {}, {}, nullptr};
   ByteSpan bytes = capture.subspan(c.offset, c.length);
   t.link = c.transport == cosem::Transport::hdlc   ? split_hdlc(bytes)
            : c.transport == cosem::Transport::mbus ? split_mbus(bytes)
                                                    : split_bare(bytes);
+  if (!t.link.wire.empty() && t.link.wire[0] == dlms::kGeneralBlockTransfer) {
+    if (c.transport == cosem::Transport::apdu)
+      throw LearnError("general block transfer in a bare APDU at " + at_byte(c.offset) +
+                       ": without its link frames the blocks' places are unknown");
+    t.gbt = learn_gbt(t.link, c.offset);
+  }
   t.opened = open_apdu(t.link.wire, keys, c.offset);
   t.list = learn_detail::learn_list(t.opened.plain, c.offset);
   return t;
@@ -343,9 +407,11 @@ json apdu_json(const std::vector<Telegram>& ts, dlms::DateTimeForm form) {
   std::uint8_t id[4];
   for (int i = 0; i < 4; ++i)
     id[i] = static_cast<std::uint8_t>(ts.front().at.invoke_id >> (24 - 8 * i));
-  return {{"invoke_id", to_hex(Bytes(id, 4))},
-          {"invoke_id_step", std::max<std::int64_t>(constant_step(ids), 0)},
-          {"date_time", form_name(form)}};
+  json j{{"invoke_id", to_hex(Bytes(id, 4))},
+         {"invoke_id_step", std::max<std::int64_t>(constant_step(ids), 0)},
+         {"date_time", form_name(form)}};
+  if (!ts.front().gbt.is_null()) j["gbt"] = ts.front().gbt;
+  return j;
 }
 
 json security_json(const std::vector<Telegram>& ts, const LearnOptions& o) {
@@ -620,7 +686,7 @@ Learned learn_p1_capture(ByteSpan capture, const std::vector<Captured>& found,
   std::vector<Telegram> ts;
   std::vector<learn_detail::P1Capture> texts;
   for (const Captured& c : found) {
-    Telegram t{c, {}, {}, {}};
+    Telegram t{c, {}, {}, {}, nullptr};
     ByteSpan bytes = capture.subspan(c.offset, c.length);
     t.link.framing = {{"kind", "p1"}};
     t.link.wire.assign(bytes.begin(), bytes.end());

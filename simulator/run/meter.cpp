@@ -373,6 +373,25 @@ std::uint64_t household_seed(std::uint64_t seed, std::string_view name) {
   return seed ^ h;
 }
 
+// The APDU as sent in the profile's link frames; in general-block-transfer blocks, each block in
+// its own link frames (the LLC in the first HDLC frame, or in every block's where the meter
+// repeats it).
+std::vector<Buffer> link_frames(const Profile& p, const Buffer& wire) {
+  auto frame = [&](ByteSpan apdu) {
+    return p.framing == Framing::hdlc ? hdlc_frames(apdu, p.hdlc) : mbus_frames(apdu, p.mbus);
+  };
+  if (!p.gbt) return frame(wire);
+  std::vector<Buffer> out;
+  HdlcParams later = p.hdlc;  // the blocks after the first: the LLC only when the meter repeats it
+  later.llc = p.hdlc.llc && p.gbt->llc_every_block;
+  for (const Buffer& block : general_block_transfer(wire, *p.gbt)) {
+    std::vector<Buffer> frames =
+        out.empty() || p.framing != Framing::hdlc ? frame(block) : hdlc_frames(block, later);
+    out.insert(out.end(), frames.begin(), frames.end());
+  }
+  return out;
+}
+
 }  // namespace
 
 Meter::Meter(const Profile& profile, std::uint64_t seed, SimTime start)
@@ -432,8 +451,7 @@ MeterTelegram Meter::build(SimTime t, const ListDef& list, const BuildTweaks& tw
     if (tweaks.corrupt_tag) wire.back() ^= 0x01;  // the tag is the last 12 bytes
     out.invocation_counter = ic;
   }
-  out.frames = profile_.framing == Framing::hdlc ? hdlc_frames(wire, profile_.hdlc)
-                                                 : mbus_frames(wire, profile_.mbus);
+  out.frames = link_frames(profile_, wire);
   SimTime at = t;
   for (const Buffer& f : out.frames) {
     out.frame_times.push_back(at);
