@@ -219,6 +219,13 @@ Profile learned_profile(const SimulateOptions& o) {
   }
   std::cerr << "meterlab simulate: learned " << lo.name << " from " << l.telegrams << " telegrams, "
             << l.lists.size() << " list(s)\n";
+  if (!l.link_from.empty())
+    std::cerr << "meterlab simulate: the capture has bare APDUs (no link layer); their link comes "
+                 "from "
+              << (l.link_from.find(" default") != std::string::npos
+                      ? "the " + l.link_from
+                      : "the built-in family " + l.link_from)
+              << "\n";
   if (!o.save_profile.empty()) {
     std::ofstream out(o.save_profile);
     out << (o.save_keys ? l.profile_json : l.saved_json);
@@ -316,7 +323,9 @@ void add_simulate_command(CLI::App& app, int& status) {
                   "With --learn: a key file (JSON), as meterlab decode --keys reads it");
   cmd->add_option("--transport", o->transport,
                   "With --learn: the capture's transport (auto, hdlc, mbus, p1; an encrypted P1 "
-                  "capture needs p1)")
+                  "capture needs p1). A capture of bare APDUs (a reader's log after the link "
+                  "layer) is sent in the link of the built-in family with its list, else in the "
+                  "default link of the transport given here (hdlc or mbus)")
       ->capture_default_str();
   cmd->add_option("--serial", o->serial,
                   "With --learn: line settings, e.g. \"2400 8E1\" (default: the built-in family's, "

@@ -88,9 +88,11 @@ void AxdrWriter::structure(std::size_t count) {
   length(count);
 }
 
-void AxdrWriter::boolean(bool v) {
+void AxdrWriter::boolean(bool v) { boolean_byte(v ? 0xFF : 0x00); }  // most meters send FF
+
+void AxdrWriter::boolean_byte(std::uint8_t v) {
   out_.push_back(kBoolean);
-  out_.push_back(v ? 0xFF : 0x00);  // any non-zero is true; meters send FF
+  out_.push_back(v);  // any non-zero is true
 }
 
 // The length counts bits; ceil(bits / 8) bytes follow, missing bytes of `bits` as zero.

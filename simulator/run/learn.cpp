@@ -68,17 +68,25 @@ std::optional<std::int64_t> time_ms(const std::optional<cosem::DateTime>& t) {
   throw LearnError(why);
 }
 
-std::vector<Captured> decode_capture(ByteSpan capture, dlms::KeyRing keys,
-                                     const std::string& transport) {
-  auto chosen = parse_input_transport(transport);
-  if (!chosen) throw LearnError("unknown transport \"" + transport + "\"");
-  Decoder dec(*chosen, std::move(keys));
-  std::vector<Captured> out;
-  std::optional<Rejection> first;
+dlms::KeyRing keyring(const LearnOptions& o) {
+  dlms::KeyRing ring;
+  for (const TitledKey& k : o.keys) ring.add(k.title, k.ek, k.ak);
+  if (o.ek) ring.add(std::nullopt, *o.ek, o.ak);
+  return ring;
+}
+
+struct Decoded {
+  std::vector<Captured> found;
+  std::optional<Rejection> first;  // the first rejection, for the error when nothing is found
+};
+
+Decoded decode_as(ByteSpan capture, const LearnOptions& o, InputTransport transport) {
+  Decoder dec(transport, keyring(o));
+  Decoded out;
   auto drain = [&] {
     for (auto ev = dec.next(); ev != Decoder::Event::need_more; ev = dec.next()) {
       if (ev == Decoder::Event::rejection) {
-        if (!first) first = dec.rejection();
+        if (!out.first) out.first = dec.rejection();
         continue;
       }
       const cosem::Telegram& t = dec.telegram();
@@ -88,20 +96,31 @@ std::vector<Captured> decode_capture(ByteSpan capture, dlms::KeyRing keys,
                          " has a clock with an impossible date or time (at stream byte " +
                          std::to_string(t.clock_warnings.front().offset) +
                          "): there is no time to advance from");
-      out.push_back(Captured{t.stream_offset, t.length, t.transport, t.invoke_id,
-                             std::string(t.text(t.meter_id)), time_ms(t.timestamp)});
+      out.found.push_back(Captured{t.stream_offset, t.length, t.transport, t.invoke_id,
+                                   std::string(t.text(t.meter_id)), time_ms(t.timestamp)});
     }
   };
   dec.push(capture);
   drain();
   dec.finish();
   drain();
-  if (out.empty()) no_telegram(capture.size(), first);
-  if (out.front().transport == cosem::Transport::apdu)
-    throw LearnError("a bare APDU with no link layer at " + at_byte(out.front().offset) +
-                     ": the simulator sends a meter's link frames (HDLC, M-Bus or P1), never bare "
-                     "APDUs, so there is no profile to learn; capture the meter's port itself");
   return out;
+}
+
+// The capture's telegrams. A capture of bare APDUs (a reader's log after the link layer) given
+// with --transport hdlc|mbus is still read: the transport then says what link to send them in.
+std::vector<Captured> decode_capture(ByteSpan capture, const LearnOptions& o) {
+  auto chosen = parse_input_transport(o.transport);
+  if (!chosen) throw LearnError("unknown transport \"" + o.transport + "\"");
+  Decoded d = decode_as(capture, o, *chosen);
+  if (d.found.empty() && (*chosen == InputTransport::hdlc || *chosen == InputTransport::mbus)) {
+    Decoded bare = decode_as(capture, o, InputTransport::apdu);
+    if (!bare.found.empty()) return bare.found;
+    // An APDU that was read but not decoded (no key for it) says more than the link's error.
+    if (bare.first && bare.first->layer() == Layer::security) d.first = bare.first;
+  }
+  if (d.found.empty()) no_telegram(capture.size(), d.first);
+  return d.found;
 }
 
 Buffer address_bytes(const hdlc::Address& a) {
@@ -112,9 +131,20 @@ Buffer address_bytes(const hdlc::Address& a) {
 }
 
 struct Link {
-  json framing;
-  Buffer wire;  // the APDU as sent: ciphered or plain
+  json framing;                // null for a bare APDU until its link is chosen (link_of)
+  Buffer wire;                 // the APDU as sent: ciphered or plain
+  std::vector<Buffer> frames;  // each link frame's information or data field
+  bool llc = false;            // a bare APDU with the LLC E6 E7 00 in front: it was inside HDLC
 };
+
+// A bare APDU (a reader's log after the link layer): the APDU as captured, without its LLC.
+Link split_bare(ByteSpan apdu) {
+  Link link;
+  link.llc = llc_in_front(apdu);
+  if (link.llc) apdu = apdu.subspan(kLlcResponse.size());
+  link.wire.assign(apdu.begin(), apdu.end());
+  return link;
+}
 
 // HDLC frame format type 3: addresses and control as sent, LLC in the first frame, and the
 // information field's length where the meter segments (IEC 62056-46).
@@ -132,7 +162,10 @@ Link split_hdlc(ByteSpan telegram) {
                       {"control", to_hex(Bytes(&ev.frame.control, 1))},
                       {"llc", llc_in_front(info)}};
       if (ev.frame.segmented) link.framing["max_info"] = info.size();
+      link.frames.emplace_back(info.begin(), info.end());
       if (llc_in_front(info)) info = info.subspan(kLlcResponse.size());
+    } else {
+      link.frames.emplace_back(info.begin(), info.end());
     }
     link.wire.insert(link.wire.end(), info.begin(), info.end());
   }
@@ -159,6 +192,7 @@ Link split_mbus(ByteSpan telegram) {
     }
     ++frames;
     link.wire.insert(link.wire.end(), data.begin() + 2, data.end());
+    link.frames.emplace_back(data.begin() + 2, data.end());
   }
   if (frames > 1) link.framing["max_data"] = first_data;
   return link;
@@ -172,9 +206,6 @@ struct Opened {
 Opened open_apdu(const Buffer& wire, const dlms::KeyRing& keys, std::size_t where) {
   Opened o;
   if (wire.empty()) throw LearnError("an empty APDU at " + at_byte(where));
-  if (wire[0] == dlms::kGeneralBlockTransfer)
-    throw LearnError("general block transfer at " + at_byte(where) +
-                     ": the profile format sends a list in one APDU");
   if (wire[0] != dlms::kGeneralGloCiphering) {
     o.plain = wire;
     return o;
@@ -188,14 +219,62 @@ Opened open_apdu(const Buffer& wire, const dlms::KeyRing& keys, std::size_t wher
                      " does not decrypt: " + std::string(message(d.error().code)));
   o.plain.assign(d->plaintext.begin(), d->plaintext.end());
   o.ciphered = *c;
+  if (!o.plain.empty() && o.plain[0] == dlms::kGeneralBlockTransfer)
+    throw LearnError("general block transfer inside ciphering at " + at_byte(where) +
+                     ": the profile format cuts the ciphered APDU into blocks, not its plaintext");
   return o;
 }
 
-dlms::KeyRing keyring(const LearnOptions& o) {
-  dlms::KeyRing ring;
-  for (const TitledKey& k : o.keys) ring.add(k.title, k.ek, k.ak);
-  if (o.ek) ring.add(std::nullopt, *o.ek, o.ak);
-  return ring;
+std::string hex_byte(std::uint8_t b) { return to_hex(Bytes(&b, 1)); }
+
+// One general-block-transfer block, a link frame's whole field (behind the LLC in HDLC):
+// E0, block-control, block-number, block-number-ack, BER length, data (Green Book 9.3.10).
+struct Block {
+  std::uint8_t control = 0;
+  std::uint16_t number = 0, ack = 0;
+  std::size_t size = 0;
+};
+
+std::optional<Block> read_block(Bytes field) {
+  ByteReader r(field);
+  auto head = r.read_bytes(6);
+  if (!head || (*head)[0] != dlms::kGeneralBlockTransfer) return std::nullopt;
+  auto len = dlms::read_ber_length(r);
+  if (!len || *len != r.remaining()) return std::nullopt;
+  const Bytes h = *head;
+  return Block{h[1], static_cast<std::uint16_t>((h[2] << 8) | h[3]),
+               static_cast<std::uint16_t>((h[4] << 8) | h[5]), *len};
+}
+
+// General block transfer: each link frame holds one block; the blocks, reassembled by the
+// engine's GbtAssembler, are the APDU. The profile keeps the blocks' sizes, control, first number
+// and ack as the meter sent them ("apdu": {"gbt": ...}).
+json learn_gbt(Link& link, std::size_t where) {
+  dlms::GbtAssembler gbt;
+  json sizes = json::array(), out;
+  bool llc_every = link.framing.value("llc", false);
+  for (std::size_t i = 0; i < link.frames.size(); ++i) {
+    Bytes field(link.frames[i].data(), link.frames[i].size());
+    llc_every = llc_every && llc_in_front(field);
+    if (llc_in_front(field)) field = field.subspan(kLlcResponse.size());
+    auto block = read_block(field);
+    const std::string which = "general block transfer at " + at_byte(where) + ": link frame " +
+                              std::to_string(i + 1) + " of " + std::to_string(link.frames.size());
+    if (!block) throw LearnError(which + " does not hold one whole block");
+    auto done = gbt.push(field);
+    if (!done) throw LearnError(which + ": " + std::string(message(done.error().code)));
+    if (*done != (i + 1 == link.frames.size()))
+      throw LearnError(which + ": the last block is not in the last frame");
+    if (i == 0)
+      out = {{"control", hex_byte(static_cast<std::uint8_t>(block->control & ~kGbtLastBlock))},
+             {"first_block", block->number},
+             {"ack", block->ack}};
+    if (!*done) sizes.push_back(block->size);
+  }
+  out["blocks"] = sizes;
+  if (llc_every && link.frames.size() > 1) out["llc_every_block"] = true;
+  link.wire.assign(gbt.apdu().begin(), gbt.apdu().end());
+  return out;
 }
 
 }  // namespace
@@ -220,12 +299,21 @@ struct Telegram {
   Link link;
   Opened opened;
   ListTemplate list;
+  json gbt = nullptr;  // the APDU's general-block-transfer blocks, when it came so
 };
 
 Telegram take_apart(ByteSpan capture, const Captured& c, const dlms::KeyRing& keys) {
-  Telegram t{c, {}, {}, {}};
+  Telegram t{c, {}, {}, {}, nullptr};
   ByteSpan bytes = capture.subspan(c.offset, c.length);
-  t.link = c.transport == cosem::Transport::hdlc ? split_hdlc(bytes) : split_mbus(bytes);
+  t.link = c.transport == cosem::Transport::hdlc   ? split_hdlc(bytes)
+           : c.transport == cosem::Transport::mbus ? split_mbus(bytes)
+                                                   : split_bare(bytes);
+  if (!t.link.wire.empty() && t.link.wire[0] == dlms::kGeneralBlockTransfer) {
+    if (c.transport == cosem::Transport::apdu)
+      throw LearnError("general block transfer in a bare APDU at " + at_byte(c.offset) +
+                       ": without its link frames the blocks' places are unknown");
+    t.gbt = learn_gbt(t.link, c.offset);
+  }
   t.opened = open_apdu(t.link.wire, keys, c.offset);
   t.list = learn_detail::learn_list(t.opened.plain, c.offset);
   return t;
@@ -319,9 +407,11 @@ json apdu_json(const std::vector<Telegram>& ts, dlms::DateTimeForm form) {
   std::uint8_t id[4];
   for (int i = 0; i < 4; ++i)
     id[i] = static_cast<std::uint8_t>(ts.front().at.invoke_id >> (24 - 8 * i));
-  return {{"invoke_id", to_hex(Bytes(id, 4))},
-          {"invoke_id_step", std::max<std::int64_t>(constant_step(ids), 0)},
-          {"date_time", form_name(form)}};
+  json j{{"invoke_id", to_hex(Bytes(id, 4))},
+         {"invoke_id_step", std::max<std::int64_t>(constant_step(ids), 0)},
+         {"date_time", form_name(form)}};
+  if (!ts.front().gbt.is_null()) j["gbt"] = ts.front().gbt;
+  return j;
 }
 
 json security_json(const std::vector<Telegram>& ts, const LearnOptions& o) {
@@ -368,7 +458,18 @@ struct Lists {
 struct Family {
   std::int64_t every_ms = 0;
   std::string serial;
+  std::string profile;  // the built-in profile's name
+  json framing;         // its link, taken apart from its frames as a capture's is
 };
+
+// A built-in profile's link as the learner reads it from its frames, with its segment gap.
+json family_link(const Profile& p, const MeterTelegram& mt) {
+  Buffer bytes;
+  for (const Buffer& f : mt.frames) bytes.insert(bytes.end(), f.begin(), f.end());
+  json framing = p.framing == Framing::hdlc ? split_hdlc(bytes).framing : split_mbus(bytes).framing;
+  if (p.segment_gap > 0) framing["segment_gap"] = std::to_string(p.segment_gap) + "ms";
+  return framing;
+}
 
 const Family* family_of(const std::string& signature) {
   static const std::map<std::string, Family> by_skeleton = [] {
@@ -380,7 +481,7 @@ const Family* family_of(const std::string& signature) {
       for (const ScheduleEntry& e : p.schedule) {
         const MeterTelegram mt = meter.build(kWinterNoon, p.lists.at(e.list));
         out.try_emplace(learn_detail::learn_list(mt.apdu, 0).signature,
-                        Family{e.every, p.serial.to_string()});
+                        Family{e.every, p.serial.to_string(), p.name, family_link(p, mt)});
       }
     }
     return out;
@@ -389,8 +490,39 @@ const Family* family_of(const std::string& signature) {
   return it == by_skeleton.end() ? nullptr : &it->second;
 }
 
+// The link of a capture of bare APDUs, never invented silently: the built-in family whose list
+// has the same skeleton gives its own (unless --transport asks for the other transport); else
+// --transport hdlc|mbus gives that transport's default link; an LLC in front of the APDU means
+// HDLC; else the capture is refused. `from` says which it was.
+struct LinkChoice {
+  json framing;
+  std::string from;  // "" when the capture had its link, else "<family>" or "<transport> default"
+};
+
+// The default links: HDLC UI frames with P/F and the LLC, addressed as the Norwegian HAN push is
+// (client 0x41, server 0x0883: Aidon); M-Bus as the Kaifa MA309 sends (the MbusParams defaults).
+const json kDefaultHdlcLink = {
+    {"kind", "hdlc"}, {"dest", "41"}, {"src", "0883"}, {"control", "13"}, {"llc", true}};
+const json kDefaultMbusLink = {{"kind", "mbus"}};
+
+LinkChoice link_of(const std::vector<Telegram>& ts, const LearnOptions& o) {
+  const Telegram& first = ts.front();
+  if (!first.link.framing.is_null()) return {first.link.framing, ""};
+  const std::string asked = o.transport == "hdlc" || o.transport == "mbus" ? o.transport : "";
+  for (const Telegram& t : ts) {
+    const Family* f = family_of(t.list.signature);
+    if (f && (asked.empty() || f->framing.at("kind") == asked)) return {f->framing, f->profile};
+  }
+  if (asked.empty() && first.link.llc) return {kDefaultHdlcLink, "hdlc default (LLC E6 E7 00)"};
+  if (asked.empty())
+    throw LearnError("a bare APDU with no link layer at " + at_byte(first.at.offset) +
+                     ", no LLC in front and no built-in family with its list: pass --transport "
+                     "hdlc or --transport mbus to say what link the simulator sends it in");
+  return {asked == "hdlc" ? kDefaultHdlcLink : kDefaultMbusLink, asked + " default"};
+}
+
 std::int64_t cadence_of(const std::vector<Telegram>& ts, const Lists& l, const std::string& name,
-                        const LearnOptions& o) {
+                        const LearnOptions& o, bool hdlc) {
   std::optional<std::int64_t> last, best;
   for (std::size_t i = 0; i < ts.size(); ++i) {
     if (l.of[i] != name || !ts[i].at.time_ms) continue;
@@ -403,10 +535,10 @@ std::int64_t cadence_of(const std::vector<Telegram>& ts, const Lists& l, const s
   if (best) return *best;
   if (o.cadence_ms) return *o.cadence_ms;
   if (const Family* f = family_of(l.signature.at(name))) return f->every_ms;
-  return ts.front().at.transport == cosem::Transport::hdlc ? kHdlcCadenceMs : kMbusCadenceMs;
+  return hdlc ? kHdlcCadenceMs : kMbusCadenceMs;
 }
 
-Lists group_lists(const std::vector<Telegram>& ts, const LearnOptions& o,
+Lists group_lists(const std::vector<Telegram>& ts, const LearnOptions& o, bool hdlc,
                   std::vector<LearnedList>& out, ByteSpan capture) {
   Lists l;
   std::map<std::string, std::string> by_signature;
@@ -421,7 +553,7 @@ Lists group_lists(const std::vector<Telegram>& ts, const LearnOptions& o,
     out.push_back(LearnedList{it->second, Buffer(b.begin(), b.end()), t.at.offset});
   }
   for (const LearnedList& list : out)
-    l.cadence.emplace_back(list.name, cadence_of(ts, l, list.name, o));
+    l.cadence.emplace_back(list.name, cadence_of(ts, l, list.name, o, hdlc));
   return l;
 }
 
@@ -467,14 +599,16 @@ std::string serial_of(const std::vector<Telegram>& ts, const LearnOptions& o, bo
 
 json profile_json(const std::vector<Telegram>& ts, const LearnOptions& o, Learned& out,
                   ByteSpan capture) {
-  Lists lists = group_lists(ts, o, out.lists, capture);
+  const LinkChoice link = link_of(ts, o);
+  const bool hdlc = link.framing.at("kind") == "hdlc";
+  out.link_from = link.from;
+  Lists lists = group_lists(ts, o, hdlc, out.lists, capture);
   std::map<std::string, double> quantities;
   bool three_phase = false;
   for (const Telegram& t : ts) {
     quantities.insert(t.list.quantities.begin(), t.list.quantities.end());
     three_phase = three_phase || t.list.three_phase;
   }
-  const bool hdlc = ts.front().at.transport == cosem::Transport::hdlc;
   dlms::DateTimeForm form{};
   auto clock = first_clock(ts, form);
   std::int64_t step = 0;
@@ -484,7 +618,7 @@ json profile_json(const std::vector<Telegram>& ts, const LearnOptions& o, Learne
          {"vectors", json::array()},
          {"meter", meter_json(ts)},
          {"serial", serial_of(ts, o, hdlc)},
-         {"framing", ts.front().link.framing},
+         {"framing", link.framing},
          {"apdu", apdu_json(ts, form)},
          {"household", learn_detail::household_json(quantities, three_phase)},
          {"step", std::to_string(step) + "ms"},
@@ -492,6 +626,7 @@ json profile_json(const std::vector<Telegram>& ts, const LearnOptions& o, Learne
          {"lists", lists.lists}};
   if (clock) p["clock"] = clock_json(*clock);
   if (json sec = security_json(ts, o); !sec.is_null()) p["security"] = sec;
+  if (!link.from.empty()) p["link_from"] = link.from;
   return p;
 }
 
@@ -551,7 +686,7 @@ Learned learn_p1_capture(ByteSpan capture, const std::vector<Captured>& found,
   std::vector<Telegram> ts;
   std::vector<learn_detail::P1Capture> texts;
   for (const Captured& c : found) {
-    Telegram t{c, {}, {}, {}};
+    Telegram t{c, {}, {}, {}, nullptr};
     ByteSpan bytes = capture.subspan(c.offset, c.length);
     t.link.framing = {{"kind", "p1"}};
     t.link.wire.assign(bytes.begin(), bytes.end());
@@ -586,7 +721,7 @@ std::int64_t learn_detail::days_from_civil(int y, int m, int d) {
 
 Learned learn_profile(ByteSpan capture, const LearnOptions& options) {
   dlms::KeyRing keys = keyring(options);
-  std::vector<Captured> found = decode_capture(capture, keyring(options), options.transport);
+  std::vector<Captured> found = decode_capture(capture, options);
   if (found.front().transport == cosem::Transport::p1)
     return learn_p1_capture(capture, found, keys, options);
   std::vector<Telegram> ts;

@@ -112,6 +112,7 @@ struct ReadingInfo {
 struct Probe {
   std::string layout, meter_id, meter_type;
   std::vector<ReadingInfo> readings;
+  std::string timestamp = {};  // the telegram's clock (ISO), "" when none
 };
 
 ReadingInfo info_of(const cosem::Telegram& t, const cosem::Reading& r) {
@@ -143,6 +144,7 @@ std::optional<Probe> probe(Bytes apdu) {
             std::string(t.text(t.meter_type)),
             {}};
     for (const cosem::Reading& r : t.readings) p.readings.push_back(info_of(t, r));
+    if (t.timestamp) p.timestamp = t.timestamp->to_iso8601();
     return p;
   }
   return std::nullopt;
@@ -182,6 +184,7 @@ class ListLearner {
   json value_of(const axdr::Node& n, const Role& role, std::string_view key, ListTemplate& out);
   json clock_leaf(const axdr::Node& n, ListTemplate& out);
   json constant(const axdr::Node& n) const;
+  void check_positional_clock(const axdr::Node& n, const ReadingInfo& r) const;
   [[noreturn]] void fail(const axdr::Node& n, const std::string& what) const {
     throw LearnError("A-XDR " + std::string(axdr::tag_name(n.tag)) + " at APDU byte " +
                      std::to_string(body_offset_ + n.offset) + " of the telegram at stream byte " +
@@ -266,10 +269,23 @@ json ListLearner::constant(const axdr::Node& n) const {
       fail(n, "a float of unknown meaning that is not a whole number");
     return static_cast<std::int64_t>(n.f);
   }
-  if (n.tag == Tag::boolean) return n.i != 0;
+  if (n.tag == Tag::boolean) {  // true as FF (most meters) or as the byte this one sent
+    const std::uint8_t b = doc_.source()[n.offset + 1];
+    return b == 0x00 || b == 0xFF ? json(b != 0) : json(b);
+  }
   if (n.tag == Tag::long64_unsigned && n.u > static_cast<std::uint64_t>(INT64_MAX))
     fail(n, "a constant above the profile format's range");
   return n.i;
+}
+
+// A clock only its position names advances with the simulation; the simulator's truth makes it
+// the telegram's clock when no OBIS code names one (the generic mapping's rule, meter.cpp), so it
+// is kept only where the decoder makes it so too, or where the APDU's own date-time is the clock.
+void ListLearner::check_positional_clock(const axdr::Node& n, const ReadingInfo& r) const {
+  constexpr std::size_t kUnstampedBody = 6;  // 0F, invoke id (4), 00: no date-time
+  if (r.value == base_.timestamp || body_offset_ != kUnstampedBody) return;
+  fail(n, "a clock only its position names that is not the telegram's clock (the telegram's is " +
+              (base_.timestamp.empty() ? std::string("none") : base_.timestamp) + ")");
 }
 
 json ListLearner::clock_leaf(const axdr::Node& n, ListTemplate& out) {
@@ -332,7 +348,7 @@ json ListLearner::leaf(std::uint32_t index, ListTemplate& out, const std::string
   if (!role.reading && !role.meter_id && !role.meter_type) role = role_by_position(path);
   if (role.reading && role.reading->kind == cosem::ValueKind::date_time &&
       role.reading->key[0] == '@')
-    fail(n, "a clock that only its position names (the simulator's truth names its clock)");
+    check_positional_clock(n, *role.reading);
   json leaf = value_of(n, role, it->second, out);
   if (const ReadingInfo* r = role.reading) {
     if (r->key[0] == '@')

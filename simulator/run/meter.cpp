@@ -158,8 +158,8 @@ std::int64_t write_integer(AxdrWriter& w, NodeType type, std::int64_t v) {
     case NodeType::enumeration:
       w.enumeration(clamp_to<std::uint8_t>(v));
       return clamp_to<std::uint8_t>(v);
-    case NodeType::boolean:
-      w.boolean(v != 0);
+    case NodeType::boolean:  // the profile's byte for it: FF for true, or what a meter sent
+      w.boolean_byte(clamp_to<std::uint8_t>(v));
       return v != 0;
     default:
       return v;
@@ -184,6 +184,9 @@ class BodyWriter {
         w_(out),
         telegram_(telegram),
         readings_(telegram.readings) {}
+
+  // The text of the first clock only its position names ("" when none).
+  const std::string& positional_clock() const { return positional_clock_; }
 
   void write(const Node& n) {
     switch (n.type) {
@@ -242,25 +245,18 @@ class BodyWriter {
       w_.utf8_string(text);
     else
       w_.octet_string(Bytes(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
-    if (n.obis.empty()) {
-      if (!n.position.empty()) {
-        readings_.push_back(TruthReading{"", "", true, octets_text(text), 0, 0, n.position});
-      }
-      return;
-    }
+    // An unnamed string is printed as octets whatever its type (the decoder's generic rule).
+    if (n.obis.empty()) return record(n, TruthReading{{}, {}, true, octets_text(text), 0, 0, {}});
     if (n.source == Source::meter_id) telegram_.carries_meter_id = true;
     if (n.source == Source::clock_time) return;  // the date element carries the clock reading
     if (n.source == Source::clock_date) {
       // Separate time and date strings read as one local clock, without an offset.
       CosemDateTime local = clock_;
       local.deviation = static_cast<std::int16_t>(0x8000);
-      readings_.push_back(TruthReading{n.obis, n.unit, true, date_time_text(local), 0, 0, {}});
-      return;
+      return record(n, TruthReading{{}, {}, true, date_time_text(local), 0, 0, {}});
     }
-    TruthReading r{
-        n.obis, n.unit, true, n.type == NodeType::octet_string ? octets_text(text) : text,
-        0,      0,      {}};
-    readings_.push_back(std::move(r));
+    const bool octets = n.type == NodeType::octet_string;
+    record(n, TruthReading{{}, {}, true, octets ? octets_text(text) : text, 0, 0, {}});
   }
 
   void write_clock(const Node& n) {
@@ -268,8 +264,11 @@ class BodyWriter {
       w_.date_time(clock_);
     else
       w_.date_time_octets(clock_);
-    if (!n.obis.empty())
-      readings_.push_back(TruthReading{n.obis, n.unit, true, date_time_text(clock_), 0, 0, {}});
+    // A clock only its position names is the telegram's clock when no OBIS names one (the
+    // generic mapping's rule; the learner keeps such a clock only then).
+    if (n.obis.empty() && !n.position.empty() && positional_clock_.empty())
+      positional_clock_ = date_time_text(clock_);
+    record(n, TruthReading{{}, {}, true, date_time_text(clock_), 0, 0, {}});
   }
 
   void write_float(const Node& n) {
@@ -282,17 +281,30 @@ class BodyWriter {
       w_.float32(static_cast<float>(sent));
     else
       w_.float64(sent);
-    if (!n.obis.empty())
-      readings_.push_back(TruthReading{n.obis, n.unit, false, {}, raw, n.scale, {}});
+    record(n, TruthReading{{}, {}, false, {}, raw, n.scale, {}});
   }
 
   void write_number(const Node& n) {
     std::int64_t raw = write_integer(w_, n.type, raw_value(n, state_));
-    if (!n.obis.empty())
-      readings_.push_back(TruthReading{n.obis, n.unit, false, {}, raw, n.scale, {}});
-    if (n.obis.empty() && !n.position.empty()) {
-      readings_.push_back(TruthReading{"", "", false, {}, raw, 0, n.position});
+    TruthReading r{{}, {}, false, {}, raw, n.scale, {}};
+    r.boolean = n.type == NodeType::boolean;
+    record(n, std::move(r));
+  }
+
+  // What the truth says about a leaf's reading: named by its OBIS code, with its unit and scale;
+  // else, when no layout names it, by its position, unscaled and without a unit (issue 16); else
+  // nothing (a value the decoder reports as no reading).
+  void record(const Node& n, TruthReading r) {
+    if (!n.obis.empty()) {
+      r.obis = n.obis;
+      r.unit = n.unit;
+    } else if (!n.position.empty()) {
+      r.position = n.position;
+      r.scale = 0;
+    } else {
+      return;
     }
+    readings_.push_back(std::move(r));
   }
 
   const Profile& profile_;
@@ -301,6 +313,7 @@ class BodyWriter {
   AxdrWriter w_;
   MeterTelegram& telegram_;
   std::vector<TruthReading>& readings_;
+  std::string positional_clock_;
 };
 
 }  // namespace
@@ -360,6 +373,25 @@ std::uint64_t household_seed(std::uint64_t seed, std::string_view name) {
   return seed ^ h;
 }
 
+// The APDU as sent in the profile's link frames; in general-block-transfer blocks, each block in
+// its own link frames (the LLC in the first HDLC frame, or in every block's where the meter
+// repeats it).
+std::vector<Buffer> link_frames(const Profile& p, const Buffer& wire) {
+  auto frame = [&](ByteSpan apdu) {
+    return p.framing == Framing::hdlc ? hdlc_frames(apdu, p.hdlc) : mbus_frames(apdu, p.mbus);
+  };
+  if (!p.gbt) return frame(wire);
+  std::vector<Buffer> out;
+  HdlcParams later = p.hdlc;  // the blocks after the first: the LLC only when the meter repeats it
+  later.llc = p.hdlc.llc && p.gbt->llc_every_block;
+  for (const Buffer& block : general_block_transfer(wire, *p.gbt)) {
+    std::vector<Buffer> frames =
+        out.empty() || p.framing != Framing::hdlc ? frame(block) : hdlc_frames(block, later);
+    out.insert(out.end(), frames.begin(), frames.end());
+  }
+  return out;
+}
+
 }  // namespace
 
 Meter::Meter(const Profile& profile, std::uint64_t seed, SimTime start)
@@ -395,7 +427,8 @@ MeterTelegram Meter::build(SimTime t, const ListDef& list, const BuildTweaks& tw
   CosemDateTime clock = cosem_time(t + tweaks.clock_offset, profile_.zone, profile_.clock);
 
   Buffer body;
-  BodyWriter(profile_, state, clock, body, out).write(list.body);
+  BodyWriter writer(profile_, state, clock, body, out);
+  writer.write(list.body);
   bool stamped = profile_.apdu_time != DateTimeForm::absent;
   out.apdu = data_notification(invoke_id_, profile_.apdu_time, stamped ? &clock : nullptr, body);
   invoke_id_ += profile_.invoke_id_step;
@@ -404,7 +437,7 @@ MeterTelegram Meter::build(SimTime t, const ListDef& list, const BuildTweaks& tw
   } else {
     auto it = std::find_if(out.readings.begin(), out.readings.end(),
                            [](const TruthReading& r) { return r.obis.ends_with(":1.0.0.255"); });
-    if (it != out.readings.end()) out.timestamp = it->text;
+    out.timestamp = it != out.readings.end() ? it->text : writer.positional_clock();
   }
 
   Buffer wire = out.apdu;
@@ -418,8 +451,7 @@ MeterTelegram Meter::build(SimTime t, const ListDef& list, const BuildTweaks& tw
     if (tweaks.corrupt_tag) wire.back() ^= 0x01;  // the tag is the last 12 bytes
     out.invocation_counter = ic;
   }
-  out.frames = profile_.framing == Framing::hdlc ? hdlc_frames(wire, profile_.hdlc)
-                                                 : mbus_frames(wire, profile_.mbus);
+  out.frames = link_frames(profile_, wire);
   SimTime at = t;
   for (const Buffer& f : out.frames) {
     out.frame_times.push_back(at);

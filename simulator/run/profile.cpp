@@ -191,6 +191,8 @@ Node Parser::leaf(const json& v, const std::string& path) const {
     n.text.assign(b.begin(), b.end());
   } else if (found->text) {
     n.text = str(value, path);
+  } else if (n.type == NodeType::boolean && value.is_boolean()) {
+    n.number = value.get<bool>() ? 0xFF : 0x00;  // the byte most meters send for it
   } else if (n.type != NodeType::null_data) {
     n.number = value.is_boolean() ? value.get<bool>() : integer(value, path);
   }
@@ -336,6 +338,27 @@ void parse_framing(const Parser& p, const json& v, Profile& out) {
     out.segment_gap = p.duration(v.at("segment_gap"), "framing.segment_gap");
 }
 
+// "gbt": {"blocks": [112, 108], "control": "40", "first_block": 1, "ack": 0}: the data bytes of
+// each block but the last (which takes the rest), block-control, first number, ack as sent.
+GbtParams parse_gbt(const Parser& p, const json& v) {
+  GbtParams g;
+  const json& blocks = p.need(v, "blocks", "apdu.gbt");
+  if (!blocks.is_array()) p.fail("apdu.gbt.blocks", "expected a list of block sizes");
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    const std::string path = "apdu.gbt.blocks[" + std::to_string(i) + "]";
+    const std::int64_t n = p.integer(blocks[i], path);
+    if (n <= 0) p.fail(path, "a block holds at least one byte");
+    g.sizes.push_back(static_cast<std::size_t>(n));
+  }
+  if (v.contains("control")) g.control = p.hex(v.at("control"), "apdu.gbt.control", 1)[0];
+  if (v.contains("first_block"))
+    g.first_block =
+        static_cast<std::uint16_t>(p.integer(v.at("first_block"), "apdu.gbt.first_block"));
+  if (v.contains("llc_every_block")) g.llc_every_block = v.at("llc_every_block").get<bool>();
+  if (v.contains("ack")) g.ack = static_cast<std::uint16_t>(p.integer(v.at("ack"), "apdu.gbt.ack"));
+  return g;
+}
+
 DateTimeForm parse_time_form(const Parser& p, const json& v) {
   std::string f = p.str(v, "apdu.date_time");
   if (f == "absent") return DateTimeForm::absent;
@@ -430,6 +453,7 @@ Profile parse_profile(std::string_view json_text) {
     out.invoke_id_step =
         static_cast<std::uint32_t>(p.integer(apdu.at("invoke_id_step"), "apdu.invoke_id_step"));
   out.apdu_time = parse_time_form(p, p.need(apdu, "date_time", "apdu"));
+  if (apdu.contains("gbt")) out.gbt = parse_gbt(p, apdu.at("gbt"));
   if (doc.contains("clock")) out.clock = parse_clock(p, doc.at("clock"));
   if (doc.contains("security") && !doc.at("security").is_null())
     out.security = parse_security(p, doc.at("security"));

@@ -30,6 +30,8 @@ json reading_json(const TruthReading& r) {
   }
   if (r.is_text) {
     j["value"] = r.text;
+  } else if (r.boolean) {
+    j["value"] = r.raw != 0;
   } else if (r.scale >= 0) {
     j["value"] = r.raw * static_cast<std::int64_t>(kPow10[static_cast<std::size_t>(r.scale)]);
   } else {

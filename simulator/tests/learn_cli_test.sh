@@ -95,5 +95,24 @@ check "  and says so" grep -q 'is encrypted and no key was given' "$tmp/sn.err"
 "$ml" simulate --learn "$tmp/one.bin" --cadence 7s --save-profile "$tmp/one.json" 2>/dev/null
 check "--cadence: a telegram seen once" grep -q '"every": "7000ms"' "$tmp/one.json"
 
+# 6. A reader's log of bare APDUs (no link layer): the family's link, else --transport's default,
+# said on stderr and in the profile; refused without either.
+py "
+import json
+for name, out in (('salzburgnetz-doc-sample-single-frame-plaintext', 'bare'),
+                  ('aidon-no-list3-llc-pdu-amshan', 'aidon')):
+    v = json.load(open('$(dirname "$0")/../../vectors/apdu/' + name + '.json'))
+    open('$tmp/' + out + '.hex', 'w').write(v['input_hex'] + '\\n')"
+check "bare APDU, no family, no --transport: exit 2" not "$ml" simulate --learn "$tmp/bare.hex" \
+  --save-profile "$tmp/b.json" 2>"$tmp/b.err"
+check "  says to pass --transport" grep -q 'pass --transport hdlc or --transport mbus' "$tmp/b.err"
+"$ml" simulate --learn "$tmp/bare.hex" --transport mbus --save-profile "$tmp/b.json" 2>"$tmp/b.err"
+check "  --transport mbus: said on stderr" grep -q 'their link comes from the mbus default' "$tmp/b.err"
+check "  and in the profile" grep -q '"link_from": "mbus default"' "$tmp/b.json"
+"$ml" simulate --learn "$tmp/aidon.hex" --duration 3h --out "$tmp/aidon.bin" 2>"$tmp/a.err"
+check "bare APDU of a family: its link" grep -q 'from the built-in family aidon-6525' "$tmp/a.err"
+"$ml" decode "$tmp/aidon.bin" >"$tmp/aidon.dec" 2>/dev/null
+check "  3 hours decode to 3 telegrams" test "$(grep -c readings "$tmp/aidon.dec")" = 3
+
 echo "learn_cli_test: $passes passed, $fails failed"
 test "$fails" -eq 0

@@ -76,8 +76,24 @@ struct Frame {
 
 struct Taken {
   std::vector<Frame> frames;
-  Buffer wire;  // the APDU as sent
+  Buffer wire;                      // the APDU as sent
+  std::vector<Buffer> fields;       // each frame's information / data field
+  std::vector<Buffer> gbt_headers;  // general block transfer: each block's E0 .. length
 };
+
+// General block transfer, a block a frame: each block's header as sent, and the APDU the
+// blocks make (the engine's GbtAssembler reassembles them).
+void take_blocks(Taken& t) {
+  if (t.wire.empty() || t.wire[0] != dlms::kGeneralBlockTransfer) return;
+  dlms::GbtAssembler gbt;
+  for (Buffer& f : t.fields) {
+    if (llc_in_front(f)) f.erase(f.begin(), f.begin() + 3);
+    ByteReader r(Bytes(f.data(), f.size()));
+    if (!r.skip(6) || !dlms::read_ber_length(r) || !gbt.push(Bytes(f.data(), f.size()))) return;
+    t.gbt_headers.emplace_back(f.begin(), f.begin() + static_cast<std::ptrdiff_t>(r.offset()));
+  }
+  t.wire.assign(gbt.apdu().begin(), gbt.apdu().end());
+}
 
 Taken take(const Buffer& b, Framing framing) {
   Taken t;
@@ -93,8 +109,10 @@ Taken take(const Buffer& b, Framing framing) {
       h[1] &= 0xF8, h[2] = 0;
       t.frames.push_back(Frame{h, whole.size()});
       t.wire.insert(t.wire.end(), ev.frame.info.begin(), ev.frame.info.end());
+      t.fields.emplace_back(ev.frame.info.begin(), ev.frame.info.end());
     }
     if (!t.wire.empty() && llc_in_front(t.wire)) t.wire.erase(t.wire.begin(), t.wire.begin() + 3);
+    take_blocks(t);
     return t;
   }
   mbus::Framer f;
@@ -104,7 +122,9 @@ Taken take(const Buffer& b, Framing framing) {
     Bytes whole(b.data() + ev.frame.stream_offset, ev.frame.length);
     t.frames.push_back(Frame{Buffer(whole.begin(), whole.begin() + 9), whole.size()});  // 68 L L 68
     t.wire.insert(t.wire.end(), ev.frame.data.begin() + 2, ev.frame.data.end());  // C A CI ST DT
+    t.fields.emplace_back(ev.frame.data.begin() + 2, ev.frame.data.end());
   }
+  take_blocks(t);
   return t;
 }
 
@@ -142,16 +162,26 @@ Buffer plain_of(const Buffer& wire, const dlms::KeyRing& keys, std::string& why)
   return Buffer(d->plaintext.begin(), d->plaintext.end());
 }
 
-// "" when `ours` has the skeleton of `real` byte for byte, else what differs.
+// A capture of a bare APDU (a reader's log after the link layer): the APDU without its LLC.
+Taken bare_apdu(const Buffer& b) {
+  Taken t;
+  t.wire = b;
+  if (llc_in_front(t.wire)) t.wire.erase(t.wire.begin(), t.wire.begin() + 3);
+  return t;
+}
+
+// "" when `ours` has the skeleton of `real` byte for byte, else what differs. A bare APDU
+// capture has no link to compare: its APDU is compared.
 std::string skeleton_difference(const Profile& p, const ListDef& list, const Buffer& real,
-                                const Buffer& ours, const dlms::KeyRing& real_keys) {
+                                bool bare, const Buffer& ours, const dlms::KeyRing& real_keys) {
   std::string why;
-  Taken a = take(real, p.framing), b = take(ours, p.framing);
-  if (a.frames.size() != b.frames.size()) return "link frames per telegram differ";
+  Taken a = bare ? bare_apdu(real) : take(real, p.framing), b = take(ours, p.framing);
+  if (!bare && a.frames.size() != b.frames.size()) return "link frames per telegram differ";
   for (std::size_t i = 0; i < a.frames.size(); ++i) {
     if (a.frames[i].header != b.frames[i].header) why += "link header differs; ";
     if (a.frames[i].length != b.frames[i].length) why += "link frame length differs; ";
   }
+  if (a.gbt_headers != b.gbt_headers) why += "general-block-transfer block headers differ; ";
   if (a.wire.size() != b.wire.size() || a.wire.empty()) return why + "APDU length differs";
   if (a.wire[0] == dlms::kGeneralGloCiphering) {
     // DB 08 system-title length SC | IC (a counter) | ciphertext and tag (follow the plaintext)
@@ -250,6 +280,15 @@ std::string p1_same_decoding(const Profile& p, const Buffer& capture, const json
   return keys(d.telegrams.front()) == keys(ours) ? "" : "decodes to other readings";
 }
 
+// The capture and a simulated telegram decode with the same layout.
+std::string same_layout(const Profile& p, const Buffer& capture, const json& ours) {
+  test::Decoded d = test::decode(p, capture);
+  if (d.telegrams.empty()) return "the capture does not decode with the learned keys";
+  const json& layout = d.telegrams.front().at("layout");
+  return layout == ours.at("layout") ? ""
+                                     : "layout " + layout.dump() + " / " + ours.at("layout").dump();
+}
+
 // Learns one vector and simulates an hour; "" when every check holds, else what failed.
 std::string fidelity(const Vector& v, const Learned& l) {
   const Profile p = parse_profile(l.profile_json);
@@ -278,10 +317,31 @@ std::string fidelity(const Vector& v, const Learned& l) {
     std::string diff = p.framing == Framing::p1
                            ? p1_skeleton_difference(p, sample->capture, ours, keys) +
                                  p1_same_decoding(p, sample->capture, d.telegrams[i])
-                           : skeleton_difference(p, p.lists.at(name), sample->capture, ours, keys);
+                           : skeleton_difference(p, p.lists.at(name), sample->capture,
+                                                 !l.link_from.empty(), ours, keys) +
+                                 same_layout(p, sample->capture, d.telegrams[i]);
     if (!diff.empty()) return "telegram " + std::to_string(i) + " skeleton: " + diff;
   }
   return {};
+}
+
+// A capture of bare APDUs with no family and no LLC is refused until the user says what link to
+// send it in: the fidelity test then says --transport hdlc for it (the report names them).
+Learned learn_apdu_too(Vector& v) {
+  try {
+    return learn_profile(Bytes(v.input.data(), v.input.size()), v.options);
+  } catch (const LearnError& e) {
+    if (std::string(e.what()).find("pass --transport") == std::string::npos) throw;
+    v.options.transport = "hdlc";
+    return learn_profile(Bytes(v.input.data(), v.input.size()), v.options);
+  }
+}
+
+std::string link_note(const Vector& v, const Learned& l) {
+  if (l.link_from.empty()) return "";
+  const bool given = v.options.transport == "hdlc";
+  return std::string("; APDU only; link from ") + l.link_from +
+         (given ? ", --transport hdlc given by the test" : "");
 }
 
 TEST(Learn, EveryLearnableVectorIsSimulatedWithItsSkeletonAndItsTruth) {
@@ -289,11 +349,11 @@ TEST(Learn, EveryLearnableVectorIsSimulatedWithItsSkeletonAndItsTruth) {
   for (const fs::path& file : vector_files()) {
     Vector v = load(file);
     try {
-      Learned l = learn_profile(Bytes(v.input.data(), v.input.size()), v.options);
+      Learned l = learn_apdu_too(v);
       std::string failed = fidelity(v, l);
       EXPECT_EQ(failed, "") << v.name;
       learned.push_back(v.name + " (" + std::to_string(l.telegrams) + " telegrams, " +
-                        std::to_string(l.lists.size()) + " lists)" +
+                        std::to_string(l.lists.size()) + " lists" + link_note(v, l) + ")" +
                         (failed.empty() ? "" : " FAILED: " + failed));
     } catch (const LearnError& e) {
       not_learned.push_back(v.name + ": " + e.what());
@@ -306,10 +366,11 @@ TEST(Learn, EveryLearnableVectorIsSimulatedWithItsSkeletonAndItsTruth) {
   std::cout << "learned " << learned.size() << ", not learned " << not_learned.size()
             << " (report: " << MLAB_LEARN_REPORT << ")\n";
   for (const auto& s : not_learned) std::cout << "  not learned " << s << "\n";
-  // 48 when this test was written, 67 once P1 captures were learned (19 of them); a capture
+  // 48 when this test was written, 67 once P1 captures were learned (19 of them), 84 once bare
+  // APDUs (11), a clock only its position names and general block transfer were; a capture
   // refused because the learner could not map one of its readings to a value is a learner's
   // failure, not the capture's.
-  EXPECT_GE(learned.size(), 67u);
+  EXPECT_GE(learned.size(), 84u);
   for (const auto& s : not_learned)
     EXPECT_EQ(s.find("comes from no single value"), std::string::npos) << s;
 }
@@ -407,10 +468,6 @@ TEST(Learn, BadCapturesAreRefusedWithWhatAndWhere) {
       refusal(two).starts_with("two meters in one capture: meter id 7359992899161110 at "
                                "stream byte 0, "))
       << refusal(two);
-  Vector gbt =
-      load(fs::path(MLAB_SOURCE_DIR) / "vectors/hdlc-plain/lg-e450-ch-gh740-gbt-3frames.json");
-  EXPECT_EQ(refusal(gbt.input, gbt.options),
-            "general block transfer at stream byte 0: the profile format sends a list in one APDU");
 }
 
 Vector vector_named(const std::string& name) {
@@ -568,6 +625,174 @@ TEST(Learn, HexCapturesWithWhiteSpaceAndBinaryCaptures) {
   EXPECT_EQ(capture_bytes("7e a0\n 0a\t7E\n"), (Buffer{0x7E, 0xA0, 0x0A, 0x7E}));
   const std::string binary("\x7e\xa0\x0a\x7e", 4);
   EXPECT_EQ(capture_bytes(binary), (Buffer{0x7E, 0xA0, 0x0A, 0x7E}));
+}
+
+}  // namespace
+}  // namespace meterlab::sim
+
+namespace meterlab::sim {
+namespace {
+
+// The leaves of a list in order (containers walked).
+void leaves(const Node& n, std::vector<const Node*>& out) {
+  if (n.type == NodeType::structure || n.type == NodeType::array) {
+    for (const Node& i : n.items) leaves(i, out);
+    return;
+  }
+  out.push_back(&n);
+}
+
+// Every telegram of a run decodes as its truth says.
+void expect_decoded_as_the_truth(const Profile& p, const test::Run& run) {
+  test::Decoded d = test::decode(p, run.bytes);
+  ASSERT_EQ(d.telegrams.size(), run.telegrams.size());
+  for (std::size_t i = 0; i < d.telegrams.size(); ++i)
+    EXPECT_EQ(test::compare(run.telegrams[i], d.telegrams[i]), "") << i;
+}
+
+// A date-time at a position with no OBIS code (issue 18): kept as a clock that advances with the
+// simulation, and the truth describes it as the decoder reports it, a reading named by its
+// position that is also the telegram's clock.
+TEST(Learn, AClockOnlyItsPositionNamesAdvancesAndIsTheTelegramsClock) {
+  Vector v = vector_named("generic/generic-unknown-positional-list");
+  const Profile p = parse_profile(learn_profile(v.input, v.options).profile_json);
+  std::vector<const Node*> all;
+  leaves(p.lists.begin()->second.body, all);
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[4]->source, Source::clock);
+  EXPECT_EQ(all[4]->position, "5");
+  EXPECT_EQ(all[4]->obis, "");
+  SimOptions o;
+  o.start = *parse_iso("2026-01-15T12:00:00", p.zone);
+  o.duration = 25 * 1000;
+  test::Run run = test::run(p, o);
+  ASSERT_GE(run.telegrams.size(), 2u);
+  std::vector<std::string> clocks;
+  for (const json& t : run.telegrams) {
+    auto r = std::find_if(t.at("readings").begin(), t.at("readings").end(),
+                          [](const json& x) { return x.value("position", "") == "5"; });
+    ASSERT_NE(r, t.at("readings").end()) << t.dump();
+    EXPECT_TRUE(r->at("obis").is_null());
+    EXPECT_EQ(r->at("value"), t.at("timestamp"));
+    clocks.push_back(t.at("timestamp").get<std::string>());
+  }
+  EXPECT_EQ(clocks[0], "2026-01-15T12:00:00");
+  EXPECT_EQ(clocks[1], "2026-01-15T12:00:10") << "the clock advances (HDLC's 10 s, no family)";
+  expect_decoded_as_the_truth(p, run);
+}
+
+// Captures of bare APDUs (a reader's log after the link layer, issue 18): the APDU is learned and
+// put in a link that is not invented silently.
+TEST(Learn, ABareApduTakesItsFamilysLinkAndLine) {
+  Vector v = vector_named("apdu/aidon-no-list3-llc-pdu-amshan");
+  Learned l = learn_profile(v.input, v.options);
+  EXPECT_EQ(l.link_from, "aidon-6525");
+  EXPECT_NE(l.saved_json.find("\"link_from\": \"aidon-6525\""), std::string::npos);
+  const Profile p = parse_profile(l.profile_json);
+  const Profile& aidon = *find_profile("aidon-6525");
+  ASSERT_EQ(p.framing, Framing::hdlc);
+  EXPECT_EQ(p.hdlc.dest, aidon.hdlc.dest);
+  EXPECT_EQ(p.hdlc.src, aidon.hdlc.src);
+  EXPECT_EQ(p.hdlc.control, aidon.hdlc.control);
+  EXPECT_EQ(p.serial.to_string(), aidon.serial.to_string());
+  EXPECT_EQ(p.schedule.at(0).every, 3'600'000) << "Aidon's list 3: hourly";
+}
+
+TEST(Learn, ABareApduWithoutFamilyTakesTheLlcsOrTheAskedTransportsLink) {
+  Vector llc = vector_named("apdu/kaifa-se-llc-pdu-amshan");
+  Learned a = learn_profile(llc.input, llc.options);
+  EXPECT_EQ(a.link_from, "hdlc default (LLC E6 E7 00)");
+  const Profile pa = parse_profile(a.profile_json);
+  EXPECT_EQ(pa.framing, Framing::hdlc);
+  EXPECT_TRUE(pa.hdlc.llc);
+  EXPECT_EQ(pa.serial.to_string(), "2400 8E1");
+
+  Vector bare = vector_named("apdu/salzburgnetz-doc-sample-single-frame-plaintext");
+  ASSERT_EQ(bare.options.transport, "apdu");
+  EXPECT_EQ(refusal(bare.input, bare.options),
+            "a bare APDU with no link layer at stream byte 0, no LLC in front and no built-in "
+            "family with its list: pass --transport hdlc or --transport mbus to say what link "
+            "the simulator sends it in");
+  bare.options.transport = "mbus";
+  Learned m = learn_profile(bare.input, bare.options);
+  EXPECT_EQ(m.link_from, "mbus default");
+  const Profile pm = parse_profile(m.profile_json);
+  EXPECT_EQ(pm.framing, Framing::mbus);
+  EXPECT_EQ(pm.mbus.c, MbusParams{}.c);
+  EXPECT_EQ(pm.serial.to_string(), "2400 8N1");
+  bare.options.transport = "hdlc";
+  EXPECT_EQ(learn_profile(bare.input, bare.options).link_from, "hdlc default");
+}
+
+TEST(Learn, AnEncryptedBareApduNeedsItsKey) {
+  Vector v = vector_named("apdu/dlmscosem-genglo-datanotification-sc30");
+  v.options.transport = "hdlc";
+  LearnOptions no_key = v.options;
+  no_key.ek.reset();
+  no_key.ak.reset();
+  EXPECT_EQ(refusal(v.input, no_key),
+            "the telegram at stream byte 0 is encrypted and no key was given for its system "
+            "title (--key)");
+  const Profile p = parse_profile(learn_profile(v.input, v.options).profile_json);
+  ASSERT_TRUE(p.security);
+  EXPECT_EQ(p.security->security_control, 0x30);
+}
+
+TEST(Learn, ALearnedBareApduProfileSameSeedSameBytes) {
+  Vector v = vector_named("apdu/kamstrup-omnipower-dk-gh111-decrypted-stripped");
+  Learned a = learn_profile(v.input, v.options), b = learn_profile(v.input, v.options);
+  EXPECT_EQ(a.profile_json, b.profile_json);
+  expect_same_seed_same_bytes(parse_profile(a.profile_json), parse_profile(b.profile_json),
+                              600 * 1000);
+}
+
+// General block transfer (issue 18): the L&G E450's list in three blocks of 112, 108 and 121
+// bytes, each in its own HDLC frame, the LLC in the first; learned and sent so: every frame's
+// length and every block's header as captured.
+TEST(Learn, GeneralBlockTransferIsLearnedAndSentBlockByBlock) {
+  Vector v = vector_named("hdlc-plain/lg-e450-ch-gh740-gbt-3frames");
+  const Profile p = parse_profile(learn_profile(v.input, v.options).profile_json);
+  ASSERT_TRUE(p.gbt);
+  EXPECT_EQ(p.gbt->sizes, (std::vector<std::size_t>{112, 108}));
+  EXPECT_EQ(p.gbt->control, 0x40);
+  EXPECT_EQ(p.gbt->first_block, 1);
+  EXPECT_EQ(p.gbt->ack, 0);
+  SimOptions o;
+  o.start = *parse_iso("2026-01-15T12:00:00", p.zone);
+  o.duration = 30 * 1000;
+  test::Run run = test::run(p, o);
+  ASSERT_FALSE(run.telegrams.empty());
+  const json& t = run.telegrams.front();
+  ASSERT_EQ(t.at("frames").size(), 3u);
+  const std::size_t at = t.at("offset").get<std::size_t>();
+  Buffer ours(
+      run.bytes.begin() + static_cast<std::ptrdiff_t>(at),
+      run.bytes.begin() + static_cast<std::ptrdiff_t>(at + t.at("length").get<std::size_t>()));
+  Taken real = take(v.input, Framing::hdlc), sim = take(ours, Framing::hdlc);
+  ASSERT_EQ(sim.gbt_headers.size(), 3u);
+  ASSERT_EQ(sim.frames.size(), real.frames.size());
+  for (std::size_t i = 0; i < sim.frames.size(); ++i)
+    EXPECT_EQ(sim.frames[i].length, real.frames[i].length) << "frame " << i;
+  EXPECT_FALSE(p.gbt->llc_every_block) << "the E450 sends the LLC in the first frame only";
+  EXPECT_EQ(sim.gbt_headers, real.gbt_headers);
+  EXPECT_EQ(to_hex(sim.gbt_headers[2]), "e0c000030000" + to_hex(real.gbt_headers[2]).substr(12));
+  expect_decoded_as_the_truth(p, run);
+}
+
+TEST(Learn, GeneralBlockTransferWriterCutsTheApduAsTold) {
+  Buffer apdu(300);
+  for (std::size_t i = 0; i < apdu.size(); ++i) apdu[i] = static_cast<std::uint8_t>(i);
+  std::vector<Buffer> blocks = general_block_transfer(apdu, GbtParams{{100, 150}, 0x40, 1, 0});
+  ASSERT_EQ(blocks.size(), 3u);
+  EXPECT_EQ(to_hex(Bytes(blocks[0].data(), 7)), "e0400001000064");
+  EXPECT_EQ(to_hex(Bytes(blocks[1].data(), 8)), "e040000200008196");
+  EXPECT_EQ(to_hex(Bytes(blocks[2].data(), 7)), "e0c00003000032");
+  dlms::GbtAssembler gbt;
+  for (std::size_t i = 0; i < blocks.size(); ++i)
+    EXPECT_EQ(*gbt.push(Bytes(blocks[i].data(), blocks[i].size())), i == 2) << i;
+  EXPECT_EQ(Buffer(gbt.apdu().begin(), gbt.apdu().end()), apdu);
+  EXPECT_EQ(general_block_transfer(Buffer(80, 0), GbtParams{{100, 150}, 0x40, 1, 0}).size(), 1u)
+      << "a shorter APDU: fewer blocks";
 }
 
 }  // namespace

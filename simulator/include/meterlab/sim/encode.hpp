@@ -35,7 +35,8 @@ class AxdrWriter {
   void null_data();
   void array(std::size_t count);      // 0x01 + length, then `count` elements follow
   void structure(std::size_t count);  // 0x02 + length
-  void boolean(bool v);               // 0x03
+  void boolean(bool v);               // 0x03, true as FF
+  void boolean_byte(std::uint8_t v);  // 0x03 and the byte a meter sends (FF or 01 for true)
   void bit_string(ByteSpan bits, std::size_t bit_count);  // 0x04
   void int32(std::int32_t v);                             // 0x05 double-long
   void uint32(std::uint32_t v);                           // 0x06 double-long-unsigned
@@ -74,6 +75,19 @@ enum class DateTimeForm : std::uint8_t {
 // exactly as given. A null `time` writes the absent form (00) whatever `form` says.
 Buffer data_notification(std::uint32_t invoke_id, DateTimeForm form, const CosemDateTime* time,
                          ByteSpan body);
+
+// general-block-transfer (0xE0, Green Book 9.3.10) as a push meter streams it: the APDU cut into
+// blocks, each E0, block-control (0x80 on the last block), block-number, block-number-ack, then
+// the block's data behind its BER length. Each block goes in its own link frame.
+struct GbtParams {
+  std::vector<std::size_t> sizes;  // data bytes of each block but the last, which takes the rest
+  std::uint8_t control = 0x40;     // block-control of every block (0x40 streaming), last | 0x80
+  std::uint16_t first_block = 1;   // the first block's number; each next one is one more
+  std::uint16_t ack = 0;           // block-number-acknowledged, as the meter sends it
+  bool llc_every_block = false;    // HDLC: the LLC in front of every block, not only the first
+};
+constexpr std::uint8_t kGbtLastBlock = 0x80;
+std::vector<Buffer> general_block_transfer(ByteSpan apdu, const GbtParams& params);
 
 using Key = std::array<std::uint8_t, 16>;
 using SystemTitle = std::array<std::uint8_t, 8>;

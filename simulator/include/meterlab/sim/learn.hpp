@@ -37,7 +37,10 @@ struct LearnOptions {
   // line settings, "2400 8E1"; empty: the family's (HDLC 2400 8E1, M-Bus 2400 8N1, P1 with a CRC
   // 115200 8N1, P1 without (DSMR 2.2) 9600 7E1)
   std::string serial;
-  std::string transport = "auto";  // the capture's transport, as `meterlab decode` names it
+  // The capture's transport, as `meterlab decode` names it. A capture of bare APDUs given with
+  // "hdlc" or "mbus" is sent in that transport's default link unless a built-in family of its
+  // list gives one.
+  std::string transport = "auto";
   // The cadence of a list the capture does not time (seen once, or no clock): --cadence; without
   // it the family's default (HDLC 10 s, M-Bus 5 s; P1 by DSMR version: 5 every 1 s, 4 and 2.2
   // every 10 s).
@@ -56,13 +59,17 @@ struct Learned {
   std::string saved_json;    // the same without keys (what --save-profile writes by default)
   std::vector<LearnedList> lists;
   std::size_t telegrams = 0;  // telegrams decoded from the capture
+  // A capture of bare APDUs (no link layer): where the link it is sent in came from, the built-in
+  // family's name ("aidon-6525") or "hdlc default" / "mbus default"; "" when the capture had its
+  // link. The profile says it too ("link_from").
+  std::string link_from;
 };
 
 // A capture file's bytes: hex text (any whitespace and newlines between digits) or binary.
 Buffer capture_bytes(std::string_view file_text);
 
 // Throws LearnError: no telegram found, encrypted without a key, two meters mixed, a list the
-// profile format cannot express.
+// profile format cannot express, bare APDUs with no link to send them in.
 Learned learn_profile(ByteSpan capture, const LearnOptions& options);
 
 }  // namespace meterlab::sim

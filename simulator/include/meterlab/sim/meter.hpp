@@ -24,6 +24,7 @@ struct TruthReading {
   int scale = 0;
   std::string position;       // a reading no layout names: obis empty, its place in the body
   std::string captured = {};  // P1: the value's own capture time, as the decoder prints it
+  bool boolean = false;       // an A-XDR boolean: raw 0 or 1, printed false / true
 };
 
 // What a fault may change while a telegram is built (the byte faults come after).

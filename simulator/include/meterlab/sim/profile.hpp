@@ -166,6 +166,7 @@ struct Profile {
   std::uint32_t invoke_id = 0;
   std::uint32_t invoke_id_step = 0;  // per telegram (0: constant)
   DateTimeForm apdu_time = DateTimeForm::absent;
+  std::optional<GbtParams> gbt;  // the APDU sent in general-block-transfer blocks, a frame each
   ClockForm clock;
   std::optional<Security> security;
   HouseholdConfig household;
