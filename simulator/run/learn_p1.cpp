@@ -56,6 +56,7 @@ struct Text {
   std::string header;  // without '/'
   std::vector<Line> lines;
   bool crc = false;
+  std::string eol;  // "\r\n", or "\n" for a meter that ends its lines in LF alone
 };
 
 std::string at(std::size_t offset) {
@@ -73,18 +74,29 @@ std::vector<std::string> groups_of(std::string_view s) {
   return out;
 }
 
-// '/' header CRLF CRLF, object lines (a line opening with '(' continues the one before), '!' line.
+// Every line of a telegram ends alike: in CR LF (DSMR, IEC 62056-21) or in LF alone (some meters,
+// and captures through a tool that drops the CR). Mixed ends are damage: refused with the byte.
+std::string line_end(const std::string& s, std::size_t where) {
+  const std::size_t first = s.find('\n');
+  const bool crlf = first == std::string::npos || (first > 0 && s[first - 1] == '\r');
+  auto name = [](bool cr) { return cr ? "CR LF" : "LF alone"; };
+  for (std::size_t lf = first; lf != std::string::npos; lf = s.find('\n', lf + 1))
+    if ((lf > 0 && s[lf - 1] == '\r') != crlf)
+      throw LearnError(at(where) + ": its lines end in mixed ways: the first in " + name(crlf) +
+                       ", the one ending at byte " + std::to_string(lf) + " of the telegram in " +
+                       name(!crlf) + "; a meter ends every line alike");
+  return crlf ? "\r\n" : "\n";
+}
+
+// '/' header, an empty line, object lines (a line opening with '(' continues the one before), '!'
+// line, each ending in `line_end`.
 Text split(const Buffer& bytes, std::size_t where) {
   std::string s(bytes.begin(), bytes.end());
-  for (std::size_t lf = s.find('\n'); lf != std::string::npos; lf = s.find('\n', lf + 1))
-    if (lf == 0 || s[lf - 1] != '\r')
-      throw LearnError(at(where) + ": a line ends in LF alone at byte " + std::to_string(lf) +
-                       " of the telegram; the P1 writer ends every line in CR LF, as DSMR and " +
-                       "IEC 62056-21 telegrams do");
+  const std::string eol = line_end(s, where);
   std::vector<std::string> raw;
   std::vector<std::size_t> starts;
-  for (std::size_t b = 0, e; b < s.size(); b = e + 2) {
-    e = s.find("\r\n", b);
+  for (std::size_t b = 0, e; b < s.size(); b = e + eol.size()) {
+    e = s.find(eol, b);
     if (e == std::string::npos) e = s.size();
     raw.push_back(s.substr(b, e - b));
     starts.push_back(b);
@@ -92,11 +104,11 @@ Text split(const Buffer& bytes, std::size_t where) {
   if (raw.size() < 3 || raw[0].empty() || raw[0][0] != '/' || !raw[1].empty() ||
       raw.back().empty() || raw.back()[0] != '!')
     throw LearnError(at(where) + " is not '/' identification, an empty line, objects and a '!' " +
-                     "line, each ending in CR LF");
-  Text t{raw[0].substr(1), {}, raw.back().size() > 1};
+                     "line, each ending in CR LF (or each in LF alone)");
+  Text t{raw[0].substr(1), {}, raw.back().size() > 1, eol};
   for (std::size_t i = 2; i + 1 < raw.size(); ++i) {
     if (raw[i].starts_with("(") && !t.lines.empty()) {
-      t.lines.back().text += "\r\n" + raw[i];
+      t.lines.back().text += eol + raw[i];
       continue;
     }
     t.lines.push_back(Line{starts[i], raw[i], raw[i].substr(0, raw[i].find('(')), {}});
@@ -161,6 +173,7 @@ std::optional<std::int64_t> stamp_minutes(const std::string& g) {
 
 struct Context {
   std::string meter_id;
+  std::string eol;
   bool id_taken = false, clock_taken = false;
   std::map<char, int> devices;  // M-Bus channel -> device type (0-n:24.1.0)
 };
@@ -219,14 +232,15 @@ std::optional<json> capture_line(const Line& l, const json& readings, const Cont
 }
 
 // DSMR 2.2: 0-n:24.3.0(YYMMDDhhmmss)(00)(60)(1)(0-n:24.2.1)(m3) CRLF (value).
-std::optional<json> gas22_line(const Line& l) {
+std::optional<json> gas22_line(const Line& l, const std::string& eol) {
   if (l.groups.size() != 7 || !l.obis.ends_with(":24.3.0") || !is_stamp(l.groups[0], false))
     return std::nullopt;
   const std::string reg = l.obis.substr(0, 4) + "24.2.1";
   const std::vector<std::string> fixed{"00", "60", "1", reg, "m3"};
   if (!std::equal(fixed.begin(), fixed.end(), l.groups.begin() + 1)) return std::nullopt;
   auto n = number_of(l.groups[6]);
-  if (!n || !n->unit.empty() || l.text.find(")(m3)\r\n(") == std::string::npos) return std::nullopt;
+  if (!n || !n->unit.empty() || l.text.find(")(m3)" + eol + "(") == std::string::npos)
+    return std::nullopt;
   return format_json({{"obis", l.obis}, {"gas22", "$gas"}}, *n);
 }
 
@@ -236,7 +250,7 @@ std::optional<json> filled_line(const Line& l, const json& readings, Context& c)
     return json{{"obis", l.obis}, {"time", "$clock"}};
   }
   if (auto m = meter_line(l, readings, c)) return m;
-  if (auto g = gas22_line(l)) return g;
+  if (auto g = gas22_line(l, c.eol)) return g;
   if (auto k = capture_line(l, readings, c)) return k;
   if (l.groups.size() != 1 || readings.size() != 1) return std::nullopt;
   auto n = number_of(l.groups[0]);
@@ -275,7 +289,8 @@ void check_same_form(const std::vector<Text>& ts, const std::vector<P1Capture>& 
       throw LearnError("two meters in one capture: identification /" + ts[0].header + " at " +
                        "stream byte " + std::to_string(cs[0].offset) + ", /" + ts[i].header +
                        " at stream byte " + std::to_string(cs[i].offset));
-    bool same = ts[i].lines.size() == ts[0].lines.size() && ts[i].crc == ts[0].crc;
+    bool same = ts[i].lines.size() == ts[0].lines.size() && ts[i].crc == ts[0].crc &&
+                ts[i].eol == ts[0].eol;
     for (std::size_t k = 0; same && k < ts[i].lines.size(); ++k)
       same = ts[i].lines[k].obis == ts[0].lines[k].obis;
     if (!same)
@@ -341,7 +356,7 @@ void note_quantity(const json& line, const json& readings, Learnt& out) {
 
 Learnt learn_lines(const Text& t, const P1Capture& c) {
   Learnt out;
-  Context ctx{c.meter_id, false, false, {}};
+  Context ctx{c.meter_id, t.eol, false, false, {}};
   for (std::size_t i = 0; i < t.lines.size(); ++i) {
     const Line& l = t.lines[i];
     const json readings = readings_of(l, c.offset);
@@ -368,6 +383,7 @@ Learnt learn_lines(const Text& t, const P1Capture& c) {
 json p1_section(const std::vector<Text>& ts, const Learnt& l) {
   const Text& t = ts.front();
   json p{{"header", t.header}, {"crc", t.crc}};
+  if (t.eol == "\n") p["eol"] = "lf";
   const int major = dsmr_major(t);
   auto channel = [&](const char* key, double m3, std::size_t line) {
     p[key] = {{"m3_per_day", m3},

@@ -219,7 +219,7 @@ void P1Meter::write_number(const P1Line& line, std::int64_t digits, std::string&
 void P1Meter::write_line(const P1Line& line, const MeterState& s, SimTime clock, std::string& out,
                          MeterTelegram& m) {
   if (line.kind == P1Kind::literal) {
-    out += line.text + "\r\n";
+    out += line.text + spec_.eol;
     m.readings.insert(m.readings.end(), line.truth.begin(), line.truth.end());
     return;
   }
@@ -254,14 +254,14 @@ void P1Meter::write_line(const P1Line& line, const MeterState& s, SimTime clock,
     case P1Kind::gas22: {  // the register on a line of its own
       LocalTime c = to_local(reg_->gas_at, profile_.zone);
       out += stamp(c, false) + ")(00)(60)(1)(" + channel_register(line.obis).substr(0, 10) +
-             ")(m3)\r\n(";
+             ")(m3)" + spec_.eol + "(";
       write_number(line, value(line, s), out, m, iso(c, false));
       break;
     }
     default:
       write_number(line, value(line, s), out, m, {});
   }
-  out += "\r\n";
+  out += spec_.eol;
 }
 
 MeterTelegram P1Meter::build(const MeterState& s, SimTime t, const BuildTweaks& tweaks,
@@ -271,9 +271,9 @@ MeterTelegram P1Meter::build(const MeterState& s, SimTime t, const BuildTweaks& 
   m.seq = seq;
   m.t = t;
   m.list = "telegram";
-  std::string text = "/" + spec_.header + "\r\n\r\n";
+  std::string text = "/" + spec_.header + spec_.eol + spec_.eol;
   for (const P1Line& line : spec_.lines) write_line(line, s, t + tweaks.clock_offset, text, m);
-  p1_close(text, spec_.crc);
+  p1_close(text, spec_.crc, spec_.eol);
   m.apdu.assign(text.begin(), text.end());
   Buffer wire = m.apdu;
   if (const auto& sec = profile_.security) {  // DB 08 title 82 len SC IC ciphertext tag

@@ -150,6 +150,13 @@ P1Line P1Parser::line(const json& v, const std::string& path) const {
   return l;
 }
 
+// "eol": "crlf" (the default: DSMR, IEC 62056-21) or "lf" (LF alone, as some meters send).
+std::string line_end(const P1Parser& p, const json& v) {
+  const std::string e = p.str(v, "p1.eol");
+  if (e != "crlf" && e != "lf") p.fail("p1.eol", "\"crlf\" or \"lf\"");
+  return e == "lf" ? "\n" : "\r\n";
+}
+
 void parse_channels(const P1Parser& p, const json& v, P1Spec& s) {
   if (v.contains("gas")) {
     const json& g = v.at("gas");
@@ -178,6 +185,7 @@ std::shared_ptr<const P1Spec> parse_p1_spec(const json& v, const std::string& na
   auto spec = std::make_shared<P1Spec>();
   spec->header = p.str(v.contains("header") ? v.at("header") : json(), "p1.header");
   spec->crc = v.value("crc", true);
+  if (v.contains("eol")) spec->eol = line_end(p, v.at("eol"));
   parse_channels(p, v, *spec);
   if (!v.contains("lines") || !v.at("lines").is_array() || v.at("lines").empty())
     p.fail("p1.lines", "expected a non-empty list of lines");

@@ -186,11 +186,12 @@ std::string p1_text(const Buffer& frame, const dlms::KeyRing& keys) {
   return o ? std::string(o->text.begin(), o->text.end()) : std::string();
 }
 
+// The lines with their ends as sent (CR LF, or LF alone), so that the ends are compared too.
 std::vector<std::string> p1_lines(const std::string& text) {
   std::vector<std::string> out;
-  for (std::size_t b = 0, e; b < text.size(); b = e + 2) {
-    e = std::min(text.find("\r\n", b), text.size());
-    out.push_back(text.substr(b, e - b));
+  for (std::size_t b = 0, e; b < text.size(); b = e + 1) {
+    e = std::min(text.find('\n', b), text.size());
+    out.push_back(text.substr(b, e + 1 - b));
   }
   return out;
 }
@@ -568,6 +569,33 @@ TEST(Learn, HexCapturesWithWhiteSpaceAndBinaryCaptures) {
   EXPECT_EQ(capture_bytes("7e a0\n 0a\t7E\n"), (Buffer{0x7E, 0xA0, 0x0A, 0x7E}));
   const std::string binary("\x7e\xa0\x0a\x7e", 4);
   EXPECT_EQ(capture_bytes(binary), (Buffer{0x7E, 0xA0, 0x0A, 0x7E}));
+}
+
+// A P1 meter that ends its lines in LF alone (the Slovenian AM550 capture) is learned as it is:
+// its profile says "eol": "lf" and sends LF alone, byte for byte; mixed ends are refused.
+TEST(Learn, P1LinesEndingInLfAloneAreLearnedMixedEndsRefused) {
+  Vector v = vector_named("p1/iskra-am550-si-gh1037-nocrc");
+  Learned l = learn_profile(v.input, v.options);
+  EXPECT_EQ(json::parse(l.profile_json).at("p1").at("eol"), "lf");
+  const Profile p = parse_profile(l.profile_json);
+  EXPECT_EQ(p.p1->eol, "\n");
+  EXPECT_EQ(p.serial.to_string(), "115200 7E1");
+  Meter m(p, 1, *parse_iso("2026-01-15T12:00:00", p.zone));
+  const std::string sent = [&] {
+    MeterTelegram t = m.build(*parse_iso("2026-01-15T12:00:01", p.zone), p.lists.at("telegram"));
+    return std::string(t.apdu.begin(), t.apdu.end());
+  }();
+  EXPECT_EQ(sent.find('\r'), std::string::npos) << sent;
+  EXPECT_TRUE(sent.ends_with("\n!\n")) << sent;
+
+  std::string mixed(v.input.begin(), v.input.end());
+  const std::size_t second = mixed.find('\n', mixed.find('\n', mixed.find('\n') + 1) + 1);
+  mixed.insert(second, "\r");  // the third line ends in CR LF, the others in LF alone
+  EXPECT_EQ(refusal(Buffer(mixed.begin(), mixed.end()), v.options),
+            "the telegram at stream byte 0: its lines end in mixed ways: the first in LF alone, "
+            "the one ending at byte " +
+                std::to_string(second + 1) +
+                " of the telegram in CR LF; a meter ends every line alike");
 }
 
 }  // namespace

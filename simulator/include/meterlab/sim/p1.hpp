@@ -53,8 +53,9 @@ struct P1Line {
 };
 
 struct P1Spec {
-  std::string header;  // the identification line without '/': "ISk5\\2MT382-1000"
-  bool crc = true;     // DSMR 4 and 5; DSMR 2.2 has none
+  std::string header;        // the identification line without '/': "ISk5\\2MT382-1000"
+  bool crc = true;           // DSMR 4 and 5; DSMR 2.2 has none
+  std::string eol = "\r\n";  // every line's end: CR LF, or LF alone ("eol": "lf") as some send
   std::vector<P1Line> lines;
   Duration gas_capture = 5 * kMinuteMs;  // DSMR 5: every 5 minutes; DSMR 4 and 2.2: hourly
   double gas_m3_per_day = 0;             // mean winter use; 0: no gas meter
