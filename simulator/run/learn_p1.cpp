@@ -15,6 +15,7 @@
 #include "meterlab/p1/telegram.hpp"
 #include "meterlab/sim/learn.hpp"
 #include "meterlab/sim/learn_detail.hpp"
+#include "meterlab/sim/time.hpp"
 
 namespace meterlab::sim::learn_detail {
 namespace {
@@ -176,6 +177,7 @@ struct Context {
   std::string eol;
   bool id_taken = false, clock_taken = false;
   std::map<char, int> devices;  // M-Bus channel -> device type (0-n:24.1.0)
+  json state = json::object();  // "power_failures", "monthly_maxima": the meter's start state
 };
 
 json format_json(json line, const Number& n) {
@@ -244,6 +246,97 @@ std::optional<json> gas22_line(const Line& l, const std::string& eol) {
   return format_json({{"obis", l.obis}, {"gas22", "$gas"}}, *n);
 }
 
+// Power failures (96.7.21, 96.7.9, the 99.97.0 log) and the Belgian monthly maxima (98.1.0): the
+// meter counts and moves them itself from what the capture shows (the profile's start state).
+constexpr std::string_view kFailures = "0-0:96.7.21", kLongFailures = "0-0:96.7.9",
+                           kFailureLog = "1-0:99.97.0", kMaxima = "0-0:98.1.0";
+constexpr std::size_t kLogMax = 10, kMaximaMax = 13;  // DSMR 5.0.2; e-MUCS
+
+// YYMMDDhhmmssX as a time of the learned zone with its offset, when its S/W agrees with the zone.
+std::optional<std::string> stamp_iso(const std::string& g) {
+  if (!is_stamp(g, true)) return std::nullopt;
+  const std::string local = "20" + g.substr(0, 2) + "-" + g.substr(2, 2) + "-" + g.substr(4, 2) +
+                            "T" + g.substr(6, 2) + ":" + g.substr(8, 2) + ":" + g.substr(10, 2);
+  const Zone z = *parse_zone(kZone);
+  auto t = parse_iso(local, z);
+  if (!t || to_local(*t, z).dst != (g[12] == 'S')) return std::nullopt;
+  return format_iso(*t, z);
+}
+
+std::optional<json> count_line(const Line& l, const json& readings, Context& c) {
+  const bool all = l.obis == kFailures;
+  if ((!all && l.obis != kLongFailures) || l.groups.size() != 1 || readings.size() != 1 ||
+      !readings[0].at("value").is_number_integer() || readings[0].at("unit") != "")
+    return std::nullopt;
+  auto n = number_of(l.groups[0]);
+  if (!n || !n->unit.empty()) return std::nullopt;
+  c.state["power_failures"][all ? "count" : "long"] = readings[0].at("value");
+  return format_json(
+      {{"obis", l.obis}, {"number", all ? "$power_failures" : "$long_power_failures"}}, *n);
+}
+
+// One number format for every entry of a buffer (the writer writes them all alike).
+bool same_format(const std::optional<Number>& a, const Number& b) {
+  return !a ||
+         (a->int_digits == b.int_digits && a->frac_digits == b.frac_digits && a->unit == b.unit);
+}
+
+// 1-0:99.97.0(k)(0-0:96.7.19)(end)(duration*s)...
+std::optional<json> failure_log_line(const Line& l, const json& readings, Context& c) {
+  const auto& g = l.groups;
+  if (l.obis != kFailureLog || g.size() < 2 || g.size() % 2 != 0 || g[1].empty())
+    return std::nullopt;
+  const std::size_t k = (g.size() - 2) / 2;
+  if (g[0] != std::to_string(k) || readings.size() != k + 1) return std::nullopt;
+  std::optional<Number> format;
+  json log = json::array();
+  for (std::size_t i = 0; i < k; ++i) {
+    auto end = stamp_iso(g[2 + 2 * i]);
+    auto n = number_of(g[3 + 2 * i]);
+    const json& r = readings[1 + i];
+    if (!end || !n || n->unit != "s" || !same_format(format, *n) ||
+        !r.at("value").is_number_integer() || r.at("obis") != g[1] + ".255")
+      return std::nullopt;
+    format = n;
+    log.push_back({{"end", *end}, {"s", r.at("value")}});
+  }
+  json& f = c.state["power_failures"];
+  f["log"] = log;
+  f["log_max"] = std::max(kLogMax, k);
+  // DSMR's own example sends the newest first; most meters the newest last.
+  const bool falling =
+      k >= 2 && std::is_sorted(log.rbegin(), log.rend(), [](const json& a, const json& b) {
+        return *parse_iso(a.at("end").get<std::string>(), Zone::utc) <
+               *parse_iso(b.at("end").get<std::string>(), Zone::utc);
+      });
+  if (falling) f["log_order"] = "first";
+  return format_json({{"obis", l.obis}, {"failure_log", g[1]}},
+                     format.value_or(Number{10, 0, "s"}));
+}
+
+// 0-0:98.1.0(k)(1-0:1.6.0)(1-0:1.6.0)(month)(time)(value*kW)...
+std::optional<json> maxima_line(const Line& l, const json& readings, Context& c) {
+  const auto& g = l.groups;
+  if (l.obis != kMaxima || g.size() < 3 || g.size() % 3 != 0 || g[1].empty() || g[1] != g[2])
+    return std::nullopt;
+  const std::size_t k = g.size() / 3 - 1;
+  if (g[0] != std::to_string(k) || readings.size() != k + 1) return std::nullopt;
+  std::optional<Number> format;
+  json months = json::array();
+  for (std::size_t i = 0; i < k; ++i) {
+    auto month = stamp_iso(g[3 + 3 * i]), time = stamp_iso(g[4 + 3 * i]);
+    auto n = number_of(g[5 + 3 * i]);
+    const json& r = readings[1 + i];
+    if (!month || !time || !n || !same_format(format, *n) || r.at("unit") != "W" ||
+        !r.at("value").is_number_integer() || r.at("obis") != g[1] + ".255")
+      return std::nullopt;
+    format = n;
+    months.push_back({{"month", *month}, {"at", *time}, {"w", r.at("value")}});
+  }
+  c.state["monthly_maxima"] = {{"max", std::max(kMaximaMax, k)}, {"months", months}};
+  return format_json({{"obis", l.obis}, {"maxima", g[1]}}, format.value_or(Number{2, 3, "kW"}));
+}
+
 std::optional<json> filled_line(const Line& l, const json& readings, Context& c) {
   if (l.obis == "0-0:1.0.0" && l.groups.size() == 1 && is_stamp(l.groups[0], true)) {
     c.clock_taken = true;
@@ -252,6 +345,9 @@ std::optional<json> filled_line(const Line& l, const json& readings, Context& c)
   if (auto m = meter_line(l, readings, c)) return m;
   if (auto g = gas22_line(l, c.eol)) return g;
   if (auto k = capture_line(l, readings, c)) return k;
+  if (auto s = count_line(l, readings, c)) return s;
+  if (auto s = failure_log_line(l, readings, c)) return s;
+  if (auto s = maxima_line(l, readings, c)) return s;
   if (l.groups.size() != 1 || readings.size() != 1) return std::nullopt;
   auto n = number_of(l.groups[0]);
   if (!n) return std::nullopt;
@@ -340,6 +436,7 @@ struct Learnt {
   std::map<std::string, double> totals, by_tariff;  // energy source -> captured Wh (varh)
   bool three_phase = false;
   std::optional<std::size_t> gas_line, water_line;
+  json state;  // the meter's start state: power failures, monthly maxima
 };
 
 // The household's registers start where the capture's did: the total (X.8.0) when the meter
@@ -356,7 +453,7 @@ void note_quantity(const json& line, const json& readings, Learnt& out) {
 
 Learnt learn_lines(const Text& t, const P1Capture& c) {
   Learnt out;
-  Context ctx{c.meter_id, t.eol, false, false, {}};
+  Context ctx{c.meter_id, t.eol, false, false, {}, json::object()};
   for (std::size_t i = 0; i < t.lines.size(); ++i) {
     const Line& l = t.lines[i];
     const json readings = readings_of(l, c.offset);
@@ -377,6 +474,12 @@ Learnt learn_lines(const Text& t, const P1Capture& c) {
   if (c.time_ms && !ctx.clock_taken)
     throw LearnError(at(c.offset) + ": its clock is on no line the profile can write " +
                      "(0-0:1.0.0(YYMMDDhhmmssX))");
+  out.state = std::move(ctx.state);
+  if (out.state.contains("power_failures")) {  // every logged failure was a long one
+    json& f = out.state["power_failures"];
+    const std::size_t logged = f.value("log", json::array()).size();
+    f["long"] = std::max(f.value("long", std::size_t{0}), logged);
+  }
   return out;
 }
 
@@ -391,6 +494,7 @@ json p1_section(const std::vector<Text>& ts, const Learnt& l) {
   };
   if (l.gas_line) channel("gas", kGasM3PerDay, *l.gas_line);
   if (l.water_line) channel("water", kWaterM3PerDay, *l.water_line);
+  for (const auto& [key, state] : l.state.items()) p[key] = state;
   p["lines"] = l.lines;
   return p;
 }

@@ -200,11 +200,14 @@ void P1Meter::count_outages(const std::vector<Outage>& outages, SimTime t, Durat
     ++r.failures;
     if (o.to - o.from < kLongPowerFailure) continue;
     ++r.long_failures;
-    r.failure_log.push_back(P1Failure{o.to + clock, (o.to - o.from) / kSecondMs});
-    const std::size_t max = spec_.power_failures.log_max;
-    if (r.failure_log.size() > max)
-      r.failure_log.erase(r.failure_log.begin(),
-                          r.failure_log.end() - static_cast<std::ptrdiff_t>(max));
+    const P1Failure f{o.to + clock, (o.to - o.from) / kSecondMs};
+    const bool first = spec_.power_failures.newest_first;
+    r.failure_log.insert(first ? r.failure_log.begin() : r.failure_log.end(), f);
+    const auto over = static_cast<std::ptrdiff_t>(r.failure_log.size()) -
+                      static_cast<std::ptrdiff_t>(spec_.power_failures.log_max);
+    if (over > 0 && first) r.failure_log.resize(spec_.power_failures.log_max);
+    if (over > 0 && !first)
+      r.failure_log.erase(r.failure_log.begin(), r.failure_log.begin() + over);
   }
   r.outages_seen = std::max(r.outages_seen, t);
 }

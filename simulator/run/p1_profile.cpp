@@ -207,6 +207,9 @@ void parse_failures(const P1Parser& p, const json& v, P1PowerFailures& f) {
   f.count = p.count(v.value("count", json(0)), at + ".count");
   f.long_count = p.count(v.value("long", json(0)), at + ".long");
   f.log_max = static_cast<std::size_t>(p.count(v.value("log_max", json(10)), at + ".log_max"));
+  const std::string order = p.str(v.value("log_order", json("last")), at + ".log_order");
+  if (order != "last" && order != "first") p.fail(at + ".log_order", "\"last\" or \"first\"");
+  f.newest_first = order == "first";
   const json log = v.value("log", json::array());
   for (std::size_t i = 0; i < log.size(); ++i) {
     const std::string path = at + ".log[" + std::to_string(i) + "]";

@@ -447,7 +447,11 @@ TEST(Learn, P1CaptureGivesItsLinesWidthsAndTheVersionsDefaults) {
   EXPECT_EQ(power.unit, "kW");
   EXPECT_EQ(p1_line(p, "1-0:31.7.0").frac_digits, 2);  // 0.48*A
   EXPECT_EQ(p1_line(p, "0-0:96.14.0").from, P1Source::tariff);
-  EXPECT_EQ(p1_line(p, "0-0:96.7.21").kind, P1Kind::literal) << "unknown meaning: held";
+  // The power failures are the meter's own count from the captured one on (issue 17).
+  EXPECT_EQ(p1_line(p, "0-0:96.7.21").from, P1Source::power_failures);
+  EXPECT_EQ(p.p1->power_failures.count, 13);
+  EXPECT_EQ(p1_line(p, "1-0:99.97.0").kind, P1Kind::failure_log);
+  EXPECT_EQ(p1_line(p, "1-3:0.2.8").kind, P1Kind::literal) << "a version: held";
   EXPECT_EQ(p1_line(p, "0-1:24.2.1").from, P1Source::gas);
   EXPECT_EQ(p.p1->gas_capture, 5 * kMinuteMs);
 
@@ -596,6 +600,30 @@ TEST(Learn, P1LinesEndingInLfAloneAreLearnedMixedEndsRefused) {
             "the one ending at byte " +
                 std::to_string(second + 1) +
                 " of the telegram in CR LF; a meter ends every line alike");
+}
+
+// The power-failure counts and log of a capture are the learned meter's start state, in the
+// capture's order (DSMR's example: newest first); the meter then logs its own long failures.
+TEST(Learn, P1PowerFailuresAreTheLearnedMetersStartState) {
+  Vector v = vector_named("p1/p1-power-failure-log");
+  const Profile p = parse_profile(learn_profile(v.input, v.options).profile_json);
+  EXPECT_EQ(p.p1->power_failures.count, 4);
+  EXPECT_EQ(p.p1->power_failures.long_count, 2);
+  ASSERT_EQ(p.p1->power_failures.log.size(), 2u);
+  EXPECT_TRUE(p.p1->power_failures.newest_first);
+  SimOptions o;
+  o.start = *parse_iso("2026-01-15T12:00:00", p.zone);
+  o.duration = 20 * kMinuteMs;
+  o.faults.push_back(parse_fault("restart:at=5m,for=3m"));
+  test::Run run = test::run(p, o);
+  const std::string& last = run.telegrams.back().dump();
+  EXPECT_NE(last.find("{\"captured\":\"2026-01-15T12:08:00+01:00\",\"obis\":\"0-0:96.7.19.255\","
+                      "\"unit\":\"s\",\"value\":180},{\"captured\":\"2010-12-08T15:24:15+01:00\""),
+            std::string::npos)
+      << last;
+  test::Decoded d = test::decode(p, run.bytes);
+  ASSERT_EQ(d.telegrams.size(), run.telegrams.size());
+  EXPECT_EQ(test::compare(run.telegrams.back(), d.telegrams.back()), "");
 }
 
 }  // namespace

@@ -53,8 +53,9 @@ struct P1Failure {
 // The meter's power failures before the simulation ("power_failures"); it counts its own after.
 struct P1PowerFailures {
   std::int64_t count = 0, long_count = 0;
-  std::vector<P1Failure> log;  // oldest first, newest last, as the meters send it
+  std::vector<P1Failure> log;  // in the order sent
   std::size_t log_max = 10;    // DSMR 5.0.2: the last 10 long power failures
+  bool newest_first = false;   // "log_order": newest "last" (default) or "first" (DSMR's example)
 };
 
 // One month's maximum demand in the 0-0:98.1.0 buffer: when the month closed (the 1st of the
