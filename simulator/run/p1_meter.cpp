@@ -116,7 +116,7 @@ struct P1Meter::Registers {
   int month = 0;
   std::vector<P1MonthMax> maxima;  // 0-0:98.1.0, newest first
   std::int64_t failures = 0, long_failures = 0;
-  std::vector<P1Failure> failure_log;  // 99.97.0, newest last
+  std::vector<P1Failure> failure_log;  // 99.97.0, in the order sent
   SimTime outages_seen = 0;            // outages that ended up to here are counted
 };
 
