@@ -36,14 +36,14 @@ std::string p1_timestamp(int year, int month, int day, int hour, int minute, int
   return out;
 }
 
-void p1_close(std::string& telegram, bool crc) {
+void p1_close(std::string& telegram, bool crc, std::string_view eol) {
   telegram += '!';
   if (crc) {
     const std::array<char, 4> digits = crc16_arc_text(
         crc16_arc(Bytes(reinterpret_cast<const std::uint8_t*>(telegram.data()), telegram.size())));
     telegram.append(digits.data(), digits.size());
   }
-  telegram += "\r\n";
+  telegram += eol;
 }
 
 }  // namespace meterlab::sim

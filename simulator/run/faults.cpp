@@ -102,6 +102,11 @@ std::string_view fault_name(FaultKind k) {
   return "?";
 }
 
+std::optional<Outage> outage_of(const FaultSpec& f, SimTime start) {
+  if (f.kind != FaultKind::restart || !f.at) return std::nullopt;
+  return Outage{start + *f.at, start + *f.at + f.span};
+}
+
 FaultSpec parse_fault(std::string_view text) {
   FaultSpec f;
   auto colon = text.find(':');

@@ -15,6 +15,7 @@
 #include "meterlab/p1/telegram.hpp"
 #include "meterlab/sim/learn.hpp"
 #include "meterlab/sim/learn_detail.hpp"
+#include "meterlab/sim/time.hpp"
 
 namespace meterlab::sim::learn_detail {
 namespace {
@@ -56,6 +57,7 @@ struct Text {
   std::string header;  // without '/'
   std::vector<Line> lines;
   bool crc = false;
+  std::string eol;  // "\r\n", or "\n" for a meter that ends its lines in LF alone
 };
 
 std::string at(std::size_t offset) {
@@ -73,18 +75,29 @@ std::vector<std::string> groups_of(std::string_view s) {
   return out;
 }
 
-// '/' header CRLF CRLF, object lines (a line opening with '(' continues the one before), '!' line.
+// Every line of a telegram ends alike: in CR LF (DSMR, IEC 62056-21) or in LF alone (some meters,
+// and captures through a tool that drops the CR). Mixed ends are damage: refused with the byte.
+std::string line_end(const std::string& s, std::size_t where) {
+  const std::size_t first = s.find('\n');
+  const bool crlf = first == std::string::npos || (first > 0 && s[first - 1] == '\r');
+  auto name = [](bool cr) { return cr ? "CR LF" : "LF alone"; };
+  for (std::size_t lf = first; lf != std::string::npos; lf = s.find('\n', lf + 1))
+    if ((lf > 0 && s[lf - 1] == '\r') != crlf)
+      throw LearnError(at(where) + ": its lines end in mixed ways: the first in " + name(crlf) +
+                       ", the one ending at byte " + std::to_string(lf) + " of the telegram in " +
+                       name(!crlf) + "; a meter ends every line alike");
+  return crlf ? "\r\n" : "\n";
+}
+
+// '/' header, an empty line, object lines (a line opening with '(' continues the one before), '!'
+// line, each ending in `line_end`.
 Text split(const Buffer& bytes, std::size_t where) {
   std::string s(bytes.begin(), bytes.end());
-  for (std::size_t lf = s.find('\n'); lf != std::string::npos; lf = s.find('\n', lf + 1))
-    if (lf == 0 || s[lf - 1] != '\r')
-      throw LearnError(at(where) + ": a line ends in LF alone at byte " + std::to_string(lf) +
-                       " of the telegram; the P1 writer ends every line in CR LF, as DSMR and " +
-                       "IEC 62056-21 telegrams do");
+  const std::string eol = line_end(s, where);
   std::vector<std::string> raw;
   std::vector<std::size_t> starts;
-  for (std::size_t b = 0, e; b < s.size(); b = e + 2) {
-    e = s.find("\r\n", b);
+  for (std::size_t b = 0, e; b < s.size(); b = e + eol.size()) {
+    e = s.find(eol, b);
     if (e == std::string::npos) e = s.size();
     raw.push_back(s.substr(b, e - b));
     starts.push_back(b);
@@ -92,11 +105,11 @@ Text split(const Buffer& bytes, std::size_t where) {
   if (raw.size() < 3 || raw[0].empty() || raw[0][0] != '/' || !raw[1].empty() ||
       raw.back().empty() || raw.back()[0] != '!')
     throw LearnError(at(where) + " is not '/' identification, an empty line, objects and a '!' " +
-                     "line, each ending in CR LF");
-  Text t{raw[0].substr(1), {}, raw.back().size() > 1};
+                     "line, each ending in CR LF (or each in LF alone)");
+  Text t{raw[0].substr(1), {}, raw.back().size() > 1, eol};
   for (std::size_t i = 2; i + 1 < raw.size(); ++i) {
     if (raw[i].starts_with("(") && !t.lines.empty()) {
-      t.lines.back().text += "\r\n" + raw[i];
+      t.lines.back().text += eol + raw[i];
       continue;
     }
     t.lines.push_back(Line{starts[i], raw[i], raw[i].substr(0, raw[i].find('(')), {}});
@@ -161,8 +174,10 @@ std::optional<std::int64_t> stamp_minutes(const std::string& g) {
 
 struct Context {
   std::string meter_id;
+  std::string eol;
   bool id_taken = false, clock_taken = false;
   std::map<char, int> devices;  // M-Bus channel -> device type (0-n:24.1.0)
+  json state = json::object();  // "power_failures", "monthly_maxima": the meter's start state
 };
 
 json format_json(json line, const Number& n) {
@@ -219,15 +234,107 @@ std::optional<json> capture_line(const Line& l, const json& readings, const Cont
 }
 
 // DSMR 2.2: 0-n:24.3.0(YYMMDDhhmmss)(00)(60)(1)(0-n:24.2.1)(m3) CRLF (value).
-std::optional<json> gas22_line(const Line& l) {
+std::optional<json> gas22_line(const Line& l, const std::string& eol) {
   if (l.groups.size() != 7 || !l.obis.ends_with(":24.3.0") || !is_stamp(l.groups[0], false))
     return std::nullopt;
   const std::string reg = l.obis.substr(0, 4) + "24.2.1";
   const std::vector<std::string> fixed{"00", "60", "1", reg, "m3"};
   if (!std::equal(fixed.begin(), fixed.end(), l.groups.begin() + 1)) return std::nullopt;
   auto n = number_of(l.groups[6]);
-  if (!n || !n->unit.empty() || l.text.find(")(m3)\r\n(") == std::string::npos) return std::nullopt;
+  if (!n || !n->unit.empty() || l.text.find(")(m3)" + eol + "(") == std::string::npos)
+    return std::nullopt;
   return format_json({{"obis", l.obis}, {"gas22", "$gas"}}, *n);
+}
+
+// Power failures (96.7.21, 96.7.9, the 99.97.0 log) and the Belgian monthly maxima (98.1.0): the
+// meter counts and moves them itself from what the capture shows (the profile's start state).
+constexpr std::string_view kFailures = "0-0:96.7.21", kLongFailures = "0-0:96.7.9",
+                           kFailureLog = "1-0:99.97.0", kMaxima = "0-0:98.1.0";
+constexpr std::size_t kLogMax = 10, kMaximaMax = 13;  // DSMR 5.0.2; e-MUCS
+
+// YYMMDDhhmmssX as a time of the learned zone with its offset, when its S/W agrees with the zone.
+std::optional<std::string> stamp_iso(const std::string& g) {
+  if (!is_stamp(g, true)) return std::nullopt;
+  const std::string local = "20" + g.substr(0, 2) + "-" + g.substr(2, 2) + "-" + g.substr(4, 2) +
+                            "T" + g.substr(6, 2) + ":" + g.substr(8, 2) + ":" + g.substr(10, 2);
+  const Zone z = *parse_zone(kZone);
+  auto t = parse_iso(local, z);
+  if (!t || to_local(*t, z).dst != (g[12] == 'S')) return std::nullopt;
+  return format_iso(*t, z);
+}
+
+std::optional<json> count_line(const Line& l, const json& readings, Context& c) {
+  const bool all = l.obis == kFailures;
+  if ((!all && l.obis != kLongFailures) || l.groups.size() != 1 || readings.size() != 1 ||
+      !readings[0].at("value").is_number_integer() || readings[0].at("unit") != "")
+    return std::nullopt;
+  auto n = number_of(l.groups[0]);
+  if (!n || !n->unit.empty()) return std::nullopt;
+  c.state["power_failures"][all ? "count" : "long"] = readings[0].at("value");
+  return format_json(
+      {{"obis", l.obis}, {"number", all ? "$power_failures" : "$long_power_failures"}}, *n);
+}
+
+// One number format for every entry of a buffer (the writer writes them all alike).
+bool same_format(const std::optional<Number>& a, const Number& b) {
+  return !a ||
+         (a->int_digits == b.int_digits && a->frac_digits == b.frac_digits && a->unit == b.unit);
+}
+
+// 1-0:99.97.0(k)(0-0:96.7.19)(end)(duration*s)...
+std::optional<json> failure_log_line(const Line& l, const json& readings, Context& c) {
+  const auto& g = l.groups;
+  if (l.obis != kFailureLog || g.size() < 2 || g.size() % 2 != 0 || g[1].empty())
+    return std::nullopt;
+  const std::size_t k = (g.size() - 2) / 2;
+  if (g[0] != std::to_string(k) || readings.size() != k + 1) return std::nullopt;
+  std::optional<Number> format;
+  json log = json::array();
+  for (std::size_t i = 0; i < k; ++i) {
+    auto end = stamp_iso(g[2 + 2 * i]);
+    auto n = number_of(g[3 + 2 * i]);
+    const json& r = readings[1 + i];
+    if (!end || !n || n->unit != "s" || !same_format(format, *n) ||
+        !r.at("value").is_number_integer() || r.at("obis") != g[1] + ".255")
+      return std::nullopt;
+    format = n;
+    log.push_back({{"end", *end}, {"s", r.at("value")}});
+  }
+  json& f = c.state["power_failures"];
+  f["log"] = log;
+  f["log_max"] = std::max(kLogMax, k);
+  // DSMR's own example sends the newest first; most meters the newest last.
+  const bool falling =
+      k >= 2 && std::is_sorted(log.rbegin(), log.rend(), [](const json& a, const json& b) {
+        return *parse_iso(a.at("end").get<std::string>(), Zone::utc) <
+               *parse_iso(b.at("end").get<std::string>(), Zone::utc);
+      });
+  if (falling) f["log_order"] = "first";
+  return format_json({{"obis", l.obis}, {"failure_log", g[1]}},
+                     format.value_or(Number{10, 0, "s"}));
+}
+
+// 0-0:98.1.0(k)(1-0:1.6.0)(1-0:1.6.0)(month)(time)(value*kW)...
+std::optional<json> maxima_line(const Line& l, const json& readings, Context& c) {
+  const auto& g = l.groups;
+  if (l.obis != kMaxima || g.size() < 3 || g.size() % 3 != 0 || g[1].empty() || g[1] != g[2])
+    return std::nullopt;
+  const std::size_t k = g.size() / 3 - 1;
+  if (g[0] != std::to_string(k) || readings.size() != k + 1) return std::nullopt;
+  std::optional<Number> format;
+  json months = json::array();
+  for (std::size_t i = 0; i < k; ++i) {
+    auto month = stamp_iso(g[3 + 3 * i]), time = stamp_iso(g[4 + 3 * i]);
+    auto n = number_of(g[5 + 3 * i]);
+    const json& r = readings[1 + i];
+    if (!month || !time || !n || !same_format(format, *n) || r.at("unit") != "W" ||
+        !r.at("value").is_number_integer() || r.at("obis") != g[1] + ".255")
+      return std::nullopt;
+    format = n;
+    months.push_back({{"month", *month}, {"at", *time}, {"w", r.at("value")}});
+  }
+  c.state["monthly_maxima"] = {{"max", std::max(kMaximaMax, k)}, {"months", months}};
+  return format_json({{"obis", l.obis}, {"maxima", g[1]}}, format.value_or(Number{2, 3, "kW"}));
 }
 
 std::optional<json> filled_line(const Line& l, const json& readings, Context& c) {
@@ -236,8 +343,11 @@ std::optional<json> filled_line(const Line& l, const json& readings, Context& c)
     return json{{"obis", l.obis}, {"time", "$clock"}};
   }
   if (auto m = meter_line(l, readings, c)) return m;
-  if (auto g = gas22_line(l)) return g;
+  if (auto g = gas22_line(l, c.eol)) return g;
   if (auto k = capture_line(l, readings, c)) return k;
+  if (auto s = count_line(l, readings, c)) return s;
+  if (auto s = failure_log_line(l, readings, c)) return s;
+  if (auto s = maxima_line(l, readings, c)) return s;
   if (l.groups.size() != 1 || readings.size() != 1) return std::nullopt;
   auto n = number_of(l.groups[0]);
   if (!n) return std::nullopt;
@@ -275,7 +385,8 @@ void check_same_form(const std::vector<Text>& ts, const std::vector<P1Capture>& 
       throw LearnError("two meters in one capture: identification /" + ts[0].header + " at " +
                        "stream byte " + std::to_string(cs[0].offset) + ", /" + ts[i].header +
                        " at stream byte " + std::to_string(cs[i].offset));
-    bool same = ts[i].lines.size() == ts[0].lines.size() && ts[i].crc == ts[0].crc;
+    bool same = ts[i].lines.size() == ts[0].lines.size() && ts[i].crc == ts[0].crc &&
+                ts[i].eol == ts[0].eol;
     for (std::size_t k = 0; same && k < ts[i].lines.size(); ++k)
       same = ts[i].lines[k].obis == ts[0].lines[k].obis;
     if (!same)
@@ -325,6 +436,7 @@ struct Learnt {
   std::map<std::string, double> totals, by_tariff;  // energy source -> captured Wh (varh)
   bool three_phase = false;
   std::optional<std::size_t> gas_line, water_line;
+  json state;  // the meter's start state: power failures, monthly maxima
 };
 
 // The household's registers start where the capture's did: the total (X.8.0) when the meter
@@ -341,7 +453,7 @@ void note_quantity(const json& line, const json& readings, Learnt& out) {
 
 Learnt learn_lines(const Text& t, const P1Capture& c) {
   Learnt out;
-  Context ctx{c.meter_id, false, false, {}};
+  Context ctx{c.meter_id, t.eol, false, false, {}, json::object()};
   for (std::size_t i = 0; i < t.lines.size(); ++i) {
     const Line& l = t.lines[i];
     const json readings = readings_of(l, c.offset);
@@ -362,12 +474,19 @@ Learnt learn_lines(const Text& t, const P1Capture& c) {
   if (c.time_ms && !ctx.clock_taken)
     throw LearnError(at(c.offset) + ": its clock is on no line the profile can write " +
                      "(0-0:1.0.0(YYMMDDhhmmssX))");
+  out.state = std::move(ctx.state);
+  if (out.state.contains("power_failures")) {  // every logged failure was a long one
+    json& f = out.state["power_failures"];
+    const std::size_t logged = f.value("log", json::array()).size();
+    f["long"] = std::max(f.value("long", std::size_t{0}), logged);
+  }
   return out;
 }
 
 json p1_section(const std::vector<Text>& ts, const Learnt& l) {
   const Text& t = ts.front();
   json p{{"header", t.header}, {"crc", t.crc}};
+  if (t.eol == "\n") p["eol"] = "lf";
   const int major = dsmr_major(t);
   auto channel = [&](const char* key, double m3, std::size_t line) {
     p[key] = {{"m3_per_day", m3},
@@ -375,6 +494,7 @@ json p1_section(const std::vector<Text>& ts, const Learnt& l) {
   };
   if (l.gas_line) channel("gas", kGasM3PerDay, *l.gas_line);
   if (l.water_line) channel("water", kWaterM3PerDay, *l.water_line);
+  for (const auto& [key, state] : l.state.items()) p[key] = state;
   p["lines"] = l.lines;
   return p;
 }

@@ -54,6 +54,11 @@ std::string hex_text(const std::string& text) {
   return hex;
 }
 
+// The power of ten of a line's digits in its base unit (a unitless kilo line: factor 1000).
+int scale_of(const P1Line& line) {
+  return base_unit(line.unit).second - line.frac_digits + (line.factor == 1000 ? 3 : 0);
+}
+
 // "0-1:24.3.0" -> "0-1:24.2.1": the register a DSMR 2.2 gas object reports.
 std::string channel_register(const std::string& obis) { return obis.substr(0, 4) + "24.2.1.255"; }
 
@@ -109,7 +114,10 @@ struct P1Meter::Registers {
   std::int64_t max_w = 0;
   SimTime max_t = 0;
   int month = 0;
-  SimTime clock = 0;  // the meter's clock for this telegram
+  std::vector<P1MonthMax> maxima;  // 0-0:98.1.0, newest first
+  std::int64_t failures = 0, long_failures = 0;
+  std::vector<P1Failure> failure_log;  // 99.97.0, in the order sent
+  SimTime outages_seen = 0;            // outages that ended up to here are counted
 };
 
 P1Meter::P1Meter(const Profile& p, std::uint64_t seed, SimTime start)
@@ -120,10 +128,14 @@ P1Meter::P1Meter(const Profile& p, std::uint64_t seed, SimTime start)
     reg_->gas.emplace(spec_.gas_m3_per_day, true, p.zone, first, root.fork(1).next());
   if (spec_.water_m3_per_day > 0)
     reg_->water.emplace(spec_.water_m3_per_day, false, p.zone, first, root.fork(2).next());
+  reg_->maxima = spec_.maxima;
+  reg_->failures = spec_.power_failures.count;
+  reg_->long_failures = spec_.power_failures.long_count;
+  reg_->failure_log = spec_.power_failures.log;
+  reg_->outages_seen = start;
 }
 
-// The tariff registers take each step's energy in the tariff in force when the step began; the
-// quarter-hour demand and the month's maximum follow DSMR-BE (e-MUCS) 1.4.0 / 1.6.0.
+// The tariff registers take each step's energy in the tariff in force when the step began.
 void P1Meter::advance(const MeterState& s, SimTime t) {
   Registers& r = *reg_;
   auto tariff_at = [&](SimTime at) {
@@ -142,22 +154,7 @@ void P1Meter::advance(const MeterState& s, SimTime t) {
       r.by_tariff[q][k] += total - r.last[q];
     r.last[q] = total;
   }
-  if (!r.started) {
-    r.started = true;
-    r.max_t = t;
-  } else {
-    std::int64_t q = (t - 1) / kQuarter;
-    if (q != r.quarter && r.quarter >= 0 && r.quarter_wms / kQuarter > r.max_w) {
-      r.max_w = r.quarter_wms / kQuarter;
-      r.max_t = (r.quarter + 1) * kQuarter;
-    }
-    if (q != r.quarter) r.quarter_wms = 0;
-    r.quarter = q;
-    r.quarter_wms += import_step;
-    r.demand_w = r.quarter_wms / std::max<Duration>(1, t - q * kQuarter);
-  }
-  int month = to_local(t, profile_.zone).month;
-  if (month != r.month) r.max_w = 0, r.max_t = t, r.month = month;
+  advance_demand(import_step, t);
   r.tariff = tariff_at(t);
   r.last_t = t;
   SimTime capture = t / spec_.gas_capture * spec_.gas_capture;
@@ -166,10 +163,59 @@ void P1Meter::advance(const MeterState& s, SimTime t) {
   if (r.water) r.water_ml = r.water->register_at(capture);
 }
 
+// DSMR-BE (e-MUCS): 1.4.0 the running quarter-hour average, 1.6.0 the month's largest finished
+// quarter hour (its end as its time). When the running quarter is in a new month, the finished
+// month's maximum goes to the front of the 0-0:98.1.0 buffer and 1.6.0 starts over.
+void P1Meter::advance_demand(std::int64_t import_wms, SimTime t) {
+  Registers& r = *reg_;
+  if (!r.started) {
+    r.started = true;
+    r.max_t = t;
+    r.month = to_local(t, profile_.zone).month;
+    return;
+  }
+  const std::int64_t q = (t - 1) / kQuarter;  // the quarter this step's energy belongs to
+  if (q != r.quarter && r.quarter >= 0 && r.quarter_wms / kQuarter > r.max_w) {
+    r.max_w = r.quarter_wms / kQuarter;
+    r.max_t = (r.quarter + 1) * kQuarter;
+  }
+  if (q != r.quarter) r.quarter_wms = 0;
+  r.quarter = q;
+  r.quarter_wms += import_wms;
+  r.demand_w = r.quarter_wms / std::max<Duration>(1, t - q * kQuarter);
+  const LocalTime lt = to_local(q * kQuarter, profile_.zone);
+  if (lt.month == r.month) return;
+  const SimTime month = from_local(lt.year, lt.month, 1, 0, 0, 0, 0, profile_.zone);
+  r.maxima.insert(r.maxima.begin(), P1MonthMax{month, r.max_t, r.max_w});
+  if (r.maxima.size() > spec_.maxima_max) r.maxima.resize(spec_.maxima_max);
+  r.max_w = 0, r.max_t = month, r.month = lt.month;
+}
+
+// Every outage that ended since the last telegram is a power failure; one of kLongPowerFailure
+// or more is also long and logged (its end on the meter's clock), the log keeping its last ones.
+void P1Meter::count_outages(const std::vector<Outage>& outages, SimTime t, Duration clock) {
+  Registers& r = *reg_;
+  for (const Outage& o : outages) {
+    if (o.to <= r.outages_seen || o.to > t || o.to <= o.from) continue;
+    ++r.failures;
+    if (o.to - o.from < kLongPowerFailure) continue;
+    ++r.long_failures;
+    const P1Failure f{o.to + clock, (o.to - o.from) / kSecondMs};
+    const bool first = spec_.power_failures.newest_first;
+    r.failure_log.insert(first ? r.failure_log.begin() : r.failure_log.end(), f);
+    const auto over = static_cast<std::ptrdiff_t>(r.failure_log.size()) -
+                      static_cast<std::ptrdiff_t>(spec_.power_failures.log_max);
+    if (over > 0 && first) r.failure_log.resize(spec_.power_failures.log_max);
+    if (over > 0 && !first)
+      r.failure_log.erase(r.failure_log.begin(), r.failure_log.begin() + over);
+  }
+  r.outages_seen = std::max(r.outages_seen, t);
+}
+
 // The line's digits: the source at 10^(unit exponent - decimals) of its base unit.
 std::int64_t P1Meter::value(const P1Line& line, const MeterState& s) const {
   const Registers& r = *reg_;
-  int scale = base_unit(line.unit).second - line.frac_digits + (line.factor == 1000 ? 3 : 0);
+  const int scale = scale_of(line);
   MeterState tmp = s;  // the P1 registers read through the household's one rule (raw_value)
   Node n;
   n.scale = scale;
@@ -196,20 +242,33 @@ std::int64_t P1Meter::value(const P1Line& line, const MeterState& s) const {
     }
     case P1Source::demand:
     case P1Source::demand_max:
-      n.source = Source::p_import;
-      tmp.p_import_w = line.from == P1Source::demand ? r.demand_w : r.max_w;
-      return raw_value(n, tmp);
+      return power_digits(line, line.from == P1Source::demand ? r.demand_w : r.max_w);
+    case P1Source::power_failures:
+      return r.failures;
+    case P1Source::long_power_failures:
+      return r.long_failures;
   }
   return 0;
 }
 
+// A power in W as the line's digits, through the household's one rule (raw_value).
+std::int64_t P1Meter::power_digits(const P1Line& line, std::int64_t w) const {
+  Node n;
+  n.scale = scale_of(line);
+  n.source = Source::p_import;
+  MeterState s;
+  s.p_import_w = w;
+  return raw_value(n, s);
+}
+
 void P1Meter::write_number(const P1Line& line, std::int64_t digits, std::string& out,
-                           MeterTelegram& m, const std::string& captured) const {
+                           MeterTelegram& m, const std::string& captured,
+                           const std::string& obis) const {
   out += p1_number(digits, line.int_digits, line.frac_digits);
   if (!line.unit.empty() && line.kind != P1Kind::gas22) out += "*" + line.unit;
   out += ")";
   auto [unit, exp] = base_unit(line.unit);
-  TruthReading t{line.obis + ".255",     unit, false, {}, std::max<std::int64_t>(digits, 0),
+  TruthReading t{obis + ".255",          unit, false, {}, std::max<std::int64_t>(digits, 0),
                  exp - line.frac_digits, {}};
   if (line.kind == P1Kind::gas22) t.obis = channel_register(line.obis);
   t.captured = captured;
@@ -219,7 +278,7 @@ void P1Meter::write_number(const P1Line& line, std::int64_t digits, std::string&
 void P1Meter::write_line(const P1Line& line, const MeterState& s, SimTime clock, std::string& out,
                          MeterTelegram& m) {
   if (line.kind == P1Kind::literal) {
-    out += line.text + "\r\n";
+    out += line.text + spec_.eol;
     m.readings.insert(m.readings.end(), line.truth.begin(), line.truth.end());
     return;
   }
@@ -248,32 +307,57 @@ void P1Meter::write_line(const P1Line& line, const MeterState& s, SimTime clock,
       SimTime at = line.from == P1Source::demand_max ? reg_->max_t : reg_->gas_at;
       LocalTime c = to_local(at, profile_.zone);
       out += stamp(c, true) + ")(";
-      write_number(line, value(line, s), out, m, iso(c, true));
+      write_number(line, value(line, s), out, m, iso(c, true), line.obis);
       break;
     }
     case P1Kind::gas22: {  // the register on a line of its own
       LocalTime c = to_local(reg_->gas_at, profile_.zone);
       out += stamp(c, false) + ")(00)(60)(1)(" + channel_register(line.obis).substr(0, 10) +
-             ")(m3)\r\n(";
-      write_number(line, value(line, s), out, m, iso(c, false));
+             ")(m3)" + spec_.eol + "(";
+      write_number(line, value(line, s), out, m, iso(c, false), line.obis);
       break;
     }
+    case P1Kind::failure_log:
+    case P1Kind::maxima:
+      write_buffer(line, out, m);
+      break;
     default:
-      write_number(line, value(line, s), out, m, {});
+      write_number(line, value(line, s), out, m, {}, line.obis);
   }
-  out += "\r\n";
+  out += spec_.eol;
+}
+
+// A buffer's count and object codes, then its entries: (end)(duration*s) of each long power
+// failure (99.97.0), or (month)(time)(value*kW) of each month's maximum (98.1.0).
+void P1Meter::write_buffer(const P1Line& line, std::string& out, MeterTelegram& m) const {
+  const Registers& r = *reg_;
+  const bool log = line.kind == P1Kind::failure_log;
+  const std::size_t n = log ? r.failure_log.size() : r.maxima.size();
+  out += std::to_string(n) + ")(" + line.text + (log ? ")" : ")(" + line.text + ")");
+  m.readings.push_back(
+      TruthReading{line.obis + ".255", "", false, {}, static_cast<std::int64_t>(n), 0, {}});
+  auto when = [&](SimTime t) { return to_local(t, profile_.zone); };
+  for (std::size_t i = 0; i < n; ++i) {
+    out += "(";
+    if (!log) out += stamp(when(r.maxima[i].month), true) + ")(";
+    const LocalTime at = when(log ? r.failure_log[i].end : r.maxima[i].at);
+    out += stamp(at, true) + ")(";
+    const std::int64_t digits = log ? r.failure_log[i].seconds : power_digits(line, r.maxima[i].w);
+    write_number(line, digits, out, m, iso(at, true), line.text);
+  }
 }
 
 MeterTelegram P1Meter::build(const MeterState& s, SimTime t, const BuildTweaks& tweaks,
                              std::uint64_t seq, std::uint32_t& next_ic) {
+  count_outages(tweaks.outages, t, tweaks.clock_offset);
   advance(s, t);
   MeterTelegram m;
   m.seq = seq;
   m.t = t;
   m.list = "telegram";
-  std::string text = "/" + spec_.header + "\r\n\r\n";
+  std::string text = "/" + spec_.header + spec_.eol + spec_.eol;
   for (const P1Line& line : spec_.lines) write_line(line, s, t + tweaks.clock_offset, text, m);
-  p1_close(text, spec_.crc);
+  p1_close(text, spec_.crc, spec_.eol);
   m.apdu.assign(text.begin(), text.end());
   Buffer wire = m.apdu;
   if (const auto& sec = profile_.security) {  // DB 08 title 82 len SC IC ciphertext tag

@@ -12,8 +12,10 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::pair<std::string_view, P1Source>, 5> kP1Sources{{
+constexpr std::array<std::pair<std::string_view, P1Source>, 7> kP1Sources{{
     {"tariff", P1Source::tariff},
+    {"power_failures", P1Source::power_failures},
+    {"long_power_failures", P1Source::long_power_failures},
     {"gas", P1Source::gas},
     {"water", P1Source::water},
     {"demand", P1Source::demand},
@@ -21,13 +23,15 @@ constexpr std::array<std::pair<std::string_view, P1Source>, 5> kP1Sources{{
 }};
 
 // The value-group keys of a line and the kind each makes.
-constexpr std::array<std::pair<std::string_view, P1Kind>, 6> kKinds{{
+constexpr std::array<std::pair<std::string_view, P1Kind>, 8> kKinds{{
     {"number", P1Kind::number},
     {"text", P1Kind::text},
     {"hex", P1Kind::hex},
     {"time", P1Kind::time},
     {"capture", P1Kind::capture},
     {"gas22", P1Kind::gas22},
+    {"failure_log", P1Kind::failure_log},
+    {"maxima", P1Kind::maxima},
 }};
 
 class P1Parser {
@@ -44,6 +48,20 @@ class P1Parser {
   double positive(const json& v, const std::string& path) const {
     if (!v.is_number() || v.get<double>() < 0) fail(path, "expected a number >= 0");
     return v.get<double>();
+  }
+  std::int64_t count(const json& v, const std::string& path) const {
+    if (!v.is_number_integer() || v.get<std::int64_t>() < 0) fail(path, "expected an integer >= 0");
+    return v.get<std::int64_t>();
+  }
+  // A time with its offset, as the truth log writes it: "2025-01-17T02:00:03+01:00".
+  SimTime time(const json& v, const std::string& path) const {
+    const std::string s = str(v, path);
+    const bool offset =
+        s.size() > 19 && (s.back() == 'Z' || s[s.size() - 6] == '+' || s[s.size() - 6] == '-');
+    auto t = parse_iso(s, Zone::utc);
+    if (!offset || !t)
+      fail(path, "expected a time with its offset (\"2025-01-17T02:00:03+01:00\")");
+    return *t;
   }
 
   P1Line line(const json& v, const std::string& path) const;
@@ -144,10 +162,21 @@ P1Line P1Parser::line(const json& v, const std::string& path) const {
   if (!found) fail(path, "no value key (number, text, hex, time, capture, gas22, line)");
   l.kind = found->second;
   source(v.at(std::string(found->first)), path + "." + std::string(found->first), l);
-  bool numeric = l.kind == P1Kind::number || l.kind == P1Kind::capture || l.kind == P1Kind::gas22;
+  const bool buffer = l.kind == P1Kind::failure_log || l.kind == P1Kind::maxima;
+  if (buffer && (l.text.empty() || l.from != P1Source::constant))
+    fail(path, "a buffer names the OBIS code of its objects (\"0-0:96.7.19\", \"1-0:1.6.0\")");
+  bool numeric =
+      l.kind == P1Kind::number || l.kind == P1Kind::capture || l.kind == P1Kind::gas22 || buffer;
   if (numeric) format(v, path, l);
   if (l.kind == P1Kind::gas22) l.unit = "m3";  // written on the object's line, not the value's
   return l;
+}
+
+// "eol": "crlf" (the default: DSMR, IEC 62056-21) or "lf" (LF alone, as some meters send).
+std::string line_end(const P1Parser& p, const json& v) {
+  const std::string e = p.str(v, "p1.eol");
+  if (e != "crlf" && e != "lf") p.fail("p1.eol", "\"crlf\" or \"lf\"");
+  return e == "lf" ? "\n" : "\r\n";
 }
 
 void parse_channels(const P1Parser& p, const json& v, P1Spec& s) {
@@ -170,6 +199,43 @@ void parse_channels(const P1Parser& p, const json& v, P1Spec& s) {
   }
 }
 
+// "power_failures": {"count": 15, "long": 3, "log_max": 10,
+//                    "log": [{"end": "2025-01-17T02:00:03+01:00", "s": 3647}, ...]}
+void parse_failures(const P1Parser& p, const json& v, P1PowerFailures& f) {
+  const std::string at = "p1.power_failures";
+  if (!v.is_object()) p.fail(at, "expected an object");
+  f.count = p.count(v.value("count", json(0)), at + ".count");
+  f.long_count = p.count(v.value("long", json(0)), at + ".long");
+  f.log_max = static_cast<std::size_t>(p.count(v.value("log_max", json(10)), at + ".log_max"));
+  const std::string order = p.str(v.value("log_order", json("last")), at + ".log_order");
+  if (order != "last" && order != "first") p.fail(at + ".log_order", "\"last\" or \"first\"");
+  f.newest_first = order == "first";
+  const json log = v.value("log", json::array());
+  for (std::size_t i = 0; i < log.size(); ++i) {
+    const std::string path = at + ".log[" + std::to_string(i) + "]";
+    f.log.push_back(
+        {p.time(log[i].at("end"), path + ".end"), p.count(log[i].at("s"), path + ".s")});
+  }
+  if (f.log.size() > f.log_max || static_cast<std::int64_t>(f.log.size()) > f.long_count)
+    p.fail(at + ".log", "more entries than log_max or than long power failures");
+}
+
+// "monthly_maxima": {"max": 13, "months": [{"month": "2025-12-01T00:00:00+01:00",
+//                    "at": "2025-11-18T18:30:00+01:00", "w": 3695}, ...]}: newest first.
+void parse_maxima(const P1Parser& p, const json& v, P1Spec& s) {
+  const std::string at = "p1.monthly_maxima";
+  if (!v.is_object()) p.fail(at, "expected an object");
+  s.maxima_max = static_cast<std::size_t>(p.count(v.value("max", json(13)), at + ".max"));
+  const json months = v.value("months", json::array());
+  for (std::size_t i = 0; i < months.size(); ++i) {
+    const std::string path = at + ".months[" + std::to_string(i) + "]";
+    const json& m = months[i];
+    s.maxima.push_back({p.time(m.at("month"), path + ".month"), p.time(m.at("at"), path + ".at"),
+                        p.count(m.at("w"), path + ".w")});
+  }
+  if (s.maxima.size() > s.maxima_max) p.fail(at + ".months", "more months than max");
+}
+
 }  // namespace
 
 std::shared_ptr<const P1Spec> parse_p1_spec(const json& v, const std::string& name) {
@@ -178,7 +244,10 @@ std::shared_ptr<const P1Spec> parse_p1_spec(const json& v, const std::string& na
   auto spec = std::make_shared<P1Spec>();
   spec->header = p.str(v.contains("header") ? v.at("header") : json(), "p1.header");
   spec->crc = v.value("crc", true);
+  if (v.contains("eol")) spec->eol = line_end(p, v.at("eol"));
   parse_channels(p, v, *spec);
+  if (v.contains("power_failures")) parse_failures(p, v.at("power_failures"), spec->power_failures);
+  if (v.contains("monthly_maxima")) parse_maxima(p, v.at("monthly_maxima"), *spec);
   if (!v.contains("lines") || !v.at("lines").is_array() || v.at("lines").empty())
     p.fail("p1.lines", "expected a non-empty list of lines");
   const json& lines = v.at("lines");

@@ -174,6 +174,9 @@ BuildTweaks Simulation::meter_faults(SimTime t, const std::string& list, json& f
           faults.push_back({{"kind", "wrong_key"}});
         }
         break;
+      case FaultKind::restart:
+        if (auto outage = outage_of(f, options_.start)) tweaks.outages.push_back(*outage);
+        break;
       case FaultKind::tag_fail:
         if (triggers(i, t, list)) {
           tweaks.corrupt_tag = true;
@@ -369,9 +372,8 @@ void Simulation::produce() {
   if (t >= end_) return;
   for (std::size_t i = 0; i < options_.faults.size(); ++i) {
     const FaultSpec& f = options_.faults[i];
-    if (f.kind != FaultKind::restart || !f.at) continue;
-    Duration since = t - options_.start;
-    if (since < *f.at || since >= *f.at + f.span) continue;
+    auto outage = outage_of(f, options_.start);
+    if (!outage || t < outage->from || t >= outage->to) continue;
     if (!fired_[i]) event(t, "restart", {{"down_ms", f.span}});
     fired_[i] = true;
     return;  // the meter is down: nothing is sent in this slot

@@ -216,11 +216,12 @@ std::string p1_text(const Buffer& frame, const dlms::KeyRing& keys) {
   return o ? std::string(o->text.begin(), o->text.end()) : std::string();
 }
 
+// The lines with their ends as sent (CR LF, or LF alone), so that the ends are compared too.
 std::vector<std::string> p1_lines(const std::string& text) {
   std::vector<std::string> out;
-  for (std::size_t b = 0, e; b < text.size(); b = e + 2) {
-    e = std::min(text.find("\r\n", b), text.size());
-    out.push_back(text.substr(b, e - b));
+  for (std::size_t b = 0, e; b < text.size(); b = e + 1) {
+    e = std::min(text.find('\n', b), text.size());
+    out.push_back(text.substr(b, e + 1 - b));
   }
   return out;
 }
@@ -503,7 +504,11 @@ TEST(Learn, P1CaptureGivesItsLinesWidthsAndTheVersionsDefaults) {
   EXPECT_EQ(power.unit, "kW");
   EXPECT_EQ(p1_line(p, "1-0:31.7.0").frac_digits, 2);  // 0.48*A
   EXPECT_EQ(p1_line(p, "0-0:96.14.0").from, P1Source::tariff);
-  EXPECT_EQ(p1_line(p, "0-0:96.7.21").kind, P1Kind::literal) << "unknown meaning: held";
+  // The power failures are the meter's own count from the captured one on (issue 17).
+  EXPECT_EQ(p1_line(p, "0-0:96.7.21").from, P1Source::power_failures);
+  EXPECT_EQ(p.p1->power_failures.count, 13);
+  EXPECT_EQ(p1_line(p, "1-0:99.97.0").kind, P1Kind::failure_log);
+  EXPECT_EQ(p1_line(p, "1-3:0.2.8").kind, P1Kind::literal) << "a version: held";
   EXPECT_EQ(p1_line(p, "0-1:24.2.1").from, P1Source::gas);
   EXPECT_EQ(p.p1->gas_capture, 5 * kMinuteMs);
 
@@ -625,6 +630,57 @@ TEST(Learn, HexCapturesWithWhiteSpaceAndBinaryCaptures) {
   EXPECT_EQ(capture_bytes("7e a0\n 0a\t7E\n"), (Buffer{0x7E, 0xA0, 0x0A, 0x7E}));
   const std::string binary("\x7e\xa0\x0a\x7e", 4);
   EXPECT_EQ(capture_bytes(binary), (Buffer{0x7E, 0xA0, 0x0A, 0x7E}));
+}
+
+// A P1 meter that ends its lines in LF alone (the Slovenian AM550 capture) is learned as it is:
+// its profile says "eol": "lf" and sends LF alone, byte for byte; mixed ends are refused.
+TEST(Learn, P1LinesEndingInLfAloneAreLearnedMixedEndsRefused) {
+  Vector v = vector_named("p1/iskra-am550-si-gh1037-nocrc");
+  Learned l = learn_profile(v.input, v.options);
+  EXPECT_EQ(json::parse(l.profile_json).at("p1").at("eol"), "lf");
+  const Profile p = parse_profile(l.profile_json);
+  EXPECT_EQ(p.p1->eol, "\n");
+  EXPECT_EQ(p.serial.to_string(), "115200 7E1");
+  Meter m(p, 1, *parse_iso("2026-01-15T12:00:00", p.zone));
+  const std::string sent = [&] {
+    MeterTelegram t = m.build(*parse_iso("2026-01-15T12:00:01", p.zone), p.lists.at("telegram"));
+    return std::string(t.apdu.begin(), t.apdu.end());
+  }();
+  EXPECT_EQ(sent.find('\r'), std::string::npos) << sent;
+  EXPECT_TRUE(sent.ends_with("\n!\n")) << sent;
+
+  std::string mixed(v.input.begin(), v.input.end());
+  const std::size_t second = mixed.find('\n', mixed.find('\n', mixed.find('\n') + 1) + 1);
+  mixed.insert(second, "\r");  // the third line ends in CR LF, the others in LF alone
+  EXPECT_EQ(refusal(Buffer(mixed.begin(), mixed.end()), v.options),
+            "the telegram at stream byte 0: its lines end in mixed ways: the first in LF alone, "
+            "the one ending at byte " +
+                std::to_string(second + 1) +
+                " of the telegram in CR LF; a meter ends every line alike");
+}
+
+// The power-failure counts and log of a capture are the learned meter's start state, in the
+// capture's order (DSMR's example: newest first); the meter then logs its own long failures.
+TEST(Learn, P1PowerFailuresAreTheLearnedMetersStartState) {
+  Vector v = vector_named("p1/p1-power-failure-log");
+  const Profile p = parse_profile(learn_profile(v.input, v.options).profile_json);
+  EXPECT_EQ(p.p1->power_failures.count, 4);
+  EXPECT_EQ(p.p1->power_failures.long_count, 2);
+  ASSERT_EQ(p.p1->power_failures.log.size(), 2u);
+  EXPECT_TRUE(p.p1->power_failures.newest_first);
+  SimOptions o;
+  o.start = *parse_iso("2026-01-15T12:00:00", p.zone);
+  o.duration = 20 * kMinuteMs;
+  o.faults.push_back(parse_fault("restart:at=5m,for=3m"));
+  test::Run run = test::run(p, o);
+  const std::string& last = run.telegrams.back().dump();
+  EXPECT_NE(last.find("{\"captured\":\"2026-01-15T12:08:00+01:00\",\"obis\":\"0-0:96.7.19.255\","
+                      "\"unit\":\"s\",\"value\":180},{\"captured\":\"2010-12-08T15:24:15+01:00\""),
+            std::string::npos)
+      << last;
+  test::Decoded d = test::decode(p, run.bytes);
+  ASSERT_EQ(d.telegrams.size(), run.telegrams.size());
+  EXPECT_EQ(test::compare(run.telegrams.back(), d.telegrams.back()), "");
 }
 
 }  // namespace

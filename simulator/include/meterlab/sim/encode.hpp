@@ -141,7 +141,8 @@ std::string p1_number(std::int64_t raw, int int_digits, int frac_digits);
 // YYMMDDhhmmss followed by `flag` (S summer time, W winter time; 0: none, DSMR 2.2's gas capture).
 std::string p1_timestamp(int year, int month, int day, int hour, int minute, int second, char flag);
 // Ends a telegram that runs from '/': "!" + CRC-16/ARC over '/'..'!' inclusive as 4 upper-case
-// hex digits + CRLF (DSMR 4 and 5), or "!" CRLF without a CRC (DSMR 2.2/3).
-void p1_close(std::string& telegram, bool crc);
+// hex digits + CRLF (DSMR 4 and 5), or "!" CRLF without a CRC (DSMR 2.2/3); `eol` in place of
+// CRLF for a meter that ends its lines in LF alone (the CRC covers the bytes as sent).
+void p1_close(std::string& telegram, bool crc, std::string_view eol = "\r\n");
 
 }  // namespace meterlab::sim

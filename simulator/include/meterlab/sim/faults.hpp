@@ -43,6 +43,14 @@ struct FaultSpec {
   std::string list;            // only telegrams of this list ("" = all)
 };
 
+// The meter is without power over [from, to): a restart fault (the one fault in which the meter is
+// off) as the simulation applies it, the first slot at or after `to` sent again.
+struct Outage {
+  SimTime from = 0, to = 0;
+};
+// The outage of fault `f` in a simulation starting at `start`; none for other kinds.
+std::optional<Outage> outage_of(const FaultSpec& f, SimTime start);
+
 // "ber:rate=1e-4", "truncate:p=0.01", "noise:p=0.05,max=40", "restart:at=3h,for=30s",
 // "clock-jump:at=2h,by=-1h", "counter-back:at=1h,by=10", "wrong-key:at=10m,for=1m",
 // "segment-lost:p=0.02,list=list3". Throws std::invalid_argument with the reason.

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "meterlab/sim/faults.hpp"
 #include "meterlab/sim/household.hpp"
 #include "meterlab/sim/profile.hpp"
 
@@ -33,6 +34,7 @@ struct BuildTweaks {
   std::optional<Key> ek;      // encrypt with this key instead (wrong key)
   std::optional<std::uint32_t> invocation_counter;  // send this counter instead
   bool corrupt_tag = false;                         // flip a bit of the GCM tag after ciphering
+  std::vector<Outage> outages;  // the meter's power failures in the run (a P1 meter counts them)
 };
 
 struct MeterTelegram {
