@@ -672,7 +672,8 @@ Household::Household(const Household& other)
       step_ms_(other.step_ms_),
       rng_(other.rng_),
       state_(other.state_),
-      model_(std::make_unique<Model>(*other.model_)) {}
+      model_(std::make_unique<Model>(*other.model_)),
+      off_(other.off_) {}
 
 Household& Household::operator=(const Household& other) {
   if (this != &other) *this = Household(other);
@@ -688,12 +689,24 @@ const MeterState& Household::advance_to(SimTime t) {
 
 void Household::step_once() {
   compute_step(state_.t);
+  for (const auto& [from, to] : off_) {
+    if (state_.t >= from && state_.t < to) no_supply();
+  }
   state_.t += step_ms_;
   // The exact integral of powers held constant over the step (household.hpp).
   state_.import_wms += state_.p_import_w * step_ms_;
   state_.export_wms += state_.p_export_w * step_ms_;
   state_.reactive_import_varms += state_.q_import_var * step_ms_;
   state_.reactive_export_varms += state_.q_export_var * step_ms_;
+}
+
+void Household::no_supply() noexcept {
+  for (std::size_t i = 0; i < 3; ++i) {
+    PhaseState& ph = state_.phase[i];
+    ph.p_import_w = ph.p_export_w = ph.q_import_var = ph.q_export_var = 0;
+    ph.current_a = 0;
+  }
+  state_.p_import_w = state_.p_export_w = state_.q_import_var = state_.q_export_var = 0;
 }
 
 void Household::compute_step(SimTime begin) {

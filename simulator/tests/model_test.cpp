@@ -427,6 +427,33 @@ TEST(Household, EnergyRegistersAreTheExactIntegralOfThePowers) {
   }
 }
 
+// A power failure: while the supply is off the household draws nothing and the registers stand
+// still; outside the outage a run with it steps exactly as one without (the same draws).
+TEST(Household, NothingIsDrawnWhileTheSupplyIsOff) {
+  const SimTime start = utc("2026-01-05T17:00:00Z");
+  const SimTime from = start + 3'600'000, to = from + 300'000;  // 5 min from 18:00
+  Household on(HouseholdConfig{}, Zone::europe_amsterdam, start, kStep, 4);
+  Household off = on;
+  off.set_supply_off({{from, to}});
+  ASSERT_TRUE(same(on.advance_to(from), off.advance_to(from)));
+  const MeterState before_on = on.state(), before = off.state();
+  for (SimTime t = from + kStep; t <= to; t += kStep) {
+    const MeterState& s = off.advance_to(t);
+    EXPECT_EQ(s.p_import_w + s.p_export_w + s.q_import_var + s.q_export_var, 0) << t;
+    EXPECT_EQ(s.phase[0].current_a, 0) << t;
+    EXPECT_EQ(s.import_wms, before.import_wms) << t;
+    EXPECT_EQ(s.export_wms, before.export_wms) << t;
+  }
+  EXPECT_GT(on.advance_to(to).import_wms, before_on.import_wms);  // an evening draws something
+  const std::int64_t missed = on.state().import_wms - off.state().import_wms;
+  for (SimTime t = to + kStep; t <= to + 3'600'000; t += 60'000) {
+    const MeterState& a = on.advance_to(t);
+    const MeterState& b = off.advance_to(t);
+    ASSERT_EQ(a.p_import_w, b.p_import_w) << t;
+    ASSERT_EQ(a.import_wms - b.import_wms, missed) << t;
+  }
+}
+
 TEST(Household, PhasesAddUpAndCurrentIsApparentOverVoltage) {
   const Trace r =
       simulate(with_solar(), Zone::europe_vienna, utc("2026-04-01T00:00:00Z"), kDayMs, 4);

@@ -10,6 +10,8 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "meterlab/sim/rng.hpp"
 #include "meterlab/sim/time.hpp"
@@ -83,6 +85,10 @@ class Household {
   const MeterState& advance_to(SimTime t);
   const MeterState& state() const noexcept { return state_; }
   Duration step() const noexcept { return step_ms_; }
+  // The supply is off over these [from, to) spans (power failures): a step that begins in one
+  // draws nothing, so the energy registers stand still there. The loads and the weather go on
+  // as before (the same random draws), so a run with outages equals one without outside them.
+  void set_supply_off(std::vector<std::pair<SimTime, SimTime>> spans) { off_ = std::move(spans); }
   // The loads behind state(): what each drew over the step that ended at state().t.
   const LoadBreakdown& loads() const noexcept;
 
@@ -90,6 +96,7 @@ class Household {
   struct Model;  // the loads, the weather and the grid (household.cpp)
 
   void step_once();
+  void no_supply() noexcept;         // the step's powers are zero: the supply is off
   void compute_step(SimTime begin);  // fills the powers of [begin, begin + step)
   HouseholdConfig config_;
   Zone zone_;
@@ -97,6 +104,7 @@ class Household {
   Rng rng_;
   MeterState state_;
   std::unique_ptr<Model> model_;
+  std::vector<std::pair<SimTime, SimTime>> off_;
 };
 
 }  // namespace meterlab::sim

@@ -73,6 +73,7 @@ class Meter {
  private:
   const Profile& profile_;
   Household household_;
+  std::size_t supply_off_ = 0;  // outages given to household_
   std::uint64_t seq_ = 0;
   std::uint32_t next_ic_ = 0;
   std::uint32_t invoke_id_ = 0;
