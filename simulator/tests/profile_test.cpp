@@ -198,7 +198,6 @@ class ProfileStructure : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ProfileStructure, TelegramsHaveTheStructureOfTheRealCaptures) {
   const Profile& p = *find_profile(GetParam());
-  if (p.framing == Framing::p1) GTEST_SKIP() << "a P1 profile: p1_test.cpp compares its lines";
   dlms::KeyRing keys;
   if (p.security) keys.add(p.security->system_title, p.security->ek, p.security->ak);
   SimTime t = *parse_iso("2026-01-15T12:00:00", p.zone);
@@ -255,7 +254,16 @@ TEST_P(ProfileStructure, TelegramsHaveTheStructureOfTheRealCaptures) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Profiles, ProfileStructure, ::testing::ValuesIn(test::profile_names()),
+// The DLMS profiles (HDLC, M-Bus): p1_test.cpp compares the P1 profiles' lines with theirs.
+std::vector<std::string> dlms_profile_names() {
+  std::vector<std::string> out;
+  for (const std::string& name : test::profile_names()) {
+    if (find_profile(name)->framing != Framing::p1) out.push_back(name);
+  }
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Profiles, ProfileStructure, ::testing::ValuesIn(dlms_profile_names()),
                          test::param_name);
 
 }  // namespace
