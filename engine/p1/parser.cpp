@@ -261,6 +261,7 @@ void parse_telegram(Bytes text, std::size_t stream_offset, cosem::Telegram& out,
   out.meter_type = out.store(header);
   Builder builder(out, problems, zone);
   Object o;
+  Known k;                // one for every line: its DateTime is not set up again a line
   std::size_t index = 0;  // of the object line
   p = after_header;
   while (p != end && *p != static_cast<char>(kEnd)) {
@@ -269,7 +270,6 @@ void parse_telegram(Bytes text, std::size_t stream_offset, cosem::Telegram& out,
       continue;
     }
     const char* const line = p;
-    Known k;
     if (const char* const next = scan.read_known(line, index, Builder::units(), zone, k)) {
       builder.known(k);
       p = next;

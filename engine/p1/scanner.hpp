@@ -252,6 +252,7 @@ inline const char* Scanner::read_known_value(const char* p, std::size_t index, d
 inline const char* Scanner::read_known(const char* line, std::size_t index, detail::Units& units,
                                        const Zone& zone, Known& k) const noexcept {
   const LineCodes::Slot* const s = k.slot = codes_.match(index, line, end_);
+  k.captured = false;
   if (s == nullptr) return nullptr;
   const char* p = read_known_value(line + s->length + 1, index, units, zone, k);
   if (p == nullptr) return nullptr;
