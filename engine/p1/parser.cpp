@@ -5,9 +5,9 @@
 #include <cstring>
 #include <string_view>
 
-#include "line_memory.hpp"
 #include "meterlab/p1/framer.hpp"
 #include "meterlab/p1/telegram.hpp"
+#include "scanner.hpp"
 #include "value.hpp"
 
 namespace meterlab::p1 {
@@ -18,224 +18,11 @@ using cosem::ObisCode;
 using cosem::Reading;
 using detail::Stamp;
 
-using detail::kClose;
-using detail::kOpen;
-using detail::LineCodes;
-using detail::text_kind;
+using detail::Group;
+using detail::Known;
+using detail::Object;
+using detail::Scanner;
 using detail::TextKind;
-constexpr char kUnitSeparator = '*';
-constexpr char kPrintableFirst = 0x20;
-constexpr char kPrintableLast = 0x7E;
-
-// One value group as the scan read it: where it is, and the number at its front.
-// Trivial, so that the groups of an Object are not zeroed for every telegram.
-struct Group {
-  const char* data;  // between the brackets
-  std::size_t size;
-  std::size_t offset;      // stream offset of the '('
-  const char* number_end;  // where read_number() stopped
-  detail::NumberText num;  // valid: the number ends at the ')' or at the '*'
-  bool star;               // the number ends at a '*': a unit follows (unit())
-  std::string_view text() const noexcept { return {data, size}; }
-  std::string_view unit() const noexcept {  // after the '*'
-    return text().substr(static_cast<std::size_t>(number_end - data) + 1);
-  }
-};
-
-// One data object: an OBIS line and any lines of bare groups that continue it (DSMR 2.2 gas).
-struct Object {
-  ObisCode obis;
-  std::string_view name;  // cosem::obis_name(obis)
-  TextKind kind;          // text_kind(obis)
-  std::array<Group, kMaxGroups> groups;
-  std::size_t count = 0;
-};
-
-// The characters a value group may hold: printable, but not its brackets (IEC 62056-21 clause
-// 6.4), as a table so that the scan to the ')' is one load and test a character.
-constexpr std::array<bool, 256> kValueChar = [] {
-  std::array<bool, 256> t{};
-  for (int c = kPrintableFirst; c <= kPrintableLast; ++c) t[static_cast<std::size_t>(c)] = true;
-  t[static_cast<std::uint8_t>(kOpen)] = false;
-  t[static_cast<std::uint8_t>(kClose)] = false;
-  return t;
-}();
-
-// A line of the commonest shape, OBIS(number) or OBIS(number*unit) alone, whose code the line
-// memory knew: its slot (code, name, unit) and its number in base units. The slot is set for
-// any line the memory knew, of that shape or not.
-struct Known {
-  const LineCodes::Slot* slot;
-  detail::Number number;
-};
-
-// The telegram text, read once from the front: each line's OBIS code, then its groups, each
-// group's number read as the group is scanned to its ')'. Offsets are stream offsets.
-class Scanner {
- public:
-  Scanner(const char* begin, const char* end, std::size_t base)
-      : begin_(begin), end_(end), base_(base) {}
-  std::size_t offset(const char* p) const noexcept {
-    return base_ + static_cast<std::size_t>(p - begin_);
-  }
-  // The start of the line after the one `p` is in.
-  const char* next_line(const char* p) const noexcept {
-    if (p == end_) return p;  // memchr wants a pointer, not the null of an empty text
-    const auto* lf =
-        static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end_ - p)));
-    return lf != nullptr ? lf + 1 : end_;
-  }
-  // The line end at `p` ("\r\n", "\n", a lone "\r" at the end, or the end): the next line's
-  // start, nullptr when `p` is not at one.
-  const char* line_end(const char* p) const noexcept {
-    if (p == end_) return p;
-    if (*p == '\n') return p + 1;
-    if (*p != '\r') return nullptr;
-    if (p + 1 == end_) return end_;
-    return p[1] == '\n' ? p + 2 : nullptr;
-  }
-  const char* read_object(const char* line, std::size_t index, const LineCodes::Slot* slot,
-                          Object& o, bool& ok) const noexcept;
-  const char* read_known(const char* line, std::size_t index, detail::Units& units,
-                         Known& k) const noexcept;
-
- private:
-  const char* read_group(const char* p, Group& g) const noexcept;
-  const char* read_groups(const char* p, Object& o) const noexcept;
-  const char* read_code(const char* line, std::size_t index, const LineCodes::Slot* slot,
-                        Object& o) const noexcept;
-  const char* read_unit(const char* u, std::size_t index, const LineCodes::Slot& s,
-                        detail::Units& units, detail::BaseUnit& unit) const noexcept;
-
-  const char* begin_;
-  const char* end_;
-  std::size_t base_;
-  static thread_local LineCodes codes_;
-};
-
-thread_local LineCodes Scanner::codes_;
-
-// The group at `p` (a '('): past its ')', nullptr when it is not one.
-const char* Scanner::read_group(const char* p, Group& g) const noexcept {
-  g.offset = offset(p);
-  g.data = ++p;
-  p = detail::read_number(p, end_, g.num);
-  g.number_end = p;
-  const char stop = p != end_ ? *p : '\0';
-  g.star = stop == kUnitSeparator;
-  g.num.valid = g.num.valid && (g.star || stop == kClose);
-  // To the ')': printable characters other than '(' (IEC 62056-21 clause 6.4).
-  while (p != end_ && kValueChar[static_cast<std::uint8_t>(*p)]) ++p;
-  if (p == end_ || *p != kClose) return nullptr;
-  g.size = static_cast<std::size_t>(p - g.data);
-  return p + 1;
-}
-
-// The groups (...)(...) at `p` to the end of their line: the next line's start, nullptr when the
-// line is not that.
-const char* Scanner::read_groups(const char* p, Object& o) const noexcept {
-  for (;;) {
-    if (p == end_ || *p != kOpen || o.count == kMaxGroups) return nullptr;
-    p = read_group(p, o.groups[o.count++]);
-    if (p == nullptr) return nullptr;
-    if (p == end_ || *p != kOpen) return line_end(p);
-  }
-}
-
-// The OBIS code at the front of the `index`th object line, and its name: the '(' after it, nullptr
-// when the line does not begin with a code and a '('. `slot`: the line memory's match of the
-// line (read_known() asked it), nullptr when it has none.
-const char* Scanner::read_code(const char* line, std::size_t index, const LineCodes::Slot* slot,
-                               Object& o) const noexcept {
-  if (slot != nullptr) {
-    o.obis = slot->obis;
-    o.name = slot->name;
-    o.kind = slot->kind;
-    return line + slot->length;
-  }
-  const char* p = detail::read_obis(line, end_, o.obis);
-  if (p == nullptr || p == end_ || *p != kOpen) return nullptr;
-  o.name = cosem::obis_name(o.obis);
-  o.kind = text_kind(o.obis);
-  codes_.learn(index, line, p, o.obis, o.name, o.kind);
-  return p;
-}
-
-// An object at `line`, the `index`th of its telegram: its OBIS line and the bare-group lines
-// after it. Returns where the next line starts; `ok` false when a line of it is not OBIS(...) or
-// (...): that line is skipped.
-const char* Scanner::read_object(const char* line, std::size_t index, const LineCodes::Slot* slot,
-                                 Object& o, bool& ok) const noexcept {
-  o.count = 0;
-  ok = false;
-  const char* p = read_code(line, index, slot, o);
-  if (p == nullptr) return next_line(line);
-  p = read_groups(p, o);
-  if (p == nullptr) return next_line(line);
-  while (p != end_ && *p == kOpen) {
-    const char* const more = p;
-    p = read_groups(more, o);
-    if (p == nullptr) return next_line(more);
-  }
-  ok = true;
-  return p;
-}
-
-// The unit at `u` (after the number's '*') of the line at `index`, to its ')': the one the slot
-// learnt, compared as one word, or else scanned and found as read_group() and number_or_text()
-// do (and learnt). Past the ')', nullptr when there is none or the unit is unknown.
-const char* Scanner::read_unit(const char* u, std::size_t index, const LineCodes::Slot& s,
-                               detail::Units& units, detail::BaseUnit& unit) const noexcept {
-  constexpr std::size_t kWord = sizeof(std::uint64_t);
-  const bool readable = static_cast<std::size_t>(end_ - u) >= kWord;
-  if (readable && s.unit_mask != 0) {
-    std::uint64_t w;
-    std::memcpy(&w, u, kWord);
-    if ((w & s.unit_mask) == s.unit) {
-      unit = s.base;
-      return u + s.unit_length + 1;
-    }
-  }
-  const char* p = u;
-  while (p != end_ && kValueChar[static_cast<std::uint8_t>(*p)]) ++p;
-  if (p == end_ || *p != kClose) return nullptr;
-  const auto n = static_cast<std::size_t>(p - u);
-  const auto base = units.find({u, n});
-  if (!base) return nullptr;
-  unit = *base;
-  if (readable && n < kWord) codes_.learn_unit(index, u, n, *base);
-  return p + 1;
-}
-
-// The line at `line`, the `index`th object line, when the line memory knows its code and it is
-// OBIS(number) or OBIS(number*unit) and nothing more: what read_object() and Builder::object()
-// make of it (one group, no timestamp, a number in its unit), by the same rules without the
-// groups' bookkeeping. The next line's start, nullptr when the line is not that (read_object()
-// reads it then, with k.slot). The differential check of bench/README.md holds the two paths
-// equal.
-const char* Scanner::read_known(const char* line, std::size_t index, detail::Units& units,
-                                Known& k) const noexcept {
-  const LineCodes::Slot* const s = k.slot = codes_.match(index, line, end_);
-  if (s == nullptr) return nullptr;
-  const char* const value = line + s->length + 1;
-  detail::NumberText num;
-  const char* p = detail::read_number(value, end_, num);
-  if (!num.valid || p == end_) return nullptr;
-  detail::BaseUnit unit;
-  if (*p == kUnitSeparator) {
-    p = read_unit(p + 1, index, *s, units, unit);
-    if (p == nullptr) return nullptr;
-  } else if (*p == kClose && s->kind == TextKind::number &&
-             !detail::stamp_length(static_cast<std::size_t>(p - value), false)) {
-    ++p;
-  } else {
-    return nullptr;
-  }
-  const char* const next = line_end(p);
-  if (next == nullptr || (next != end_ && *next == kOpen)) return nullptr;  // more groups
-  k.number = detail::to_number(num, unit);
-  return next;
-}
 
 // The number the scan read at the front of `g`, in `unit`: when it is the whole group (no unit)
 // or the part before the '*' (with one).
@@ -257,7 +44,7 @@ class Builder {
       : out_(out), problems_(problems), zone_(zone) {}
 
   void object(const Object& o);
-  void known(const Known& k) { set_number(add(k.slot->obis, k.slot->name), k.number); }
+  void known(const Known& k);
   static detail::Units& units() noexcept { return units_; }
 
  private:
@@ -268,6 +55,7 @@ class Builder {
   Reading& add(const ObisCode& obis) { return add(obis, cosem::obis_name(obis)); }
   void value(Reading& r, const Group& g, TextKind kind);
   void number_or_text(Reading& r, const Group& g, TextKind kind);
+  void set_text(Reading& r, std::string_view text, TextKind kind);
   Stamp stamp(const Group& g, bool flag_optional, DateTime& out);
   Stamp capture(const Group& g, DateTime& captured);
 
@@ -331,8 +119,29 @@ void Builder::number_or_text(Reading& r, const Group& g, TextKind kind) {
       return;
     }
   }
+  set_text(r, g.text(), kind);
+}
+
+void Builder::set_text(Reading& r, std::string_view text, TextKind kind) {
   r.kind = cosem::ValueKind::text;
-  r.text = kind == TextKind::hex ? detail::store_hex_text(out_, g.text()) : out_.store(g.text());
+  r.text = kind == TextKind::hex ? detail::store_hex_text(out_, text) : out_.store(text);
+}
+
+// A known line's reading, as value() and plain() make it of the same groups.
+void Builder::known(const Known& k) {
+  Reading& r = add(k.slot->obis, k.slot->name);
+  switch (k.shape) {
+    case Known::Shape::number:
+      set_number(r, k.number);
+      if (k.captured) r.date_time = k.when;
+      return;
+    case Known::Shape::text:
+      return set_text(r, k.text, k.slot->kind);
+    case Known::Shape::stamp:
+      r.kind = cosem::ValueKind::date_time;
+      r.date_time = k.when;
+      return;
+  }
 }
 
 // (N)(ref 1)...(ref k) then N entries of (timestamp)(value of ref 1)...(value of ref k): the
@@ -452,6 +261,7 @@ void parse_telegram(Bytes text, std::size_t stream_offset, cosem::Telegram& out,
   out.meter_type = out.store(header);
   Builder builder(out, problems, zone);
   Object o;
+  Known k;                // one for every line: its DateTime is not set up again a line
   std::size_t index = 0;  // of the object line
   p = after_header;
   while (p != end && *p != static_cast<char>(kEnd)) {
@@ -460,8 +270,7 @@ void parse_telegram(Bytes text, std::size_t stream_offset, cosem::Telegram& out,
       continue;
     }
     const char* const line = p;
-    Known k;
-    if (const char* const next = scan.read_known(line, index, Builder::units(), k)) {
+    if (const char* const next = scan.read_known(line, index, Builder::units(), zone, k)) {
       builder.known(k);
       p = next;
       ++index;

@@ -48,11 +48,12 @@ class Units {
 // The P1 number rule, [-]digits[.digits] (the decimal point only between two digits, 1 to 18
 // digits), read where a value starts: read_number() stops at the first character that is not
 // part of it and says what it read. "012345.678" in unit {"Wh", 3} is 12345678, scaler 0, "Wh".
+// Trivial: read_number() sets every field, so a NumberText a line is not zeroed first.
 struct NumberText {
-  std::uint64_t magnitude = 0;  // the digits without the point
-  std::uint8_t decimals = 0;    // digits after the point
-  bool negative = false;
-  bool valid = false;  // the rule holds for the characters read
+  std::uint64_t magnitude;  // the digits without the point
+  std::uint8_t decimals;    // digits after the point
+  bool negative;
+  bool valid;  // the rule holds for the characters read
 };
 const char* read_number(const char* p, const char* end, NumberText& out) noexcept;
 // A valid NumberText in `unit`: the digits as the integer, the scaler from the point and the unit.
