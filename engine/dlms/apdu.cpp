@@ -29,10 +29,6 @@ Result<DateTimeForm> read_date_time(ByteReader& r, Bytes& out) {
   return form;
 }
 
-// general-block-transfer block-control (Green Book 9.3.10): bit 7 last-block, bit 6 streaming,
-// bits 0-5 window size.
-constexpr std::uint8_t kLastBlock = 0x80;
-
 // Security control byte: authentication bit (Green Book 9.2.7.2.4.1).
 constexpr std::uint8_t kScAuthentication = 0x10;
 constexpr std::size_t kSystemTitleLength = 8;
@@ -121,34 +117,39 @@ void GbtAssembler::reset() noexcept {
 // block-number-acknowledged (2), block-data as an octet-string with a BER length. A push meter
 // streams the blocks without waiting for acknowledgements; only the order is checked here.
 // Block 1 always starts a new transfer (abandoning an unfinished one).
-Result<bool> GbtAssembler::push(Bytes gbt_apdu) {
+Result<GbtBlock> read_gbt_block(Bytes gbt_apdu) {
   ByteReader r(gbt_apdu);
   MLAB_ASSIGN(std::uint8_t tag, r.read_u8());
   if (tag != kGeneralBlockTransfer) return fail(Errc::dlms_unknown_apdu, 0);
-  MLAB_ASSIGN(std::uint8_t control, r.read_u8());
-  const std::size_t number_at = r.offset();
-  MLAB_ASSIGN(std::uint16_t number, r.read_u16be());
-  MLAB_TRY(r.skip(2));  // block-number-acknowledged: only meaningful to a client
-  const std::size_t len_at = r.offset();
+  GbtBlock b;
+  MLAB_ASSIGN(b.control, r.read_u8());
+  MLAB_ASSIGN(b.number, r.read_u16be());
+  MLAB_ASSIGN(b.ack, r.read_u16be());
   MLAB_ASSIGN(std::size_t len, read_ber_length(r));
-  if (len != r.remaining()) return fail(Errc::dlms_bad_length, len_at);
+  if (len != r.remaining()) return fail(Errc::dlms_bad_length, kGbtLengthAt);
+  b.data = r.rest();
+  return b;
+}
+
+Result<bool> GbtAssembler::push(Bytes gbt_apdu) {
+  MLAB_ASSIGN(const GbtBlock block, read_gbt_block(gbt_apdu));
+  const std::uint16_t number = block.number;
   if (number == 1) {
     reset();
   } else if (!pending_) {
-    return fail(Errc::dlms_gbt_orphan, number_at);
+    return fail(Errc::dlms_gbt_orphan, kGbtNumberAt);
   } else if (number != next_block_) {
     reset();
-    return fail(Errc::dlms_gbt_out_of_order, number_at);
+    return fail(Errc::dlms_gbt_out_of_order, kGbtNumberAt);
   }
-  if (len > kMaxMessage - buf_.size()) {
+  if (block.data.size() > kMaxMessage - buf_.size()) {
     reset();
-    return fail(Errc::dlms_gbt_too_long, len_at);
+    return fail(Errc::dlms_gbt_too_long, kGbtLengthAt);
   }
-  Bytes data = r.rest();
-  buf_.insert(buf_.end(), data.begin(), data.end());
+  buf_.insert(buf_.end(), block.data.begin(), block.data.end());
   ++blocks_;
   next_block_ = static_cast<std::uint16_t>(number + 1);
-  pending_ = (control & kLastBlock) == 0;
+  pending_ = !block.last();
   return !pending_;
 }
 

@@ -209,6 +209,29 @@ TEST(Gbt, ReassembledLgE450Gh934IsADataNotification) {
   expect_body_is_one_value(*n);
 }
 
+// The header the assembler and the simulator's learner read: each field of the E450's blocks.
+TEST(Gbt, BlockHeaderFields) {
+  const auto stream = vector_hex(load_vector("hdlc-plain/lg-e450-ch-gh740-gbt-3frames.json"));
+  auto blocks = gbt_blocks(stream);
+  ASSERT_EQ(blocks.size(), 3u);
+  const std::size_t sizes[] = {112, 108, 121};
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    auto b = read_gbt_block(blocks[i]);
+    ASSERT_TRUE(b) << name(b.error().code);
+    EXPECT_EQ(b->number, i + 1);
+    EXPECT_EQ(b->ack, 0u);
+    EXPECT_EQ(b->control, i + 1 == blocks.size() ? 0xC0 : 0x40);
+    EXPECT_EQ(b->last(), i + 1 == blocks.size());
+    EXPECT_EQ(b->data.size(), sizes[i]);
+    EXPECT_EQ(b->data.data(), blocks[i].data() + blocks[i].size() - sizes[i]);
+  }
+  auto ack = read_gbt_block(hex("e0 81 0102 0304 01 aa"));
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->number, 0x0102u);
+  EXPECT_EQ(ack->ack, 0x0304u);
+  EXPECT_EQ(read_gbt_block(hex("e0 80 0001 0000 02 aa")).error().offset, kGbtLengthAt);
+}
+
 TEST(Gbt, OrderIsEnforced) {
   auto stream = vector_hex(load_vector("hdlc-plain/lg-e450-ch-gh740-gbt-3frames.json"));
   auto blocks = gbt_blocks(stream);

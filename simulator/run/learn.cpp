@@ -227,25 +227,6 @@ Opened open_apdu(const Buffer& wire, const dlms::KeyRing& keys, std::size_t wher
 
 std::string hex_byte(std::uint8_t b) { return to_hex(Bytes(&b, 1)); }
 
-// One general-block-transfer block, a link frame's whole field (behind the LLC in HDLC):
-// E0, block-control, block-number, block-number-ack, BER length, data (Green Book 9.3.10).
-struct Block {
-  std::uint8_t control = 0;
-  std::uint16_t number = 0, ack = 0;
-  std::size_t size = 0;
-};
-
-std::optional<Block> read_block(Bytes field) {
-  ByteReader r(field);
-  auto head = r.read_bytes(6);
-  if (!head || (*head)[0] != dlms::kGeneralBlockTransfer) return std::nullopt;
-  auto len = dlms::read_ber_length(r);
-  if (!len || *len != r.remaining()) return std::nullopt;
-  const Bytes h = *head;
-  return Block{h[1], static_cast<std::uint16_t>((h[2] << 8) | h[3]),
-               static_cast<std::uint16_t>((h[4] << 8) | h[5]), *len};
-}
-
 // General block transfer: each link frame holds one block; the blocks, reassembled by the
 // engine's GbtAssembler, are the APDU. The profile keeps the blocks' sizes, control, first number
 // and ack as the meter sent them ("apdu": {"gbt": ...}).
@@ -257,19 +238,24 @@ json learn_gbt(Link& link, std::size_t where) {
     Bytes field(link.frames[i].data(), link.frames[i].size());
     llc_every = llc_every && llc_in_front(field);
     if (llc_in_front(field)) field = field.subspan(kLlcResponse.size());
-    auto block = read_block(field);
+    const auto block = dlms::read_gbt_block(field);
     const std::string which = "general block transfer at " + at_byte(where) + ": link frame " +
                               std::to_string(i + 1) + " of " + std::to_string(link.frames.size());
-    if (!block) throw LearnError(which + " does not hold one whole block");
+    if (!block) {
+      throw LearnError(which + " does not hold one whole block (" +
+                       std::string(message(block.error().code)) + " at byte " +
+                       std::to_string(block.error().offset) + ")");
+    }
     auto done = gbt.push(field);
     if (!done) throw LearnError(which + ": " + std::string(message(done.error().code)));
     if (*done != (i + 1 == link.frames.size()))
       throw LearnError(which + ": the last block is not in the last frame");
     if (i == 0)
-      out = {{"control", hex_byte(static_cast<std::uint8_t>(block->control & ~kGbtLastBlock))},
-             {"first_block", block->number},
-             {"ack", block->ack}};
-    if (!*done) sizes.push_back(block->size);
+      out = {
+          {"control", hex_byte(static_cast<std::uint8_t>(block->control & ~dlms::kGbtLastBlock))},
+          {"first_block", block->number},
+          {"ack", block->ack}};
+    if (!*done) sizes.push_back(block->data.size());
   }
   out["blocks"] = sizes;
   if (llc_every && link.frames.size() > 1) out["llc_every_block"] = true;

@@ -60,6 +60,22 @@ Result<T> parsed(Result<void> (*parse)(Bytes, T&), Bytes apdu) {
   return out;
 }
 
+// One general-block-transfer APDU (Green Book 9.3.10): E0, block-control (bit 7 last block,
+// bit 6 streaming, bits 0-5 window), block-number, block-number-ack, then the block's data behind
+// its BER length, which must be the rest. Errors: dlms_unknown_apdu (not E0), a short read,
+// dlms_bad_length (at the length's offset, kGbtLengthAt).
+constexpr std::uint8_t kGbtLastBlock = 0x80;
+constexpr std::size_t kGbtNumberAt = 2;  // offset of block-number in the APDU
+constexpr std::size_t kGbtLengthAt = 6;  // offset of the BER length
+struct GbtBlock {
+  std::uint8_t control = 0;
+  std::uint16_t number = 0;
+  std::uint16_t ack = 0;
+  Bytes data;
+  bool last() const noexcept { return (control & kGbtLastBlock) != 0; }
+};
+Result<GbtBlock> read_gbt_block(Bytes gbt_apdu);
+
 // General block transfer (0xE0) reassembly: block-control (last-block bit, streaming, window),
 // block-number, block-number-ack, BER length, raw data. Blocks must come in order starting at 1;
 // block 1 always starts a new transfer. Errors: dlms_gbt_orphan (no transfer to continue),
