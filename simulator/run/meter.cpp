@@ -417,13 +417,12 @@ std::pair<SimTime, const ListDef*> Meter::next_slot(SimTime after) const {
   return {best, list};
 }
 
+void Meter::set_outages(const std::vector<Outage>& outages) {
+  household_.set_supply_off(outages);
+  if (p1_) p1_->set_outages(outages);
+}
+
 MeterTelegram Meter::build(SimTime t, const ListDef& list, const BuildTweaks& tweaks) {
-  if (tweaks.outages.size() != supply_off_) {  // the run's outages: the same list every build
-    std::vector<std::pair<SimTime, SimTime>> spans;
-    for (const Outage& o : tweaks.outages) spans.emplace_back(o.from, o.to);
-    household_.set_supply_off(std::move(spans));
-    supply_off_ = tweaks.outages.size();
-  }
   const MeterState& state = household_.advance_to(t);
   if (p1_) return p1_->build(state, t, tweaks, seq_++, next_ic_);
   MeterTelegram out;

@@ -193,9 +193,9 @@ void P1Meter::advance_demand(std::int64_t import_wms, SimTime t) {
 
 // Every outage that ended since the last telegram is a power failure; one of kLongPowerFailure
 // or more is also long and logged (its end on the meter's clock), the log keeping its last ones.
-void P1Meter::count_outages(const std::vector<Outage>& outages, SimTime t, Duration clock) {
+void P1Meter::count_outages(SimTime t, Duration clock) {
   Registers& r = *reg_;
-  for (const Outage& o : outages) {
+  for (const Outage& o : outages_) {
     if (o.to <= r.outages_seen || o.to > t || o.to <= o.from) continue;
     ++r.failures;
     if (o.to - o.from < kLongPowerFailure) continue;
@@ -349,7 +349,7 @@ void P1Meter::write_buffer(const P1Line& line, std::string& out, MeterTelegram& 
 
 MeterTelegram P1Meter::build(const MeterState& s, SimTime t, const BuildTweaks& tweaks,
                              std::uint64_t seq, std::uint32_t& next_ic) {
-  count_outages(tweaks.outages, t, tweaks.clock_offset);
+  count_outages(t, tweaks.clock_offset);
   advance(s, t);
   MeterTelegram m;
   m.seq = seq;

@@ -64,8 +64,10 @@ Simulation::Simulation(const Profile& profile, SimOptions options)
   if (options_.ek) profile_.security->ek = *options_.ek;
   if (options_.ak) profile_.security->ak = *options_.ak;
   Rng root(options_.seed);
+  std::vector<Outage> outages;  // the run's power failures (restart faults)
   for (std::size_t i = 0; i < options_.faults.size(); ++i) {
     const FaultSpec& f = options_.faults[i];
+    if (auto outage = outage_of(f, options_.start)) outages.push_back(*outage);
     bool segmented = profile_.framing == Framing::mbus || profile_.hdlc.max_info != 0;
     if ((f.kind == FaultKind::wrong_key || f.kind == FaultKind::counter_back) && !profile_.security)
       throw std::invalid_argument(std::string(fault_name(f.kind)) +
@@ -85,6 +87,7 @@ Simulation::Simulation(const Profile& profile, SimOptions options)
     fault_rng_.push_back(root.fork(0x4641554C54000000ULL + i));  // "FAULT" + index
   }
   fired_.assign(options_.faults.size(), false);
+  meter_.set_outages(outages);
 }
 
 Simulation::~Simulation() = default;
@@ -173,9 +176,6 @@ BuildTweaks Simulation::meter_faults(SimTime t, const std::string& list, json& f
           tweaks.ek = k;
           faults.push_back({{"kind", "wrong_key"}});
         }
-        break;
-      case FaultKind::restart:
-        if (auto outage = outage_of(f, options_.start)) tweaks.outages.push_back(*outage);
         break;
       case FaultKind::tag_fail:
         if (triggers(i, t, list)) {

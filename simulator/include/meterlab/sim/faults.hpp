@@ -43,12 +43,9 @@ struct FaultSpec {
   std::string list;            // only telegrams of this list ("" = all)
 };
 
-// The meter is without power over [from, to): a restart fault (the one fault in which the meter is
-// off) as the simulation applies it, the first slot at or after `to` sent again.
-struct Outage {
-  SimTime from = 0, to = 0;
-};
-// The outage of fault `f` in a simulation starting at `start`; none for other kinds.
+// The outage (sim/time.hpp) of a restart fault (the one fault in which the meter is off) as the
+// simulation applies it, the first slot at or after its end sent again. The outage of fault `f` in
+// a simulation starting at `start`; none for other kinds.
 std::optional<Outage> outage_of(const FaultSpec& f, SimTime start);
 
 // "ber:rate=1e-4", "truncate:p=0.01", "noise:p=0.05,max=40", "restart:at=3h,for=30s",

@@ -85,10 +85,10 @@ class Household {
   const MeterState& advance_to(SimTime t);
   const MeterState& state() const noexcept { return state_; }
   Duration step() const noexcept { return step_ms_; }
-  // The supply is off over these [from, to) spans (power failures): a step that begins in one
+  // The supply is off over these outages (power failures): a step that begins in one
   // draws nothing, so the energy registers stand still there. The loads and the weather go on
   // as before (the same random draws), so a run with outages equals one without outside them.
-  void set_supply_off(std::vector<std::pair<SimTime, SimTime>> spans) { off_ = std::move(spans); }
+  void set_supply_off(std::vector<Outage> outages) { off_ = std::move(outages); }
   // The loads behind state(): what each drew over the step that ended at state().t.
   const LoadBreakdown& loads() const noexcept;
 
@@ -104,7 +104,7 @@ class Household {
   Rng rng_;
   MeterState state_;
   std::unique_ptr<Model> model_;
-  std::vector<std::pair<SimTime, SimTime>> off_;
+  std::vector<Outage> off_;
 };
 
 }  // namespace meterlab::sim

@@ -34,7 +34,6 @@ struct BuildTweaks {
   std::optional<Key> ek;      // encrypt with this key instead (wrong key)
   std::optional<std::uint32_t> invocation_counter;  // send this counter instead
   bool corrupt_tag = false;                         // flip a bit of the GCM tag after ciphering
-  std::vector<Outage> outages;  // the meter's power failures in the run (a P1 meter counts them)
 };
 
 struct MeterTelegram {
@@ -62,6 +61,9 @@ class Meter {
 
   // The next scheduled send time strictly after `after`, and its list.
   std::pair<SimTime, const ListDef*> next_slot(SimTime after) const;
+  // The meter's power failures in the run, given once before the first build(): the household
+  // draws nothing during them, and a P1 meter counts and logs them.
+  void set_outages(const std::vector<Outage>& outages);
   // Builds the telegram sent at `t` (t never goes backwards from one call to the next).
   MeterTelegram build(SimTime t, const ListDef& list, const BuildTweaks& tweaks = {});
 
@@ -73,7 +75,6 @@ class Meter {
  private:
   const Profile& profile_;
   Household household_;
-  std::size_t supply_off_ = 0;  // outages given to household_
   std::uint64_t seq_ = 0;
   std::uint32_t next_ic_ = 0;
   std::uint32_t invoke_id_ = 0;

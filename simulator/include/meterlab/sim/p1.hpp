@@ -119,6 +119,8 @@ class FlowMeter {
 class P1Meter {
  public:
   P1Meter(const Profile& p, std::uint64_t seed, SimTime start);
+  // The meter's power failures in the run (Meter::set_outages()), counted as each ends.
+  void set_outages(std::vector<Outage> outages) { outages_ = std::move(outages); }
   // Builds the telegram sent at `t` from the household's state at `t`.
   MeterTelegram build(const MeterState& s, SimTime t, const BuildTweaks& tweaks, std::uint64_t seq,
                       std::uint32_t& next_ic);
@@ -127,7 +129,7 @@ class P1Meter {
   struct Registers;
   void advance(const MeterState& s, SimTime t);
   void advance_demand(std::int64_t import_wms, SimTime t);
-  void count_outages(const std::vector<Outage>& outages, SimTime t, Duration clock);
+  void count_outages(SimTime t, Duration clock);
   std::int64_t value(const P1Line& line, const MeterState& s) const;
   std::int64_t power_digits(const P1Line& line, std::int64_t w) const;
   void write_line(const P1Line& line, const MeterState& s, SimTime clock, std::string& out,
@@ -138,6 +140,7 @@ class P1Meter {
 
   const Profile& profile_;
   const P1Spec& spec_;
+  std::vector<Outage> outages_;
   std::shared_ptr<Registers> reg_;
 };
 

@@ -13,6 +13,11 @@ namespace meterlab::sim {
 using SimTime = std::int64_t;   // ms since 1970-01-01T00:00:00Z
 using Duration = std::int64_t;  // ms
 
+// The meter is without power over [from, to) (a power failure).
+struct Outage {
+  SimTime from = 0, to = 0;
+};
+
 // All but UTC are CET/CEST; the P1 countries' zones are named as their meters' clocks are.
 enum class Zone : std::uint8_t {
   utc,
