@@ -13,6 +13,7 @@ Standard library only: no AES here; the encrypted vectors take their plaintext f
 verified decryption, and the engine's tests decrypt for real.
 """
 
+import datetime
 import re
 from decimal import Decimal
 
@@ -72,6 +73,25 @@ def json_number(d):
     return int(d) if d == d.to_integral_value() else float(d)
 
 
+def eu_offset(y, mo, dd, hh, mi, ss):
+    """The offset of a CET wall-clock time without the S/W flag (DSMR 2.2) by the EU summer-time
+    rule (last Sunday of March 02:00 CET to last Sunday of October 03:00 CEST): '' in the hour
+    the clock skips in March and the hour it shows twice in October."""
+    def change(month):  # the wall time the hour at issue begins: 02:00 on the last Sunday
+        last = datetime.date(y, month, 31)
+        return datetime.datetime.combine(last - datetime.timedelta(days=(last.weekday() + 1) % 7),
+                                         datetime.time(2))
+    try:
+        wall = datetime.datetime(y, mo, dd, hh, mi, ss)
+    except ValueError:
+        return ''
+    hour = datetime.timedelta(hours=1)
+    spring, autumn = change(3), change(10)
+    if spring <= wall < spring + hour or autumn <= wall < autumn + hour:
+        return ''
+    return '+02:00' if spring + hour <= wall < autumn else '+01:00'
+
+
 def timestamp(s, flag_optional=False):
     """'ok' + ISO text, 'bad', or None (not a timestamp)."""
     m = re.match(r'^(\d{12})([SW]?)$', s)
@@ -82,7 +102,9 @@ def timestamp(s, flag_optional=False):
     if not (1 <= mo <= 12 and 1 <= dd <= 31 and hh <= 23 and mi <= 59 and ss <= 59):
         return 'bad', None
     iso = '%04d-%02d-%02dT%02d:%02d:%02d' % (2000 + yy, mo, dd, hh, mi, ss)
-    return 'ok', iso + OFFSETS.get(m.group(2), '')
+    if not m.group(2):
+        return 'ok', iso + eu_offset(2000 + yy, mo, dd, hh, mi, ss)
+    return 'ok', iso + OFFSETS[m.group(2)]
 
 
 def hex_text(s):

@@ -240,7 +240,29 @@ TEST(P1Parser, Dsmr22GasSpansTwoLines) {
   EXPECT_EQ(gas->raw, 124477);
   EXPECT_EQ(gas->scaler, -3);
   EXPECT_EQ(gas->unit, "m3");
-  EXPECT_EQ(gas->date_time.to_iso8601(), "2012-05-17T02:00:00");
+  EXPECT_EQ(gas->date_time.to_iso8601(), "2012-05-17T02:00:00+02:00");  // May: summer time
+}
+
+// DSMR 2.2 stamps have no S/W flag: the EU rule places them, except in the hour the clock shows
+// twice (2012-10-28 02:00-02:59, summer time ends at 03:00 CEST) and the hour it skips
+// (2012-03-25 02:00-02:59): those keep no offset rather than a guess.
+TEST(P1Parser, Dsmr22StampsTakeTheirOffsetFromTheSummerTimeRule) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"121217180000", "2012-12-17T18:00:00+01:00"}, {"120517020000", "2012-05-17T02:00:00+02:00"},
+      {"121028015959", "2012-10-28T01:59:59+02:00"}, {"121028020000", "2012-10-28T02:00:00"},
+      {"121028025959", "2012-10-28T02:59:59"},       {"121028030000", "2012-10-28T03:00:00+01:00"},
+      {"120325015959", "2012-03-25T01:59:59+01:00"}, {"120325023000", "2012-03-25T02:30:00"},
+      {"120325030000", "2012-03-25T03:00:00+02:00"},
+  };
+  for (const auto& [stamp, iso] : cases) {
+    const std::string body = std::string("/ISk5\\2ME382-1003\r\n\r\n0-1:24.3.0(") + stamp +
+                             ")(08)(60)(1)(0-1:24.2.1)(m3)\r\n(00124.477)\r\n";
+    const test::Run run = run_text(telegram(body, false));
+    ASSERT_EQ(run.telegrams.size(), 1u);
+    const cosem::Reading* gas = find(run.telegrams[0].telegram, "0-1:24.2.1.255");
+    ASSERT_NE(gas, nullptr);
+    EXPECT_EQ(gas->date_time.to_iso8601(), iso) << stamp;
+  }
 }
 
 TEST(P1Parser, TextWithoutAStartOrWithNothingGivesAnEmptyTelegram) {

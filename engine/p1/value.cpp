@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "meterlab/core/hex.hpp"
+#include "meterlab/cosem/time_zone.hpp"
 
 namespace meterlab::p1::detail {
 namespace {
@@ -15,8 +16,9 @@ constexpr std::size_t kMaxDigits = 18;  // below 2^63: an int64 holds every such
 constexpr std::int8_t kKilo = 3;        // the 'k' prefix of kWh, kW, kvarh, kvar
 constexpr char kSummer = 'S';           // DSMR 5.0.2 clause 6.12: DST active
 constexpr char kWinter = 'W';
-constexpr std::uint8_t kDstBit = 0x80;  // COSEM clock status: daylight saving active
-constexpr std::uint8_t kFieldF = 255;   // IEC 62056-61: F not used
+constexpr std::uint8_t kDstBit = 0x80;     // COSEM clock status: daylight saving active
+constexpr std::int16_t kRuleSince = 2000;  // a P1 stamp's year is 20YY: the EU rule held then
+constexpr std::uint8_t kFieldF = 255;      // IEC 62056-61: F not used
 
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
@@ -201,13 +203,19 @@ Stamp parse_timestamp(std::string_view s, bool flag_optional, const Zone& zone,
   out.minute = two_digits(s, 8);
   out.second = two_digits(s, 10);
   if (!fields_valid(out)) return Stamp::bad;
-  if (flagged) {
-    const bool summer = s.back() == kSummer;
-    // DLMS sign: UTC = local + deviation, so local time east of Greenwich has a negative one.
-    out.deviation = -(summer ? zone.summer_minutes : zone.winter_minutes);
-    out.status = summer ? kDstBit : 0;
-    out.status_known = true;
+  bool summer = s.back() == kSummer;
+  if (!flagged) {
+    // DSMR 2.2 sends no flag: summer or winter by the EU rule of the zone's standard offset
+    // (cosem/time_zone.hpp); no offset in the hour that the clock shows twice in autumn.
+    const cosem::TimeZone rule{{}, static_cast<std::int16_t>(zone.winter_minutes), kRuleSince};
+    const std::optional<int> offset = cosem::utc_offset(rule, out);
+    if (!offset) return Stamp::ok;
+    summer = *offset != zone.winter_minutes;
   }
+  // DLMS sign: UTC = local + deviation, so local time east of Greenwich has a negative one.
+  out.deviation = -(summer ? zone.summer_minutes : zone.winter_minutes);
+  out.status = summer ? kDstBit : 0;
+  out.status_known = true;
   return Stamp::ok;
 }
 

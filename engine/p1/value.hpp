@@ -60,7 +60,8 @@ const char* read_number(const char* p, const char* end, NumberText& out) noexcep
 Number to_number(const NumberText& n, BaseUnit unit) noexcept;
 
 // YYMMDDhhmmssX (DSMR 5.0.2 clause 6.12, X = S summer / W winter), or, when `flag_optional`, the
-// 12 digits alone (DSMR 2.2, no DST flag: no offset then).
+// 12 digits alone (DSMR 2.2, no DST flag: the offset by the EU summer-time rule, none in the hour
+// repeated in autumn, which the 12 digits cannot place).
 enum class Stamp : std::uint8_t { not_a_stamp, ok, bad };
 constexpr std::size_t kStampDigits = 12;
 // The length rule of parse_timestamp(), inline: a text of another length is not a stamp (most

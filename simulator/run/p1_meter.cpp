@@ -42,6 +42,18 @@ std::string iso(const LocalTime& lt, bool offset) {
   return out;
 }
 
+// The clock shows the local time at `t` twice (the hour repeated when summer time ends): a stamp
+// without the S/W flag cannot say which of the two it is, so it is read without an offset.
+bool shown_twice(SimTime t, Zone z) {
+  const LocalTime lt = to_local(t, z);
+  for (const SimTime other : {t - kHourMs, t + kHourMs}) {
+    const LocalTime o = to_local(other, z);
+    if (o.day == lt.day && o.hour == lt.hour && o.minute == lt.minute && o.second == lt.second)
+      return true;
+  }
+  return false;
+}
+
 std::string stamp(const LocalTime& lt, bool flag) {
   return p1_timestamp(lt.year, lt.month, lt.day, lt.hour, lt.minute, lt.second,
                       flag ? (lt.dst ? 'S' : 'W') : 0);
@@ -314,7 +326,8 @@ void P1Meter::write_line(const P1Line& line, const MeterState& s, SimTime clock,
       LocalTime c = to_local(reg_->gas_at, profile_.zone);
       out += stamp(c, false) + ")(00)(60)(1)(" + channel_register(line.obis).substr(0, 10) +
              ")(m3)" + spec_.eol + "(";
-      write_number(line, value(line, s), out, m, iso(c, false), line.obis);
+      const bool placed = !shown_twice(reg_->gas_at, profile_.zone);
+      write_number(line, value(line, s), out, m, iso(c, placed), line.obis);
       break;
     }
     case P1Kind::failure_log:

@@ -236,6 +236,35 @@ TEST(P1MonthlyMaxima, AMonthEndPushesTheMonthsMaximum) {
   EXPECT_GT(value_of(later, "1-0:1.6.0.255").get<std::int64_t>(), 0) << "February's own maximum";
 }
 
+// DSMR 2.2 sends its gas capture time without the S/W flag. The truth gives it the offset of the
+// EU summer-time rule, and none in the hour the clock shows twice (2026-10-25 02:00-02:59, both
+// the capture at 00:00Z and the one at 01:00Z); simulate() decodes every telegram equal to it.
+TEST(P1Dsmr22, GasCaptureTimesAcrossTheAutumnChange) {
+  const Profile& p = *find_profile("dsmr22-nl");
+  Outcome o = simulate(p, "2026-10-25T01:30:00", 3);
+  std::vector<std::pair<SimTime, std::string>> captures;  // (sent, captured), each change
+  for (const json& t : o.run.telegrams) {
+    for (const json& r : t.at("readings")) {
+      if (r.at("obis") != "0-1:24.2.1.255") continue;
+      const std::string c = r.at("captured");
+      if (captures.empty() || captures.back().second != c)
+        captures.emplace_back(t.at("t_ms").get<SimTime>(), c);
+    }
+  }
+  const SimTime utc0 = *parse_iso("2026-10-25T00:00:00Z", p.zone);
+  const std::vector<std::pair<SimTime, std::string>> want = {
+      {o.run.telegrams[0].at("t_ms").get<SimTime>(), "2026-10-25T01:00:00+02:00"},
+      {utc0, "2026-10-25T02:00:00"},
+      {utc0 + 2 * kHour, "2026-10-25T03:00:00+01:00"},
+  };
+  ASSERT_EQ(captures.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(captures[i].second, want[i].second);
+    EXPECT_LT(captures[i].first - want[i].first, 10'000) << want[i].second;  // within a cadence
+    EXPECT_GE(captures[i].first, want[i].first) << want[i].second;
+  }
+}
+
 // The same seed gives the same bytes with the meter's own state moving (outages, month end).
 TEST(P1PowerFailures, SameSeedSameBytes) {
   const Profile& p = *find_profile("fluvius-be");

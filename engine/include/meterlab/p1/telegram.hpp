@@ -39,6 +39,7 @@ struct Problems {
 
 // The UTC offsets of a timestamp's X flag (DSMR 5.0.2 clause 6.12: YYMMDDhhmmssX, X = S summer
 // time, W winter time). The default is CET/CEST (Europe/Amsterdam, Brussels, Luxembourg, Vienna).
+// A DSMR 2.2 stamp, which has no flag, is placed by the EU summer-time rule around winter_minutes.
 struct Zone {
   int winter_minutes = 60;
   int summer_minutes = 120;
