@@ -66,22 +66,24 @@ void expect_every_byte_counted(const Decoder& dec, std::size_t total) {
   EXPECT_EQ(dec.stats().bytes_in, dec.stats().bytes_in_frames + dec.stats().bytes_discarded);
 }
 
-TEST(P1ByteWatch, EachTelegramComesWithItsLastByte) {
-  const std::string t = telegram();
+// Two copies of `t` pushed one byte at a time: each telegram comes with its own last byte.
+void expect_each_with_its_last_byte(const std::string& t) {
   const std::string s = t + t;
   Decoder dec(InputTransport::p1);
   std::vector<Seen> seen;
   push_bytes(dec, s, 0, s.size(), seen);
   ASSERT_EQ(seen.size(), 2u);
-  EXPECT_EQ(seen[0].event, Decoder::Event::telegram);
-  EXPECT_EQ(seen[0].after, t.size());
-  EXPECT_EQ(seen[0].offset, 0u);
-  EXPECT_EQ(seen[1].after, s.size());
-  EXPECT_EQ(seen[1].offset, t.size());
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(seen[i].event, Decoder::Event::telegram);
+    EXPECT_EQ(seen[i].offset, i * t.size());
+    EXPECT_EQ(seen[i].after, (i + 1) * t.size());
+  }
   EXPECT_EQ(dec.stats().telegrams, 2u);
   EXPECT_EQ(dec.stats().bytes_in_frames, s.size());
   expect_every_byte_counted(dec, s.size());
 }
+
+TEST(P1ByteWatch, EachTelegramComesWithItsLastByte) { expect_each_with_its_last_byte(telegram()); }
 
 // The '!' arrives inside a push of several bytes after a run of single ones: the push ends the
 // wait and the buffer looks at the bytes since its last look.
@@ -153,62 +155,45 @@ TEST(P1ByteWatch, FinishDuringAWatchTruncatesAndANewInputGoesOn) {
   expect_every_byte_counted(dec, cut + t.size());
 }
 
-// A '/' before the '!' (the next telegram's start) ends the watch too: the cut telegram is
-// p1_truncated at the '/', the next one decodes.
-TEST(P1ByteWatch, TheNextStartPushedAloneEndsTheWatch) {
-  const std::string t = telegram();
-  const std::string s = kBody.substr(0, 60) + t;
+// `bad` then a good telegram, pushed one byte at a time: `bad` is one discarded run (`code` at
+// `error_at`), reported before the telegram that ends it, which comes with its last byte.
+void expect_discarded_then_telegram(const std::string& bad, Errc code, std::size_t error_at) {
+  const std::string s = bad + telegram();
   Decoder dec(InputTransport::p1);
   std::vector<Seen> seen;
   push_bytes(dec, s, 0, s.size(), seen);
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0].event, Decoder::Event::rejection);
-  EXPECT_EQ(seen[0].code, Errc::p1_truncated);
-  EXPECT_EQ(seen[0].offset, 60u);
-  EXPECT_EQ(seen[1].event, Decoder::Event::telegram);
-  EXPECT_EQ(seen[1].offset, 60u);
-  EXPECT_EQ(seen[1].after, s.size());
-  expect_every_byte_counted(dec, s.size());
-}
-
-// After the '!' the framer waits for the four CRC digits and the first byte of the line end at
-// once: a bad digit is found then, at its own offset; its bytes are discarded as one run up to
-// the next telegram (reported before it), which decodes.
-TEST(P1ByteWatch, ABadCrcDigitIsReportedAtItsOffsetOnceTheLineEndComes) {
-  const std::string good = telegram();
-  std::string bad = good;
-  const std::size_t digit = kBody.size() + 2;  // the second CRC digit
-  bad[digit] = 'G';
-  const std::string s = bad + good;
-  Decoder dec(InputTransport::p1);
-  std::vector<Seen> seen;
-  push_bytes(dec, s, 0, s.size(), seen);
-  ASSERT_EQ(seen.size(), 2u);
-  EXPECT_EQ(seen[0].event, Decoder::Event::rejection);
-  EXPECT_EQ(seen[0].code, Errc::p1_bad_crc);
-  EXPECT_EQ(seen[0].offset, digit);
+  EXPECT_EQ(seen[0].code, code);
+  EXPECT_EQ(seen[0].offset, error_at);
   EXPECT_EQ(seen[0].frame_offset, 0u);
   EXPECT_EQ(seen[0].after, s.size());
   EXPECT_EQ(seen[1].event, Decoder::Event::telegram);
   EXPECT_EQ(seen[1].offset, bad.size());
+  EXPECT_EQ(seen[1].after, s.size());
   EXPECT_EQ(dec.stats().bytes_discarded, bad.size());
   expect_every_byte_counted(dec, s.size());
+}
+
+// A '/' before the '!' (the next telegram's start) ends the watch too: the cut telegram is
+// p1_truncated at the '/'.
+TEST(P1ByteWatch, TheNextStartPushedAloneEndsTheWatch) {
+  expect_discarded_then_telegram(kBody.substr(0, 60), Errc::p1_truncated, 60);
+}
+
+// After the '!' the framer waits for the four CRC digits and the first byte of the line end at
+// once: a bad digit is found then, at its own offset.
+TEST(P1ByteWatch, ABadCrcDigitIsReportedAtItsOffset) {
+  std::string bad = telegram();
+  const std::size_t digit = kBody.size() + 2;  // the second CRC digit
+  bad[digit] = 'G';
+  expect_discarded_then_telegram(bad, Errc::p1_bad_crc, digit);
 }
 
 // A telegram with no CRC (DSMR 2.2: '!' CR LF) is not held back waiting for digits: it comes
 // with its LF.
 TEST(P1ByteWatch, ATelegramWithoutCrcComesWithItsLineEnd) {
-  const std::string t = kBody + "!\r\n";
-  const std::string s = t + t;
-  Decoder dec(InputTransport::p1);
-  std::vector<Seen> seen;
-  push_bytes(dec, s, 0, s.size(), seen);
-  ASSERT_EQ(seen.size(), 2u);
-  EXPECT_EQ(seen[0].event, Decoder::Event::telegram);
-  EXPECT_EQ(seen[0].after, t.size());
-  EXPECT_EQ(seen[1].after, s.size());
-  EXPECT_EQ(seen[1].offset, t.size());
-  expect_every_byte_counted(dec, s.size());
+  expect_each_with_its_last_byte(kBody + "!\r\n");
 }
 
 }  // namespace
