@@ -248,36 +248,6 @@ TEST(StreamBuffer, CompactionKeepsStreamOffsetsAcrossPushes) {
   EXPECT_EQ(bytes_of(b.view()), first);
 }
 
-// The byte watch (a P1 telegram's '!' or '/'): rearm() looks at every byte since the last look,
-// rearm_one() only at a single new one (a serial line's push) and leaves anything else to rearm();
-// both end the wait for the watched bytes and at the limit.
-TEST(StreamBuffer, AByteWatchWaitsForItsBytesOrItsLimit) {
-  StreamBuffer b(16);
-  b.push(hex("6162"));          // "ab"
-  b.watch_for('!', '/', 0, 8);  // from stream offset 0, up to 8
-  EXPECT_FALSE(b.rearm_one());  // two bytes to look at
-  EXPECT_TRUE(b.rearm());
-  EXPECT_TRUE(b.waiting());
-  b.push(hex("63"));  // "c"
-  EXPECT_FALSE(b.waiting());
-  EXPECT_TRUE(b.rearm_one());
-  EXPECT_TRUE(b.waiting());
-  b.push(hex("21"));  // "!"
-  EXPECT_FALSE(b.rearm_one());
-  EXPECT_FALSE(b.rearm());      // the watch is over
-  EXPECT_FALSE(b.rearm_one());  // no watch
-
-  StreamBuffer c(16);
-  c.push(hex("78"));
-  c.watch_for('!', '/', 0, 3);
-  EXPECT_TRUE(c.rearm_one());
-  c.push(hex("79"));
-  EXPECT_TRUE(c.rearm_one());
-  c.push(hex("7A"));  // the third byte reaches the limit
-  EXPECT_FALSE(c.rearm_one());
-  EXPECT_FALSE(c.rearm());
-}
-
 TEST(StreamBuffer, PushStartsANewInputAfterFinish) {
   StreamBuffer b(4);
   EXPECT_FALSE(b.finished());

@@ -111,11 +111,11 @@ Decoder::Event Decoder::emit(const Rejection& r) {
   return Event::rejection;
 }
 
-// The wait ended. A P1 telegram is waited for until a '!' comes: its bytes are looked at here
-// (StreamBuffer::rearm()), not by the framer. Small, apart from next_event(): that is all a byte
-// of a P1 telegram costs, and the other links pay one test a wait.
+// The wait ended. A P1 telegram is waited for until a '!' comes: its bytes are looked at as they
+// are stored, and here (StreamBuffer::rearm()) when the watch's wait ends, not by the framer.
+// The other links pay one test a wait.
 Decoder::Event Decoder::next_awake() {
-  if (input_->rearm_one() || input_->rearm()) return Event::need_more;
+  if (input_->rearm()) return Event::need_more;
   return next_event();
 }
 

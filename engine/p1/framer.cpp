@@ -3,7 +3,7 @@
 // One StreamBuffer, never reallocated once grown: a telegram already buffered is checked and
 // handed out in place. A telegram arriving byte by byte is searched for its '!' once, not once a
 // byte (scan_at_, scanned_), and its bytes are watched by the buffer itself (watch_for()) until a
-// '!' or '/' comes: the framer is not asked again for every byte.
+// '!' or '/' comes: the framer is not asked again for every byte, nor for each CRC digit.
 #include "meterlab/p1/framer.hpp"
 
 #include <algorithm>
@@ -33,9 +33,10 @@ TextEnd text_bad(Errc code, std::size_t offset) noexcept {
   return t;
 }
 
-TextEnd text_need(std::size_t scanned) noexcept {
+TextEnd text_need(std::size_t scanned, std::size_t wants) noexcept {
   TextEnd t;
   t.scanned = scanned;
+  t.wants = wants;
   return t;
 }
 
@@ -64,14 +65,18 @@ TextEnd read_crc(Bytes w, std::size_t at, std::size_t bang, bool at_end) noexcep
   ByteReader r(w.subspan(bang + 1), at + bang + 1);
   std::uint16_t stated = 0;
   for (std::size_t i = 0; i < kCrcDigits; ++i) {
-    if (r.empty()) return at_end ? text_bad(Errc::p1_truncated, r.offset()) : text_need(bang);
+    // Nothing is told before the four digits and the first byte of the line end are here.
+    if (r.empty()) {
+      if (at_end) return text_bad(Errc::p1_truncated, r.offset());
+      return text_need(bang, bang + 1 + kCrcDigits + 1);
+    }
     const std::size_t digit_at = r.offset();
     const int v = hex_nibble(static_cast<char>(*r.read_u8()));
     if (v < 0) return text_bad(Errc::p1_bad_crc, digit_at);
     stated = static_cast<std::uint16_t>((stated << 4) | v);
   }
   const std::size_t length = through_crlf(w, bang + 1 + kCrcDigits, at_end);
-  if (length == kNeedMore) return text_need(bang);
+  if (length == kNeedMore) return text_need(bang, w.size() + 1);
   TextEnd t;
   t.kind = TextEnd::Kind::complete;
   t.length = length;
@@ -83,14 +88,16 @@ TextEnd read_crc(Bytes w, std::size_t at, std::size_t bang, bool at_end) noexcep
 // After the '!' at w[bang]: the line end (no CRC: DSMR 2.2/3, IEC 62056-21 mode D) or the CRC.
 TextEnd read_end_line(Bytes w, std::size_t at, std::size_t bang, bool at_end) noexcept {
   ByteReader r(w.subspan(bang + 1), at + bang + 1);
-  if (r.empty()) return at_end ? text_bad(Errc::p1_truncated, r.offset()) : text_need(bang);
+  if (r.empty()) {
+    return at_end ? text_bad(Errc::p1_truncated, r.offset()) : text_need(bang, w.size() + 1);
+  }
   const std::uint8_t next = *r.peek_u8();
   if (next != kCr && next != kLf) {
     if (hex_nibble(static_cast<char>(next)) < 0) return text_bad(Errc::p1_bad_crc, r.offset());
     return read_crc(w, at, bang, at_end);
   }
   const std::size_t length = through_crlf(w, bang + 1, at_end);
-  if (length == kNeedMore) return text_need(bang);
+  if (length == kNeedMore) return text_need(bang, w.size() + 1);
   TextEnd t;
   t.kind = TextEnd::Kind::complete;
   t.length = length;
@@ -153,7 +160,7 @@ const char* check_name(Check c) noexcept {
 TextEnd find_text_end(Bytes w, std::size_t at, std::size_t scanned, bool at_end) noexcept {
   const std::size_t limit = std::min(w.size(), kMaxTelegram);
   const std::size_t from = std::max<std::size_t>(scanned, 1);
-  if (from > limit) return text_need(scanned);
+  if (from > limit) return text_need(scanned, w.size() + 1);
   const std::size_t stop = from + find_end_or_start(w.subspan(from, limit - from));
   if (stop < limit) {
     ByteReader r(w.subspan(stop), at + stop);
@@ -167,7 +174,7 @@ TextEnd find_text_end(Bytes w, std::size_t at, std::size_t scanned, bool at_end)
   }
   if (limit == kMaxTelegram) return text_bad(Errc::p1_too_long, at + limit);
   if (at_end) return text_bad(Errc::p1_truncated, at + w.size());
-  return text_need(limit);
+  return text_need(limit, w.size() + 1);
 }
 
 struct Framer::Verdict {
@@ -228,11 +235,13 @@ Framer::Verdict Framer::examine_text(Frame& f) {
   const Bytes w = buf_.view();
   const TextEnd t = find_text_end(w, at, scanned_, buf_.finished());
   if (t.kind == TextEnd::Kind::need_more) {
-    // No '!' or '/' in the bytes looked at (or a '!' whose CRC is still coming: the watch then
-    // ends at once). The wait is set by next(); the watch keeps it until one comes.
     scanned_ = t.scanned;
+    // The '!' is here, the rest of its line is not: no watch, a wait for what can tell more.
+    if (scanned_ < w.size()) return Verdict::need(t.wants);
+    // No '!' or '/' in the bytes looked at: the buffer watches those to come, and the wait (set
+    // by next()) runs to the bound, which the watch shares.
     buf_.watch_for(kEnd, kStart, at + scanned_, at + kMaxTelegram);
-    return Verdict::need(w.size() + 1);
+    return Verdict::need(kMaxTelegram);
   }
   if (t.kind == TextEnd::Kind::bad) {
     const bool read_end = t.error.code == Errc::p1_bad_crc;

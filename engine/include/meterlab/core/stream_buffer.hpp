@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -30,9 +31,10 @@ struct Discard {
 // view() stays valid until push().
 //
 // push() is meant to be called once per byte, as a serial reader may: when the bytes fit it
-// stores them and moves the end, nothing else (try_push()). The framer's "frame still arriving"
-// mark lives here too (wait_until()): waiting() compares it with the end (the Decoder's next()
-// asks it after each push), and awaited() says how many bytes are still to come.
+// stores them and moves the end, and a byte watched for ends the wait (try_push()). The framer's
+// "frame still arriving" mark lives here too (wait_until()): waiting() compares it with the end
+// (the Decoder's next() asks it after each push), and awaited() says how many bytes are still to
+// come.
 class StreamBuffer {
  public:
   explicit StreamBuffer(std::size_t capacity) : buf_(capacity) { adopt(*this); }
@@ -59,17 +61,18 @@ class StreamBuffer {
   void push(Bytes bytes) {
     if (!try_push(bytes)) push_slow(bytes);
   }
-  // push() when the bytes fit behind the buffered ones as they are: it stores them and moves
-  // the end, nothing else. False, and nothing done, when they do not fit (or there are none):
-  // then push() them.
+  // push() when the bytes fit behind the buffered ones as they are: it stores them, moves the
+  // end and ends a byte watch's wait when it should (see watch_for()), nothing else. False, and
+  // nothing done, when they do not fit (or there are none): then push() them.
   bool try_push(Bytes bytes) noexcept {
     const std::size_t n = bytes.size();
     // n - 1 wraps for an empty push, which goes the slow way too (it still ends a finish()).
     if (n - 1 >= static_cast<std::size_t>(limit_ - end_)) return false;
     if (n == 1) {
-      *end_ = static_cast<Octet>(*bytes.data());  // one byte from a serial line: no memcpy call
+      saw_one(*bytes.data());  // one byte from a serial line: no memcpy call
     } else {
       std::memcpy(end_, bytes.data(), n);
+      saw_many();
     }
     end_ += n;  // finished() compares the end: it is false again
     return true;
@@ -90,60 +93,86 @@ class StreamBuffer {
   void finish() noexcept {
     finished_at_ = end_offset();
     wake_ = 0;
-    watch_ = kNever;
+    unwatch();
   }
   bool finished() const noexcept { return finished_at_ == end_offset(); }
 
   // A framer's wait: waiting() is true until the stream end reaches `stream_end` (which is past
   // end_offset()), or until finish().
-  void wait_until(std::size_t stream_end) noexcept { wake_ = stream_end - base_offset_; }
-  bool waiting() const noexcept { return end() < wake_; }
+  void wait_until(std::size_t stream_end) noexcept { set_wake(stream_end - base_offset_); }
+  // The end's address against the mark's: no index arithmetic on a serial line's byte loop.
+  bool waiting() const noexcept { return address(end_) < wake_; }
   // How many more bytes waiting() waits for (0 when it does not).
-  std::size_t awaited() const noexcept { return waiting() ? wake_ - end() : 0; }
+  std::size_t awaited() const noexcept { return waiting() ? wake_ - address(end_) : 0; }
 
   // A wait for a byte value rather than a length (a P1 telegram ends at its '!'): waiting() ends
   // at the next byte as for any wait, then rearm() (called once waiting() is false) looks at the
   // bytes that came since stream offset `from`: none of them `a` or `b`, and the stream end short
-  // of `limit`, it sets the wait again for one more byte and answers true, so that the framer is
-  // not asked again for every byte of a telegram. Else the watch is over and the framer looks
-  // itself. Only a framer that sets a watch pays for it: rearm() of a buffer without one is one
-  // test (once a wait ends). finish() ends a watch.
+  // of `limit`, it sets the wait again up to `limit` and answers true. From then on a push of
+  // one byte tests it where it stores it (try_push(): one compare with a table entry): `a` or
+  // `b` ends the wait, and so does any push of more bytes, or the limit; rearm() then looks
+  // again. So the framer is not asked again for every byte of a telegram, nor the buffer out of
+  // line. Else the watch is over and the framer looks itself. A buffer without a watch pays the
+  // compare a byte and one test when a wait ends. finish() ends a watch.
   void watch_for(std::uint8_t a, std::uint8_t b, std::size_t from, std::size_t limit) noexcept {
+    unwatch();
     watch_a_ = a;
     watch_b_ = b;
+    ends_[a] = true;
+    ends_[b] = true;
     watch_ = from - base_offset_;
     watch_limit_ = limit - base_offset_;
   }
-  // rearm() for the case of a serial line, one byte since the last look, inline in the caller's
-  // byte loop: true when it set the wait again; false when it did not look (no watch, more
-  // than one byte came) or the byte ends the watch: then rearm() decides.
-  bool rearm_one() noexcept {
-    const std::size_t at = end();
-    if (watch_ == kNever || watch_ + 1 != at) return false;
-    const auto c = static_cast<std::uint8_t>(end_[-1]);
-    if (c == watch_a_ || c == watch_b_ || at >= watch_limit_) return false;
-    watch_ = at;
-    wake_ = at + 1;
-    return true;
-  }
   bool rearm() noexcept {
     if (watch_ == kNever) return false;
-    for (const Octet* p = data_ + watch_; p != end_; ++p) {
-      const auto c = static_cast<std::uint8_t>(*p);
-      if (c == watch_a_ || c == watch_b_) return unwatch();
-    }
     const std::size_t at = end();
     if (at >= watch_limit_) return unwatch();
+    // A serial line's '!' is the last byte: no need to look at the bytes before it again.
+    if (at != watch_ && ends_watch(end_[-1])) return unwatch();
+    for (const Octet* p = data_ + watch_; p != end_; ++p) {
+      if (ends_watch(*p)) return unwatch();
+    }
     watch_ = at;
-    wake_ = at + 1;
+    set_wake(watch_limit_);
     return true;
   }
 
  private:
   static constexpr std::size_t kNever = ~std::size_t{0};  // finished_at_ before any finish()
 
+  // The stored bytes' type: not a character type, so a store through Octet* cannot alias the
+  // fields below or the caller's counters ([basic.lval]/11), and the compiler may keep them in
+  // registers across a byte-at-a-time loop (a store through std::uint8_t* may alias anything).
+  enum class Octet : std::uint8_t {};
+
+  static std::uintptr_t address(const Octet* p) noexcept {
+    return reinterpret_cast<std::uintptr_t>(p);
+  }
   std::size_t end() const noexcept { return static_cast<std::size_t>(end_ - data_); }
+  // The wait's mark as an index in buf_ (0 when there is none), and set from one.
+  std::size_t wake_index() const noexcept {
+    return wake_ > address(data_) ? wake_ - address(data_) : 0;
+  }
+  void set_wake(std::size_t index) noexcept { wake_ = address(data_) + index; }
+  // One byte stored at the end: a watched byte ends the wait. One compare with its table entry,
+  // the same for every buffer (a mask and'ed into the mark instead costs a store a byte, and
+  // the two watched bytes held apart two compares). The wait ends out of line: inline, the
+  // compiler joins the two paths with the mark loaded into a register, one more instruction a
+  // byte.
+  void saw_one(std::uint8_t c) noexcept {
+    *end_ = static_cast<Octet>(c);
+    if (ends_[c]) [[unlikely]]
+      end_wait();
+  }
+  [[gnu::noinline, gnu::cold]] void end_wait() noexcept { wake_ = 0; }
+  // Several bytes stored at once: a watch's wait ends, rearm() looks at them.
+  void saw_many() noexcept {
+    if (watch_ != kNever) wake_ = 0;
+  }
+  bool ends_watch(Octet c) const noexcept { return ends_[static_cast<std::uint8_t>(c)]; }
   bool unwatch() noexcept {
+    ends_[watch_a_] = false;
+    ends_[watch_b_] = false;
     watch_ = kNever;
     return false;
   }
@@ -156,12 +185,19 @@ class StreamBuffer {
     if (bytes.size() > capacity() - end()) compact();
     if (bytes.size() > capacity() - end()) {
       const std::size_t end_at = end();
+      const std::size_t wake_at = wake_index();
       buf_.resize(std::max(2 * capacity(), end_at + bytes.size()));
       data_ = buf_.data();
       end_ = data_ + end_at;
       limit_ = data_ + buf_.size();
+      set_wake(wake_at);
     }
-    std::memcpy(end_, bytes.data(), bytes.size());
+    if (bytes.size() == 1) {
+      saw_one(bytes.front());
+    } else {
+      std::memcpy(end_, bytes.data(), bytes.size());
+      saw_many();
+    }
     end_ += bytes.size();
   }
   // Every field but the bytes from `other` (which may be this buffer), the pointers on this
@@ -171,7 +207,7 @@ class StreamBuffer {
     data_ = buf_.data();
     end_ = data_ + end_at;
     limit_ = data_ + buf_.size();
-    wake_ = other.wake_;
+    set_wake(other.wake_index());
     start_ = other.start_;
     base_offset_ = other.base_offset_;
     finished_at_ = other.finished_at_;
@@ -179,6 +215,7 @@ class StreamBuffer {
     watch_limit_ = other.watch_limit_;
     watch_a_ = other.watch_a_;
     watch_b_ = other.watch_b_;
+    ends_ = other.ends_;
   }
   // The consumed prefix goes: the unconsumed bytes move to the front (the wait mark with them).
   void compact() noexcept {
@@ -186,24 +223,22 @@ class StreamBuffer {
     if (kept > 0) std::memmove(data_, data_ + start_, kept);
     base_offset_ += start_;
     end_ = data_ + kept;
-    wake_ -= std::min(wake_, start_);
+    const std::size_t wake_at = wake_index();
+    set_wake(wake_at - std::min(wake_at, start_));
     if (watch_ != kNever) watch_ -= start_;  // the watched bytes are not consumed
     watch_limit_ -= std::min(watch_limit_, start_);
     start_ = 0;
   }
 
-  // The stored bytes' type: not a character type, so a store through Octet* cannot alias the
-  // fields below or the caller's counters ([basic.lval]/11), and the compiler may keep them in
-  // registers across a byte-at-a-time loop (a store through std::uint8_t* may alias anything).
-  enum class Octet : std::uint8_t {};
-
   // Bytes [data_ + start_, end_) are buffered. The pointers are kept so that push() loads no
   // vector field and does no index arithmetic.
-  std::vector<Octet> buf_;            // its size is the capacity
-  Octet* data_ = nullptr;             // buf_.data()
-  Octet* end_ = nullptr;              // one past the last buffered byte
-  Octet* limit_ = nullptr;            // buf_.data() + buf_.size()
-  std::size_t wake_ = 0;              // index in buf_ that ends a wait (see waiting())
+  std::vector<Octet> buf_;  // its size is the capacity
+  Octet* data_ = nullptr;   // buf_.data()
+  Octet* end_ = nullptr;    // one past the last buffered byte
+  Octet* limit_ = nullptr;  // buf_.data() + buf_.size()
+  // The address in buf_ that ends a wait (see waiting()), past it when the wait goes beyond the
+  // capacity; 0 when there is none (finish(), a watched byte: see saw_one()).
+  std::uintptr_t wake_ = 0;
   std::size_t start_ = 0;             // first unconsumed byte in buf_
   std::size_t base_offset_ = 0;       // stream offset of buf_[0]
   std::size_t finished_at_ = kNever;  // end_offset() at finish(): finished() until it moves
@@ -212,6 +247,8 @@ class StreamBuffer {
   std::size_t watch_limit_ = 0;
   std::uint8_t watch_a_ = 0;
   std::uint8_t watch_b_ = 0;
+  // Per byte value: whether it ends the wait (the watched bytes; none when there is no watch).
+  std::array<bool, 256> ends_{};
 };
 
 // Discarded bytes reported as one run (between two frames, or up to the end of input), so that a

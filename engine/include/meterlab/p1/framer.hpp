@@ -54,6 +54,7 @@ struct TextEnd {
   Kind kind = Kind::need_more;
   std::size_t length = 0;   // complete: the telegram, with the CRLF after the '!' line if there
   std::size_t scanned = 0;  // need_more: bytes looked at already (resume the search there)
+  std::size_t wants = 0;    // need_more: bytes (from the '/') before the answer can change
   Check check = Check::none;
   // bad: why. complete: p1_crc_mismatch when a CRC is there and differs (the caller decides).
   Error error{};
