@@ -1,0 +1,31 @@
+// The telegram shape memory's work (meterlab/p1/parser_memory.hpp), for parse_telegram():
+// a line given again from the memory, a line the general way recorded, the telegram learnt.
+// Internal to the p1 layer.
+#pragma once
+
+#include <cstddef>
+
+#include "meterlab/p1/parser_memory.hpp"
+
+namespace meterlab::p1::detail {
+
+struct ShapeAccess {
+  // Before a telegram: whether the memory may give lines (on, learnt, in the same zone).
+  static bool start(ParserMemory& m, const Zone& zone) noexcept;
+  // The `i`th line of the memory, if the text at `p` is it: its readings appended to `out` and
+  // the next line's start returned; nullptr when it is not (the line goes the general way).
+  // `index` counts the object lines (the line memory's place).
+  static const char* give(ParserMemory& m, std::size_t i, const char* begin, const char* p,
+                          const char* end, cosem::Telegram& out, std::size_t& index);
+  // A line the general way: `line` as parse_telegram() read it (at, length, readings, values).
+  static void record(ParserMemory& m, const ShapeLine& line) {
+    if (!m.on_) return;
+    m.pending_.push_back(line);
+    ++m.stats_.lines_read;
+  }
+  // After a telegram: learnt when a line went the general way and nothing was wrong.
+  static void finish(ParserMemory& m, std::string_view text, const cosem::Telegram& out,
+                     const Problems& problems, bool all_hit, const Zone& zone);
+};
+
+}  // namespace meterlab::p1::detail
