@@ -282,15 +282,18 @@ class Pass {
 void Pass::lines(const char* p) {
   const bool remembered = ShapeAccess::start(memory_, zone_);
   bool all_hit = true;
-  for (std::size_t i = 0; p != end_ && *p != static_cast<char>(kEnd); ++i) {
+  std::size_t i = 0;  // the line's place, as the memory counts them
+  while (p != end_ && *p != static_cast<char>(kEnd)) {
     if (remembered) {
-      if (const char* const next = ShapeAccess::give(memory_, i, begin_, p, end_, out_, index_)) {
+      const char* const next = ShapeAccess::give(memory_, i, begin_, p, end_, out_, index_);
+      if (next != p) {
         p = next;
         continue;
       }
     }
     all_hit = false;
     p = general(p);
+    ++i;
   }
   const std::string_view text(begin_, static_cast<std::size_t>(end_ - begin_));
   ShapeAccess::finish(memory_, text, out_, problems_, all_hit, zone_);

@@ -35,6 +35,7 @@ struct ShapeLine {
   std::int8_t unit_scale = 0;       // the number's BaseUnit
   std::string_view unit_symbol;     // static storage (the DLMS unit table)
   bool object = false;              // an object line (one more line index), not an empty line
+  bool text = false;                // a reading of it is text (stored again when given)
 };
 }  // namespace detail
 
@@ -62,12 +63,20 @@ class ParserMemory {
   bool on_ = true;
   bool ready_ = false;  // lines_ hold a telegram's shape
   Zone zone_;           // the zone its stamps were read in
-  std::string bytes_;   // that telegram's text, its variable digits zeroed
+  std::string bytes_;   // that telegram's text (a line's digits as last seen)
   std::string mask_;    // 0xFF a byte compared, 0 a variable digit
   std::vector<detail::ShapeLine> lines_;
-  std::vector<cosem::Reading> readings_;  // prototypes; text in texts_
+  std::vector<cosem::Reading> readings_;  // the lines' readings as last seen; text in texts_
   std::string texts_;
-  std::vector<detail::ShapeLine> pending_;  // the lines of the telegram being parsed
+  // The telegram being parsed: its lines read the general way, and the runs of lines given
+  // from the memory (lines_[from, to), before pending_[pending], at `at`, readings from `first`).
+  struct Run {
+    std::size_t pending, from, to;
+    std::uint32_t at, first;
+  };
+  std::vector<detail::ShapeLine> pending_;
+  std::vector<Run> runs_;
+  std::vector<detail::ShapeLine> next_;  // lines_ being learnt again
   ParserMemoryStats stats_;
 };
 
