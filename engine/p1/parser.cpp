@@ -262,8 +262,8 @@ class Pass {
 
  private:
   const char* general(const char* line);
-  const char* object(const char* line, ShapeLine& s);
-  void known_values(const char* line, const char* next, ShapeLine& s);
+  const char* object(const char* line, std::size_t first);
+  void known_values(const char* line, const char* next, std::size_t first);
   void note_values(const char* line, const Known& k, ShapeLine& s) const noexcept;
 
   const char* begin_;
@@ -275,8 +275,10 @@ class Pass {
   ParserMemory& memory_;
   const Zone& zone_;
   Object o_;
-  Known k_;                // one for every line: its DateTime is not set up again a line
-  std::size_t index_ = 0;  // of the object line
+  Known k_;                        // one for every line: its DateTime is not set up again a line
+  Known probe_;                    // known_values()
+  const Known* values_ = nullptr;  // the line's values, as read_known() found them
+  std::size_t index_ = 0;          // of the object line
 };
 
 void Pass::lines(const char* p) {
@@ -299,27 +301,34 @@ void Pass::lines(const char* p) {
   ShapeAccess::finish(memory_, text, out_, problems_, all_hit, zone_);
 }
 
-// The line at `line` the general way, recorded for the memory: the next line's start.
+// The line at `line` the general way, recorded for the memory when it is on: the next line's
+// start.
 const char* Pass::general(const char* line) {
+  const std::size_t first = out_.readings.size();
+  const char* p = scan_.line_end(line);  // an empty line
+  const bool object = p == nullptr;
+  values_ = nullptr;
+  if (object) p = this->object(line, first);
+  if (!memory_.enabled()) return p;
   ShapeLine s;
   s.at = static_cast<std::uint32_t>(line - begin_);
-  s.first = static_cast<std::uint32_t>(out_.readings.size());
-  const char* p = scan_.line_end(line);  // an empty line
-  if (p == nullptr) {
-    s.object = true;
-    p = object(line, s);
-  }
   s.length = static_cast<std::uint32_t>(p - line);
-  s.count = static_cast<std::uint32_t>(out_.readings.size() - s.first);
+  s.first = static_cast<std::uint32_t>(first);
+  s.count = static_cast<std::uint32_t>(out_.readings.size() - first);
+  s.object = object;
+  if (values_ != nullptr) note_values(line, *values_, s);
   ShapeAccess::record(memory_, s);
   return p;
 }
 
-const char* Pass::object(const char* line, ShapeLine& s) {
+// An object line (`first`: its first reading's index): by read_known() when it can, else by
+// read_object() and the Builder. values_: where its number and timestamp are, if read_known()
+// can say.
+const char* Pass::object(const char* line, std::size_t first) {
   if (const char* const next = scan_.read_known(line, index_, Builder::units(), zone_, k_)) {
     builder_.known(k_);
     ++index_;
-    note_values(line, k_, s);
+    values_ = &k_;
     return next;
   }
   const bool first_seen = k_.slot == nullptr;  // read_object() learns the line's code
@@ -327,7 +336,7 @@ const char* Pass::object(const char* line, ShapeLine& s) {
   const char* const next = scan_.read_object(line, index_++, k_.slot, o_, ok);
   if (ok) {
     builder_.object(o_);
-    if (first_seen && memory_.enabled()) known_values(line, next, s);
+    if (first_seen && memory_.enabled()) known_values(line, next, first);
   } else {
     problems_.add(Error{Errc::p1_bad_line, scan_.offset(line)});
   }
@@ -337,11 +346,12 @@ const char* Pass::object(const char* line, ShapeLine& s) {
 // A line read the general way when its code was new: where its number and timestamp are, as
 // read_known() finds them now that the line memory knows the code (it gives the reading the
 // Builder gave, the check of bench/README.md), so that the memory takes its digits at once.
-void Pass::known_values(const char* line, const char* next, ShapeLine& s) {
-  Known probe;
-  const std::size_t readings = out_.readings.size() - s.first;
-  if (readings == 1 && scan_.read_known(line, index_ - 1, Builder::units(), zone_, probe) == next) {
-    note_values(line, probe, s);
+// Not inlined: the read_known() of a line of every telegram (object()) is, as one call site.
+[[gnu::noinline]] void Pass::known_values(const char* line, const char* next, std::size_t first) {
+  const std::size_t readings = out_.readings.size() - first;
+  if (readings == 1 &&
+      scan_.read_known(line, index_ - 1, Builder::units(), zone_, probe_) == next) {
+    values_ = &probe_;
   }
 }
 
