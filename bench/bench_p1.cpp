@@ -35,10 +35,18 @@ void dsmr5_whole(benchmark::State& s) { run(s, dsmr5(), {}); }
 void dsmr5_bytes(benchmark::State& s) { run(s, dsmr5(), {}, 1); }
 void smarty_whole(benchmark::State& s) { run(s, smarty(), meterlab::samples::sample_keys()); }
 void smarty_bytes(benchmark::State& s) { run(s, smarty(), meterlab::samples::sample_keys(), 1); }
+// The shape caches off (Decoder::use_shape_cache(false)): every P1 line the general way, as
+// before the telegram shape memory (p1/parser_memory.hpp).
+void dsmr5_general(benchmark::State& s) { run(s, dsmr5(), {}, 0, false); }
+void smarty_general(benchmark::State& s) {
+  run(s, smarty(), meterlab::samples::sample_keys(), 0, false);
+}
 MLAB_BENCHMARK(pipeline, "Pipeline/P1Dsmr5/P1_890B", dsmr5_whole);
 MLAB_BENCHMARK(pipeline, "Pipeline/P1Dsmr5/P1_890B/ByteAtATime", dsmr5_bytes);
 MLAB_BENCHMARK(pipeline, "Pipeline/P1SmartySc30/P1_711B", smarty_whole);
 MLAB_BENCHMARK(pipeline, "Pipeline/P1SmartySc30/P1_711B/ByteAtATime", smarty_bytes);
+MLAB_BENCHMARK(pipeline, "Pipeline/P1Dsmr5/P1_890B/NoShapeCache", dsmr5_general);
+MLAB_BENCHMARK(pipeline, "Pipeline/P1SmartySc30/P1_711B/NoShapeCache", smarty_general);
 
 // CRC-16/ARC over a DSMR 5 telegram's '/' through '!' (what the framer checks).
 void crc16_arc(benchmark::State& state) {

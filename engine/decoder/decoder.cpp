@@ -301,7 +301,7 @@ Decoder::Event Decoder::on_p1(const p1::Frame& f) {
   p1_meta_ = Meta{cosem::Transport::p1, f.stream_offset, f.length, 1};
   p1_problems_.clear();
   p1_reported_ = 0;
-  const auto d = p1::decode_frame(f, keys_, plaintext_, telegram_, p1_problems_);
+  const auto d = p1::decode_frame(f, keys_, plaintext_, telegram_, p1_problems_, p1_memory_);
   if (!d) {
     p1_problems_.clear();
     return reject(d.error(), p1_meta_);

@@ -6,8 +6,10 @@
 #include <string_view>
 
 #include "meterlab/p1/framer.hpp"
+#include "meterlab/p1/parser_memory.hpp"
 #include "meterlab/p1/telegram.hpp"
 #include "scanner.hpp"
+#include "shape_memory.hpp"
 #include "value.hpp"
 
 namespace meterlab::p1 {
@@ -22,6 +24,8 @@ using detail::Group;
 using detail::Known;
 using detail::Object;
 using detail::Scanner;
+using detail::ShapeAccess;
+using detail::ShapeLine;
 using detail::TextKind;
 
 // The number the scan read at the front of `g`, in `unit`: when it is the whole group (no unit)
@@ -239,10 +243,138 @@ void header_fields(cosem::Telegram& t) noexcept {
   }
 }
 
+// One telegram's lines after the header, each from the shape memory when it has it, else the
+// general way (read_known() or read_object(), and the Builder), recorded for the memory.
+class Pass {
+ public:
+  Pass(const char* begin, const char* end, std::size_t base, cosem::Telegram& out,
+       Problems& problems, ParserMemory& memory, const Zone& zone)
+      : begin_(begin),
+        end_(end),
+        scan_(begin, end, base),
+        out_(out),
+        problems_(problems),
+        builder_(out, problems, zone),
+        memory_(memory),
+        zone_(zone) {}
+  const Scanner& scan() const noexcept { return scan_; }
+  void lines(const char* p);
+
+ private:
+  const char* general(const char* line);
+  const char* object(const char* line, std::size_t first);
+  void known_values(const char* line, const char* next, std::size_t first);
+  void note_values(const char* line, const Known& k, ShapeLine& s) const noexcept;
+
+  const char* begin_;
+  const char* end_;
+  Scanner scan_;
+  cosem::Telegram& out_;
+  Problems& problems_;
+  Builder builder_;
+  ParserMemory& memory_;
+  const Zone& zone_;
+  Object o_;
+  Known k_;                        // one for every line: its DateTime is not set up again a line
+  Known probe_;                    // known_values()
+  const Known* values_ = nullptr;  // the line's values, as read_known() found them
+  std::size_t index_ = 0;          // of the object line
+};
+
+void Pass::lines(const char* p) {
+  const bool remembered = ShapeAccess::start(memory_, zone_);
+  bool all_hit = true;
+  std::size_t i = 0;  // the line's place, as the memory counts them
+  while (p != end_ && *p != static_cast<char>(kEnd)) {
+    if (remembered) {
+      const char* const next = ShapeAccess::give(memory_, i, begin_, p, end_, out_, index_);
+      if (next != p) {
+        p = next;
+        continue;
+      }
+    }
+    all_hit = false;
+    p = general(p);
+    ++i;
+  }
+  const std::string_view text(begin_, static_cast<std::size_t>(end_ - begin_));
+  ShapeAccess::finish(memory_, text, out_, problems_, all_hit, zone_);
+}
+
+// The line at `line` the general way, recorded for the memory when it is on: the next line's
+// start.
+const char* Pass::general(const char* line) {
+  const std::size_t first = out_.readings.size();
+  const char* p = scan_.line_end(line);  // an empty line
+  const bool object = p == nullptr;
+  values_ = nullptr;
+  if (object) p = this->object(line, first);
+  if (!memory_.enabled()) return p;
+  ShapeLine s;
+  s.at = static_cast<std::uint32_t>(line - begin_);
+  s.length = static_cast<std::uint32_t>(p - line);
+  s.first = static_cast<std::uint32_t>(first);
+  s.count = static_cast<std::uint32_t>(out_.readings.size() - first);
+  s.object = object;
+  if (values_ != nullptr) note_values(line, *values_, s);
+  ShapeAccess::record(memory_, s);
+  return p;
+}
+
+// An object line (`first`: its first reading's index): by read_known() when it can, else by
+// read_object() and the Builder. values_: where its number and timestamp are, if read_known()
+// can say.
+const char* Pass::object(const char* line, std::size_t first) {
+  if (const char* const next = scan_.read_known(line, index_, Builder::units(), zone_, k_)) {
+    builder_.known(k_);
+    ++index_;
+    values_ = &k_;
+    return next;
+  }
+  const bool first_seen = k_.slot == nullptr;  // read_object() learns the line's code
+  bool ok = false;
+  const char* const next = scan_.read_object(line, index_++, k_.slot, o_, ok);
+  if (ok) {
+    builder_.object(o_);
+    if (first_seen && memory_.enabled()) known_values(line, next, first);
+  } else {
+    problems_.add(Error{Errc::p1_bad_line, scan_.offset(line)});
+  }
+  return next;
+}
+
+// A line read the general way when its code was new: where its number and timestamp are, as
+// read_known() finds them now that the line memory knows the code (it gives the reading the
+// Builder gave, the check of bench/README.md), so that the memory takes its digits at once.
+// Not inlined: the read_known() of a line of every telegram (object()) is, as one call site.
+[[gnu::noinline]] void Pass::known_values(const char* line, const char* next, std::size_t first) {
+  const std::size_t readings = out_.readings.size() - first;
+  if (readings == 1 &&
+      scan_.read_known(line, index_ - 1, Builder::units(), zone_, probe_) == next) {
+    values_ = &probe_;
+  }
+}
+
+// Where a known line's number and timestamp were: the memory's variable digits. A line too
+// long for the offsets keeps none (all its bytes are compared then).
+void Pass::note_values(const char* line, const Known& k, ShapeLine& s) const noexcept {
+  const auto at = [line](const char* v) { return static_cast<std::size_t>(v - line); };
+  constexpr std::size_t kFar = ShapeLine::kNone - kMaxGroups;
+  if (k.stamp_at != nullptr && at(k.stamp_at) < kFar) {
+    s.stamp_at = static_cast<std::uint16_t>(at(k.stamp_at));
+  }
+  if (k.number_at != nullptr && at(k.number_end) < kFar) {
+    s.number_at = static_cast<std::uint16_t>(at(k.number_at));
+    s.number_length = static_cast<std::uint16_t>(k.number_end - k.number_at);
+    s.unit_symbol = k.unit.symbol;
+    s.unit_scale = k.unit.scale;
+  }
+}
+
 }  // namespace
 
 void parse_telegram(Bytes text, std::size_t stream_offset, cosem::Telegram& out, Problems& problems,
-                    const Zone& zone) {
+                    ParserMemory& memory, const Zone& zone) {
   out.clear();
   problems.clear();
   out.transport = cosem::Transport::p1;
@@ -251,40 +383,22 @@ void parse_telegram(Bytes text, std::size_t stream_offset, cosem::Telegram& out,
   out.segments = 1;
   const char* p = reinterpret_cast<const char*>(text.data());
   const char* const end = p + text.size();
-  const Scanner scan(p, end, stream_offset);
+  Pass pass(p, end, stream_offset, out, problems, memory, zone);
   // The identification after '/' (the header line, without its line end).
-  const char* const after_header = scan.next_line(p);
+  const char* const after_header = pass.scan().next_line(p);
   std::string_view header(p, static_cast<std::size_t>(after_header - p));
   if (!header.empty() && header.back() == '\n') header.remove_suffix(1);
   if (!header.empty() && header.back() == '\r') header.remove_suffix(1);
   if (!header.empty() && header.front() == static_cast<char>(kStart)) header.remove_prefix(1);
   out.meter_type = out.store(header);
-  Builder builder(out, problems, zone);
-  Object o;
-  Known k;                // one for every line: its DateTime is not set up again a line
-  std::size_t index = 0;  // of the object line
-  p = after_header;
-  while (p != end && *p != static_cast<char>(kEnd)) {
-    if (const char* const next = scan.line_end(p)) {  // an empty line
-      p = next;
-      continue;
-    }
-    const char* const line = p;
-    if (const char* const next = scan.read_known(line, index, Builder::units(), zone, k)) {
-      builder.known(k);
-      p = next;
-      ++index;
-      continue;
-    }
-    bool ok = false;
-    p = scan.read_object(line, index++, k.slot, o, ok);
-    if (ok) {
-      builder.object(o);
-    } else {
-      problems.add(Error{Errc::p1_bad_line, scan.offset(line)});
-    }
-  }
+  pass.lines(after_header);
   header_fields(out);
+}
+
+void parse_telegram(Bytes text, std::size_t stream_offset, cosem::Telegram& out, Problems& problems,
+                    const Zone& zone) {
+  static thread_local ParserMemory memory;
+  parse_telegram(text, stream_offset, out, problems, memory, zone);
 }
 
 }  // namespace meterlab::p1

@@ -67,6 +67,12 @@ struct Known {
   std::string_view text;
   DateTime when;          // Shape::stamp: the value; Shape::number: the capture time, if any
   bool captured = false;  // a number after a timestamp
+  // Where the values were (the shape memory's variable digits): the number's characters and
+  // its unit, the timestamp's; nullptr when none.
+  const char* number_at = nullptr;
+  const char* number_end = nullptr;
+  const char* stamp_at = nullptr;
+  detail::BaseUnit unit;
 };
 
 // The telegram text, read once from the front: each line's OBIS code, then its groups, each
@@ -220,15 +226,21 @@ inline const char* Scanner::read_known_value(const char* p, std::size_t index, d
   const auto n_read = static_cast<std::size_t>(q - p);
   if (num.valid && q != end_ && *q == kUnitSeparator) {  // never a stamp: 12 digits, then S/W
     detail::BaseUnit unit;
+    k.number_at = p;
+    k.number_end = q;
     q = read_unit(q + 1, index, s, units, unit);
     k.shape = Known::Shape::number;
     k.number = detail::to_number(num, unit);
+    k.unit = unit;
     return q;
   }
   if (num.valid && q != end_ && *q == kClose && s.kind == TextKind::number &&
       !detail::stamp_length(n_read, false)) {
     k.shape = Known::Shape::number;
     k.number = detail::to_number(num, {});
+    k.number_at = p;
+    k.number_end = q;
+    k.unit = {};
     return q + 1;
   }
   while (q != end_ && kValueChar[static_cast<std::uint8_t>(*q)] && *q != kUnitSeparator) ++q;
@@ -236,6 +248,7 @@ inline const char* Scanner::read_known_value(const char* p, std::size_t index, d
   const std::string_view text(p, static_cast<std::size_t>(q - p));
   if (detail::stamp_length(text.size(), false)) {
     k.shape = Known::Shape::stamp;
+    k.stamp_at = p;
     const bool ok = detail::parse_timestamp(text, false, zone, k.when) == Stamp::ok;
     return ok ? q + 1 : nullptr;  // not a stamp (a number then) or a bad one: the general way
   }
@@ -253,6 +266,7 @@ inline const char* Scanner::read_known(const char* line, std::size_t index, deta
                                        const Zone& zone, Known& k) const noexcept {
   const LineCodes::Slot* const s = k.slot = codes_.match(index, line, end_);
   k.captured = false;
+  k.number_at = k.stamp_at = nullptr;
   if (s == nullptr) return nullptr;
   const char* p = read_known_value(line + s->length + 1, index, units, zone, k);
   if (p == nullptr) return nullptr;

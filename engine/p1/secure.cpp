@@ -40,22 +40,45 @@ Result<Opened> open(Bytes frame, const dlms::KeyRing& keys, std::vector<std::uin
   return o;
 }
 
-Result<Decoded> decode_frame(const Frame& f, const dlms::KeyRing& keys,
-                             std::vector<std::uint8_t>& scratch, cosem::Telegram& out,
-                             Problems& problems, const Zone& zone) {
+namespace {
+
+// A text telegram parsed with `memory`, or with the thread's one when it is null.
+void parse(Bytes text, std::size_t at, cosem::Telegram& out, Problems& problems,
+           ParserMemory* memory, const Zone& zone) {
+  if (memory != nullptr) return parse_telegram(text, at, out, problems, *memory, zone);
+  parse_telegram(text, at, out, problems, zone);
+}
+
+Result<Decoded> decode(const Frame& f, const dlms::KeyRing& keys,
+                       std::vector<std::uint8_t>& scratch, cosem::Telegram& out, Problems& problems,
+                       ParserMemory* memory, const Zone& zone) {
   problems.clear();
   if (f.kind == Frame::Kind::text) {
-    parse_telegram(f.bytes, f.stream_offset, out, problems, zone);
+    parse(f.bytes, f.stream_offset, out, problems, memory, zone);
     return Decoded{f.check, {}};
   }
   MLAB_ASSIGN(const Opened o, open(f.bytes, keys, scratch));
-  parse_telegram(o.text, 0, out, problems, zone);
+  parse(o.text, 0, out, problems, memory, zone);
   out.stream_offset = f.stream_offset;
   out.length = f.length;
   out.security = static_cast<std::uint8_t>(o.state);
   out.system_title = o.system_title;
   out.invocation_counter = o.invocation_counter;
   return Decoded{o.check, o.warning};
+}
+
+}  // namespace
+
+Result<Decoded> decode_frame(const Frame& f, const dlms::KeyRing& keys,
+                             std::vector<std::uint8_t>& scratch, cosem::Telegram& out,
+                             Problems& problems, const Zone& zone) {
+  return decode(f, keys, scratch, out, problems, nullptr, zone);
+}
+
+Result<Decoded> decode_frame(const Frame& f, const dlms::KeyRing& keys,
+                             std::vector<std::uint8_t>& scratch, cosem::Telegram& out,
+                             Problems& problems, ParserMemory& memory, const Zone& zone) {
+  return decode(f, keys, scratch, out, problems, &memory, zone);
 }
 
 }  // namespace meterlab::p1

@@ -19,6 +19,7 @@
 #include "meterlab/decoder/link.hpp"
 #include "meterlab/dlms/apdu.hpp"
 #include "meterlab/dlms/security.hpp"
+#include "meterlab/p1/parser_memory.hpp"
 #include "meterlab/p1/telegram.hpp"
 
 namespace meterlab {
@@ -111,6 +112,7 @@ class Decoder {
   void set_time_zone(const cosem::TimeZone* zone) noexcept { zone_ = zone; }
   void use_shape_cache(bool on) noexcept {
     shape_cache_ = on;
+    p1_memory_.enable(on);  // the P1 telegram shape memory too (p1/parser_memory.hpp)
     if (!on) shapes_.clear();
   }
 
@@ -190,6 +192,7 @@ class Decoder {
   std::optional<Rejection> gbt_dropped_;  // an unfinished block transfer, not reported yet
   // The line problems of the last P1 telegram, reported after it (p1_problem()), and its frame.
   p1::Problems p1_problems_;
+  p1::ParserMemory p1_memory_;  // the meter's P1 telegram shape
   std::size_t p1_reported_ = 0;
   Meta p1_meta_{};
   bool finished_ = false;

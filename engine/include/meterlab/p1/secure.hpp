@@ -16,6 +16,7 @@
 #include "meterlab/cosem/telegram.hpp"
 #include "meterlab/dlms/security.hpp"
 #include "meterlab/p1/framer.hpp"
+#include "meterlab/p1/parser_memory.hpp"
 #include "meterlab/p1/telegram.hpp"
 
 namespace meterlab::p1 {
@@ -49,5 +50,9 @@ struct Decoded {
 Result<Decoded> decode_frame(const Frame& f, const dlms::KeyRing& keys,
                              std::vector<std::uint8_t>& scratch, cosem::Telegram& out,
                              Problems& problems, const Zone& zone = {});
+// The same with the caller's telegram shape memory (the one above uses one per thread).
+Result<Decoded> decode_frame(const Frame& f, const dlms::KeyRing& keys,
+                             std::vector<std::uint8_t>& scratch, cosem::Telegram& out,
+                             Problems& problems, ParserMemory& memory, const Zone& zone = {});
 
 }  // namespace meterlab::p1

@@ -1,0 +1,36 @@
+// The telegram shape memory's work (meterlab/p1/parser_memory.hpp), for parse_telegram():
+// a line given again from the memory, a line the general way recorded, the telegram learnt.
+// Internal to the p1 layer.
+#pragma once
+
+#include <cstddef>
+
+#include "meterlab/p1/parser_memory.hpp"
+
+namespace meterlab::p1::detail {
+
+struct ShapeAccess {
+  // Before a telegram: whether the memory may give lines (on, learnt, in the same zone).
+  static bool start(ParserMemory& m, const Zone& zone) noexcept;
+  // The lines of the memory from the `i`th, as long as the text from `p` is them: their
+  // readings appended to `out`, `i` advanced, the start of the first line that is not returned
+  // (`p` when none was); that line goes the general way. `index` counts the object lines.
+  static const char* give(ParserMemory& m, std::size_t& i, const char* begin, const char* p,
+                          const char* end, cosem::Telegram& out, std::size_t& index);
+  // A line the general way: `line` as parse_telegram() read it (at, length, readings, values).
+  static void record(ParserMemory& m, const ShapeLine& line) {
+    if (!m.on_) return;
+    m.pending_.push_back(line);
+    ++m.stats_.lines_read;
+  }
+  // After a telegram: learnt when a line went the general way and nothing was wrong.
+  static void finish(ParserMemory& m, std::string_view text, const cosem::Telegram& out,
+                     const Problems& problems, bool all_hit, const Zone& zone);
+
+ private:
+  static bool line(ParserMemory& m, const ShapeLine& s, const char* p, const char* end);
+  static void copy(const ParserMemory& m, std::size_t from, std::size_t to, cosem::Telegram& out);
+  static void merge(ParserMemory& m);
+};
+
+}  // namespace meterlab::p1::detail
