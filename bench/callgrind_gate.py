@@ -38,6 +38,9 @@ GATED = [
     "Pipeline/P1Dsmr5/P1_890B/ByteAtATime",
     "Pipeline/P1SmartySc30/P1_711B",
     "Pipeline/P1SmartySc30/P1_711B/ByteAtATime",
+    # The general P1 path (no shape memory): a meter's first telegram, or one whose lines moved.
+    "Pipeline/P1Dsmr5/P1_890B/NoShapeCache",
+    "Pipeline/P1SmartySc30/P1_711B/NoShapeCache",
 ]
 
 
