@@ -24,8 +24,7 @@ void check_telegram(const cosem::Telegram& t) {
   check_ref(t, t.meter_type);
   check_ref(t, t.list_id);
   for (const cosem::Reading& r : t.readings) {
-    if (r.kind == cosem::ValueKind::text || r.kind == cosem::ValueKind::octets)
-      check_ref(t, r.text);
+    if (r.has_text()) check_ref(t, r.text);
   }
 }
 

@@ -310,7 +310,7 @@ void Mapper::apply_fields(const Reading& r) {
     if (is_clock(r.obis) && !clock) clock = out_.readings.size() - 1;
     return;
   }
-  if (r.kind != ValueKind::text && r.kind != ValueKind::octets) return;
+  if (!r.has_text()) return;
   if (is_meter_id(r.obis))
     set_field(Role::meter_id, r.text);
   else if (is_meter_type(r.obis))

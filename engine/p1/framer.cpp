@@ -133,6 +133,8 @@ HeaderAt find_titled_header(Bytes w, std::size_t end, Bytes a, Bytes b) noexcept
         static_cast<const std::uint8_t*>(std::memchr(w.data() + pos, kCiphered, stop - pos));
     if (db == nullptr) break;
     pos = static_cast<std::size_t>(db - w.data());
+    // Most DB bytes of a ciphertext are not followed by the title's length: no header there.
+    if (pos + 1 < w.size() && w[pos + 1] != kSystemTitleLength) continue;
     if (header_prefix_of(w, pos, a) || header_prefix_of(w, pos, b)) {
       return {pos, kTitledHeader <= w.size() - pos};
     }

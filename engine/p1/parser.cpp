@@ -228,19 +228,39 @@ bool is(const ObisCode& o, std::array<std::uint8_t, 5> abcde) noexcept {
   return std::equal(abcde.begin(), abcde.end(), o.v.begin());
 }
 
-// The telegram's own fields, from the readings that carry them (the first of each).
-void header_fields(cosem::Telegram& t) noexcept {
-  for (const Reading& r : t.readings) {
+// The readings that carry the telegram's own fields (the first of each).
+detail::FieldReadings field_readings(const cosem::Telegram& t) noexcept {
+  detail::FieldReadings f;
+  // Taken while none or an empty text was (an empty meter id gives way to a later one).
+  const auto open = [&t](std::uint32_t at) {
+    return at == detail::FieldReadings::kNone || t.readings[at].text.empty();
+  };
+  for (std::size_t i = 0; i < t.readings.size(); ++i) {
+    const Reading& r = t.readings[i];
     const ObisCode& o = r.obis;
     const bool text = r.kind == cosem::ValueKind::text;
-    if (text && t.meter_id.empty() && (is(o, {0, 0, 96, 1, 1}) || is(o, {0, 0, 96, 1, 0}))) {
-      t.meter_id = r.text;
-    } else if (text && t.list_id.empty() && (is(o, {1, 3, 0, 2, 8}) || is(o, {0, 0, 96, 1, 4}))) {
-      t.list_id = r.text;
-    } else if (r.kind == cosem::ValueKind::date_time && !t.timestamp && is(o, {0, 0, 1, 0, 0})) {
-      t.timestamp = r.date_time;
+    const auto at = static_cast<std::uint32_t>(i);
+    if (text && open(f.meter_id) && (is(o, {0, 0, 96, 1, 1}) || is(o, {0, 0, 96, 1, 0}))) {
+      f.meter_id = at;
+    } else if (text && open(f.list_id) && (is(o, {1, 3, 0, 2, 8}) || is(o, {0, 0, 96, 1, 4}))) {
+      f.list_id = at;
+    } else if (r.kind == cosem::ValueKind::date_time && f.timestamp == f.kNone &&
+               is(o, {0, 0, 1, 0, 0})) {
+      f.timestamp = at;
     }
   }
+  return f;
+}
+
+// The telegram's own fields from those readings: from the memory's when it gave the telegram
+// whole (the same readings), else as found.
+void header_fields(cosem::Telegram& t, ParserMemory& memory) noexcept {
+  const detail::FieldReadings* known = ShapeAccess::fields(memory);
+  const detail::FieldReadings f = known != nullptr ? *known : field_readings(t);
+  if (known == nullptr) ShapeAccess::learn_fields(memory, f);
+  if (f.meter_id != f.kNone) t.meter_id = t.readings[f.meter_id].text;
+  if (f.list_id != f.kNone) t.list_id = t.readings[f.list_id].text;
+  if (f.timestamp != f.kNone) t.timestamp = t.readings[f.timestamp].date_time;
 }
 
 // One telegram's lines after the header, each from the shape memory when it has it, else the
@@ -392,7 +412,7 @@ void parse_telegram(Bytes text, std::size_t stream_offset, cosem::Telegram& out,
   if (!header.empty() && header.front() == static_cast<char>(kStart)) header.remove_prefix(1);
   out.meter_type = out.store(header);
   pass.lines(after_header);
-  header_fields(out);
+  header_fields(out, memory);
 }
 
 void parse_telegram(Bytes text, std::size_t stream_offset, cosem::Telegram& out, Problems& problems,

@@ -26,9 +26,23 @@ struct ShapeAccess {
   // After a telegram: learnt when a line went the general way and nothing was wrong.
   static void finish(ParserMemory& m, std::string_view text, const cosem::Telegram& out,
                      const Problems& problems, bool all_hit, const Zone& zone);
+  // After finish(): the field readings of the telegram learnt, when this one was given whole
+  // from the memory (every line, in one run: its readings are the learnt ones, anew); else null.
+  static const FieldReadings* fields(const ParserMemory& m) noexcept {
+    const bool whole = m.pending_.empty() && m.runs_.size() == 1 && m.runs_[0].from == 0 &&
+                       m.runs_[0].to == m.lines_.size();
+    return whole && m.on_ && !m.learnt_now_ ? &m.fields_ : nullptr;
+  }
+  // The field readings found the general way: kept when the memory learnt this telegram.
+  static void learn_fields(ParserMemory& m, const FieldReadings& f) noexcept {
+    if (m.learnt_now_) m.fields_ = f;
+  }
 
  private:
   static bool line(ParserMemory& m, const ShapeLine& s, const char* p, const char* end);
+  static bool reread(ParserMemory& m, const ShapeLine& s, const char* p, const char* end);
+  static bool whole(ParserMemory& m, const char* begin, const char* p, const char* end);
+  static void learn_whole(ParserMemory& m);
   static void copy(const ParserMemory& m, std::size_t from, std::size_t to, cosem::Telegram& out);
   static void merge(ParserMemory& m);
 };

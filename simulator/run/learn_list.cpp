@@ -123,7 +123,7 @@ ReadingInfo info_of(const cosem::Telegram& t, const cosem::Reading& r) {
   i.raw = r.raw;
   i.scaler = r.scaler;
   i.number = r.number();
-  if (r.kind == cosem::ValueKind::text || r.kind == cosem::ValueKind::octets)
+  if (r.has_text())
     i.value = std::string(t.text(r.text));
   else if (r.kind == cosem::ValueKind::date_time)
     i.value = r.date_time.to_iso8601();

@@ -58,6 +58,8 @@ struct Reading {
   // 0-n:24.2.1, a peak demand, a power failure's duration), that time.
   DateTime date_time;
 
+  // Its value lives in the telegram's text storage (`text`): kind text or octets.
+  bool has_text() const noexcept { return kind == ValueKind::text || kind == ValueKind::octets; }
   double number() const noexcept;  // integer scaled, or real; 0 for other kinds
   // An integer reading whose value is a whole number: scaler >= 0 and raw x 10^scaler within 64
   // bits (`is_unsigned`: the value is a uint64 beyond INT64_MAX, its bit pattern in `value`).

@@ -5,7 +5,11 @@
 // digits, and the readings the line gave. A line of the next telegram whose other bytes are the
 // same (and whose next line does not continue it) gives those readings again, its numbers and
 // stamps read anew by the same rules (value.hpp); any other line goes the general way, and the
-// memory learns that telegram. The output is the general path's for every input (p1_shape_test).
+// memory learns that telegram. The common case, a telegram whose lines start where the learnt
+// ones did, is compared whole at once (64 bytes a step under the mask) and only the lines whose
+// digits differ are read anew; the telegram's own fields (meter id, list id, clock) then come
+// from the readings the learnt telegram had them in. The output is the general path's for every
+// input (p1_shape_test).
 #pragma once
 
 #include <cstdint>
@@ -35,13 +39,21 @@ struct ShapeLine {
   std::int8_t unit_scale = 0;       // the number's BaseUnit
   std::string_view unit_symbol;     // static storage (the DLMS unit table)
   bool object = false;              // an object line (one more line index), not an empty line
-  bool text = false;                // a reading of it is text (stored again when given)
+};
+// The readings that give a telegram its own fields (meter id, list id, clock): their indices in
+// its readings, kNone where it has none.
+struct FieldReadings {
+  static constexpr std::uint32_t kNone = 0xFFFFFFFF;
+  std::uint32_t meter_id = kNone;
+  std::uint32_t list_id = kNone;
+  std::uint32_t timestamp = kNone;
 };
 }  // namespace detail
 
 struct ParserMemoryStats {
   std::uint64_t telegrams = 0;   // parsed with the memory on
   std::uint64_t all_hit = 0;     // every line of them from the memory
+  std::uint64_t at_once = 0;     // every line compared at once (the common case), not line by line
   std::uint64_t lines_hit = 0;   // lines from the memory
   std::uint64_t lines_read = 0;  // lines the general way
   std::uint64_t learnt = 0;      // telegrams the memory learnt
@@ -66,8 +78,13 @@ class ParserMemory {
   std::string bytes_;   // that telegram's text (a line's digits as last seen)
   std::string mask_;    // 0xFF a byte compared, 0 a variable digit
   std::vector<detail::ShapeLine> lines_;
+  std::size_t objects_ = 0;               // object lines among them
+  bool plain_ = false;                    // they may be compared all at once (ShapeAccess::whole())
   std::vector<cosem::Reading> readings_;  // the lines' readings as last seen; text in texts_
   std::string texts_;
+  std::vector<std::uint32_t> text_readings_;  // those whose value is text, ascending
+  detail::FieldReadings fields_;              // of the telegram learnt: the same given whole
+  bool learnt_now_ = false;                   // the telegram being parsed is being learnt
   // The telegram being parsed: its lines read the general way, and the runs of lines given
   // from the memory (lines_[from, to), before pending_[pending], at `at`, readings from `first`).
   struct Run {
