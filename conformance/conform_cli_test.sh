@@ -154,7 +154,7 @@ if run external; then
 # through the built-in adapter: vectors written to a pty, and the scenarios made for a pty (keys
 # in the environment: the TINETZ and Burgenland meters are encrypted).
 cd "$repo"
-check "external meterlab decode passes" test "$(status "$ml" conform --settle-ms 300 --adapter meterlab-decode --filter kaifa- --json "$tmp/e.json")" -eq 0
+check "external meterlab decode passes" test "$(status "$ml" conform --settle-ms 1000 --adapter meterlab-decode --filter kaifa- --json "$tmp/e.json")" -eq 0
 check "external: vectors and pty scenarios ran" py "
 import json
 d = json.load(open('$tmp/e.json'))
@@ -166,7 +166,7 @@ assert all(s['mode'] == 'pty' and s['equal'] == s['sent'] > 10 for s in d['scena
 check "external: no key in the report" bash -c "! grep -qiE '[0-9a-f]{32}' '$tmp/out' '$tmp/err'"
 
 # The same program reading its standard input (the adapter's stdin_command), fed through a pipe.
-check "external over a pipe passes" test "$(status "$ml" conform --stdin --settle-ms 300 --adapter meterlab-decode --filter kaifa-ma309 --json "$tmp/p.json")" -eq 0
+check "external over a pipe passes" test "$(status "$ml" conform --stdin --settle-ms 1000 --adapter meterlab-decode --filter kaifa-ma309 --json "$tmp/p.json")" -eq 0
 check "pipe: vectors and pty scenarios ran" py "
 import json
 d = json.load(open('$tmp/p.json'))
@@ -215,7 +215,7 @@ cat >"$tmp/flat.json" <<'JSON'
               "fields": {"/p_kw": {"obis": "1-0:1.7.0.255", "unit": "W", "scale": 1000}},
               "telegram_fields": {"meter_id": "/id"}}}
 JSON
-check "flat-field adapter passes" test "$(status "$ml" conform --settle-ms 300 --decoder "{meterlab} decode {tty} | python3 -u $tmp/flat.py" --adapter "$tmp/flat.json" --filter pty-kaifa-kfm001 --json "$tmp/flat-r.json")" -eq 0
+check "flat-field adapter passes" test "$(status "$ml" conform --settle-ms 1000 --decoder "{meterlab} decode {tty} | python3 -u $tmp/flat.py" --adapter "$tmp/flat.json" --filter pty-kaifa-kfm001 --json "$tmp/flat-r.json")" -eq 0
 check "flat: every telegram equal" py "
 import json
 s = json.load(open('$tmp/flat-r.json'))['scenarios']['results'][0]
@@ -226,7 +226,7 @@ assert s['sent'] > 40 and s['equal'] == s['sent'], s
 # second at 115200 8N1) and on Smarty (encrypted P1, keys in the environment), graded from its
 # output alone.
 for sc in pty-dsmr5-nl pty-smarty-lu; do
-  check "external P1 reader passes: $sc" test "$(status "$ml" conform --settle-ms 300 --adapter meterlab-decode --filter "$sc" --json "$tmp/p1.json")" -eq 0
+  check "external P1 reader passes: $sc" test "$(status "$ml" conform --settle-ms 1000 --adapter meterlab-decode --filter "$sc" --json "$tmp/p1.json")" -eq 0
   check "external P1: every telegram of $sc equal over the tty" py "
 import json
 r = json.load(open('$tmp/p1.json'))['scenarios']['results']

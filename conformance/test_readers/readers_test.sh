@@ -35,20 +35,24 @@ for name, body in re.findall(r'<!-- adapter: (\S+) -->\n\`\`\`json\n(.*?)\n\`\`\
 clean=(--profile kaifa-kfm001-3ph --start 2026-01-05T06:59:40 --duration 30s --speed 10)
 forged=(--profile lg-e450-burgenland --fault tag-fail:p=0.3 --duration 30s --speed 5)
 extra=()  # more conform flags for every grading run (stdin: --stdin)
+# The quiet time after the last byte before a run ends: conform's default. The chain pty ->
+# meterlab decode -> python reader -> conform can lag several hundred ms under ASan with four
+# tests at once on two cores; a shorter settle then cut the last telegram off a correct reader.
+settle=(--settle-ms 1000)
 
 # grade NAME ADAPTER COMMAND: the reader passes as it is, and fails naming the telegram with each bug.
 grade() {
   local name=$1 adapter=$2 command=$3
-  check "$name: passes" test "$(status "$ml" conform "${extra[@]}" --settle-ms 300 --decoder "$command" --adapter "$tmp/$adapter" "${clean[@]}")" -eq 0
+  check "$name: passes" test "$(status "$ml" conform "${extra[@]}" "${settle[@]}" --decoder "$command" --adapter "$tmp/$adapter" "${clean[@]}")" -eq 0
   grep -q '^conform: pass$' "$tmp/out" || cat "$tmp/out" "$tmp/err"
-  check "$name: passes with forged frames rejected" test "$(status "$ml" conform "${extra[@]}" --settle-ms 300 --decoder "$command" --adapter "$tmp/$adapter" "${forged[@]}")" -eq 0
-  check "$name: drops -> fail" test "$(status "$ml" conform "${extra[@]}" --settle-ms 300 --decoder "$command --drop 4" --adapter "$tmp/$adapter" "${clean[@]}")" -eq 1
+  check "$name: passes with forged frames rejected" test "$(status "$ml" conform "${extra[@]}" "${settle[@]}" --decoder "$command" --adapter "$tmp/$adapter" "${forged[@]}")" -eq 0
+  check "$name: drops -> fail" test "$(status "$ml" conform "${extra[@]}" "${settle[@]}" --decoder "$command --drop 4" --adapter "$tmp/$adapter" "${clean[@]}")" -eq 1
   check "$name: dropped telegram named" grep -qE '^    missed seq [0-9]+ offset [0-9]+ ' "$tmp/out"
-  check "$name: scale -> fail" test "$(status "$ml" conform "${extra[@]}" --settle-ms 300 --decoder "$command --scale 1-0:1.7.0.255=10" --adapter "$tmp/$adapter" "${clean[@]}")" -eq 1
+  check "$name: scale -> fail" test "$(status "$ml" conform "${extra[@]}" "${settle[@]}" --decoder "$command --scale 1-0:1.7.0.255=10" --adapter "$tmp/$adapter" "${clean[@]}")" -eq 1
   check "$name: wrong value named" grep -qE '^    wrong seq [0-9]+ .*1-0:1.7.0.255: truth' "$tmp/out"
-  check "$name: late -> fail" test "$(status "$ml" conform "${extra[@]}" --settle-ms 300 --decoder "$command --late" --adapter "$tmp/$adapter" "${clean[@]}")" -eq 1
+  check "$name: late -> fail" test "$(status "$ml" conform "${extra[@]}" "${settle[@]}" --decoder "$command --late" --adapter "$tmp/$adapter" "${clean[@]}")" -eq 1
   check "$name: late telegram named" grep -qE '^    (wrong|missed) seq [0-9]+ ' "$tmp/out"
-  check "$name: forged accepted -> fail" test "$(status "$ml" conform "${extra[@]}" --settle-ms 300 --decoder "$command --ignore-tags" --adapter "$tmp/$adapter" "${forged[@]}")" -eq 1
+  check "$name: forged accepted -> fail" test "$(status "$ml" conform "${extra[@]}" "${settle[@]}" --decoder "$command --ignore-tags" --adapter "$tmp/$adapter" "${forged[@]}")" -eq 1
   check "$name: forged telegram named" grep -qE '^    accepted seq [0-9]+ ' "$tmp/out"
 }
 
@@ -56,7 +60,7 @@ case $part in
 text)
   grade "text reader" text-reader.json "python3 -u $readers/text_reader.py --meterlab {meterlab} --tty {tty}"
   # Strings and clocks read from text: the EVN list (clock, meter number) passes whole.
-  check "text: clock and strings" test "$(status "$ml" conform --settle-ms 300 --decoder "python3 -u $readers/text_reader.py --meterlab {meterlab} --tty {tty}" --adapter "$tmp/text-reader.json" --profile kaifa-ma309-evn --duration 20s --speed 10 --json "$tmp/evn.json")" -eq 0
+  check "text: clock and strings" test "$(status "$ml" conform "${settle[@]}" --decoder "python3 -u $readers/text_reader.py --meterlab {meterlab} --tty {tty}" --adapter "$tmp/text-reader.json" --profile kaifa-ma309-evn --duration 20s --speed 10 --json "$tmp/evn.json")" -eq 0
   check "text: not partial, every reading equal" py "
 import json
 s = json.load(open('$tmp/evn.json'))['scenarios']['results'][0]
@@ -65,7 +69,7 @@ assert s['equal'] == s['sent'] >= 3 and 'never_printed' not in s.get('details', 
   ;;
 config)
   grade "config reader" config-reader.json "python3 -u $readers/config_reader.py --meterlab {meterlab}"
-  check "config: partial names what it never printed" test "$(status "$ml" conform --settle-ms 300 --decoder "python3 -u $readers/config_reader.py --meterlab {meterlab}" --adapter "$tmp/config-reader.json" "${clean[@]}" --json "$tmp/c.json")" -eq 0
+  check "config: partial names what it never printed" test "$(status "$ml" conform "${settle[@]}" --decoder "python3 -u $readers/config_reader.py --meterlab {meterlab}" --adapter "$tmp/config-reader.json" "${clean[@]}" --json "$tmp/c.json")" -eq 0
   check "config: never printed in the table" grep -q '^    partial: never printed .*1-0:31.7.0.255' "$tmp/out"
   check "config: never printed in the JSON" py "
 import json
@@ -76,7 +80,7 @@ assert '1-0:31.7.0.255' in np and '1-0:1.7.0.255' not in np and '0-0:96.1.0.255'
   check "config: the file is gone afterwards" test ! -e /tmp/meterlab-test-config-reader/meter.json
   check "config: no key in the report" bash -c "! grep -qiE '[0-9a-f]{32}' '$tmp/out' '$tmp/err'"
   # --keep: the evidence of the run, keys redacted (the Burgenland meter has two).
-  check "keep runs" test "$(status "$ml" conform --settle-ms 300 --decoder "python3 -u $readers/config_reader.py --meterlab {meterlab}" --adapter "$tmp/config-reader.json" "${forged[@]}" --keep "$tmp/keep")" -eq 0
+  check "keep runs" test "$(status "$ml" conform "${settle[@]}" --decoder "python3 -u $readers/config_reader.py --meterlab {meterlab}" --adapter "$tmp/config-reader.json" "${forged[@]}" --keep "$tmp/keep")" -eq 0
   run=$tmp/keep/lg-e450-burgenland-pty
   for f in bytes.bin truth.jsonl stdout.txt stderr.txt mapped.jsonl \
     files/absolute/tmp/meterlab-test-config-reader/meter.json; do
