@@ -38,58 +38,89 @@ TEST(Crc, HcsOfSeed000Header) {
   EXPECT_EQ(crc >> 8, 0x1B);
 }
 
-using Crc16 = std::uint16_t (*)(Bytes) noexcept;
+using Crc16 = std::uint16_t (*)(CrcPath, Bytes) noexcept;
+using Crc16Reference = std::uint16_t (*)(Bytes) noexcept;
 
-// The fast CRC against its byte-table reference on 600 random bytes (seed `seed`), from every
-// start 0..8, at every `step`-th length.
-void expect_same_on_every_length_and_alignment(Crc16 fast, Crc16 slow, unsigned seed,
+// Every path this machine can run, the table first; the tests run each, so a machine with
+// VPCLMULQDQ still tests the 128-bit fold and the table.
+std::vector<CrcPath> available_paths() {
+  std::vector<CrcPath> paths;
+  for (CrcPath path : {CrcPath::table, CrcPath::clmul, CrcPath::clmul_wide}) {
+    if (crc_path_available(path)) paths.push_back(path);
+  }
+  return paths;
+}
+
+// The fast CRC by each path against its byte-table reference on 600 random bytes (seed `seed`),
+// from every start 0..8, at every `step`-th length.
+void expect_same_on_every_length_and_alignment(Crc16 fast, Crc16Reference slow, unsigned seed,
                                                std::size_t step) {
   std::mt19937 rng(seed);
   std::vector<std::uint8_t> data(600);
   for (auto& b : data) b = static_cast<std::uint8_t>(rng());
-  for (std::size_t start = 0; start < 9; ++start) {
-    for (std::size_t len = 0; len + start <= data.size(); len += step) {
-      Bytes b(data.data() + start, len);
-      ASSERT_EQ(fast(b), slow(b)) << start << "+" << len;
+  for (CrcPath path : available_paths()) {
+    for (std::size_t start = 0; start < 9; ++start) {
+      for (std::size_t len = 0; len + start <= data.size(); len += step) {
+        Bytes b(data.data() + start, len);
+        ASSERT_EQ(fast(path, b), slow(b)) << int(path) << ": " << start << "+" << len;
+      }
     }
   }
 }
 
 // From 32 bytes on, the CRCs fold 16-byte blocks with carry-less multiplication where the CPU
-// has it (PCLMULQDQ): every length up to a long HDLC frame, and inputs of all ones and all zeros
-// (the extremes of the folded products), against the byte-table reference.
-void expect_same_on_every_folded_length(Crc16 fast, Crc16 slow, unsigned seed) {
+// has it (PCLMULQDQ; from 256 bytes on VPCLMULQDQ): every length up to a long HDLC frame, and
+// inputs of all ones and all zeros (the extremes of the folded products), against the
+// byte-table reference, by every path this machine has.
+void expect_same_on_every_folded_length(Crc16 fast, Crc16Reference slow, unsigned seed) {
   std::mt19937 rng(seed);
   std::vector<std::uint8_t> data(2100);
   for (auto& b : data) b = static_cast<std::uint8_t>(rng());
-  for (std::size_t len = 0; len <= data.size(); len += len < 300 ? 1 : 97) {
-    Bytes b(data.data(), len);
-    ASSERT_EQ(fast(b), slow(b)) << len;
-  }
-  for (std::uint8_t fill : {std::uint8_t{0x00}, std::uint8_t{0xFF}}) {
-    const std::vector<std::uint8_t> same(257, fill);
-    for (std::size_t len = 30; len <= same.size(); ++len) {
-      Bytes b(same.data(), len);
-      ASSERT_EQ(fast(b), slow(b)) << int{fill} << " x " << len;
+  for (CrcPath path : available_paths()) {
+    for (std::size_t len = 0; len <= data.size(); len += len < 600 ? 1 : 97) {
+      Bytes b(data.data(), len);
+      ASSERT_EQ(fast(path, b), slow(b)) << int(path) << ": " << len;
+    }
+    for (std::uint8_t fill : {std::uint8_t{0x00}, std::uint8_t{0xFF}}) {
+      const std::vector<std::uint8_t> same(600, fill);
+      for (std::size_t len = 30; len <= same.size(); ++len) {
+        Bytes b(same.data(), len);
+        ASSERT_EQ(fast(path, b), slow(b)) << int(path) << ": " << int{fill} << " x " << len;
+      }
     }
   }
 }
 
+// The plain calls take the fastest path: they give what the fastest available path gives.
+TEST(Crc, PlainCallsTakeTheFastestAvailablePath) {
+  ASSERT_TRUE(crc_path_available(CrcPath::table));
+  std::vector<std::uint8_t> data(1000);
+  std::mt19937 rng(3);
+  for (auto& b : data) b = static_cast<std::uint8_t>(rng());
+  const CrcPath fastest = available_paths().back();
+  for (std::size_t len : {0U, 31U, 32U, 255U, 256U, 884U, 1000U}) {
+    Bytes b(data.data(), len);
+    EXPECT_EQ(crc16_x25(b), crc16_x25_by(fastest, b)) << len;
+    EXPECT_EQ(crc16_arc(b), crc16_arc_by(fastest, b)) << len;
+    EXPECT_EQ(crc16_arc(b), crc16_arc_bytewise(b)) << len;
+  }
+}
+
 TEST(Crc, SliceBy8EqualsBytewiseOnEveryLengthAndAlignment) {
-  expect_same_on_every_length_and_alignment(crc16_x25, crc16_x25_bytewise, 7, 7);
+  expect_same_on_every_length_and_alignment(crc16_x25_by, crc16_x25_bytewise, 7, 7);
 }
 
 TEST(Crc, FoldedPathEqualsBytewiseOnEveryLength) {
-  expect_same_on_every_folded_length(crc16_x25, crc16_x25_bytewise, 11);
+  expect_same_on_every_folded_length(crc16_x25_by, crc16_x25_bytewise, 11);
 }
 
 TEST(Crc, ArcSliceBy8EqualsBytewiseOnEveryLengthAndAlignment) {
-  expect_same_on_every_length_and_alignment(crc16_arc, crc16_arc_bytewise, 11, 5);
+  expect_same_on_every_length_and_alignment(crc16_arc_by, crc16_arc_bytewise, 11, 5);
 }
 
 // CRC-16/ARC folds like X.25, with its own polynomial and no initial register.
 TEST(Crc, ArcFoldedPathEqualsBytewiseOnEveryLength) {
-  expect_same_on_every_folded_length(crc16_arc, crc16_arc_bytewise, 13);
+  expect_same_on_every_folded_length(crc16_arc_by, crc16_arc_bytewise, 13);
 }
 
 TEST(Crc, MbusChecksumIsSumModulo256) {

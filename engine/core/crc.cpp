@@ -14,6 +14,8 @@ namespace {
 
 constexpr std::uint16_t kX25PolyReflected = 0x8408;
 constexpr std::uint16_t kArcPolyReflected = 0xA001;  // x^16 + x^15 + x^2 + 1 (CRC-16/ARC)
+constexpr std::uint32_t kX25Poly = 0x11021;          // x^16 + x^12 + x^5 + 1
+constexpr std::uint32_t kArcPoly = 0x18005;          // x^16 + x^15 + x^2 + 1
 
 using Tables = std::array<std::array<std::uint16_t, 256>, 8>;
 
@@ -92,8 +94,6 @@ namespace {
 // two reflected operands comes out one bit short of the reflected position, hence the constants
 // for x^191 and x^127. What is left (one block and the tail) is finished by the table, which
 // preserves the value mod P.
-constexpr std::uint32_t kX25Poly = 0x11021;  // x^16 + x^12 + x^5 + 1
-constexpr std::uint32_t kArcPoly = 0x18005;  // x^16 + x^15 + x^2 + 1
 
 constexpr std::uint32_t x_pow_mod_p(std::uint32_t poly, unsigned n) {
   std::uint32_t r = 1;
@@ -133,6 +133,20 @@ __attribute__((target("sse2"))) inline __m128i load16(const std::uint8_t* p) noe
   return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
 }
 
+// `acc` (the register over the bytes before `p`) folded over the 16-byte blocks of [p, p + n),
+// then the rest finished by the table.
+template <std::uint32_t kPoly, const Tables& kTables>
+__attribute__((target("pclmul,sse2"))) std::uint16_t finish_clmul(__m128i acc,
+                                                                  const std::uint8_t* p,
+                                                                  std::size_t n) noexcept {
+  const __m128i k = fold_constants<kPoly, 128>();
+  for (; n >= 16; p += 16, n -= 16) acc = fold(acc, k, load16(p));
+  std::uint8_t last[16];
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(last), acc);
+  const std::uint16_t crc = update_slice_by_8<kTables>(0, Bytes(last, sizeof last));
+  return update_slice_by_8<kTables>(crc, Bytes(p, n));
+}
+
 // The CRC register over `data` (at least kClmulMin bytes) from `init`, without a final XOR.
 // From 128 bytes on, four registers fold 64-byte blocks side by side (the products of one do
 // not wait for another's), then fold into one; one register folds the 16-byte blocks left.
@@ -141,28 +155,20 @@ __attribute__((target("pclmul,sse2"))) std::uint16_t crc16_clmul(Bytes data,
                                                                  std::uint16_t init) noexcept {
   constexpr std::size_t kLanes = 4;
   constexpr std::size_t kBlock = 16 * kLanes;
-  const __m128i k = fold_constants<kPoly, 128>();
   const std::uint8_t* p = data.data();
   std::size_t n = data.size();
   // The initial register goes into the first two message bytes.
   __m128i acc = _mm_xor_si128(load16(p), _mm_cvtsi32_si128(init));
-  if (n >= 2 * kBlock) {
-    const __m128i k4 = fold_constants<kPoly, 8 * kBlock>();
-    __m128i lane[kLanes] = {acc, load16(p + 16), load16(p + 32), load16(p + 48)};
-    for (p += kBlock, n -= kBlock; n >= kBlock; p += kBlock, n -= kBlock) {
-      for (std::size_t i = 0; i < kLanes; ++i) lane[i] = fold(lane[i], k4, load16(p + 16 * i));
-    }
-    acc = lane[0];
-    for (std::size_t i = 1; i < kLanes; ++i) acc = fold(acc, k, lane[i]);
-  } else {
-    p += 16;
-    n -= 16;
+  if (n < 2 * kBlock) return finish_clmul<kPoly, kTables>(acc, p + 16, n - 16);
+  const __m128i k = fold_constants<kPoly, 128>();
+  const __m128i k4 = fold_constants<kPoly, 8 * kBlock>();
+  __m128i lane[kLanes] = {acc, load16(p + 16), load16(p + 32), load16(p + 48)};
+  for (p += kBlock, n -= kBlock; n >= kBlock; p += kBlock, n -= kBlock) {
+    for (std::size_t i = 0; i < kLanes; ++i) lane[i] = fold(lane[i], k4, load16(p + 16 * i));
   }
-  for (; n >= 16; p += 16, n -= 16) acc = fold(acc, k, load16(p));
-  std::uint8_t last[16];
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(last), acc);
-  const std::uint16_t crc = update_slice_by_8<kTables>(0, Bytes(last, sizeof last));
-  return update_slice_by_8<kTables>(crc, Bytes(p, n));
+  acc = lane[0];
+  for (std::size_t i = 1; i < kLanes; ++i) acc = fold(acc, k, lane[i]);
+  return finish_clmul<kPoly, kTables>(acc, p, n);
 }
 
 bool has_clmul() noexcept {
@@ -170,26 +176,116 @@ bool has_clmul() noexcept {
   return yes;
 }
 
+// The same fold on 256-bit registers (VPCLMULQDQ with AVX2: Intel from Ice Lake and Alder Lake,
+// AMD from Zen 3): each register holds two 16-byte lanes and multiplies both at once, so the
+// four lanes of crc16_clmul take two registers, and four registers fold 128 bytes a step.
+#define MLAB_CRC_WIDE_TARGET "avx2,vpclmulqdq,pclmul,sse2"
+constexpr std::size_t kWideMin = 256;  // below, crc16_clmul is as quick
+
+__attribute__((target(MLAB_CRC_WIDE_TARGET))) inline __m256i load32(
+    const std::uint8_t* p) noexcept {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+
+__attribute__((target(MLAB_CRC_WIDE_TARGET))) inline __m256i fold(__m256i acc, __m256i k,
+                                                                  __m256i next) noexcept {
+  const __m256i h = _mm256_clmulepi64_epi128(acc, k, 0x00);
+  const __m256i l = _mm256_clmulepi64_epi128(acc, k, 0x11);
+  return _mm256_xor_si256(_mm256_xor_si256(h, l), next);
+}
+
+template <std::uint32_t kPoly, unsigned kBits>
+__attribute__((target(MLAB_CRC_WIDE_TARGET))) __m256i wide_constants() noexcept {
+  return _mm256_broadcastsi128_si256(fold_constants<kPoly, kBits>());
+}
+
+template <std::uint32_t kPoly, const Tables& kTables>
+__attribute__((target(MLAB_CRC_WIDE_TARGET))) std::uint16_t crc16_clmul_wide(
+    Bytes data, std::uint16_t init) noexcept {
+  constexpr std::size_t kBlock = 128;  // four registers (named: an array of them is spilt)
+  const std::uint8_t* p = data.data();
+  std::size_t n = data.size();
+  __m256i r0 = _mm256_xor_si256(load32(p), _mm256_zextsi128_si256(_mm_cvtsi32_si128(init)));
+  __m256i r1 = load32(p + 32);
+  __m256i r2 = load32(p + 64);
+  __m256i r3 = load32(p + 96);
+  const __m256i k_block = wide_constants<kPoly, 8 * kBlock>();
+  for (p += kBlock, n -= kBlock; n >= kBlock; p += kBlock, n -= kBlock) {
+    r0 = fold(r0, k_block, load32(p));
+    r1 = fold(r1, k_block, load32(p + 32));
+    r2 = fold(r2, k_block, load32(p + 64));
+    r3 = fold(r3, k_block, load32(p + 96));
+  }
+  // The registers into one, in two steps (64 bytes apart, then 32), then 32-byte blocks, then
+  // its two lanes into one, 16 bytes apart.
+  const __m256i k64 = wide_constants<kPoly, 512>();
+  const __m256i k32 = wide_constants<kPoly, 256>();
+  __m256i one = fold(fold(r0, k64, r2), k32, fold(r1, k64, r3));
+  for (; n >= 32; p += 32, n -= 32) one = fold(one, k32, load32(p));
+  const __m128i k = fold_constants<kPoly, 128>();
+  const __m128i acc = fold(_mm256_castsi256_si128(one), k, _mm256_extracti128_si256(one, 1));
+  return finish_clmul<kPoly, kTables>(acc, p, n);
+}
+
+bool has_clmul_wide() noexcept {
+  static const bool yes =
+      has_clmul() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("vpclmulqdq");
+  return yes;
+}
+
 #endif
 
 }  // namespace
 
-std::uint16_t crc16_x25(Bytes data) noexcept {
+namespace {
+
+// The fastest path this machine has.
+CrcPath fastest_path() noexcept {
 #ifdef MLAB_CRC_CLMUL
-  if (data.size() >= kClmulMin && has_clmul()) {
-    return static_cast<std::uint16_t>(crc16_clmul<kX25Poly, kX25Tables>(data, 0xFFFF) ^ 0xFFFF);
-  }
+  static const CrcPath path = has_clmul_wide() ? CrcPath::clmul_wide
+                              : has_clmul()    ? CrcPath::clmul
+                                               : CrcPath::table;
+  return path;
+#else
+  return CrcPath::table;
 #endif
-  return static_cast<std::uint16_t>(update_slice_by_8<kX25Tables>(0xFFFF, data) ^ 0xFFFF);
 }
 
-// CRC-16/ARC: init 0, no final XOR; folded like crc16_x25 from kClmulMin bytes on.
-std::uint16_t crc16_arc(Bytes data) noexcept {
+// The CRC register over `data` from `init` by `path` (or the fastest one below it this machine
+// has), without a final XOR. Each fold takes the lengths it is quicker on.
+template <std::uint32_t kPoly, const Tables& kTables>
+std::uint16_t crc_register(CrcPath path, Bytes data, std::uint16_t init) noexcept {
 #ifdef MLAB_CRC_CLMUL
-  if (data.size() >= kClmulMin && has_clmul()) return crc16_clmul<kArcPoly, kArcTables>(data, 0);
+  path = std::min(path, fastest_path());
+  if (path == CrcPath::clmul_wide && data.size() >= kWideMin) {
+    return crc16_clmul_wide<kPoly, kTables>(data, init);
+  }
+  if (path != CrcPath::table && data.size() >= kClmulMin) {
+    return crc16_clmul<kPoly, kTables>(data, init);
+  }
+#else
+  (void)path;
 #endif
-  return update_slice_by_8<kArcTables>(0, data);
+  return update_slice_by_8<kTables>(init, data);
 }
+
+}  // namespace
+
+bool crc_path_available(CrcPath path) noexcept { return path <= fastest_path(); }
+
+std::uint16_t crc16_x25_by(CrcPath path, Bytes data) noexcept {
+  return static_cast<std::uint16_t>(crc_register<kX25Poly, kX25Tables>(path, data, 0xFFFF) ^
+                                    0xFFFF);
+}
+
+std::uint16_t crc16_arc_by(CrcPath path, Bytes data) noexcept {
+  return crc_register<kArcPoly, kArcTables>(path, data, 0);
+}
+
+std::uint16_t crc16_x25(Bytes data) noexcept { return crc16_x25_by(fastest_path(), data); }
+
+// CRC-16/ARC: init 0, no final XOR; folded like crc16_x25.
+std::uint16_t crc16_arc(Bytes data) noexcept { return crc16_arc_by(fastest_path(), data); }
 
 // Eight bytes a step (SWAR). E holds the even bytes of each word in 16-bit lanes, and the sum of
 // the whole words minus E is the odd bytes' lanes shifted up by 8: a lane below ends under the

@@ -32,6 +32,16 @@ constexpr std::array<char, 4> crc16_arc_text(std::uint16_t crc) noexcept {
           kDigits[crc & 0xF]};
 }
 
+// The ways crc16_x25 and crc16_arc can run, slowest first: slice-by-8 tables, carry-less
+// multiplication on 128-bit registers (PCLMULQDQ), and on 256-bit ones (VPCLMULQDQ with AVX2).
+// They take the fastest this machine has; the `_by` forms let tests and benchmarks run each.
+enum class CrcPath : std::uint8_t { table, clmul, clmul_wide };
+// Whether this machine can run `path`.
+bool crc_path_available(CrcPath path) noexcept;
+// The CRCs by `path`, or by the fastest available path below it when it is not available.
+std::uint16_t crc16_x25_by(CrcPath path, Bytes data) noexcept;
+std::uint16_t crc16_arc_by(CrcPath path, Bytes data) noexcept;
+
 // EN 13757-2 long frame checksum: arithmetic sum modulo 256 of C, A, CI and user data.
 std::uint8_t mbus_checksum(Bytes data) noexcept;
 
