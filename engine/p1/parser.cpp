@@ -301,22 +301,29 @@ class Pass {
   std::size_t index_ = 0;          // of the object line
 };
 
+// The readings `out_` holds on entry are the last telegram's: the memory writes its runs over
+// them; they are cut to this telegram's before a line is read the general way, and at the end.
 void Pass::lines(const char* p) {
   const bool remembered = ShapeAccess::start(memory_, zone_);
+  auto& readings = out_.readings;
+  std::size_t written = 0;  // this telegram's readings, at the front of `readings`
   bool all_hit = true;
   std::size_t i = 0;  // the line's place, as the memory counts them
   while (p != end_ && *p != static_cast<char>(kEnd)) {
     if (remembered) {
-      const char* const next = ShapeAccess::give(memory_, i, begin_, p, end_, out_, index_);
+      const char* next = ShapeAccess::give(memory_, i, begin_, p, end_, out_, written, index_);
       if (next != p) {
         p = next;
         continue;
       }
     }
     all_hit = false;
+    readings.erase(readings.begin() + static_cast<std::ptrdiff_t>(written), readings.end());
     p = general(p);
+    written = readings.size();
     ++i;
   }
+  readings.erase(readings.begin() + static_cast<std::ptrdiff_t>(written), readings.end());
   const std::string_view text(begin_, static_cast<std::size_t>(end_ - begin_));
   ShapeAccess::finish(memory_, text, out_, problems_, all_hit, zone_);
 }
@@ -395,7 +402,11 @@ void Pass::note_values(const char* line, const Known& k, ShapeLine& s) const noe
 
 void parse_telegram(Bytes text, std::size_t stream_offset, cosem::Telegram& out, Problems& problems,
                     ParserMemory& memory, const Zone& zone) {
+  // Every field is cleared but the readings: the memory writes over the last telegram's
+  // (Pass::lines()).
+  std::vector<Reading> last = std::move(out.readings);
   out.clear();
+  out.readings = std::move(last);
   problems.clear();
   out.transport = cosem::Transport::p1;
   out.stream_offset = stream_offset;

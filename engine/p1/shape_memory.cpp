@@ -167,15 +167,25 @@ bool ShapeAccess::reread(ParserMemory& m, const ShapeLine& s, const char* p, con
   return true;
 }
 
-// The readings of memory lines [from, to) (consecutive in the memory), into `out`; their texts,
-// consecutive in the memory's text too, stored in its text storage in one piece.
+// The readings of memory lines [from, to) (consecutive in the memory), into `out` from its
+// `at`th reading on; their texts, consecutive in the memory's text too, stored in its text
+// storage in one piece. Over readings already there (the last telegram's) the copy is one
+// memmove; appended, it is element by element (a Reading is not trivial, only trivially copyable).
 void ShapeAccess::copy(const ParserMemory& m, std::size_t from, std::size_t to,
-                       cosem::Telegram& out) {
+                       cosem::Telegram& out, std::size_t at) {
+  static_assert(std::is_trivially_copyable_v<cosem::Reading>);
   const std::size_t first = m.lines_[from].first;
   const std::size_t last = m.lines_[to - 1].first + m.lines_[to - 1].count;
-  const std::size_t at = out.readings.size();
-  out.readings.insert(out.readings.end(), m.readings_.begin() + static_cast<std::ptrdiff_t>(first),
-                      m.readings_.begin() + static_cast<std::ptrdiff_t>(last));
+  const auto source = m.readings_.begin();
+  const auto place = out.readings.begin() + static_cast<std::ptrdiff_t>(at);
+  if (out.readings.size() >= at + (last - first)) {
+    std::copy(source + static_cast<std::ptrdiff_t>(first),
+              source + static_cast<std::ptrdiff_t>(last), place);
+  } else {
+    out.readings.erase(place, out.readings.end());
+    out.readings.insert(out.readings.end(), source + static_cast<std::ptrdiff_t>(first),
+                        source + static_cast<std::ptrdiff_t>(last));
+  }
   const auto base = static_cast<std::uint32_t>(out.text_storage.size());
   const auto& texts = m.text_readings_;
   auto k = std::lower_bound(texts.begin(), texts.end(), first);
@@ -225,7 +235,8 @@ bool ShapeAccess::whole(ParserMemory& m, const char* begin, const char* p, const
 }
 
 const char* ShapeAccess::give(ParserMemory& m, std::size_t& i, const char* begin, const char* p,
-                              const char* end, cosem::Telegram& out, std::size_t& index) {
+                              const char* end, cosem::Telegram& out, std::size_t& written,
+                              std::size_t& index) {
   const std::size_t from = i;
   const char* const at = p;
   if (i == 0 && whole(m, begin, p, end)) {
@@ -243,8 +254,9 @@ const char* ShapeAccess::give(ParserMemory& m, std::size_t& i, const char* begin
   if (i == from) return p;
   m.runs_.push_back(ParserMemory::Run{m.pending_.size(), from, i,
                                       static_cast<std::uint32_t>(at - begin),
-                                      static_cast<std::uint32_t>(out.readings.size())});
-  copy(m, from, i, out);
+                                      static_cast<std::uint32_t>(written)});
+  copy(m, from, i, out, written);
+  written += m.lines_[i - 1].first + m.lines_[i - 1].count - m.lines_[from].first;
   m.stats_.lines_hit += i - from;
   return p;
 }

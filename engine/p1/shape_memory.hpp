@@ -13,10 +13,12 @@ struct ShapeAccess {
   // Before a telegram: whether the memory may give lines (on, learnt, in the same zone).
   static bool start(ParserMemory& m, const Zone& zone) noexcept;
   // The lines of the memory from the `i`th, as long as the text from `p` is them: their
-  // readings appended to `out`, `i` advanced, the start of the first line that is not returned
+  // readings written to `out` from its `written`th on (over the last telegram's readings there,
+  // else appended), `written` and `i` advanced, the start of the first line that is not returned
   // (`p` when none was); that line goes the general way. `index` counts the object lines.
   static const char* give(ParserMemory& m, std::size_t& i, const char* begin, const char* p,
-                          const char* end, cosem::Telegram& out, std::size_t& index);
+                          const char* end, cosem::Telegram& out, std::size_t& written,
+                          std::size_t& index);
   // A line the general way: `line` as parse_telegram() read it (at, length, readings, values).
   static void record(ParserMemory& m, const ShapeLine& line) {
     if (!m.on_) return;
@@ -43,7 +45,8 @@ struct ShapeAccess {
   static bool reread(ParserMemory& m, const ShapeLine& s, const char* p, const char* end);
   static bool whole(ParserMemory& m, const char* begin, const char* p, const char* end);
   static void learn_whole(ParserMemory& m);
-  static void copy(const ParserMemory& m, std::size_t from, std::size_t to, cosem::Telegram& out);
+  static void copy(const ParserMemory& m, std::size_t from, std::size_t to, cosem::Telegram& out,
+                   std::size_t at);
   static void merge(ParserMemory& m);
 };
 
