@@ -304,7 +304,7 @@ class Pass {
 // The readings `out_` holds on entry are the last telegram's: the memory writes its runs over
 // them; they are cut to this telegram's before a line is read the general way, and at the end.
 void Pass::lines(const char* p) {
-  const bool remembered = ShapeAccess::start(memory_, zone_);
+  const bool remembered = ShapeAccess::start(memory_, zone_, out_);
   auto& readings = out_.readings;
   std::size_t written = 0;  // this telegram's readings, at the front of `readings`
   bool all_hit = true;
@@ -429,6 +429,7 @@ void parse_telegram(Bytes text, std::size_t stream_offset, cosem::Telegram& out,
 void parse_telegram(Bytes text, std::size_t stream_offset, cosem::Telegram& out, Problems& problems,
                     const Zone& zone) {
   static thread_local ParserMemory memory;
+  out.readings.clear();  // a caller's Telegram: its readings may have changed since
   parse_telegram(text, stream_offset, out, problems, memory, zone);
 }
 

@@ -138,10 +138,15 @@ void mark_variable(const std::string& bytes, std::string& mask, const ShapeLine&
 
 }  // namespace
 
-bool ShapeAccess::start(ParserMemory& m, const Zone& zone) noexcept {
+bool ShapeAccess::start(ParserMemory& m, const Zone& zone, const cosem::Telegram& out) noexcept {
   m.pending_.clear();
   m.runs_.clear();
+  m.changed_.clear();
   m.learnt_now_ = false;
+  const ParserMemory::Written& w = m.written_;
+  m.in_place_ = w.telegram == &out && w.data == out.readings.data() &&
+                w.size == out.readings.size() && w.size == m.readings_.size();
+  m.written_ = {};
   if (!m.on_) return false;
   ++m.stats_.telegrams;
   return m.ready_ && m.zone_.winter_minutes == zone.winter_minutes &&
@@ -164,21 +169,29 @@ bool ShapeAccess::line(ParserMemory& m, const ShapeLine& s, const char* p, const
 bool ShapeAccess::reread(ParserMemory& m, const ShapeLine& s, const char* p, const char* end) {
   if (!values(s, p, end, m.zone_, m.readings_[s.first])) return false;
   std::memcpy(m.bytes_.data() + s.at, p, s.length);
+  if (m.in_place_) m.changed_.push_back(s.first);
   return true;
 }
 
 // The readings of memory lines [from, to) (consecutive in the memory), into `out` from its
 // `at`th reading on; their texts, consecutive in the memory's text too, stored in its text
-// storage in one piece. Over readings already there (the last telegram's) the copy is one
+// storage in one piece. Into the Telegram the memory last wrote whole, at their own places and
+// before any line went the general way, only the readings read anew are written (the others
+// are there already). Else over readings already there (the last telegram's) the copy is one
 // memmove; appended, it is element by element (a Reading is not trivial, only trivially copyable).
-void ShapeAccess::copy(const ParserMemory& m, std::size_t from, std::size_t to,
-                       cosem::Telegram& out, std::size_t at) {
+void ShapeAccess::copy(ParserMemory& m, std::size_t from, std::size_t to, cosem::Telegram& out,
+                       std::size_t at) {
   static_assert(std::is_trivially_copyable_v<cosem::Reading>);
   const std::size_t first = m.lines_[from].first;
   const std::size_t last = m.lines_[to - 1].first + m.lines_[to - 1].count;
   const auto source = m.readings_.begin();
   const auto place = out.readings.begin() + static_cast<std::ptrdiff_t>(at);
-  if (out.readings.size() >= at + (last - first)) {
+  if (m.in_place_ && at == first && m.pending_.empty()) {
+    m.stats_.in_place += from == 0 ? 1 : 0;
+    for (const std::uint32_t k : m.changed_) {
+      if (k >= first && k < last) out.readings[k] = m.readings_[k];
+    }
+  } else if (out.readings.size() >= at + (last - first)) {
     std::copy(source + static_cast<std::ptrdiff_t>(first),
               source + static_cast<std::ptrdiff_t>(last), place);
   } else {
@@ -193,9 +206,9 @@ void ShapeAccess::copy(const ParserMemory& m, std::size_t from, std::size_t to,
   const std::uint32_t lo = m.readings_[*k].text.offset;  // the texts' span in the memory's text
   std::uint32_t hi = lo;
   for (; k != texts.end() && *k < last; ++k) {
-    cosem::TextRef& t = out.readings[at + (*k - first)].text;
+    const cosem::TextRef& t = m.readings_[*k].text;
     hi = t.offset + t.length;
-    t.offset = base + (t.offset - lo);
+    out.readings[at + (*k - first)].text = cosem::TextRef{base + (t.offset - lo), t.length};
   }
   out.store(std::string_view(m.texts_).substr(lo, hi - lo));
 }
@@ -291,7 +304,10 @@ void ShapeAccess::finish(ParserMemory& m, std::string_view text, const cosem::Te
                          const Problems& problems, bool all_hit, const Zone& zone) {
   if (!m.on_) return;
   if (all_hit && !m.runs_.empty()) ++m.stats_.all_hit;
-  if (all_hit || problems.count != 0) return;
+  if (all_hit || problems.count != 0) {
+    if (given_whole(m) && out.readings.size() == m.readings_.size()) wrote(m, out);
+    return;
+  }
   merge(m);
   m.bytes_.assign(text);
   m.mask_.assign(text.size(), static_cast<char>(0xFF));
@@ -318,6 +334,7 @@ void ShapeAccess::finish(ParserMemory& m, std::string_view text, const cosem::Te
   m.ready_ = true;
   m.learnt_now_ = true;
   ++m.stats_.learnt;
+  wrote(m, out);
 }
 
 // What whole() needs of the lines learnt: their object lines, and whether they may be compared

@@ -10,8 +10,9 @@
 namespace meterlab::p1::detail {
 
 struct ShapeAccess {
-  // Before a telegram: whether the memory may give lines (on, learnt, in the same zone).
-  static bool start(ParserMemory& m, const Zone& zone) noexcept;
+  // Before a telegram into `out`: whether the memory may give lines (on, learnt, in the same
+  // zone).
+  static bool start(ParserMemory& m, const Zone& zone, const cosem::Telegram& out) noexcept;
   // The lines of the memory from the `i`th, as long as the text from `p` is them: their
   // readings written to `out` from its `written`th on (over the last telegram's readings there,
   // else appended), `written` and `i` advanced, the start of the first line that is not returned
@@ -25,15 +26,14 @@ struct ShapeAccess {
     m.pending_.push_back(line);
     ++m.stats_.lines_read;
   }
-  // After a telegram: learnt when a line went the general way and nothing was wrong.
+  // After a telegram: learnt when a line went the general way and nothing was wrong; `out`
+  // remembered when its readings are then the memory's.
   static void finish(ParserMemory& m, std::string_view text, const cosem::Telegram& out,
                      const Problems& problems, bool all_hit, const Zone& zone);
   // After finish(): the field readings of the telegram learnt, when this one was given whole
   // from the memory (every line, in one run: its readings are the learnt ones, anew); else null.
   static const FieldReadings* fields(const ParserMemory& m) noexcept {
-    const bool whole = m.pending_.empty() && m.runs_.size() == 1 && m.runs_[0].from == 0 &&
-                       m.runs_[0].to == m.lines_.size();
-    return whole && m.on_ && !m.learnt_now_ ? &m.fields_ : nullptr;
+    return given_whole(m) ? &m.fields_ : nullptr;
   }
   // The field readings found the general way: kept when the memory learnt this telegram.
   static void learn_fields(ParserMemory& m, const FieldReadings& f) noexcept {
@@ -45,7 +45,16 @@ struct ShapeAccess {
   static bool reread(ParserMemory& m, const ShapeLine& s, const char* p, const char* end);
   static bool whole(ParserMemory& m, const char* begin, const char* p, const char* end);
   static void learn_whole(ParserMemory& m);
-  static void copy(const ParserMemory& m, std::size_t from, std::size_t to, cosem::Telegram& out,
+  // `out`'s readings are the memory's (but for the texts' places): remembered for the next one.
+  static void wrote(ParserMemory& m, const cosem::Telegram& out) noexcept {
+    m.written_ = ParserMemory::Written{&out, out.readings.data(), out.readings.size()};
+  }
+  // The telegram just parsed was given whole from the memory (every line, in one run).
+  static bool given_whole(const ParserMemory& m) noexcept {
+    return m.on_ && !m.learnt_now_ && m.pending_.empty() && m.runs_.size() == 1 &&
+           m.runs_[0].from == 0 && m.runs_[0].to == m.lines_.size();
+  }
+  static void copy(ParserMemory& m, std::size_t from, std::size_t to, cosem::Telegram& out,
                    std::size_t at);
   static void merge(ParserMemory& m);
 };

@@ -57,6 +57,9 @@ struct ParserMemoryStats {
   std::uint64_t lines_hit = 0;   // lines from the memory
   std::uint64_t lines_read = 0;  // lines the general way
   std::uint64_t learnt = 0;      // telegrams the memory learnt
+  // Telegrams whose lines from the memory were written over the readings the memory had left in
+  // the same Telegram: only the readings read anew were written (see parse_telegram()).
+  std::uint64_t in_place = 0;
 };
 
 class ParserMemory {
@@ -94,10 +97,26 @@ class ParserMemory {
   std::vector<detail::ShapeLine> pending_;
   std::vector<Run> runs_;
   std::vector<detail::ShapeLine> next_;  // lines_ being learnt again
+  // The Telegram the memory last wrote whole (given whole, or learnt): its readings are the
+  // memory's but for the texts' places. Its readings' storage and count then, to tell a
+  // Telegram that came in their place.
+  struct Written {
+    const cosem::Telegram* telegram = nullptr;
+    const cosem::Reading* data = nullptr;
+    std::size_t size = 0;
+  };
+  Written written_;
+  bool in_place_ = false;               // the telegram being parsed goes into that Telegram
+  std::vector<std::uint32_t> changed_;  // the readings read anew in it
   ParserMemoryStats stats_;
 };
 
 // parse_telegram() (telegram.hpp) with `memory`; the overload without uses one per thread.
+// `out` keeps its readings' storage: the memory writes over the last telegram's readings. When
+// it wrote the last telegram wholly into this same `out`, it writes only the readings whose
+// digits changed (the DLMS shape cache's rule, cosem/shape_cache.hpp): so between two calls
+// nothing may change `out`'s readings (the Decoder's own telegram, which callers see as const);
+// else clear() them first.
 void parse_telegram(Bytes text, std::size_t stream_offset, cosem::Telegram& out, Problems& problems,
                     ParserMemory& memory, const Zone& zone = {});
 
