@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "bench_registry.hpp"
+#include "botan_gcm_call.hpp"
 #include "meterlab/core/crc.hpp"
 #include "meterlab/dlms/apdu.hpp"
 #include "meterlab/testing/sample_frames.hpp"
@@ -129,43 +130,11 @@ MLAB_BENCHMARK(reference, "Ref/ByteLoopObject/Ma309Sc21_376B", object_ma309);
 MLAB_BENCHMARK(reference, "Ref/ByteLoopObject/AidonList3_377B", object_aidon);
 MLAB_BENCHMARK(reference, "Ref/ByteLoopObject/P1Dsmr5_890B", object_dsmr5);
 
-// The ciphered APDU inside a sample frame (after the HDLC/M-Bus layers), parsed once.
-struct Ciphered {
-  Buf apdu;
-  meterlab::dlms::CipheredApdu c;
-};
-
-// IV = system title || invocation counter (Green Book 9.2.7.2).
-std::array<std::uint8_t, 12> iv_of(const meterlab::dlms::CipheredApdu& c) {
-  std::array<std::uint8_t, 12> iv{};
-  std::copy(c.system_title.begin(), c.system_title.end(), iv.begin());
-  for (std::size_t i = 0; i < 4; ++i) {
-    iv[8 + i] = static_cast<std::uint8_t>(c.invocation_counter >> (24 - 8 * i));
-  }
-  return iv;
-}
-
 // Botan's GCM decrypt+verify alone of the general-glo-ciphering APDU `apdu` (bench keys).
 void botan_gcm(benchmark::State& state, const Buf& apdu) {
-  using namespace meterlab::samples;
-  const auto c = *meterlab::dlms::parsed(meterlab::dlms::parse_ciphered, apdu);
-  auto gcm = Botan::AEAD_Mode::create_or_throw("AES-128/GCM(12)", Botan::DECRYPTION);
-  gcm->set_key(kBenchEk.data(), kBenchEk.size());
-  std::array<std::uint8_t, 17> aad{};
-  aad[0] = c.security_control;
-  std::copy(kBenchAk.begin(), kBenchAk.end(), aad.begin() + 1);
-  const auto iv = iv_of(c);
-  Botan::secure_vector<std::uint8_t> buf;
-  buf.reserve(c.ciphertext.size() + c.tag_bytes.size());
-  for (auto _ : state) {
-    gcm->set_associated_data(aad.data(), aad.size());
-    gcm->start(iv.data(), iv.size());
-    buf.assign(c.ciphertext.begin(), c.ciphertext.end());
-    buf.insert(buf.end(), c.tag_bytes.begin(), c.tag_bytes.end());
-    gcm->finish(buf);
-    benchmark::DoNotOptimize(buf.data());
-  }
-  mlab_bench::set_counters(state, c.ciphertext.size());
+  mlab_bench::BotanGcmCall call(apdu);
+  for (auto _ : state) benchmark::DoNotOptimize(call());
+  mlab_bench::set_counters(state, call.ciphertext_size());
 }
 void botan_gcm_kfm(benchmark::State& s) { botan_gcm(s, meterlab::samples::kfm_list3_glo(0x30)); }
 // The Smarty P1 frame of Pipeline/P1SmartySc30 (variant 0): 681 bytes of ciphertext.
@@ -181,7 +150,7 @@ void botan_ctr(benchmark::State& state) {
   auto ctr = Botan::StreamCipher::create_or_throw("CTR-BE(AES-128)");
   ctr->set_key(kBenchEk.data(), kBenchEk.size());
   std::array<std::uint8_t, 16> counter{};
-  const auto iv = iv_of(c);
+  const auto iv = mlab_bench::gcm_iv(c);
   std::copy(iv.begin(), iv.end(), counter.begin());
   counter[15] = 2;
   Buf out(c.ciphertext.size());

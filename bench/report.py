@@ -49,6 +49,13 @@ TARGETS = [
      353),
 ]
 
+# Targets timed in turns within one benchmark (its counters: decode_ns, botan_ns, ratio), so
+# that the two sides see the same moments of a shared host. (label, benchmark, target ratio)
+PAIRED = [
+    ("P1 Smarty SC 0x30 vs Botan's GCM call alone, in turns",
+     "Pipeline/P1SmartySc30/P1_711B/OverBotanGcm", 2.0),
+]
+
 # Byte at a time against what it cannot go below (bench_references.cpp): whole buffer plus the
 # bare byte loop (state in registers), and whole buffer plus the same loop with its state in an
 # object (what a decoder whose state lives between push() calls must do).
@@ -80,7 +87,8 @@ def medians(doc):
             continue
         scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
         out[name] = {"ns": b["cpu_time"] * scale, "frames_s": b.get("frames/s"),
-                     "bytes_s": b.get("bytes/s"), "error": b.get("error_message")}
+                     "bytes_s": b.get("bytes/s"), "error": b.get("error_message"),
+                     "paired": (b.get("decode_ns"), b.get("botan_ns"), b.get("ratio"))}
     return out
 
 
@@ -138,6 +146,7 @@ def main():
                                                      verdict))
         else:
             print("%-52s %8.0f ns  %-48s %-22s %s" % (label, ns, ratio_text, goal, verdict))
+    print_paired(m, md)
     print_floors(m, md)
     return 0
 
@@ -146,11 +155,27 @@ def check(m):
     """1, with the reasons on stderr, when the run is not whole: an error, or a row's benchmark
     missing."""
     named = {n for row in TARGETS for n in row[1:3] if n} | {n for row in FLOORS for n in row[1:]}
+    named |= {row[1] for row in PAIRED}
     problems = ["%s: %s" % (n, r["error"]) for n, r in m.items() if r["error"]]
     problems += ["%s: not in the results" % n for n in sorted(named - set(m))]
     for p in problems:
         sys.stderr.write("report.py --check: %s\n" % p)
     return 1 if problems else 0
+
+
+def print_paired(m, md):
+    """The targets timed in turns: each side's ns a telegram and their ratio."""
+    for label, name, target in PAIRED:
+        if name not in m or m[name]["error"] or None in m[name]["paired"]:
+            continue
+        decode, botan, ratio = m[name]["paired"]
+        verdict = "yes" if ratio <= target else "NO"
+        if md:
+            print("| %s (<= %.1fx) | %.0f ns | %.2fx (%.0f ns) | %s |" % (label, target, decode,
+                                                                      ratio, botan, verdict))
+        else:
+            print("%-52s %8.0f ns  %.2fx over %.0f ns%s <= %.1fx %s" % (
+                label, decode, ratio, botan, " " * 29, target, verdict))
 
 
 def print_floors(m, md):
