@@ -136,9 +136,8 @@ __attribute__((target("sse2"))) inline __m128i load16(const std::uint8_t* p) noe
 // `acc` (the register over the bytes before `p`) folded over the 16-byte blocks of [p, p + n),
 // then the rest finished by the table.
 template <std::uint32_t kPoly, const Tables& kTables>
-__attribute__((target("pclmul,sse2"))) std::uint16_t finish_clmul(__m128i acc,
-                                                                  const std::uint8_t* p,
-                                                                  std::size_t n) noexcept {
+__attribute__((target("pclmul,sse2"), always_inline)) inline std::uint16_t finish_clmul(
+    __m128i acc, const std::uint8_t* p, std::size_t n) noexcept {
   const __m128i k = fold_constants<kPoly, 128>();
   for (; n >= 16; p += 16, n -= 16) acc = fold(acc, k, load16(p));
   std::uint8_t last[16];
@@ -172,8 +171,7 @@ __attribute__((target("pclmul,sse2"))) std::uint16_t crc16_clmul(Bytes data,
 }
 
 bool has_clmul() noexcept {
-  static const bool yes = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse2");
-  return yes;
+  return __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse2");
 }
 
 // The same fold on 256-bit registers (VPCLMULQDQ with AVX2: Intel from Ice Lake and Alder Lake,
@@ -232,9 +230,7 @@ __attribute__((target(MLAB_CRC_WIDE_TARGET))) std::uint16_t crc16_clmul_wide(
 }
 
 bool has_clmul_wide() noexcept {
-  static const bool yes =
-      has_clmul() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("vpclmulqdq");
-  return yes;
+  return has_clmul() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("vpclmulqdq");
 }
 
 #endif
@@ -243,24 +239,23 @@ bool has_clmul_wide() noexcept {
 
 namespace {
 
-// The fastest path this machine has.
-CrcPath fastest_path() noexcept {
+// The fastest path this machine has, found once before main(). Read before that (another static
+// initializer computing a CRC), it is still zero: the table, which is right on every machine.
+CrcPath find_fastest_path() noexcept {
 #ifdef MLAB_CRC_CLMUL
-  static const CrcPath path = has_clmul_wide() ? CrcPath::clmul_wide
-                              : has_clmul()    ? CrcPath::clmul
-                                               : CrcPath::table;
-  return path;
-#else
-  return CrcPath::table;
+  __builtin_cpu_init();  // a static initializer may run before libgcc's own
+  if (has_clmul_wide()) return CrcPath::clmul_wide;
+  if (has_clmul()) return CrcPath::clmul;
 #endif
+  return CrcPath::table;
 }
+const CrcPath kFastest = find_fastest_path();
 
-// The CRC register over `data` from `init` by `path` (or the fastest one below it this machine
-// has), without a final XOR. Each fold takes the lengths it is quicker on.
+// The CRC register over `data` from `init` by `path` (one this machine has), without a final
+// XOR. Each fold takes the lengths it is quicker on.
 template <std::uint32_t kPoly, const Tables& kTables>
-std::uint16_t crc_register(CrcPath path, Bytes data, std::uint16_t init) noexcept {
+inline std::uint16_t crc_register(CrcPath path, Bytes data, std::uint16_t init) noexcept {
 #ifdef MLAB_CRC_CLMUL
-  path = std::min(path, fastest_path());
   if (path == CrcPath::clmul_wide && data.size() >= kWideMin) {
     return crc16_clmul_wide<kPoly, kTables>(data, init);
   }
@@ -275,21 +270,27 @@ std::uint16_t crc_register(CrcPath path, Bytes data, std::uint16_t init) noexcep
 
 }  // namespace
 
-bool crc_path_available(CrcPath path) noexcept { return path <= fastest_path(); }
+bool crc_path_available(CrcPath path) noexcept { return path <= kFastest; }
 
 std::uint16_t crc16_x25_by(CrcPath path, Bytes data) noexcept {
-  return static_cast<std::uint16_t>(crc_register<kX25Poly, kX25Tables>(path, data, 0xFFFF) ^
-                                    0xFFFF);
+  const std::uint16_t crc =
+      crc_register<kX25Poly, kX25Tables>(std::min(path, kFastest), data, 0xFFFF);
+  return static_cast<std::uint16_t>(crc ^ 0xFFFF);
 }
 
 std::uint16_t crc16_arc_by(CrcPath path, Bytes data) noexcept {
-  return crc_register<kArcPoly, kArcTables>(path, data, 0);
+  return crc_register<kArcPoly, kArcTables>(std::min(path, kFastest), data, 0);
 }
 
-std::uint16_t crc16_x25(Bytes data) noexcept { return crc16_x25_by(fastest_path(), data); }
+std::uint16_t crc16_x25(Bytes data) noexcept {
+  const std::uint16_t crc = crc_register<kX25Poly, kX25Tables>(kFastest, data, 0xFFFF);
+  return static_cast<std::uint16_t>(crc ^ 0xFFFF);
+}
 
 // CRC-16/ARC: init 0, no final XOR; folded like crc16_x25.
-std::uint16_t crc16_arc(Bytes data) noexcept { return crc16_arc_by(fastest_path(), data); }
+std::uint16_t crc16_arc(Bytes data) noexcept {
+  return crc_register<kArcPoly, kArcTables>(kFastest, data, 0);
+}
 
 // Eight bytes a step (SWAR). E holds the even bytes of each word in 16-bit lanes, and the sum of
 // the whole words minus E is the odd bytes' lanes shifted up by 8: a lane below ends under the

@@ -301,12 +301,20 @@ class Pass {
   std::size_t index_ = 0;          // of the object line
 };
 
+// Drops the readings after the first `written` (the last telegram's).
+void cut(std::vector<Reading>& readings, std::size_t written) noexcept {
+  readings.erase(readings.begin() + static_cast<std::ptrdiff_t>(written), readings.end());
+}
+
 // The readings `out_` holds on entry are the last telegram's: the memory writes its runs over
-// them; they are cut to this telegram's before a line is read the general way, and at the end.
+// them; they are cut to this telegram's before the first line read the general way, and at the
+// end (cleared at once when the memory gives no line).
 void Pass::lines(const char* p) {
   const bool remembered = ShapeAccess::start(memory_, zone_, out_);
   auto& readings = out_.readings;
+  if (!remembered) readings.clear();
   std::size_t written = 0;  // this telegram's readings, at the front of `readings`
+  bool stale = remembered;  // the last telegram's may follow them (never after the first cut)
   bool all_hit = true;
   std::size_t i = 0;  // the line's place, as the memory counts them
   while (p != end_ && *p != static_cast<char>(kEnd)) {
@@ -316,14 +324,15 @@ void Pass::lines(const char* p) {
         p = next;
         continue;
       }
+      if (stale) cut(readings, written);
+      stale = false;
     }
     all_hit = false;
-    readings.erase(readings.begin() + static_cast<std::ptrdiff_t>(written), readings.end());
     p = general(p);
-    written = readings.size();
+    if (remembered) written = readings.size();
     ++i;
   }
-  readings.erase(readings.begin() + static_cast<std::ptrdiff_t>(written), readings.end());
+  if (stale) cut(readings, written);
   const std::string_view text(begin_, static_cast<std::size_t>(end_ - begin_));
   ShapeAccess::finish(memory_, text, out_, problems_, all_hit, zone_);
 }
